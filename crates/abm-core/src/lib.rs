@@ -1,0 +1,19 @@
+//! The abm domain: the rules an account-based marketing team works by, as plain Rust.
+//!
+//! This crate is pure. It never touches files, databases, the network or the clock: callers pass
+//! text in, get values out, and pass "today" explicitly. That keeps every rule testable on its own
+//! and lets the store, importers, CLI and server share one definition of each rule.
+
+pub mod account;
+pub mod calendar;
+pub mod domain;
+pub mod fiscal;
+pub mod geo;
+pub mod hierarchy;
+pub mod holidays;
+
+pub use account::{AbmTier, AccountRank, AccountType, CrmId, GtmStrategy, Segment};
+pub use calendar::{BusinessCalendar, Roll};
+pub use domain::Domain;
+pub use fiscal::{FiscalCalendar, FiscalQuarter};
+pub use geo::Geo;

@@ -1,0 +1,430 @@
+//! The behaviour every [`Store`] must have, written once and run against SQLite and PostgreSQL
+//! (see `tests/`). Each check takes a fresh, empty store.
+
+use crate::model::*;
+use crate::Store;
+use abm_core::account::{AccountRecord, AttributeValue};
+use abm_core::hierarchy::{roll_up, FamilyFacts, HierarchyInput};
+use abm_core::{AbmTier, AccountType, CrmId, Domain, Geo};
+use chrono::NaiveDate;
+
+/// Generates one `#[test]` per conformance check, each given a fresh store from `$make`.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($make:expr) => {
+        $crate::conformance_suite!(@tests $make;
+            migrations_are_recorded, import_and_list, reimport_changes_nothing, updates_replace_values,
+            account_detail_has_family_attributes_people, rollup_updates_apply, people_link_and_move,
+            failed_write_leaves_store_unchanged, filters_and_paging);
+    };
+    (@tests $make:expr; $($name:ident),+) => {
+        $(
+            #[test]
+            fn $name() {
+                let mut store = $make;
+                $crate::conformance::$name(store.as_mut());
+            }
+        )+
+    };
+}
+
+pub const AT: &str = "2026-11-01T09:00:00Z";
+
+fn date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 10, 1).unwrap()
+}
+
+/// A small account record.
+pub fn record(
+    id: &str,
+    name: &str,
+    parent: Option<&str>,
+    employees: u32,
+    carr_cents: i64,
+    domains: &[&str],
+) -> AccountRecord {
+    AccountRecord {
+        crm_id: CrmId::parse(id).unwrap(),
+        name: name.into(),
+        website: domains.first().map(|d| Domain::parse(d).unwrap()),
+        domains: domains.iter().map(|d| Domain::parse(d).unwrap()).collect(),
+        parent_id: parent.map(|p| CrmId::parse(p).unwrap()),
+        country: Some("US".into()),
+        geo: Some(Geo::Amer),
+        sub_region: None,
+        employees: Some(employees),
+        industry: Some("Software".into()),
+        annual_revenue_cents: Some(1_000_000_00),
+        account_type: Some(AccountType::Prospect),
+        carr_cents,
+        owner: Some("Sam Seller".into()),
+        sdr: None,
+        account_rank: None,
+        gtm_strategy: None,
+        abm_tier: None,
+        new_logo_target: None,
+        attributes: vec![AttributeValue {
+            attribute: "developer_count".into(),
+            source: "aberdeen".into(),
+            value: (employees / 4).to_string(),
+            as_of: date(),
+        }],
+    }
+}
+
+/// Roll the records up (with what the store holds) and build the write, as an import does.
+pub fn write_for(store: &mut dyn Store, records: Vec<AccountRecord>) -> AccountWrite {
+    let stored = store.hierarchy_rows().unwrap();
+    let mut inputs: Vec<HierarchyInput> = Vec::new();
+    let ids: std::collections::HashSet<String> =
+        records.iter().map(|r| r.crm_id.to_string()).collect();
+    for s in &stored {
+        if !ids.contains(&s.crm_id) {
+            inputs.push(HierarchyInput {
+                id: s.crm_id.clone(),
+                parent: s.parent_id.clone(),
+                employees: s.employees,
+                carr_cents: s.carr_cents,
+                geo: s.geo.as_deref().and_then(|g| g.parse().ok()),
+                frozen_segment: Some((s.segment, s.segment_fy)),
+            });
+        }
+    }
+    let others = inputs.len();
+    for r in &records {
+        inputs.push(HierarchyInput {
+            id: r.crm_id.to_string(),
+            parent: r.parent_id.as_ref().map(|p| p.to_string()),
+            employees: r.employees,
+            carr_cents: r.carr_cents,
+            geo: r.geo,
+            frozen_segment: None,
+        });
+    }
+    let (facts, _) = roll_up(&inputs, 2027);
+    let rollup_updates: Vec<(String, FamilyFacts)> = stored
+        .iter()
+        .filter(|s| !ids.contains(&s.crm_id))
+        .zip(facts.iter())
+        .filter(|(s, f)| s.facts != **f)
+        .map(|(s, f)| (s.crm_id.clone(), f.clone()))
+        .collect();
+    let existing = stored
+        .iter()
+        .filter(|s| ids.contains(&s.crm_id))
+        .map(|s| s.crm_id.clone())
+        .collect();
+    AccountWrite {
+        records: records
+            .into_iter()
+            .zip(facts[others..].iter().cloned())
+            .collect(),
+        existing,
+        rollup_updates,
+        at: AT.into(),
+    }
+}
+
+fn sample() -> Vec<AccountRecord> {
+    vec![
+        record(
+            "001A",
+            "Acme Holdings",
+            None,
+            5000,
+            0,
+            &["acme.com", "acme.io"],
+        ),
+        record("001B", "Acme Europe", Some("001A"), 800, 0, &["acme.de"]),
+        record("001C", "Beta Corp", None, 50, 120_000, &["beta.example"]),
+    ]
+}
+
+fn import(store: &mut dyn Store, records: Vec<AccountRecord>) -> WriteSummary {
+    let w = write_for(store, records);
+    store.write_accounts(&w, &mut |_| {}).unwrap()
+}
+
+fn all(store: &mut dyn Store) -> Vec<AccountSummary> {
+    store
+        .list_accounts(&AccountQuery::default())
+        .unwrap()
+        .accounts
+}
+
+pub fn migrations_are_recorded(store: &mut dyn Store) {
+    assert_eq!(
+        store.schema_version().unwrap(),
+        crate::migrate::latest(match store.backend() {
+            "sqlite" => crate::migrate::SQLITE,
+            _ => crate::migrate::POSTGRES,
+        })
+    );
+    assert_eq!(store.counts().unwrap(), StoreCounts::default());
+}
+
+pub fn import_and_list(store: &mut dyn Store) {
+    let s = import(store, sample());
+    assert_eq!(
+        s,
+        WriteSummary {
+            inserted: 3,
+            updated: 0,
+            unchanged: 0
+        }
+    );
+    let list = all(store);
+    assert_eq!(
+        list.iter().map(|a| a.crm_id.as_str()).collect::<Vec<_>>(),
+        vec!["001B", "001A", "001C"],
+        "sorted by name"
+    );
+    let europe = &list[0];
+    assert_eq!(europe.ultimate_parent_id, "001A");
+    assert_eq!(europe.segment, "Large", "segment from the family maximum");
+    assert_eq!(
+        list[1].domains,
+        vec!["acme.com".to_string(), "acme.io".to_string()],
+        "primary domain first"
+    );
+    assert_eq!(list[2].family_carr, 1200.0);
+    assert!(!list[2].first_order_available);
+    assert!(list[1].first_order_available);
+    assert_eq!(
+        store.counts().unwrap(),
+        StoreCounts {
+            accounts: 3,
+            domains: 4,
+            attributes: 3,
+            people: 0
+        }
+    );
+}
+
+pub fn reimport_changes_nothing(store: &mut dyn Store) {
+    import(store, sample());
+    let before = all(store);
+    let detail_before = store.get_account("001A").unwrap();
+    let mut w = write_for(store, sample());
+    w.at = "2026-11-02T09:00:00Z".into();
+    let s = store.write_accounts(&w, &mut |_| {}).unwrap();
+    assert_eq!(
+        s,
+        WriteSummary {
+            inserted: 0,
+            updated: 0,
+            unchanged: 3
+        }
+    );
+    assert_eq!(all(store), before);
+    assert_eq!(
+        store.get_account("001A").unwrap(),
+        detail_before,
+        "not even updated_at moves"
+    );
+    assert_eq!(store.counts().unwrap().domains, 4);
+}
+
+pub fn updates_replace_values(store: &mut dyn Store) {
+    import(store, sample());
+    let mut changed = sample();
+    changed[2].name = "Beta Corporation".into();
+    changed[2].domains = vec![Domain::parse("beta.io").unwrap()];
+    changed[2].attributes[0].value = "99".into();
+    let mut w = write_for(store, changed);
+    w.at = "2026-11-02T09:00:00Z".into();
+    let s = store.write_accounts(&w, &mut |_| {}).unwrap();
+    assert_eq!(
+        s,
+        WriteSummary {
+            inserted: 0,
+            updated: 1,
+            unchanged: 2
+        }
+    );
+    let d = store.get_account("001C").unwrap().unwrap();
+    assert_eq!(d.summary.name, "Beta Corporation");
+    assert_eq!(
+        d.summary.domains,
+        vec!["beta.io".to_string()],
+        "the domain set is replaced"
+    );
+    assert_eq!(d.attributes[0].value, "99");
+    assert_eq!(d.updated_at, "2026-11-02T09:00:00Z");
+    assert_eq!(d.created_at, AT);
+}
+
+pub fn account_detail_has_family_attributes_people(store: &mut dyn Store) {
+    import(store, sample());
+    let people = vec![PersonRow {
+        person_id: "P1".into(),
+        email: Some("ada@acme.de".into()),
+        first_name: Some("Ada".into()),
+        last_name: Some("Lovelace".into()),
+        title: Some("VP Engineering".into()),
+        crm_id: Some("001B".into()),
+        link_method: Some("email_domain".into()),
+        at: AT.into(),
+    }];
+    store.write_people(&people, &mut |_| {}).unwrap();
+    let d = store.get_account("001B").unwrap().unwrap();
+    assert_eq!(
+        d.family
+            .iter()
+            .map(|m| m.crm_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["001A", "001B"],
+        "ultimate parent first"
+    );
+    assert_eq!(
+        d.attributes,
+        vec![AttributeValue {
+            attribute: "developer_count".into(),
+            source: "aberdeen".into(),
+            value: "200".into(),
+            as_of: date()
+        }]
+    );
+    assert_eq!(d.people.len(), 1);
+    assert_eq!(d.people[0].name, "Ada Lovelace");
+    assert_eq!(d.family_max_employees, Some(5000));
+    assert_eq!(d.segment_fiscal_year, 2027);
+    assert_eq!(d.owner.as_deref(), Some("Sam Seller"));
+    assert!(store.get_account("nope").unwrap().is_none());
+}
+
+pub fn rollup_updates_apply(store: &mut dyn Store) {
+    import(store, sample());
+    // Beta Corp becomes a child of Acme: Acme's family gains Beta's CARR.
+    let mut beta = sample().remove(2);
+    beta.parent_id = Some(CrmId::parse("001A").unwrap());
+    let w = write_for(store, vec![beta]);
+    assert_eq!(
+        w.rollup_updates.len(),
+        2,
+        "both Acme accounts change family CARR"
+    );
+    store.write_accounts(&w, &mut |_| {}).unwrap();
+    for a in all(store) {
+        assert_eq!(a.ultimate_parent_id, "001A");
+        assert_eq!(a.family_carr, 1200.0);
+        assert!(!a.first_order_available);
+    }
+}
+
+pub fn people_link_and_move(store: &mut dyn Store) {
+    import(store, sample());
+    let p = |account: Option<&str>, title: &str| PersonRow {
+        person_id: "P9".into(),
+        email: Some("grace@beta.example".into()),
+        first_name: Some("Grace".into()),
+        last_name: Some("Hopper".into()),
+        title: Some(title.into()),
+        crm_id: account.map(Into::into),
+        link_method: account.map(|_| "account_id".into()),
+        at: AT.into(),
+    };
+    let s = store.write_people(&[p(None, "CTO")], &mut |_| {}).unwrap();
+    assert_eq!(s.inserted, 1);
+    let s = store.write_people(&[p(None, "CTO")], &mut |_| {}).unwrap();
+    assert_eq!(
+        s,
+        WriteSummary {
+            inserted: 0,
+            updated: 0,
+            unchanged: 1
+        }
+    );
+    store
+        .write_people(&[p(Some("001C"), "CTO")], &mut |_| {})
+        .unwrap();
+    assert_eq!(
+        store.counts().unwrap().people,
+        1,
+        "a person who moves is not duplicated"
+    );
+    let claims = store.domain_claims().unwrap();
+    let beta = claims.iter().find(|c| c.domain == "beta.example").unwrap();
+    assert_eq!((beta.crm_id.as_str(), beta.people), ("001C", 1));
+    assert_eq!(claims.len(), 4);
+}
+
+pub fn failed_write_leaves_store_unchanged(store: &mut dyn Store) {
+    import(store, sample());
+    let before = all(store);
+    let mut more = sample();
+    more[0].name = "Renamed".into();
+    more.push(record("001D", "Delta", None, 10, 0, &["delta.example"]));
+    let w = write_for(store, more);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        store
+            .write_accounts(&w, &mut |_| panic!("the process dies mid-write"))
+            .unwrap()
+    }));
+    assert!(result.is_err());
+    assert_eq!(
+        all(store),
+        before,
+        "nothing of the interrupted write is visible"
+    );
+    assert_eq!(store.counts().unwrap().accounts, 3);
+}
+
+pub fn filters_and_paging(store: &mut dyn Store) {
+    let mut recs = sample();
+    recs[2].geo = Some(Geo::Emea);
+    recs[2].abm_tier = Some(AbmTier::Tier2);
+    import(store, recs);
+    let q = |f: fn(&mut AccountQuery)| {
+        let mut q = AccountQuery::default();
+        f(&mut q);
+        q
+    };
+    let ids = |store: &mut dyn Store, q: AccountQuery| -> Vec<String> {
+        store
+            .list_accounts(&q)
+            .unwrap()
+            .accounts
+            .into_iter()
+            .map(|a| a.crm_id)
+            .collect()
+    };
+    assert_eq!(
+        ids(store, q(|q| q.segment = Some("Large".into()))),
+        vec!["001B", "001A"]
+    );
+    assert_eq!(ids(store, q(|q| q.geo = Some("EMEA".into()))), vec!["001C"]);
+    assert_eq!(
+        ids(store, q(|q| q.tier = Some("Tier 2".into()))),
+        vec!["001C"]
+    );
+    assert_eq!(
+        ids(store, q(|q| q.text = Some("acme".into()))),
+        vec!["001B", "001A"]
+    );
+    assert_eq!(
+        ids(store, q(|q| q.text = Some("BETA.EX".into()))),
+        vec!["001C"],
+        "domain prefix, any case"
+    );
+    assert_eq!(
+        ids(store, q(|q| q.text = Some("001C".into()))),
+        vec!["001C"],
+        "exact crm id"
+    );
+    assert_eq!(
+        ids(store, q(|q| q.text = Some("100%".into()))),
+        Vec::<String>::new(),
+        "LIKE wildcards are literal"
+    );
+    let page = store
+        .list_accounts(&AccountQuery {
+            limit: Some(1),
+            offset: 1,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(page.total, 3);
+    assert_eq!(page.accounts.len(), 1);
+    assert_eq!(page.accounts[0].crm_id, "001A");
+}

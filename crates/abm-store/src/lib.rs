@@ -1,0 +1,99 @@
+//! Persistence for abm behind one interface, [`Store`], with a SQLite implementation (the default,
+//! one file beside `abm.toml`) and a PostgreSQL one (for teams that share a server). Both embed
+//! their migrations and apply them on open; one conformance suite ([`conformance`]) runs against
+//! both, so callers never need to know which they have.
+
+pub mod conformance;
+mod migrate;
+pub mod model;
+mod postgres_store;
+mod sql;
+mod sqlite_store;
+
+pub use model::*;
+pub use postgres_store::PostgresStore;
+pub use sqlite_store::SqliteStore;
+
+use std::path::Path;
+
+/// Errors from the store. Messages are for the people who run abm.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] postgres::Error),
+    #[error("database URL {0:?} is not understood: use a file path, sqlite://PATH or postgres://USER@HOST/DB")]
+    BadUrl(String),
+    #[error(
+        "the database was written by a newer abm (schema version {found}, this abm knows {known})"
+    )]
+    TooNew { found: i64, known: i64 },
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Called with the number of rows written so far, during long writes.
+pub type Progress<'a> = &'a mut dyn FnMut(u64);
+
+/// Everything abm keeps. One implementation per database; every method that writes is one
+/// transaction: it lands whole or not at all.
+pub trait Store: Send {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// The highest migration applied.
+    fn schema_version(&mut self) -> Result<i64>;
+
+    /// The hierarchy facts of every stored account, for family roll-ups on import.
+    fn hierarchy_rows(&mut self) -> Result<Vec<StoredHierarchyRow>>;
+
+    /// Upsert imported accounts (with their roll-ups) and update the roll-ups of other accounts
+    /// whose family changed, as one transaction. Rows whose values did not change are left alone.
+    fn write_accounts(
+        &mut self,
+        write: &AccountWrite,
+        progress: Progress<'_>,
+    ) -> Result<WriteSummary>;
+
+    /// A page of accounts matching the query, and how many match in all.
+    fn list_accounts(&mut self, query: &AccountQuery) -> Result<AccountPage>;
+
+    /// One account with its domains, attribute values, family and people.
+    fn get_account(&mut self, crm_id: &str) -> Result<Option<AccountDetail>>;
+
+    /// Every (domain, account, people at the account) claim, for linking people and activities.
+    fn domain_claims(&mut self) -> Result<Vec<DomainClaim>>;
+
+    /// Upsert people as one transaction.
+    fn write_people(
+        &mut self,
+        people: &[PersonRow],
+        progress: Progress<'_>,
+    ) -> Result<WriteSummary>;
+
+    /// Counts of what is stored, for status lines and tests.
+    fn counts(&mut self) -> Result<StoreCounts>;
+}
+
+/// Open the store a database URL names: a path or `sqlite://PATH` for SQLite (relative paths are
+/// taken from `base`), `postgres://` or `postgresql://` for PostgreSQL.
+pub fn open(url: &str, base: &Path) -> Result<Box<dyn Store>> {
+    let u = url.trim();
+    if u.starts_with("postgres://") || u.starts_with("postgresql://") {
+        return Ok(Box::new(PostgresStore::open(u)?));
+    }
+    let path = u.strip_prefix("sqlite://").unwrap_or(u);
+    if path.is_empty() || path.contains("://") {
+        return Err(StoreError::BadUrl(url.to_string()));
+    }
+    let p = Path::new(path);
+    let full = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    };
+    Ok(Box::new(SqliteStore::open(&full)?))
+}

@@ -1,0 +1,21 @@
+//! Embedded migrations. Each backend has its own numbered SQL files, applied in order on open
+//! inside one transaction each, and recorded in `schema_migrations`.
+
+pub struct Migration {
+    pub version: i64,
+    pub sql: &'static str,
+}
+
+pub const SQLITE: &[Migration] = &[Migration {
+    version: 1,
+    sql: include_str!("migrations/sqlite/0001_accounts.sql"),
+}];
+
+pub const POSTGRES: &[Migration] = &[Migration {
+    version: 1,
+    sql: include_str!("migrations/postgres/0001_accounts.sql"),
+}];
+
+pub fn latest(ms: &[Migration]) -> i64 {
+    ms.last().map(|m| m.version).unwrap_or(0)
+}

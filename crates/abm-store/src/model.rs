@@ -1,0 +1,265 @@
+//! The shapes that cross the store boundary: what imports write and what readers get back.
+
+use abm_core::account::{AccountRecord, AttributeValue};
+use abm_core::hierarchy::FamilyFacts;
+use abm_core::Segment;
+use serde::Serialize;
+
+/// What the hierarchy roll-up needs about a stored account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredHierarchyRow {
+    pub crm_id: String,
+    pub parent_id: Option<String>,
+    pub employees: Option<u32>,
+    pub carr_cents: i64,
+    pub geo: Option<String>,
+    pub segment: Segment,
+    pub segment_fy: i32,
+    pub facts: FamilyFacts,
+}
+
+/// One account import: records to upsert with their roll-ups, and roll-up changes for accounts
+/// not in the file whose family changed.
+#[derive(Debug, Clone, Default)]
+pub struct AccountWrite {
+    pub records: Vec<(AccountRecord, FamilyFacts)>,
+    /// crm ids among `records` that were already stored (their domain sets are replaced).
+    pub existing: std::collections::HashSet<String>,
+    pub rollup_updates: Vec<(String, FamilyFacts)>,
+    /// RFC 3339 UTC time of the import, recorded on rows that change.
+    pub at: String,
+}
+
+/// What a write changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct WriteSummary {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+/// Filters and paging for account lists.
+#[derive(Debug, Clone, Default)]
+pub struct AccountQuery {
+    pub segment: Option<String>,
+    pub geo: Option<String>,
+    pub tier: Option<String>,
+    /// Case-insensitive match on name, or exact crm id, or domain prefix.
+    pub text: Option<String>,
+    pub limit: Option<u64>,
+    pub offset: u64,
+}
+
+/// A row of an account list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccountSummary {
+    pub crm_id: String,
+    pub name: String,
+    pub domains: Vec<String>,
+    pub segment: String,
+    pub geo: Option<String>,
+    pub country: Option<String>,
+    pub parent_id: Option<String>,
+    pub ultimate_parent_id: String,
+    pub account_type: Option<String>,
+    pub abm_tier: Option<String>,
+    pub employees: Option<u32>,
+    pub family_carr: f64,
+    pub first_order_available: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccountPage {
+    pub total: u64,
+    pub offset: u64,
+    pub accounts: Vec<AccountSummary>,
+}
+
+/// One account in full.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccountDetail {
+    #[serde(flatten)]
+    pub summary: AccountSummary,
+    pub website: Option<String>,
+    pub sub_region: Option<String>,
+    pub industry: Option<String>,
+    pub annual_revenue: Option<f64>,
+    pub carr: f64,
+    pub owner: Option<String>,
+    pub sdr: Option<String>,
+    pub account_rank: Option<String>,
+    pub gtm_strategy: Option<String>,
+    pub new_logo_target: Option<String>,
+    pub family_max_employees: Option<u32>,
+    pub segment_fiscal_year: i32,
+    pub attributes: Vec<AttributeValue>,
+    /// The ultimate parent's family: every account under it, the ultimate parent first.
+    pub family: Vec<FamilyMember>,
+    pub people: Vec<PersonSummary>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FamilyMember {
+    pub crm_id: String,
+    pub name: String,
+    pub parent_id: Option<String>,
+    pub employees: Option<u32>,
+    pub carr: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PersonSummary {
+    pub person_id: String,
+    pub email: Option<String>,
+    pub name: String,
+    pub title: Option<String>,
+}
+
+/// A domain claimed by an account, with how many people that account has (ties between
+/// accounts claiming one domain go to the one with most people).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainClaim {
+    pub domain: String,
+    pub crm_id: String,
+    pub people: u64,
+}
+
+/// A person to upsert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRow {
+    pub person_id: String,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub title: Option<String>,
+    /// The linked account, or None when no account could be found.
+    pub crm_id: Option<String>,
+    /// `account_id` or `email_domain`.
+    pub link_method: Option<String>,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct StoreCounts {
+    pub accounts: u64,
+    pub domains: u64,
+    pub attributes: u64,
+    pub people: u64,
+}
+
+pub(crate) fn cents_to_f64(c: i64) -> f64 {
+    c as f64 / 100.0
+}
+
+/// Reads the columns of [`crate::sql::summary_select`] from a row of either backend (both row
+/// types have a generic `get(index)`).
+macro_rules! read_account_row {
+    ($row:expr $(, $q:tt)?) => {{
+        let r = $row;
+        let domains: Option<String> = r.get(2)$($q)?;
+        let employees: Option<i32> = r.get(10)$($q)?;
+        let family_max: Option<i32> = r.get(23)$($q)?;
+        let summary = $crate::model::AccountSummary {
+            crm_id: r.get(0)$($q)?,
+            name: r.get(1)$($q)?,
+            domains: domains.map(|d| d.split(' ').map(String::from).collect()).unwrap_or_default(),
+            segment: r.get(3)$($q)?,
+            geo: r.get(4)$($q)?,
+            country: r.get(5)$($q)?,
+            parent_id: r.get(6)$($q)?,
+            ultimate_parent_id: r.get(7)$($q)?,
+            account_type: r.get(8)$($q)?,
+            abm_tier: r.get(9)$($q)?,
+            employees: employees.map(|e| e as u32),
+            family_carr: $crate::model::cents_to_f64(r.get(11)$($q)?),
+            first_order_available: r.get(12)$($q)?,
+        };
+        let revenue: Option<i64> = r.get(16)$($q)?;
+        $crate::model::AccountDetail {
+            summary,
+            website: r.get(13)$($q)?,
+            sub_region: r.get(14)$($q)?,
+            industry: r.get(15)$($q)?,
+            annual_revenue: revenue.map($crate::model::cents_to_f64),
+            carr: $crate::model::cents_to_f64(r.get(17)$($q)?),
+            owner: r.get(18)$($q)?,
+            sdr: r.get(19)$($q)?,
+            account_rank: r.get(20)$($q)?,
+            gtm_strategy: r.get(21)$($q)?,
+            new_logo_target: r.get(22)$($q)?,
+            family_max_employees: family_max.map(|e| e as u32),
+            segment_fiscal_year: r.get(24)$($q)?,
+            attributes: Vec::new(),
+            family: Vec::new(),
+            people: Vec::new(),
+            created_at: r.get(25)$($q)?,
+            updated_at: r.get(26)$($q)?,
+        }
+    }};
+}
+pub(crate) use read_account_row;
+
+/// Reads a stored hierarchy row (crm_id, parent_id, employees, carr_cents, geo, segment,
+/// segment_fy, ultimate_parent_id, family_max_employees, family_carr_cents, first_order_available).
+macro_rules! read_hierarchy_row {
+    ($row:expr $(, $q:tt)?) => {{
+        let r = $row;
+        let employees: Option<i32> = r.get(2)$($q)?;
+        let family_max: Option<i32> = r.get(8)$($q)?;
+        let seg: String = r.get(5)$($q)?;
+        let segment: abm_core::Segment =
+            seg.parse().map_err(|e: String| $crate::StoreError::Corrupt(format!("accounts.segment: {e}")))?;
+        let segment_fy: i32 = r.get(6)$($q)?;
+        $crate::model::StoredHierarchyRow {
+            crm_id: r.get(0)$($q)?,
+            parent_id: r.get(1)$($q)?,
+            employees: employees.map(|e| e as u32),
+            carr_cents: r.get(3)$($q)?,
+            geo: r.get(4)$($q)?,
+            segment,
+            segment_fy,
+            facts: abm_core::hierarchy::FamilyFacts {
+                ultimate_parent: r.get(7)$($q)?,
+                family_max_employees: family_max.map(|e| e as u32),
+                family_carr_cents: r.get(9)$($q)?,
+                first_order_available: r.get(10)$($q)?,
+                segment,
+                segment_fy,
+            },
+        }
+    }};
+}
+pub(crate) use read_hierarchy_row;
+
+pub(crate) const HIERARCHY_SELECT: &str = "SELECT crm_id, parent_id, employees, carr_cents, geo, segment, segment_fy, \
+     ultimate_parent_id, family_max_employees, family_carr_cents, first_order_available FROM accounts";
+
+pub(crate) const FAMILY_SELECT: &str =
+    "SELECT crm_id, name, parent_id, employees, carr_cents FROM accounts \
+     WHERE ultimate_parent_id = ";
+
+pub(crate) const PEOPLE_SELECT: &str =
+    "SELECT person_id, email, first_name, last_name, title FROM people \
+     WHERE crm_id = $1 ORDER BY lower(last_name), lower(first_name), person_id LIMIT 200";
+
+pub(crate) fn read_person(
+    person_id: String,
+    email: Option<String>,
+    first: Option<String>,
+    last: Option<String>,
+    title: Option<String>,
+) -> PersonSummary {
+    let name = [first, last]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    PersonSummary {
+        person_id,
+        email,
+        name,
+        title,
+    }
+}

@@ -1,0 +1,451 @@
+//! The PostgreSQL store, for teams that share one server. Bulk writes go through `UNNEST` over
+//! typed arrays, a few thousand rows a statement, inside one transaction.
+
+use crate::migrate::{self, Migration};
+use crate::model::*;
+use crate::sql::{self, Cell, Kind};
+use crate::{Progress, Result, Store, StoreError};
+use abm_core::account::AttributeValue;
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Transaction};
+use std::collections::HashSet;
+
+pub struct PostgresStore {
+    client: Client,
+}
+
+const BATCH: usize = 5_000;
+
+type Param = Box<dyn ToSql + Sync>;
+
+impl PostgresStore {
+    /// Connect and apply pending migrations (serialised by an advisory lock).
+    pub fn open(url: &str) -> Result<Self> {
+        let client = Client::connect(url, NoTls)?;
+        let mut s = Self { client };
+        s.migrate(migrate::POSTGRES)?;
+        Ok(s)
+    }
+
+    fn migrate(&mut self, ms: &[Migration]) -> Result<()> {
+        let mut tx = self.client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock(7426001)", &[])?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
+        )?;
+        let current: i64 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_migrations",
+                &[],
+            )?
+            .get(0);
+        let known = migrate::latest(ms);
+        if current > known {
+            return Err(StoreError::TooNew {
+                found: current,
+                known,
+            });
+        }
+        for m in ms.iter().filter(|m| m.version > current) {
+            tx.batch_execute(m.sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())",
+                &[&m.version],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Turn rows of cells into one typed array parameter per column.
+fn columns(rows: &[Vec<Cell>], kinds: &[Kind]) -> Vec<Param> {
+    kinds
+        .iter()
+        .enumerate()
+        .map(|(c, kind)| -> Param {
+            match kind {
+                Kind::Text => Box::new(
+                    rows.iter()
+                        .map(|r| {
+                            if let Cell::Text(v) = &r[c] {
+                                v.clone()
+                            } else {
+                                None
+                            }
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                Kind::Int => Box::new(
+                    rows.iter()
+                        .map(|r| if let Cell::Int(v) = &r[c] { *v } else { None })
+                        .collect::<Vec<_>>(),
+                ),
+                Kind::BigInt => Box::new(
+                    rows.iter()
+                        .map(|r| {
+                            if let Cell::BigInt(v) = &r[c] {
+                                *v
+                            } else {
+                                None
+                            }
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                Kind::Bool => Box::new(
+                    rows.iter()
+                        .map(|r| matches!(&r[c], Cell::Bool(true)))
+                        .collect::<Vec<_>>(),
+                ),
+            }
+        })
+        .collect()
+}
+
+fn pg_type(k: Kind) -> &'static str {
+    match k {
+        Kind::Text => "text[]",
+        Kind::Int => "int4[]",
+        Kind::BigInt => "int8[]",
+        Kind::Bool => "bool[]",
+    }
+}
+
+fn unnest(kinds: &[Kind], names: &[&str]) -> String {
+    let args: Vec<String> = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, k)| format!("${}::{}", i + 1, pg_type(*k)))
+        .collect();
+    format!("UNNEST({}) AS u({})", args.join(", "), names.join(", "))
+}
+
+fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+        .collect()
+}
+
+fn write_account_batch(
+    tx: &mut Transaction<'_>,
+    w: &AccountWrite,
+    batch: &[(
+        abm_core::account::AccountRecord,
+        abm_core::hierarchy::FamilyFacts,
+    )],
+    summary: &mut WriteSummary,
+) -> Result<()> {
+    let kinds: Vec<Kind> = sql::ACCOUNT_COLUMNS.iter().map(|(_, k)| *k).collect();
+    let names: Vec<&str> = sql::ACCOUNT_COLUMNS.iter().map(|(c, _)| *c).collect();
+    let rows: Vec<Vec<Cell>> = batch
+        .iter()
+        .map(|(r, f)| sql::account_cells(r, f))
+        .collect();
+    let mut params = columns(&rows, &kinds);
+    params.push(Box::new(w.at.clone()));
+    let at = format!("${}::text::timestamptz", kinds.len() + 1);
+    let stmt = format!(
+        "INSERT INTO accounts ({}, created_at, updated_at) SELECT u.*, {at}, {at} FROM {} {} RETURNING crm_id",
+        sql::column_list(),
+        unnest(&kinds, &names),
+        sql::upsert_tail("IS DISTINCT FROM")
+    );
+    let changed: HashSet<String> = tx
+        .query(&stmt, &refs(&params))?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let mut existing_ids = Vec::new();
+    for (r, _) in batch {
+        let id = r.crm_id.as_str();
+        if w.existing.contains(id) {
+            existing_ids.push(id.to_string());
+            if changed.contains(id) {
+                summary.updated += 1;
+            } else {
+                summary.unchanged += 1;
+            }
+        } else {
+            summary.inserted += 1;
+        }
+    }
+    if !existing_ids.is_empty() {
+        tx.execute(
+            "DELETE FROM account_domains WHERE crm_id = ANY($1)",
+            &[&existing_ids],
+        )?;
+    }
+    let mut dom: (Vec<String>, Vec<String>, Vec<bool>) = Default::default();
+    let mut attr: (
+        Vec<String>,
+        Vec<String>,
+        Vec<String>,
+        Vec<String>,
+        Vec<String>,
+    ) = Default::default();
+    for (r, _) in batch {
+        for (j, d) in r.domains.iter().enumerate() {
+            dom.0.push(r.crm_id.to_string());
+            dom.1.push(d.to_string());
+            dom.2.push(j == 0);
+        }
+        for a in &r.attributes {
+            attr.0.push(r.crm_id.to_string());
+            attr.1.push(a.attribute.clone());
+            attr.2.push(a.source.clone());
+            attr.3.push(a.value.clone());
+            attr.4.push(a.as_of.to_string());
+        }
+    }
+    tx.execute(
+        "INSERT INTO account_domains (crm_id, domain, is_primary) SELECT * FROM UNNEST($1::text[], $2::text[], $3::bool[]) \
+         ON CONFLICT DO NOTHING",
+        &[&dom.0, &dom.1, &dom.2],
+    )?;
+    tx.execute(
+        "INSERT INTO account_attributes (crm_id, attribute, source, value, as_of) \
+         SELECT c, a, s, v, d::date FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(c, a, s, v, d) \
+         ON CONFLICT (crm_id, attribute, source) DO UPDATE SET value = excluded.value, as_of = excluded.as_of \
+         WHERE account_attributes.value IS DISTINCT FROM excluded.value",
+        &[&attr.0, &attr.1, &attr.2, &attr.3, &attr.4],
+    )?;
+    Ok(())
+}
+
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn schema_version(&mut self) -> Result<i64> {
+        Ok(self
+            .client
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_migrations",
+                &[],
+            )?
+            .get(0))
+    }
+
+    fn hierarchy_rows(&mut self) -> Result<Vec<StoredHierarchyRow>> {
+        let mut out = Vec::new();
+        for r in self.client.query(HIERARCHY_SELECT, &[])? {
+            out.push(read_hierarchy_row!(&r));
+        }
+        Ok(out)
+    }
+
+    fn write_accounts(&mut self, w: &AccountWrite, progress: Progress<'_>) -> Result<WriteSummary> {
+        let mut summary = WriteSummary::default();
+        let mut tx = self.client.transaction()?;
+        let mut done = 0u64;
+        for batch in w.records.chunks(BATCH) {
+            write_account_batch(&mut tx, w, batch, &mut summary)?;
+            done += batch.len() as u64;
+            progress(done);
+        }
+        let kinds = [
+            Kind::Text,
+            Kind::Text,
+            Kind::Text,
+            Kind::Int,
+            Kind::Int,
+            Kind::BigInt,
+            Kind::Bool,
+        ];
+        let mut names = vec!["crm_id"];
+        names.extend(sql::ROLLUP_COLUMNS);
+        let set: Vec<String> = sql::ROLLUP_COLUMNS
+            .iter()
+            .map(|c| format!("{c} = u.{c}"))
+            .collect();
+        let old: Vec<String> = sql::ROLLUP_COLUMNS
+            .iter()
+            .map(|c| format!("a.{c}"))
+            .collect();
+        let new: Vec<String> = sql::ROLLUP_COLUMNS
+            .iter()
+            .map(|c| format!("u.{c}"))
+            .collect();
+        let stmt = format!(
+            "UPDATE accounts a SET {}, updated_at = ${}::text::timestamptz FROM {} WHERE a.crm_id = u.crm_id AND ({}) IS DISTINCT FROM ({})",
+            set.join(", "),
+            kinds.len() + 1,
+            unnest(&kinds, &names),
+            old.join(", "),
+            new.join(", ")
+        );
+        for batch in w.rollup_updates.chunks(BATCH) {
+            let rows: Vec<Vec<Cell>> = batch
+                .iter()
+                .map(|(id, f)| {
+                    let mut cells = vec![Cell::Text(Some(id.clone()))];
+                    cells.extend(sql::rollup_cells(f));
+                    cells
+                })
+                .collect();
+            let mut params = columns(&rows, &kinds);
+            params.push(Box::new(w.at.clone()));
+            tx.execute(&stmt, &refs(&params))?;
+        }
+        tx.commit()?;
+        Ok(summary)
+    }
+
+    fn list_accounts(&mut self, q: &AccountQuery) -> Result<AccountPage> {
+        let (filter, params) = sql::account_filter(q, |i| format!("${i}"), "ILIKE");
+        let p: Vec<&(dyn ToSql + Sync)> = params.iter().map(|s| s as &(dyn ToSql + Sync)).collect();
+        let total: i64 = self
+            .client
+            .query_one(&format!("SELECT count(*) FROM accounts a {filter}"), &p)?
+            .get(0);
+        let select = sql::summary_select(DOMAINS_AGG, ts);
+        let limit = q
+            .limit
+            .map(|l| l.to_string())
+            .unwrap_or_else(|| "ALL".into());
+        let rows = self.client.query(
+            &format!(
+                "SELECT {select} FROM accounts a {filter} ORDER BY lower(a.name), a.crm_id LIMIT {limit} OFFSET {}",
+                q.offset
+            ),
+            &p,
+        )?;
+        let accounts = rows.iter().map(|r| read_account_row!(r).summary).collect();
+        Ok(AccountPage {
+            total: total as u64,
+            offset: q.offset,
+            accounts,
+        })
+    }
+
+    fn get_account(&mut self, crm_id: &str) -> Result<Option<AccountDetail>> {
+        let select = sql::summary_select(DOMAINS_AGG, ts);
+        let Some(row) = self.client.query_opt(
+            &format!("SELECT {select} FROM accounts a WHERE a.crm_id = $1"),
+            &[&crm_id],
+        )?
+        else {
+            return Ok(None);
+        };
+        let mut detail = read_account_row!(&row);
+        for r in self.client.query(
+            "SELECT attribute, source, value, as_of FROM account_attributes WHERE crm_id = $1 ORDER BY attribute, source",
+            &[&crm_id],
+        )? {
+            detail.attributes.push(AttributeValue {
+                attribute: r.get(0),
+                source: r.get(1),
+                value: r.get(2),
+                as_of: r.get(3),
+            });
+        }
+        for r in self.client.query(
+            &format!("{FAMILY_SELECT} $1 ORDER BY (crm_id = ultimate_parent_id) DESC, lower(name), crm_id"),
+            &[&detail.summary.ultimate_parent_id],
+        )? {
+            let employees: Option<i32> = r.get(3);
+            detail.family.push(FamilyMember {
+                crm_id: r.get(0),
+                name: r.get(1),
+                parent_id: r.get(2),
+                employees: employees.map(|e| e as u32),
+                carr: cents_to_f64(r.get(4)),
+            });
+        }
+        for r in self.client.query(PEOPLE_SELECT, &[&crm_id])? {
+            detail.people.push(read_person(
+                r.get(0),
+                r.get(1),
+                r.get(2),
+                r.get(3),
+                r.get(4),
+            ));
+        }
+        Ok(Some(detail))
+    }
+
+    fn domain_claims(&mut self) -> Result<Vec<DomainClaim>> {
+        Ok(self
+            .client
+            .query(sql::DOMAIN_CLAIMS, &[])?
+            .iter()
+            .map(|r| DomainClaim {
+                domain: r.get(0),
+                crm_id: r.get(1),
+                people: r.get::<_, i64>(2) as u64,
+            })
+            .collect())
+    }
+
+    fn write_people(
+        &mut self,
+        people: &[PersonRow],
+        progress: Progress<'_>,
+    ) -> Result<WriteSummary> {
+        let mut summary = WriteSummary::default();
+        let mut tx = self.client.transaction()?;
+        let find = tx.prepare("SELECT crm_id FROM people WHERE person_id = $1")?;
+        let moved = tx.prepare("DELETE FROM people WHERE person_id = $1 AND crm_id <> $2")?;
+        let up = tx.prepare(
+            "INSERT INTO people (crm_id, person_id, email, first_name, last_name, title, link_method, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::timestamptz, $8::text::timestamptz) ON CONFLICT (crm_id, person_id) DO UPDATE SET \
+             email = excluded.email, first_name = excluded.first_name, last_name = excluded.last_name, title = excluded.title, \
+             link_method = excluded.link_method, updated_at = excluded.updated_at \
+             WHERE (people.email, people.first_name, people.last_name, people.title, people.link_method) IS DISTINCT FROM \
+             (excluded.email, excluded.first_name, excluded.last_name, excluded.title, excluded.link_method)",
+        )?;
+        for (i, p) in people.iter().enumerate() {
+            let account = p.crm_id.clone().unwrap_or_default();
+            let existed = tx.query_opt(&find, &[&p.person_id])?.is_some();
+            tx.execute(&moved, &[&p.person_id, &account])?;
+            let changed = tx.execute(
+                &up,
+                &[
+                    &account,
+                    &p.person_id,
+                    &p.email,
+                    &p.first_name,
+                    &p.last_name,
+                    &p.title,
+                    &p.link_method,
+                    &p.at,
+                ],
+            )?;
+            match (existed, changed) {
+                (false, _) => summary.inserted += 1,
+                (true, 0) => summary.unchanged += 1,
+                (true, _) => summary.updated += 1,
+            }
+            if (i + 1) % 10_000 == 0 {
+                progress((i + 1) as u64);
+            }
+        }
+        tx.commit()?;
+        progress(people.len() as u64);
+        Ok(summary)
+    }
+
+    fn counts(&mut self) -> Result<StoreCounts> {
+        let row = self.client.query_one(
+            "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM account_domains), \
+             (SELECT count(*) FROM account_attributes), (SELECT count(*) FROM people)",
+            &[],
+        )?;
+        Ok(StoreCounts {
+            accounts: row.get::<_, i64>(0) as u64,
+            domains: row.get::<_, i64>(1) as u64,
+            attributes: row.get::<_, i64>(2) as u64,
+            people: row.get::<_, i64>(3) as u64,
+        })
+    }
+}
+
+fn ts(col: &str) -> String {
+    format!("to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
+}
+
+const DOMAINS_AGG: &str =
+    "(SELECT string_agg(domain, ' ' ORDER BY is_primary DESC, domain) FROM account_domains d \
+     WHERE d.crm_id = a.crm_id)";

@@ -1,0 +1,197 @@
+//! SQL both backends share: the account columns in one place, how a record becomes a row of
+//! cells, and how an account query becomes a WHERE clause. Each backend supplies its own
+//! placeholder style and binds the cells its own way.
+
+use crate::model::AccountQuery;
+use abm_core::account::AccountRecord;
+use abm_core::hierarchy::FamilyFacts;
+
+/// A value to bind, typed so PostgreSQL can build typed arrays from a column of them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(Option<String>),
+    Int(Option<i32>),
+    BigInt(Option<i64>),
+    Bool(bool),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Int,
+    BigInt,
+    Bool,
+}
+
+/// Account columns written on import, in bind order (crm_id first; timestamps follow).
+pub const ACCOUNT_COLUMNS: &[(&str, Kind)] = &[
+    ("crm_id", Kind::Text),
+    ("name", Kind::Text),
+    ("website", Kind::Text),
+    ("parent_id", Kind::Text),
+    ("country", Kind::Text),
+    ("geo", Kind::Text),
+    ("sub_region", Kind::Text),
+    ("employees", Kind::Int),
+    ("industry", Kind::Text),
+    ("annual_revenue_cents", Kind::BigInt),
+    ("account_type", Kind::Text),
+    ("carr_cents", Kind::BigInt),
+    ("owner", Kind::Text),
+    ("sdr", Kind::Text),
+    ("account_rank", Kind::Text),
+    ("gtm_strategy", Kind::Text),
+    ("abm_tier", Kind::Text),
+    ("new_logo_target", Kind::Text),
+    ("ultimate_parent_id", Kind::Text),
+    ("segment", Kind::Text),
+    ("segment_fy", Kind::Int),
+    ("family_max_employees", Kind::Int),
+    ("family_carr_cents", Kind::BigInt),
+    ("first_order_available", Kind::Bool),
+];
+
+/// The roll-up columns, a suffix of [`ACCOUNT_COLUMNS`].
+pub const ROLLUP_COLUMNS: &[&str] = &[
+    "ultimate_parent_id",
+    "segment",
+    "segment_fy",
+    "family_max_employees",
+    "family_carr_cents",
+    "first_order_available",
+];
+
+fn text(s: &Option<String>) -> Cell {
+    Cell::Text(s.clone())
+}
+
+fn str_of<T: ToString>(v: &Option<T>) -> Cell {
+    Cell::Text(v.as_ref().map(|x| x.to_string()))
+}
+
+/// One account's cells, in [`ACCOUNT_COLUMNS`] order.
+pub fn account_cells(r: &AccountRecord, f: &FamilyFacts) -> Vec<Cell> {
+    let mut cells = vec![
+        Cell::Text(Some(r.crm_id.to_string())),
+        Cell::Text(Some(r.name.clone())),
+        str_of(&r.website),
+        str_of(&r.parent_id),
+        text(&r.country),
+        str_of(&r.geo),
+        text(&r.sub_region),
+        Cell::Int(r.employees.map(|e| e.min(i32::MAX as u32) as i32)),
+        text(&r.industry),
+        Cell::BigInt(r.annual_revenue_cents),
+        str_of(&r.account_type),
+        Cell::BigInt(Some(r.carr_cents)),
+        text(&r.owner),
+        text(&r.sdr),
+        str_of(&r.account_rank),
+        str_of(&r.gtm_strategy),
+        str_of(&r.abm_tier),
+        text(&r.new_logo_target),
+    ];
+    cells.extend(rollup_cells(f));
+    cells
+}
+
+/// Roll-up cells, in [`ROLLUP_COLUMNS`] order.
+pub fn rollup_cells(f: &FamilyFacts) -> Vec<Cell> {
+    vec![
+        Cell::Text(Some(f.ultimate_parent.clone())),
+        Cell::Text(Some(f.segment.to_string())),
+        Cell::Int(Some(f.segment_fy)),
+        Cell::Int(
+            f.family_max_employees
+                .map(|e| e.min(i32::MAX as u32) as i32),
+        ),
+        Cell::BigInt(Some(f.family_carr_cents)),
+        Cell::Bool(f.first_order_available),
+    ]
+}
+
+/// `SET a = excluded.a, …` and the matching `(accounts.a, …)` / `(excluded.a, …)` tuples used to
+/// skip rows whose values did not change.
+pub fn upsert_tail(distinct_op: &str) -> String {
+    let cols: Vec<&str> = ACCOUNT_COLUMNS.iter().skip(1).map(|(c, _)| *c).collect();
+    let set: Vec<String> = cols.iter().map(|c| format!("{c} = excluded.{c}")).collect();
+    let old: Vec<String> = cols.iter().map(|c| format!("accounts.{c}")).collect();
+    let new: Vec<String> = cols.iter().map(|c| format!("excluded.{c}")).collect();
+    format!(
+        "ON CONFLICT (crm_id) DO UPDATE SET {}, updated_at = excluded.updated_at WHERE ({}) {distinct_op} ({})",
+        set.join(", "),
+        old.join(", "),
+        new.join(", ")
+    )
+}
+
+pub fn column_list() -> String {
+    ACCOUNT_COLUMNS
+        .iter()
+        .map(|(c, _)| *c)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Columns of an [`crate::AccountSummary`], in the order readers expect; `domains` is the
+/// backend's aggregate expression.
+pub fn summary_select(domains: &str, ts: impl Fn(&str) -> String) -> String {
+    format!(
+        "a.crm_id, a.name, {domains}, a.segment, a.geo, a.country, a.parent_id, a.ultimate_parent_id, \
+         a.account_type, a.abm_tier, a.employees, a.family_carr_cents, a.first_order_available, \
+         a.website, a.sub_region, a.industry, a.annual_revenue_cents, a.carr_cents, a.owner, a.sdr, \
+         a.account_rank, a.gtm_strategy, a.new_logo_target, a.family_max_employees, a.segment_fy, {}, {}",
+        ts("a.created_at"),
+        ts("a.updated_at")
+    )
+}
+
+/// WHERE clause and its text parameters for an account query. `ph(n)` writes the n-th (1-based)
+/// placeholder; `like` is the case-insensitive LIKE operator.
+pub fn account_filter(
+    q: &AccountQuery,
+    ph: impl Fn(usize) -> String,
+    like: &str,
+) -> (String, Vec<String>) {
+    let mut clauses = Vec::new();
+    let mut params = Vec::new();
+    let push = |params: &mut Vec<String>, v: String| {
+        params.push(v);
+        ph(params.len())
+    };
+    if let Some(s) = &q.segment {
+        let p = push(&mut params, s.clone());
+        clauses.push(format!("a.segment = {p}"));
+    }
+    if let Some(g) = &q.geo {
+        let p = push(&mut params, g.clone());
+        clauses.push(format!("a.geo = {p}"));
+    }
+    if let Some(t) = &q.tier {
+        let p = push(&mut params, t.clone());
+        clauses.push(format!("a.abm_tier = {p}"));
+    }
+    if let Some(t) = q.text.as_ref().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+        let escaped = t
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let p1 = push(&mut params, format!("%{escaped}%"));
+        let p2 = push(&mut params, t.to_string());
+        let p3 = push(&mut params, format!("{}%", escaped.to_lowercase()));
+        clauses.push(format!(
+            "(a.name {like} {p1} ESCAPE '\\' OR a.crm_id = {p2} OR EXISTS (SELECT 1 FROM account_domains d \
+             WHERE d.crm_id = a.crm_id AND d.domain LIKE {p3} ESCAPE '\\'))"
+        ));
+    }
+    let sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    (sql, params)
+}
+
+pub const DOMAIN_CLAIMS: &str = "SELECT d.domain, d.crm_id, COALESCE(pc.n, 0) FROM account_domains d \
+     LEFT JOIN (SELECT crm_id, count(*) AS n FROM people GROUP BY crm_id) pc ON pc.crm_id = d.crm_id \
+     ORDER BY d.domain, d.crm_id";

@@ -1,0 +1,348 @@
+//! The SQLite store: one file, WAL journal, foreign keys on. Writes are single transactions with
+//! cached prepared statements, which is what makes a million-row import take seconds.
+
+use crate::migrate::{self, Migration};
+use crate::model::*;
+use crate::sql::{self, Cell};
+use crate::{Progress, Result, Store, StoreError};
+use abm_core::account::AttributeValue;
+use rusqlite::types::{ToSqlOutput, Value};
+use rusqlite::{params, Connection, OptionalExtension, ToSql};
+use std::path::Path;
+
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+impl ToSql for Cell {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Owned(match self {
+            Cell::Text(Some(s)) => Value::Text(s.clone()),
+            Cell::Int(Some(i)) => Value::Integer(*i as i64),
+            Cell::BigInt(Some(i)) => Value::Integer(*i),
+            Cell::Bool(b) => Value::Integer(*b as i64),
+            Cell::Text(None) | Cell::Int(None) | Cell::BigInt(None) => Value::Null,
+        }))
+    }
+}
+
+const PROGRESS_EVERY: usize = 10_000;
+
+impl SqliteStore {
+    /// Open (creating if needed) the database file and apply pending migrations.
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        Self::init(conn)
+    }
+
+    /// A private in-memory database (tests).
+    pub fn open_in_memory() -> Result<Self> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Self> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "cache_size", -65536)?; // 64 MiB
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let mut s = Self { conn };
+        s.migrate(migrate::SQLITE)?;
+        Ok(s)
+    }
+
+    fn migrate(&mut self, ms: &[Migration]) -> Result<()> {
+        self.conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+        )?;
+        let current = self.schema_version()?;
+        let known = migrate::latest(ms);
+        if current > known {
+            return Err(StoreError::TooNew {
+                found: current,
+                known,
+            });
+        }
+        for m in ms.iter().filter(|m| m.version > current) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(m.sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+                [m.version],
+            )?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn schema_version(&mut self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn hierarchy_rows(&mut self) -> Result<Vec<StoredHierarchyRow>> {
+        let mut st = self.conn.prepare(HIERARCHY_SELECT)?;
+        let mut rows = st.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(read_hierarchy_row!(r, ?));
+        }
+        Ok(out)
+    }
+
+    fn write_accounts(&mut self, w: &AccountWrite, progress: Progress<'_>) -> Result<WriteSummary> {
+        let n = sql::ACCOUNT_COLUMNS.len();
+        let placeholders: Vec<String> = (1..=n + 1).map(|i| format!("?{i}")).collect();
+        let upsert = format!(
+            "INSERT INTO accounts ({}, created_at, updated_at) VALUES ({}, ?{}) {}",
+            sql::column_list(),
+            placeholders.join(", "),
+            n + 1,
+            sql::upsert_tail("IS NOT")
+        );
+        let rollup_set: Vec<String> = sql::ROLLUP_COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c} = ?{}", i + 1))
+            .collect();
+        let rollup_cmp: Vec<String> = (1..=sql::ROLLUP_COLUMNS.len())
+            .map(|i| format!("?{i}"))
+            .collect();
+        let k = sql::ROLLUP_COLUMNS.len();
+        let rollup = format!(
+            "UPDATE accounts SET {}, updated_at = ?{} WHERE crm_id = ?{} AND ({}) IS NOT ({})",
+            rollup_set.join(", "),
+            k + 1,
+            k + 2,
+            sql::ROLLUP_COLUMNS.join(", "),
+            rollup_cmp.join(", ")
+        );
+        let mut summary = WriteSummary::default();
+        let tx = self.conn.transaction()?;
+        {
+            let mut up = tx.prepare_cached(&upsert)?;
+            let mut del_domains =
+                tx.prepare_cached("DELETE FROM account_domains WHERE crm_id = ?1")?;
+            let mut ins_domain = tx.prepare_cached(
+                "INSERT OR IGNORE INTO account_domains (crm_id, domain, is_primary) VALUES (?1, ?2, ?3)",
+            )?;
+            let mut up_attr = tx.prepare_cached(
+                "INSERT INTO account_attributes (crm_id, attribute, source, value, as_of) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (crm_id, attribute, source) DO UPDATE SET value = excluded.value, as_of = excluded.as_of \
+                 WHERE account_attributes.value IS NOT excluded.value",
+            )?;
+            let mut up_rollup = tx.prepare_cached(&rollup)?;
+            for (i, (rec, facts)) in w.records.iter().enumerate() {
+                let mut cells = sql::account_cells(rec, facts);
+                cells.push(Cell::Text(Some(w.at.clone())));
+                let changed = up.execute(rusqlite::params_from_iter(cells.iter()))?;
+                let id = rec.crm_id.as_str();
+                let existed = w.existing.contains(id);
+                match (existed, changed) {
+                    (false, _) => summary.inserted += 1,
+                    (true, 0) => summary.unchanged += 1,
+                    (true, _) => summary.updated += 1,
+                }
+                if existed {
+                    del_domains.execute([id])?;
+                }
+                for (j, d) in rec.domains.iter().enumerate() {
+                    ins_domain.execute(params![id, d.as_str(), j == 0])?;
+                }
+                for a in &rec.attributes {
+                    up_attr.execute(params![
+                        id,
+                        a.attribute,
+                        a.source,
+                        a.value,
+                        a.as_of.to_string()
+                    ])?;
+                }
+                if (i + 1) % PROGRESS_EVERY == 0 {
+                    progress((i + 1) as u64);
+                }
+            }
+            for (id, facts) in &w.rollup_updates {
+                let mut cells = sql::rollup_cells(facts);
+                cells.push(Cell::Text(Some(w.at.clone())));
+                cells.push(Cell::Text(Some(id.clone())));
+                up_rollup.execute(rusqlite::params_from_iter(cells.iter()))?;
+            }
+        }
+        progress(w.records.len() as u64);
+        tx.commit()?;
+        Ok(summary)
+    }
+
+    fn list_accounts(&mut self, q: &AccountQuery) -> Result<AccountPage> {
+        let (filter, params) = sql::account_filter(q, |i| format!("?{i}"), "LIKE");
+        let total: i64 = self.conn.query_row(
+            &format!("SELECT count(*) FROM accounts a {filter}"),
+            rusqlite::params_from_iter(params.iter()),
+            |r| r.get(0),
+        )?;
+        let select = sql::summary_select(DOMAINS_AGG, |c| c.to_string());
+        let limit = q.limit.map(|l| l as i64).unwrap_or(-1);
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {select} FROM accounts a {filter} ORDER BY lower(a.name), a.crm_id LIMIT {limit} OFFSET {}",
+            q.offset
+        ))?;
+        let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
+        let mut accounts = Vec::new();
+        while let Some(r) = rows.next()? {
+            accounts.push(read_account_row!(r, ?).summary);
+        }
+        Ok(AccountPage {
+            total: total as u64,
+            offset: q.offset,
+            accounts,
+        })
+    }
+
+    fn get_account(&mut self, crm_id: &str) -> Result<Option<AccountDetail>> {
+        let select = sql::summary_select(DOMAINS_AGG, |c| c.to_string());
+        let found = self
+            .conn
+            .query_row(
+                &format!("SELECT {select} FROM accounts a WHERE a.crm_id = ?1"),
+                [crm_id],
+                |r| Ok(read_account_row!(r, ?)),
+            )
+            .optional()?;
+        let Some(mut detail) = found else {
+            return Ok(None);
+        };
+        let mut st = self.conn.prepare(
+            "SELECT attribute, source, value, as_of FROM account_attributes WHERE crm_id = ?1 ORDER BY attribute, source",
+        )?;
+        let mut rows = st.query([crm_id])?;
+        while let Some(r) = rows.next()? {
+            let as_of: String = r.get(3)?;
+            detail.attributes.push(AttributeValue {
+                attribute: r.get(0)?,
+                source: r.get(1)?,
+                value: r.get(2)?,
+                as_of: as_of.parse().map_err(|_| {
+                    StoreError::Corrupt(format!("account_attributes.as_of {as_of:?}"))
+                })?,
+            });
+        }
+        let mut st = self.conn.prepare(&format!(
+            "{FAMILY_SELECT} ?1 ORDER BY (crm_id = ultimate_parent_id) DESC, lower(name), crm_id"
+        ))?;
+        let mut rows = st.query([&detail.summary.ultimate_parent_id])?;
+        while let Some(r) = rows.next()? {
+            let employees: Option<i64> = r.get(3)?;
+            detail.family.push(FamilyMember {
+                crm_id: r.get(0)?,
+                name: r.get(1)?,
+                parent_id: r.get(2)?,
+                employees: employees.map(|e| e as u32),
+                carr: cents_to_f64(r.get(4)?),
+            });
+        }
+        let mut st = self.conn.prepare(PEOPLE_SELECT)?;
+        let mut rows = st.query([crm_id])?;
+        while let Some(r) = rows.next()? {
+            detail.people.push(read_person(
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+            ));
+        }
+        Ok(Some(detail))
+    }
+
+    fn domain_claims(&mut self) -> Result<Vec<DomainClaim>> {
+        let mut st = self.conn.prepare(sql::DOMAIN_CLAIMS)?;
+        let rows = st.query_map([], |r| {
+            Ok(DomainClaim {
+                domain: r.get(0)?,
+                crm_id: r.get(1)?,
+                people: r.get::<_, i64>(2)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn write_people(
+        &mut self,
+        people: &[PersonRow],
+        progress: Progress<'_>,
+    ) -> Result<WriteSummary> {
+        let mut summary = WriteSummary::default();
+        let tx = self.conn.transaction()?;
+        {
+            let mut find = tx.prepare_cached("SELECT crm_id FROM people WHERE person_id = ?1")?;
+            let mut moved =
+                tx.prepare_cached("DELETE FROM people WHERE person_id = ?1 AND crm_id <> ?2")?;
+            let mut up = tx.prepare_cached(PEOPLE_UPSERT_SQLITE)?;
+            for (i, p) in people.iter().enumerate() {
+                let account = p.crm_id.clone().unwrap_or_default();
+                let existed: Option<String> =
+                    find.query_row([&p.person_id], |r| r.get(0)).optional()?;
+                moved.execute(params![p.person_id, account])?;
+                let changed = up.execute(params![
+                    account,
+                    p.person_id,
+                    p.email,
+                    p.first_name,
+                    p.last_name,
+                    p.title,
+                    p.link_method,
+                    p.at
+                ])?;
+                match (existed.is_some(), changed) {
+                    (false, _) => summary.inserted += 1,
+                    (true, 0) => summary.unchanged += 1,
+                    (true, _) => summary.updated += 1,
+                }
+                if (i + 1) % PROGRESS_EVERY == 0 {
+                    progress((i + 1) as u64);
+                }
+            }
+        }
+        tx.commit()?;
+        progress(people.len() as u64);
+        Ok(summary)
+    }
+
+    fn counts(&mut self) -> Result<StoreCounts> {
+        let c = |conn: &Connection, t: &str| -> Result<u64> {
+            Ok(
+                conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| {
+                    r.get::<_, i64>(0)
+                })? as u64,
+            )
+        };
+        Ok(StoreCounts {
+            accounts: c(&self.conn, "accounts")?,
+            domains: c(&self.conn, "account_domains")?,
+            attributes: c(&self.conn, "account_attributes")?,
+            people: c(&self.conn, "people")?,
+        })
+    }
+}
+
+const DOMAINS_AGG: &str =
+    "(SELECT group_concat(domain, ' ') FROM (SELECT domain FROM account_domains d \
+     WHERE d.crm_id = a.crm_id ORDER BY d.is_primary DESC, d.domain))";
+
+const PEOPLE_UPSERT_SQLITE: &str = "INSERT INTO people (crm_id, person_id, email, first_name, last_name, title, link_method, created_at, updated_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) ON CONFLICT (crm_id, person_id) DO UPDATE SET \
+     email = excluded.email, first_name = excluded.first_name, last_name = excluded.last_name, title = excluded.title, \
+     link_method = excluded.link_method, updated_at = excluded.updated_at \
+     WHERE (people.email, people.first_name, people.last_name, people.title, people.link_method) IS NOT \
+     (excluded.email, excluded.first_name, excluded.last_name, excluded.title, excluded.link_method)";

@@ -1,0 +1,46 @@
+//! The conformance suite against SQLite: a fresh database file per test.
+
+use abm_store::{SqliteStore, Store};
+
+fn fresh() -> Box<dyn Store> {
+    let dir = tempfile::tempdir().unwrap().keep();
+    Box::new(SqliteStore::open(&dir.join("abm.db")).unwrap())
+}
+
+abm_store::conformance_suite!(fresh());
+
+#[test]
+fn reopening_keeps_data_and_does_not_reapply_migrations() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("abm.db");
+    {
+        let mut s = SqliteStore::open(&path).unwrap();
+        let w = abm_store::conformance::write_for(
+            &mut s,
+            vec![abm_store::conformance::record(
+                "X1",
+                "X",
+                None,
+                10,
+                0,
+                &["x.example"],
+            )],
+        );
+        s.write_accounts(&w, &mut |_| {}).unwrap();
+    }
+    let mut s = SqliteStore::open(&path).unwrap();
+    assert_eq!(s.schema_version().unwrap(), 1);
+    assert_eq!(s.counts().unwrap().accounts, 1);
+}
+
+#[test]
+fn open_picks_backend_from_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = abm_store::open("abm.db", dir.path()).unwrap();
+    assert_eq!(s.backend(), "sqlite");
+    assert!(
+        dir.path().join("abm.db").exists(),
+        "relative paths are taken from the workspace"
+    );
+    assert!(abm_store::open("mysql://x", dir.path()).is_err());
+}
