@@ -1,1 +1,190 @@
-fn main() {}
+//! The `abm` command: `abm <noun> <verb>`. Reads take `--format table|json|csv`; every command
+//! takes `--workspace DIR` (or `ABM_WORKSPACE`). Exit status: 0 ok, 1 a mistake the user can fix
+//! (bad input, unknown names), 2 something went wrong inside abm or its database.
+
+mod accounts;
+mod calendar;
+mod demo;
+mod output;
+mod progress;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "abm",
+    version,
+    about = "abm: the operating system for an account-based marketing team"
+)]
+struct Cli {
+    /// The workspace folder (holds abm.toml). Defaults to the current directory.
+    #[arg(long, global = true, env = "ABM_WORKSPACE", default_value = ".")]
+    workspace: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a workspace: abm.toml and commented default configuration files.
+    Init {
+        /// Folder to create it in (default: --workspace).
+        dir: Option<PathBuf>,
+    },
+    /// Business days, holidays and the fiscal calendar.
+    #[command(subcommand)]
+    Calendar(calendar::CalendarCmd),
+    /// Accounts from the CRM: import, list, show.
+    #[command(subcommand)]
+    Accounts(accounts::AccountsCmd),
+    /// People (contacts) linked to accounts.
+    #[command(subcommand)]
+    People(accounts::PeopleCmd),
+    /// Fill the workspace with a deterministic, realistic demo world.
+    Demo(demo::DemoArgs),
+    /// Serve the web app and JSON API.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+    },
+    /// What the workspace holds.
+    Status {
+        #[arg(long, value_enum, default_value_t = output::Format::Table)]
+        format: output::Format,
+    },
+}
+
+/// A mistake the user can fix: exit status 1.
+#[derive(Debug)]
+pub struct UserError(pub String);
+
+impl std::fmt::Display for UserError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for UserError {}
+
+pub fn user_error(msg: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(UserError(msg.into()))
+}
+
+fn is_user_error(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.is::<UserError>()
+            || c.downcast_ref::<abm_import::ImportError>()
+                .is_some_and(|e| e.is_user_error())
+            || c.downcast_ref::<abm_workspace::WorkspaceError>().is_some_and(|e| {
+                !matches!(
+                    e,
+                    abm_workspace::WorkspaceError::Store(_) | abm_workspace::WorkspaceError::Io { .. }
+                )
+            })
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if let Some(abm_import::ImportError::BadRows(rows)) = e.downcast_ref::<abm_import::ImportError>() {
+                for r in rows {
+                    eprintln!("{r}");
+                }
+            }
+            eprintln!("error: {e:#}");
+            if is_user_error(&e) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::from(2)
+            }
+        }
+    }
+}
+
+fn open_workspace(dir: &std::path::Path) -> Result<abm_workspace::Workspace> {
+    Ok(abm_workspace::Workspace::open(dir)?)
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Init { dir } => {
+            let dir = dir.unwrap_or(cli.workspace);
+            let ws = abm_workspace::Workspace::init(&dir)?;
+            ws.store()?;
+            println!("Created an abm workspace in {}", dir.display());
+            println!(
+                "Next: abm --workspace {} demo   (or: abm --workspace {} accounts import FILE.csv)",
+                dir.display(),
+                dir.display()
+            );
+            Ok(())
+        }
+        Command::Calendar(cmd) => calendar::run(&cli.workspace, cmd),
+        Command::Accounts(cmd) => accounts::run(&open_workspace(&cli.workspace)?, cmd),
+        Command::People(cmd) => accounts::run_people(&open_workspace(&cli.workspace)?, cmd),
+        Command::Demo(args) => demo::run(&cli.workspace, args),
+        Command::Serve { addr } => serve(&open_workspace(&cli.workspace)?, &addr),
+        Command::Status { format } => {
+            let ws = open_workspace(&cli.workspace)?;
+            let mut store = ws.store()?;
+            let counts = store.counts()?;
+            let rows = vec![
+                vec!["workspace".into(), ws.dir.display().to_string()],
+                vec![
+                    "database".into(),
+                    format!("{} ({})", ws.config.database_url, store.backend()),
+                ],
+                vec!["schema version".into(), store.schema_version()?.to_string()],
+                vec!["accounts".into(), counts.accounts.to_string()],
+                vec!["domains".into(), counts.domains.to_string()],
+                vec!["attribute values".into(), counts.attributes.to_string()],
+                vec!["people".into(), counts.people.to_string()],
+            ];
+            output::print_rows(
+                format,
+                &["item", "value"],
+                &rows,
+                &serde_json::json!({
+                    "workspace": ws.dir, "backend": store.backend(), "counts": counts,
+                }),
+            )
+        }
+    }
+}
+
+fn serve(ws: &abm_workspace::Workspace, addr: &str) -> Result<()> {
+    let store = ws.store()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| user_error(format!("cannot listen on {addr}: {e}")))?;
+        println!(
+            "abm is serving {} at http://{}/",
+            ws.dir.display(),
+            listener.local_addr()?
+        );
+        abm_server::serve(
+            listener,
+            abm_server::AppState::new(store).with_precedence(ws.config.precedence.clone()),
+        )
+        .await?;
+        Ok(())
+    })
+}

@@ -9,6 +9,7 @@ use serde::{Serialize, Serializer};
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// A CRM account id (18-character Salesforce ids are common): the stable key on import.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -72,9 +73,8 @@ macro_rules! picklist {
         impl FromStr for $name {
             type Err = String;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                let key = normalise_key(s);
-                $(
-                    if key == normalise_key($display) $(|| key == normalise_key($alias))* {
+                                $(
+                    if same_key(s, $display) $(|| same_key(s, $alias))* {
                         return Ok($name::$variant);
                     }
                 )+
@@ -85,11 +85,15 @@ macro_rules! picklist {
     };
 }
 
-fn normalise_key(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_alphanumeric() || *c == '.')
-        .flat_map(|c| c.to_lowercase())
-        .collect()
+/// Equal ignoring case, spaces and punctuation (but not `.`, so "1.5" differs from "15"),
+/// compared without allocating: picklists are parsed millions of times on import.
+fn same_key(a: &str, b: &str) -> bool {
+    fn key(s: &str) -> impl Iterator<Item = char> + '_ {
+        s.chars()
+            .filter(|c| c.is_alphanumeric() || *c == '.')
+            .flat_map(char::to_lowercase)
+    }
+    key(a).eq(key(b))
 }
 
 picklist!(
@@ -180,10 +184,7 @@ pub fn parse_money_cents(s: &str) -> Result<Option<i64>, String> {
     if whole.is_empty() && frac.is_empty() {
         return Err(bad());
     }
-    if !whole.chars().all(|c| c.is_ascii_digit())
-        || !frac.chars().all(|c| c.is_ascii_digit())
-        || frac.len() > 2
-    {
+    if !whole.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) || frac.len() > 2 {
         return Err(bad());
     }
     let w: i64 = if whole.is_empty() {
@@ -196,20 +197,13 @@ pub fn parse_money_cents(s: &str) -> Result<Option<i64>, String> {
         1 => frac.parse::<i64>().map_err(|_| bad())? * 10,
         _ => frac.parse().map_err(|_| bad())?,
     };
-    let cents = w
-        .checked_mul(100)
-        .and_then(|x| x.checked_add(f))
-        .ok_or_else(bad)?;
+    let cents = w.checked_mul(100).and_then(|x| x.checked_add(f)).ok_or_else(bad)?;
     Ok(Some(if neg { -cents } else { cents }))
 }
 
 /// A count parsed from an export: `1,200`, `1200`, blank for unknown.
 pub fn parse_count(s: &str) -> Result<Option<u32>, String> {
-    let t: String = s
-        .trim()
-        .chars()
-        .filter(|c| *c != ',' && *c != ' ')
-        .collect();
+    let t: String = s.trim().chars().filter(|c| *c != ',' && *c != ' ').collect();
     if t.is_empty() || matches!(t.as_str(), "-" | "--" | "—" | "n/a" | "N/A") {
         return Ok(None);
     }
@@ -219,13 +213,14 @@ pub fn parse_count(s: &str) -> Result<Option<u32>, String> {
         .map_err(|_| format!("expected a whole number like 1,200, found {:?}", s.trim()))
 }
 
-/// One value of an attribute as one provider reported it.
+/// One value of an attribute as one provider reported it. Attribute and source names are shared
+/// (`Arc<str>`): a million accounts carry a handful of distinct names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AttributeValue {
     /// e.g. `developer_count`, `tech_stack`, `cloud_provider`.
-    pub attribute: String,
+    pub attribute: Arc<str>,
     /// e.g. `aberdeen`, `gainsight`, `zoominfo`, `crm`.
-    pub source: String,
+    pub source: Arc<str>,
     pub value: String,
     /// When the provider said so.
     pub as_of: NaiveDate,
@@ -245,12 +240,7 @@ impl Default for Precedence {
         );
         m.insert(
             "tech_stack".into(),
-            vec![
-                "gainsight".into(),
-                "aberdeen".into(),
-                "crm".into(),
-                "zoominfo".into(),
-            ],
+            vec!["gainsight".into(), "aberdeen".into(), "crm".into(), "zoominfo".into()],
         );
         m.insert(
             "cloud_provider".into(),
@@ -268,24 +258,50 @@ impl Precedence {
     /// Pick the winning value of `attribute` among `values` (all of one account). Sources in the
     /// precedence list win in order; otherwise the most recent value of any source. The source
     /// `employees` stands for the account's employee count used as a proxy.
-    pub fn resolve<'a>(
-        &self,
-        attribute: &str,
-        values: &'a [AttributeValue],
-    ) -> Option<&'a AttributeValue> {
+    pub fn resolve<'a>(&self, attribute: &str, values: &'a [AttributeValue]) -> Option<&'a AttributeValue> {
         let of_attr = || {
             values
                 .iter()
-                .filter(move |v| v.attribute == attribute && !v.value.is_empty())
+                .filter(move |v| &*v.attribute == attribute && !v.value.is_empty())
         };
         if let Some(order) = self.0.get(attribute) {
             for src in order {
-                if let Some(v) = of_attr().find(|v| &v.source == src) {
+                if let Some(v) = of_attr().find(|v| *v.source == **src) {
                     return Some(v);
                 }
             }
         }
         of_attr().max_by(|a, b| a.as_of.cmp(&b.as_of).then_with(|| b.source.cmp(&a.source)))
+    }
+
+    /// The winning value of every attribute present (and of `developer_count` from the employee
+    /// count when the precedence lists `employees` and nothing better exists), sorted by name.
+    pub fn resolve_all(
+        &self,
+        values: &[AttributeValue],
+        employees: Option<u32>,
+        as_of: NaiveDate,
+    ) -> Vec<AttributeValue> {
+        let mut all: Vec<AttributeValue> = values.to_vec();
+        if let Some(e) = employees {
+            for (attr, order) in &self.0 {
+                if order.iter().any(|s| s == "employees") {
+                    all.push(AttributeValue {
+                        attribute: attr.as_str().into(),
+                        source: "employees".into(),
+                        value: e.to_string(),
+                        as_of,
+                    });
+                }
+            }
+        }
+        let mut names: Vec<&str> = all.iter().map(|v| &*v.attribute).collect();
+        names.sort();
+        names.dedup();
+        names
+            .into_iter()
+            .filter_map(|n| self.resolve(n, &all).cloned())
+            .collect()
     }
 
     pub fn attributes(&self) -> impl Iterator<Item = (&String, &Vec<String>)> {
@@ -330,10 +346,7 @@ mod tests {
         assert_eq!(Segment::derive(Some(101), None), Segment::MidMarket);
         assert_eq!(Segment::derive(Some(100), None), Segment::Smb);
         assert_eq!(Segment::derive(None, None), Segment::Smb);
-        assert_eq!(
-            Segment::derive(Some(50_000), Some(Geo::PubSec)),
-            Segment::PubSec
-        );
+        assert_eq!(Segment::derive(Some(50_000), Some(Geo::PubSec)), Segment::PubSec);
     }
 
     #[test]
@@ -344,10 +357,7 @@ mod tests {
             AccountType::FormerCustomer
         );
         assert_eq!("1:few".parse::<AbmTier>().unwrap(), AbmTier::Tier2);
-        assert_eq!(
-            "1.5".parse::<AccountRank>().unwrap(),
-            AccountRank::OneAndAHalf
-        );
+        assert_eq!("1.5".parse::<AccountRank>().unwrap(), AccountRank::OneAndAHalf);
         let err = "Tier 9".parse::<AbmTier>().unwrap_err();
         assert!(err.contains("Tier 1, Tier 2, Tier 3"), "{err}");
     }
@@ -374,14 +384,10 @@ mod tests {
             value: val.into(),
             as_of: d,
         };
-        let values = vec![
-            v("zoominfo", "Jenkins"),
-            v("aberdeen", "GitHub"),
-            v("gainsight", ""),
-        ];
+        let values = vec![v("zoominfo", "Jenkins"), v("aberdeen", "GitHub"), v("gainsight", "")];
         let p = Precedence::default();
         assert_eq!(
-            p.resolve("tech_stack", &values).unwrap().source,
+            &*p.resolve("tech_stack", &values).unwrap().source,
             "aberdeen",
             "empty gainsight value does not win"
         );
@@ -393,5 +399,24 @@ mod tests {
         }];
         assert_eq!(p.resolve("hq", &other).unwrap().value, "Berlin");
         assert!(p.resolve("tech_stack", &other).is_none());
+    }
+
+    #[test]
+    fn employee_count_stands_in_for_developers_last() {
+        let d = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let p = Precedence::default();
+        let r = p.resolve_all(&[], Some(900), d);
+        assert_eq!(r.len(), 1);
+        assert_eq!(
+            (&*r[0].attribute, &*r[0].source, r[0].value.as_str()),
+            ("developer_count", "employees", "900")
+        );
+        let crm = AttributeValue {
+            attribute: "developer_count".into(),
+            source: "crm".into(),
+            value: "120".into(),
+            as_of: d,
+        };
+        assert_eq!(p.resolve_all(&[crm.clone()], Some(900), d), vec![crm]);
     }
 }

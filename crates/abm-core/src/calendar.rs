@@ -22,7 +22,9 @@ pub enum Roll {
 pub enum CalendarError {
     #[error("weekmask {0:?} has no business days")]
     EmptyWeekmask(String),
-    #[error("weekmask {0:?} is not understood: write seven 0/1 digits (Mon..Sun) or day names like \"Mon Tue Wed Thu Fri\"")]
+    #[error(
+        "weekmask {0:?} is not understood: write seven 0/1 digits (Mon..Sun) or day names like \"Mon Tue Wed Thu Fri\""
+    )]
     BadWeekmask(String),
 }
 
@@ -90,10 +92,7 @@ impl BusinessCalendar {
                 .filter(|w| !w.is_empty())
             {
                 let w = word.to_ascii_lowercase();
-                let i = NAMES
-                    .iter()
-                    .position(|n| w.starts_with(n))
-                    .ok_or_else(bad)?;
+                let i = NAMES.iter().position(|n| w.starts_with(n)).ok_or_else(bad)?;
                 mask[i] = true;
             }
         }
@@ -276,33 +275,18 @@ mod tests {
     fn numpy_doc_examples() {
         let cal = BusinessCalendar::weekdays();
         // np.busday_offset('2011-10', 0, roll='forward') == 2011-10-03
-        assert_eq!(
-            cal.offset(d("2011-10-01"), 0, Roll::Forward),
-            d("2011-10-03")
-        );
+        assert_eq!(cal.offset(d("2011-10-01"), 0, Roll::Forward), d("2011-10-03"));
         // np.busday_offset('2012-05', 1, roll='forward', weekmask='Sun') == 2012-05-13
-        let sun =
-            BusinessCalendar::new("sun", BusinessCalendar::parse_weekmask("Sun").unwrap()).unwrap();
-        assert_eq!(
-            sun.offset(d("2012-05-01"), 1, Roll::Forward),
-            d("2012-05-13")
-        );
+        let sun = BusinessCalendar::new("sun", BusinessCalendar::parse_weekmask("Sun").unwrap()).unwrap();
+        assert_eq!(sun.offset(d("2012-05-01"), 1, Roll::Forward), d("2012-05-13"));
         // np.busday_offset('2011-03-20', 0, roll='backward') == 2011-03-18
-        assert_eq!(
-            cal.offset(d("2011-03-20"), 0, Roll::Backward),
-            d("2011-03-18")
-        );
+        assert_eq!(cal.offset(d("2011-03-20"), 0, Roll::Backward), d("2011-03-18"));
         // np.busday_offset('2011-03-22', -1, roll='forward') == 2011-03-21
-        assert_eq!(
-            cal.offset(d("2011-03-22"), -1, Roll::Forward),
-            d("2011-03-21")
-        );
+        assert_eq!(cal.offset(d("2011-03-22"), -1, Roll::Forward), d("2011-03-21"));
         // np.busday_count('2011-01', '2011-02') == 21
         assert_eq!(cal.count(d("2011-01-01"), d("2011-02-01")), 21);
         // np.busday_count('2011', '2012', weekmask='Sat') == 53
-        let sat =
-            BusinessCalendar::new("sat", BusinessCalendar::parse_weekmask("0000010").unwrap())
-                .unwrap();
+        let sat = BusinessCalendar::new("sat", BusinessCalendar::parse_weekmask("0000010").unwrap()).unwrap();
         assert_eq!(sat.count(d("2011-01-01"), d("2012-01-01")), 53);
         // reversed order counts negative
         assert_eq!(cal.count(d("2011-02-01"), d("2011-01-01")), -21);
@@ -345,8 +329,7 @@ mod tests {
 
     fn arb_calendar() -> impl Strategy<Value = BusinessCalendar> {
         (
-            proptest::array::uniform7(any::<bool>())
-                .prop_filter("non-empty", |m| m.iter().any(|b| *b)),
+            proptest::array::uniform7(any::<bool>()).prop_filter("non-empty", |m| m.iter().any(|b| *b)),
             proptest::collection::vec(0i64..2000, 0..60),
             proptest::collection::vec(0i64..2000, 0..20),
         )

@@ -83,11 +83,7 @@ impl FiscalCalendar {
     }
 
     /// First business day of a quarter under `cal`.
-    pub fn quarter_first_business_day(
-        &self,
-        q: FiscalQuarter,
-        cal: &BusinessCalendar,
-    ) -> NaiveDate {
+    pub fn quarter_first_business_day(&self, q: FiscalQuarter, cal: &BusinessCalendar) -> NaiveDate {
         cal.next_business_day(self.quarter_start(q))
     }
 }
@@ -124,8 +120,7 @@ impl FiscalQuarter {
 
 fn add_months(d: NaiveDate, months: u32) -> NaiveDate {
     let total = d.year() * 12 + (d.month() as i32 - 1) + months as i32;
-    NaiveDate::from_ymd_opt(total.div_euclid(12), (total.rem_euclid(12) + 1) as u32, 1)
-        .expect("valid")
+    NaiveDate::from_ymd_opt(total.div_euclid(12), (total.rem_euclid(12) + 1) as u32, 1).expect("valid")
 }
 
 impl fmt::Display for FiscalQuarter {
@@ -143,8 +138,7 @@ impl FromStr for FiscalQuarter {
         let rest = t.strip_prefix("FY").ok_or_else(bad)?;
         let (y, q) = rest.split_once('Q').ok_or_else(bad)?;
         let y = y.trim_end_matches(['-', ' ']);
-        if y.is_empty() || !y.chars().all(|c| c.is_ascii_digit()) || (y.len() != 2 && y.len() != 4)
-        {
+        if y.is_empty() || !y.chars().all(|c| c.is_ascii_digit()) || (y.len() != 2 && y.len() != 4) {
             return Err(bad());
         }
         let mut year: i32 = y.parse().map_err(|_| bad())?;
@@ -184,18 +178,14 @@ mod tests {
     fn january_start_is_calendar_year() {
         let fc = FiscalCalendar::new(1).unwrap();
         assert_eq!(fc.quarter_of(d("2026-12-31")).to_string(), "FY26-Q4");
-        assert_eq!(
-            fc.quarter_start("FY26-Q1".parse().unwrap()),
-            d("2026-01-01")
-        );
+        assert_eq!(fc.quarter_start("FY26-Q1".parse().unwrap()), d("2026-01-01"));
         assert!(FiscalCalendar::new(13).is_err());
     }
 
     #[test]
     fn first_business_day_of_quarter() {
         let fc = FiscalCalendar::default();
-        let cal = BusinessCalendar::weekdays()
-            .with_holidays(us_federal(2026, 2027).into_iter().map(|h| h.date));
+        let cal = BusinessCalendar::weekdays().with_holidays(us_federal(2026, 2027).into_iter().map(|h| h.date));
         // FY27-Q1 starts Sun 2026-02-01 → Mon 2026-02-02
         assert_eq!(
             fc.quarter_first_business_day("FY27-Q1".parse().unwrap(), &cal),
@@ -205,10 +195,7 @@ mod tests {
 
     #[test]
     fn quarter_labels_parse_strictly() {
-        assert_eq!(
-            "fy2027-q2".parse::<FiscalQuarter>().unwrap().to_string(),
-            "FY27-Q2"
-        );
+        assert_eq!("fy2027-q2".parse::<FiscalQuarter>().unwrap().to_string(), "FY27-Q2");
         for bad in ["FY27-Q5", "27-Q1", "FYxx-Q1", "FY27", "FY123-Q1"] {
             assert!(bad.parse::<FiscalQuarter>().is_err(), "{bad}");
         }

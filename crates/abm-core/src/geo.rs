@@ -48,12 +48,7 @@ impl fmt::Display for Geo {
 impl FromStr for Geo {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s
-            .trim()
-            .to_ascii_lowercase()
-            .replace([' ', '-', '_'], "")
-            .as_str()
-        {
+        match s.trim().to_ascii_lowercase().replace([' ', '-', '_'], "").as_str() {
             "amer" | "americas" | "noram" | "latam" | "na" | "northamerica" => Ok(Geo::Amer),
             "emea" | "europe" => Ok(Geo::Emea),
             "apac" | "asiapacific" | "apj" => Ok(Geo::Apac),

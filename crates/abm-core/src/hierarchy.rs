@@ -45,11 +45,7 @@ pub struct HierarchyReport {
 /// frozen in an earlier year is derived afresh, one frozen this year is kept.
 pub fn roll_up(nodes: &[HierarchyInput], fiscal_year: i32) -> (Vec<FamilyFacts>, HierarchyReport) {
     let n = nodes.len();
-    let index: HashMap<&str, usize> = nodes
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a.id.as_str(), i))
-        .collect();
+    let index: HashMap<&str, usize> = nodes.iter().enumerate().map(|(i, a)| (a.id.as_str(), i)).collect();
     let mut report = HierarchyReport::default();
     let parent: Vec<Option<usize>> = nodes
         .iter()
@@ -169,11 +165,7 @@ mod tests {
         assert!(report.cycles.is_empty() && report.missing_parents.is_empty());
         assert_eq!(facts[0].ultimate_parent, "top");
         assert_eq!(facts[0].family_max_employees, Some(3000));
-        assert_eq!(
-            facts[0].segment,
-            Segment::Large,
-            "child inherits the family's size"
-        );
+        assert_eq!(facts[0].segment, Segment::Large, "child inherits the family's size");
         assert_eq!(facts[2].family_carr_cents, 10_000);
         assert!(!facts[2].first_order_available);
         assert!(facts[3].first_order_available);
@@ -202,20 +194,11 @@ mod tests {
         cycles.sort();
         assert_eq!(
             cycles,
-            vec![
-                vec!["b".to_string(), "c".to_string()],
-                vec!["e".to_string()]
-            ]
+            vec![vec!["b".to_string(), "c".to_string()], vec!["e".to_string()]]
         );
-        assert_eq!(
-            report.missing_parents,
-            vec![("d".to_string(), "ghost".to_string())]
-        );
+        assert_eq!(report.missing_parents, vec![("d".to_string(), "ghost".to_string())]);
         assert_eq!(facts[3].ultimate_parent, "d");
-        assert_eq!(
-            facts[0].ultimate_parent, "b",
-            "a hangs off the broken cycle at b"
-        );
+        assert_eq!(facts[0].ultimate_parent, "b", "a hangs off the broken cycle at b");
     }
 
     #[test]

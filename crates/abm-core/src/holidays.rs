@@ -59,10 +59,7 @@ pub fn us_federal_year(year: i32) -> Vec<Holiday> {
             nth_weekday(year, 1, Weekday::Mon, 3),
             "Birthday of Martin Luther King, Jr.",
         ),
-        (
-            nth_weekday(year, 2, Weekday::Mon, 3),
-            "Washington's Birthday",
-        ),
+        (nth_weekday(year, 2, Weekday::Mon, 3), "Washington's Birthday"),
         (last_weekday(year, 5, Weekday::Mon), "Memorial Day"),
         (observed(ymd(year, 7, 4)), "Independence Day"),
         (nth_weekday(year, 9, Weekday::Mon, 1), "Labor Day"),
@@ -72,10 +69,7 @@ pub fn us_federal_year(year: i32) -> Vec<Holiday> {
         (observed(ymd(year, 12, 25)), "Christmas Day"),
     ];
     if year >= 2021 {
-        out.push((
-            observed(ymd(year, 6, 19)),
-            "Juneteenth National Independence Day",
-        ));
+        out.push((observed(ymd(year, 6, 19)), "Juneteenth National Independence Day"));
     }
     let mut hs: Vec<Holiday> = out
         .into_iter()
@@ -157,15 +151,24 @@ pub fn parse_ical(text: &str) -> Result<Vec<Holiday>, Vec<HolidayParseError>> {
             ("END", v) if v.eq_ignore_ascii_case("VEVENT") => {
                 if let Some((start_line, start, end, name)) = event.take() {
                     match start {
-                        None => errors.push(HolidayParseError { line: start_line, reason: "event has no DTSTART".into() }),
+                        None => errors.push(HolidayParseError {
+                            line: start_line,
+                            reason: "event has no DTSTART".into(),
+                        }),
                         Some(s) => {
                             let end = end.unwrap_or(s + Duration::days(1));
                             if end <= s {
-                                out.push(Holiday { date: s, name: name.clone() });
+                                out.push(Holiday {
+                                    date: s,
+                                    name: name.clone(),
+                                });
                             }
                             let mut d = s;
                             while d < end {
-                                out.push(Holiday { date: d, name: name.clone() });
+                                out.push(Holiday {
+                                    date: d,
+                                    name: name.clone(),
+                                });
                                 d += Duration::days(1);
                             }
                         }
@@ -264,9 +267,7 @@ mod tests {
 
     #[test]
     fn list_file_reports_every_bad_line() {
-        let ok =
-            parse_list("# UK\n2026-12-25 Christmas Day\n\n2026-12-28, Boxing Day (substitute)\n")
-                .unwrap();
+        let ok = parse_list("# UK\n2026-12-25 Christmas Day\n\n2026-12-28, Boxing Day (substitute)\n").unwrap();
         assert_eq!(ok.len(), 2);
         assert_eq!(ok[1].name, "Boxing Day (substitute)");
         let err = parse_list("2026-12-25\n25/12/2026 Christmas\nnope\n").unwrap_err();
@@ -278,14 +279,8 @@ mod tests {
         let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20261225\r\nDTEND;VALUE=DATE:20261226\r\nSUMMARY:Christmas\r\n  Day\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20261228\r\nDTEND;VALUE=DATE:20261230\r\nSUMMARY:Company shutdown\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
         let hs = parse_ical(ics).unwrap();
         let days: Vec<_> = hs.iter().map(|h| h.date).collect();
-        assert_eq!(
-            days,
-            vec![d("2026-12-25"), d("2026-12-28"), d("2026-12-29")]
-        );
-        assert_eq!(
-            hs[0].name, "Christmas Day",
-            "folded SUMMARY lines are unfolded"
-        );
+        assert_eq!(days, vec![d("2026-12-25"), d("2026-12-28"), d("2026-12-29")]);
+        assert_eq!(hs[0].name, "Christmas Day", "folded SUMMARY lines are unfolded");
     }
 
     #[test]

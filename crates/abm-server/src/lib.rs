@@ -1,1 +1,71 @@
-//! placeholder
+//! The abm HTTP server: a JSON API for scripts and the web app, and server-rendered HTML pages.
+//! Handlers parse their input into domain values (bad input is a 400 that names the parameter),
+//! run store calls on the blocking pool, and never hold business rules of their own.
+
+mod api;
+mod pages;
+mod params;
+
+use abm_store::Store;
+use axum::routing::get;
+use axum::Router;
+use std::sync::{Arc, Mutex};
+
+/// Shared state: the store behind a lock (SQLite connections are not shared between threads).
+#[derive(Clone)]
+pub struct AppState {
+    store: Arc<Mutex<Box<dyn Store>>>,
+    /// Which source wins for each attribute (from the workspace's abm.toml).
+    precedence: Arc<abm_core::account::Precedence>,
+}
+
+impl AppState {
+    pub fn new(store: Box<dyn Store>) -> Self {
+        Self {
+            store: Arc::new(Mutex::new(store)),
+            precedence: Arc::new(Default::default()),
+        }
+    }
+
+    pub fn with_precedence(mut self, precedence: abm_core::account::Precedence) -> Self {
+        self.precedence = Arc::new(precedence);
+        self
+    }
+
+    /// Run `f` with the store on the blocking pool.
+    pub(crate) async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn Store) -> abm_store::Result<T> + Send + 'static,
+    ) -> Result<T, api::ApiError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = store.lock().unwrap_or_else(|e| e.into_inner());
+            f(guard.as_mut())
+        })
+        .await
+        .map_err(|e| api::ApiError::Internal(e.to_string()))?
+        .map_err(|e| api::ApiError::Internal(e.to_string()))
+    }
+}
+
+/// Every route abm serves.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(api::healthz))
+        .route("/api/accounts", get(api::list_accounts))
+        .route("/api/accounts/:id", get(api::get_account))
+        .route("/", get(pages::home))
+        .route("/accounts", get(pages::accounts))
+        .route("/accounts/:id", get(pages::account))
+        .fallback(api::not_found)
+        .with_state(state)
+}
+
+/// Serve until Ctrl-C. Prints the address it listens on.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}

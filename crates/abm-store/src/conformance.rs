@@ -73,11 +73,10 @@ pub fn record(
 }
 
 /// Roll the records up (with what the store holds) and build the write, as an import does.
-pub fn write_for(store: &mut dyn Store, records: Vec<AccountRecord>) -> AccountWrite {
+pub fn write_for(store: &mut dyn Store, records: Vec<AccountRecord>) -> (AccountWrite, InMemory) {
     let stored = store.hierarchy_rows().unwrap();
     let mut inputs: Vec<HierarchyInput> = Vec::new();
-    let ids: std::collections::HashSet<String> =
-        records.iter().map(|r| r.crm_id.to_string()).collect();
+    let ids: std::collections::HashSet<String> = records.iter().map(|r| r.crm_id.to_string()).collect();
     for s in &stored {
         if !ids.contains(&s.crm_id) {
             inputs.push(HierarchyInput {
@@ -114,42 +113,33 @@ pub fn write_for(store: &mut dyn Store, records: Vec<AccountRecord>) -> AccountW
         .filter(|s| ids.contains(&s.crm_id))
         .map(|s| s.crm_id.clone())
         .collect();
-    AccountWrite {
-        records: records
-            .into_iter()
-            .zip(facts[others..].iter().cloned())
-            .collect(),
-        existing,
-        rollup_updates,
-        at: AT.into(),
-    }
+    let n = records.len() as u64;
+    (
+        AccountWrite {
+            existing,
+            rollup_updates,
+            at: AT.into(),
+            expected_records: n,
+        },
+        InMemory(Some(records.into_iter().zip(facts[others..].iter().cloned()).collect())),
+    )
 }
 
 fn sample() -> Vec<AccountRecord> {
     vec![
-        record(
-            "001A",
-            "Acme Holdings",
-            None,
-            5000,
-            0,
-            &["acme.com", "acme.io"],
-        ),
+        record("001A", "Acme Holdings", None, 5000, 0, &["acme.com", "acme.io"]),
         record("001B", "Acme Europe", Some("001A"), 800, 0, &["acme.de"]),
         record("001C", "Beta Corp", None, 50, 120_000, &["beta.example"]),
     ]
 }
 
 fn import(store: &mut dyn Store, records: Vec<AccountRecord>) -> WriteSummary {
-    let w = write_for(store, records);
-    store.write_accounts(&w, &mut |_| {}).unwrap()
+    let (w, mut src) = write_for(store, records);
+    store.write_accounts(&w, &mut src, &mut |_| {}).unwrap()
 }
 
 fn all(store: &mut dyn Store) -> Vec<AccountSummary> {
-    store
-        .list_accounts(&AccountQuery::default())
-        .unwrap()
-        .accounts
+    store.list_accounts(&AccountQuery::default()).unwrap().accounts
 }
 
 pub fn migrations_are_recorded(store: &mut dyn Store) {
@@ -205,9 +195,9 @@ pub fn reimport_changes_nothing(store: &mut dyn Store) {
     import(store, sample());
     let before = all(store);
     let detail_before = store.get_account("001A").unwrap();
-    let mut w = write_for(store, sample());
+    let (mut w, mut src) = write_for(store, sample());
     w.at = "2026-11-02T09:00:00Z".into();
-    let s = store.write_accounts(&w, &mut |_| {}).unwrap();
+    let s = store.write_accounts(&w, &mut src, &mut |_| {}).unwrap();
     assert_eq!(
         s,
         WriteSummary {
@@ -231,9 +221,9 @@ pub fn updates_replace_values(store: &mut dyn Store) {
     changed[2].name = "Beta Corporation".into();
     changed[2].domains = vec![Domain::parse("beta.io").unwrap()];
     changed[2].attributes[0].value = "99".into();
-    let mut w = write_for(store, changed);
+    let (mut w, mut src) = write_for(store, changed);
     w.at = "2026-11-02T09:00:00Z".into();
-    let s = store.write_accounts(&w, &mut |_| {}).unwrap();
+    let s = store.write_accounts(&w, &mut src, &mut |_| {}).unwrap();
     assert_eq!(
         s,
         WriteSummary {
@@ -269,10 +259,7 @@ pub fn account_detail_has_family_attributes_people(store: &mut dyn Store) {
     store.write_people(&people, &mut |_| {}).unwrap();
     let d = store.get_account("001B").unwrap().unwrap();
     assert_eq!(
-        d.family
-            .iter()
-            .map(|m| m.crm_id.as_str())
-            .collect::<Vec<_>>(),
+        d.family.iter().map(|m| m.crm_id.as_str()).collect::<Vec<_>>(),
         vec!["001A", "001B"],
         "ultimate parent first"
     );
@@ -298,13 +285,9 @@ pub fn rollup_updates_apply(store: &mut dyn Store) {
     // Beta Corp becomes a child of Acme: Acme's family gains Beta's CARR.
     let mut beta = sample().remove(2);
     beta.parent_id = Some(CrmId::parse("001A").unwrap());
-    let w = write_for(store, vec![beta]);
-    assert_eq!(
-        w.rollup_updates.len(),
-        2,
-        "both Acme accounts change family CARR"
-    );
-    store.write_accounts(&w, &mut |_| {}).unwrap();
+    let (w, mut src) = write_for(store, vec![beta]);
+    assert_eq!(w.rollup_updates.len(), 2, "both Acme accounts change family CARR");
+    store.write_accounts(&w, &mut src, &mut |_| {}).unwrap();
     for a in all(store) {
         assert_eq!(a.ultimate_parent_id, "001A");
         assert_eq!(a.family_carr, 1200.0);
@@ -335,9 +318,7 @@ pub fn people_link_and_move(store: &mut dyn Store) {
             unchanged: 1
         }
     );
-    store
-        .write_people(&[p(Some("001C"), "CTO")], &mut |_| {})
-        .unwrap();
+    store.write_people(&[p(Some("001C"), "CTO")], &mut |_| {}).unwrap();
     assert_eq!(
         store.counts().unwrap().people,
         1,
@@ -355,19 +336,31 @@ pub fn failed_write_leaves_store_unchanged(store: &mut dyn Store) {
     let mut more = sample();
     more[0].name = "Renamed".into();
     more.push(record("001D", "Delta", None, 10, 0, &["delta.example"]));
-    let w = write_for(store, more);
+    let (w, mut src) = write_for(store, more.clone());
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         store
-            .write_accounts(&w, &mut |_| panic!("the process dies mid-write"))
+            .write_accounts(&w, &mut src, &mut |_| panic!("the process dies mid-write"))
             .unwrap()
     }));
     assert!(result.is_err());
-    assert_eq!(
-        all(store),
-        before,
-        "nothing of the interrupted write is visible"
-    );
+    assert_eq!(all(store), before, "nothing of the interrupted write is visible");
     assert_eq!(store.counts().unwrap().accounts, 3);
+
+    // A source that fails part-way (the file changed under the import) also writes nothing.
+    struct Failing(Option<Vec<(AccountRecord, FamilyFacts)>>);
+    impl AccountSource for Failing {
+        fn next_batch(&mut self) -> Result<Vec<(AccountRecord, FamilyFacts)>, String> {
+            self.0
+                .take()
+                .ok_or_else(|| "the file changed while it was being imported".to_string())
+        }
+    }
+    let (w, InMemory(records)) = write_for(store, more);
+    let err = store
+        .write_accounts(&w, &mut Failing(records), &mut |_| {})
+        .unwrap_err();
+    assert!(err.to_string().contains("the file changed"), "{err}");
+    assert_eq!(all(store), before);
 }
 
 pub fn filters_and_paging(store: &mut dyn Store) {
@@ -394,14 +387,8 @@ pub fn filters_and_paging(store: &mut dyn Store) {
         vec!["001B", "001A"]
     );
     assert_eq!(ids(store, q(|q| q.geo = Some("EMEA".into()))), vec!["001C"]);
-    assert_eq!(
-        ids(store, q(|q| q.tier = Some("Tier 2".into()))),
-        vec!["001C"]
-    );
-    assert_eq!(
-        ids(store, q(|q| q.text = Some("acme".into()))),
-        vec!["001B", "001A"]
-    );
+    assert_eq!(ids(store, q(|q| q.tier = Some("Tier 2".into()))), vec!["001C"]);
+    assert_eq!(ids(store, q(|q| q.text = Some("acme".into()))), vec!["001B", "001A"]);
     assert_eq!(
         ids(store, q(|q| q.text = Some("BETA.EX".into()))),
         vec!["001C"],

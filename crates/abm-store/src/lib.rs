@@ -25,12 +25,13 @@ pub enum StoreError {
     Postgres(#[from] postgres::Error),
     #[error("database URL {0:?} is not understood: use a file path, sqlite://PATH or postgres://USER@HOST/DB")]
     BadUrl(String),
-    #[error(
-        "the database was written by a newer abm (schema version {found}, this abm knows {known})"
-    )]
+    #[error("the database was written by a newer abm (schema version {found}, this abm knows {known})")]
     TooNew { found: i64, known: i64 },
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    /// The records being written could not be produced (nothing was written).
+    #[error("{0}")]
+    Source(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -55,6 +56,7 @@ pub trait Store: Send {
     fn write_accounts(
         &mut self,
         write: &AccountWrite,
+        source: &mut dyn AccountSource,
         progress: Progress<'_>,
     ) -> Result<WriteSummary>;
 
@@ -68,11 +70,7 @@ pub trait Store: Send {
     fn domain_claims(&mut self) -> Result<Vec<DomainClaim>>;
 
     /// Upsert people as one transaction.
-    fn write_people(
-        &mut self,
-        people: &[PersonRow],
-        progress: Progress<'_>,
-    ) -> Result<WriteSummary>;
+    fn write_people(&mut self, people: &[PersonRow], progress: Progress<'_>) -> Result<WriteSummary>;
 
     /// Counts of what is stored, for status lines and tests.
     fn counts(&mut self) -> Result<StoreCounts>;
@@ -90,10 +88,6 @@ pub fn open(url: &str, base: &Path) -> Result<Box<dyn Store>> {
         return Err(StoreError::BadUrl(url.to_string()));
     }
     let p = Path::new(path);
-    let full = if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        base.join(p)
-    };
+    let full = if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
     Ok(Box::new(SqliteStore::open(&full)?))
 }

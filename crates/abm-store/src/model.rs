@@ -18,16 +18,34 @@ pub struct StoredHierarchyRow {
     pub facts: FamilyFacts,
 }
 
-/// One account import: records to upsert with their roll-ups, and roll-up changes for accounts
-/// not in the file whose family changed.
+/// One account import, apart from its records (which arrive from an [`AccountSource`]): which
+/// incoming accounts are already stored, and roll-up changes for stored accounts not in the import
+/// whose family changed.
 #[derive(Debug, Clone, Default)]
 pub struct AccountWrite {
-    pub records: Vec<(AccountRecord, FamilyFacts)>,
-    /// crm ids among `records` that were already stored (their domain sets are replaced).
+    /// crm ids among the incoming records that were already stored (their domain sets are replaced).
     pub existing: std::collections::HashSet<String>,
     pub rollup_updates: Vec<(String, FamilyFacts)>,
     /// RFC 3339 UTC time of the import, recorded on rows that change.
     pub at: String,
+    /// How many records the source will yield (for choosing a bulk-load strategy; 0 if unknown).
+    pub expected_records: u64,
+}
+
+/// Records to write, in batches, so an import never needs all of them in memory at once.
+pub trait AccountSource {
+    /// The next batch of records with their roll-ups; an empty batch when done. An error aborts
+    /// the write (nothing of it is kept).
+    fn next_batch(&mut self) -> std::result::Result<Vec<(AccountRecord, FamilyFacts)>, String>;
+}
+
+/// A source over records already in memory.
+pub struct InMemory(pub Option<Vec<(AccountRecord, FamilyFacts)>>);
+
+impl AccountSource for InMemory {
+    fn next_batch(&mut self) -> std::result::Result<Vec<(AccountRecord, FamilyFacts)>, String> {
+        Ok(self.0.take().unwrap_or_default())
+    }
 }
 
 /// What a write changed.
@@ -39,7 +57,7 @@ pub struct WriteSummary {
 }
 
 /// Filters and paging for account lists.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccountQuery {
     pub segment: Option<String>,
     pub geo: Option<String>,
@@ -236,12 +254,10 @@ pub(crate) use read_hierarchy_row;
 pub(crate) const HIERARCHY_SELECT: &str = "SELECT crm_id, parent_id, employees, carr_cents, geo, segment, segment_fy, \
      ultimate_parent_id, family_max_employees, family_carr_cents, first_order_available FROM accounts";
 
-pub(crate) const FAMILY_SELECT: &str =
-    "SELECT crm_id, name, parent_id, employees, carr_cents FROM accounts \
+pub(crate) const FAMILY_SELECT: &str = "SELECT crm_id, name, parent_id, employees, carr_cents FROM accounts \
      WHERE ultimate_parent_id = ";
 
-pub(crate) const PEOPLE_SELECT: &str =
-    "SELECT person_id, email, first_name, last_name, title FROM people \
+pub(crate) const PEOPLE_SELECT: &str = "SELECT person_id, email, first_name, last_name, title FROM people \
      WHERE crm_id = $1 ORDER BY lower(last_name), lower(first_name), person_id LIMIT 200";
 
 pub(crate) fn read_person(
@@ -251,11 +267,7 @@ pub(crate) fn read_person(
     last: Option<String>,
     title: Option<String>,
 ) -> PersonSummary {
-    let name = [first, last]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let name = [first, last].into_iter().flatten().collect::<Vec<_>>().join(" ");
     PersonSummary {
         person_id,
         email,

@@ -34,17 +34,11 @@ impl PostgresStore {
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
         )?;
         let current: i64 = tx
-            .query_one(
-                "SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_migrations",
-                &[],
-            )?
+            .query_one("SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_migrations", &[])?
             .get(0);
         let known = migrate::latest(ms);
         if current > known {
-            return Err(StoreError::TooNew {
-                found: current,
-                known,
-            });
+            return Err(StoreError::TooNew { found: current, known });
         }
         for m in ms.iter().filter(|m| m.version > current) {
             tx.batch_execute(m.sql)?;
@@ -59,7 +53,7 @@ impl PostgresStore {
 }
 
 /// Turn rows of cells into one typed array parameter per column.
-fn columns(rows: &[Vec<Cell>], kinds: &[Kind]) -> Vec<Param> {
+fn columns(rows: &[Vec<Cell<'_>>], kinds: &[Kind]) -> Vec<Param> {
     kinds
         .iter()
         .enumerate()
@@ -69,7 +63,7 @@ fn columns(rows: &[Vec<Cell>], kinds: &[Kind]) -> Vec<Param> {
                     rows.iter()
                         .map(|r| {
                             if let Cell::Text(v) = &r[c] {
-                                v.clone()
+                                v.map(String::from)
                             } else {
                                 None
                             }
@@ -83,13 +77,7 @@ fn columns(rows: &[Vec<Cell>], kinds: &[Kind]) -> Vec<Param> {
                 ),
                 Kind::BigInt => Box::new(
                     rows.iter()
-                        .map(|r| {
-                            if let Cell::BigInt(v) = &r[c] {
-                                *v
-                            } else {
-                                None
-                            }
-                        })
+                        .map(|r| if let Cell::BigInt(v) = &r[c] { *v } else { None })
                         .collect::<Vec<_>>(),
                 ),
                 Kind::Bool => Box::new(
@@ -121,27 +109,18 @@ fn unnest(kinds: &[Kind], names: &[&str]) -> String {
 }
 
 fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
-    params
-        .iter()
-        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
-        .collect()
+    params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect()
 }
 
 fn write_account_batch(
     tx: &mut Transaction<'_>,
     w: &AccountWrite,
-    batch: &[(
-        abm_core::account::AccountRecord,
-        abm_core::hierarchy::FamilyFacts,
-    )],
+    batch: &[(abm_core::account::AccountRecord, abm_core::hierarchy::FamilyFacts)],
     summary: &mut WriteSummary,
 ) -> Result<()> {
     let kinds: Vec<Kind> = sql::ACCOUNT_COLUMNS.iter().map(|(_, k)| *k).collect();
     let names: Vec<&str> = sql::ACCOUNT_COLUMNS.iter().map(|(c, _)| *c).collect();
-    let rows: Vec<Vec<Cell>> = batch
-        .iter()
-        .map(|(r, f)| sql::account_cells(r, f))
-        .collect();
+    let rows: Vec<Vec<Cell>> = batch.iter().map(|(r, f)| sql::account_cells(r, f)).collect();
     let mut params = columns(&rows, &kinds);
     params.push(Box::new(w.at.clone()));
     let at = format!("${}::text::timestamptz", kinds.len() + 1);
@@ -151,11 +130,7 @@ fn write_account_batch(
         unnest(&kinds, &names),
         sql::upsert_tail("IS DISTINCT FROM")
     );
-    let changed: HashSet<String> = tx
-        .query(&stmt, &refs(&params))?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let changed: HashSet<String> = tx.query(&stmt, &refs(&params))?.iter().map(|r| r.get(0)).collect();
     let mut existing_ids = Vec::new();
     for (r, _) in batch {
         let id = r.crm_id.as_str();
@@ -171,19 +146,10 @@ fn write_account_batch(
         }
     }
     if !existing_ids.is_empty() {
-        tx.execute(
-            "DELETE FROM account_domains WHERE crm_id = ANY($1)",
-            &[&existing_ids],
-        )?;
+        tx.execute("DELETE FROM account_domains WHERE crm_id = ANY($1)", &[&existing_ids])?;
     }
     let mut dom: (Vec<String>, Vec<String>, Vec<bool>) = Default::default();
-    let mut attr: (
-        Vec<String>,
-        Vec<String>,
-        Vec<String>,
-        Vec<String>,
-        Vec<String>,
-    ) = Default::default();
+    let mut attr: (Vec<String>, Vec<String>, Vec<String>, Vec<String>, Vec<String>) = Default::default();
     for (r, _) in batch {
         for (j, d) in r.domains.iter().enumerate() {
             dom.0.push(r.crm_id.to_string());
@@ -192,8 +158,8 @@ fn write_account_batch(
         }
         for a in &r.attributes {
             attr.0.push(r.crm_id.to_string());
-            attr.1.push(a.attribute.clone());
-            attr.2.push(a.source.clone());
+            attr.1.push(a.attribute.to_string());
+            attr.2.push(a.source.to_string());
             attr.3.push(a.value.clone());
             attr.4.push(a.as_of.to_string());
         }
@@ -221,10 +187,7 @@ impl Store for PostgresStore {
     fn schema_version(&mut self) -> Result<i64> {
         Ok(self
             .client
-            .query_one(
-                "SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_migrations",
-                &[],
-            )?
+            .query_one("SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_migrations", &[])?
             .get(0))
     }
 
@@ -236,14 +199,25 @@ impl Store for PostgresStore {
         Ok(out)
     }
 
-    fn write_accounts(&mut self, w: &AccountWrite, progress: Progress<'_>) -> Result<WriteSummary> {
+    fn write_accounts(
+        &mut self,
+        w: &AccountWrite,
+        source: &mut dyn AccountSource,
+        progress: Progress<'_>,
+    ) -> Result<WriteSummary> {
         let mut summary = WriteSummary::default();
         let mut tx = self.client.transaction()?;
         let mut done = 0u64;
-        for batch in w.records.chunks(BATCH) {
-            write_account_batch(&mut tx, w, batch, &mut summary)?;
-            done += batch.len() as u64;
-            progress(done);
+        loop {
+            let records = source.next_batch().map_err(StoreError::Source)?;
+            if records.is_empty() {
+                break;
+            }
+            for batch in records.chunks(BATCH) {
+                write_account_batch(&mut tx, w, batch, &mut summary)?;
+                done += batch.len() as u64;
+                progress(done);
+            }
         }
         let kinds = [
             Kind::Text,
@@ -256,18 +230,9 @@ impl Store for PostgresStore {
         ];
         let mut names = vec!["crm_id"];
         names.extend(sql::ROLLUP_COLUMNS);
-        let set: Vec<String> = sql::ROLLUP_COLUMNS
-            .iter()
-            .map(|c| format!("{c} = u.{c}"))
-            .collect();
-        let old: Vec<String> = sql::ROLLUP_COLUMNS
-            .iter()
-            .map(|c| format!("a.{c}"))
-            .collect();
-        let new: Vec<String> = sql::ROLLUP_COLUMNS
-            .iter()
-            .map(|c| format!("u.{c}"))
-            .collect();
+        let set: Vec<String> = sql::ROLLUP_COLUMNS.iter().map(|c| format!("{c} = u.{c}")).collect();
+        let old: Vec<String> = sql::ROLLUP_COLUMNS.iter().map(|c| format!("a.{c}")).collect();
+        let new: Vec<String> = sql::ROLLUP_COLUMNS.iter().map(|c| format!("u.{c}")).collect();
         let stmt = format!(
             "UPDATE accounts a SET {}, updated_at = ${}::text::timestamptz FROM {} WHERE a.crm_id = u.crm_id AND ({}) IS DISTINCT FROM ({})",
             set.join(", "),
@@ -280,7 +245,7 @@ impl Store for PostgresStore {
             let rows: Vec<Vec<Cell>> = batch
                 .iter()
                 .map(|(id, f)| {
-                    let mut cells = vec![Cell::Text(Some(id.clone()))];
+                    let mut cells = vec![Cell::Text(Some(id.as_str()))];
                     cells.extend(sql::rollup_cells(f));
                     cells
                 })
@@ -301,10 +266,7 @@ impl Store for PostgresStore {
             .query_one(&format!("SELECT count(*) FROM accounts a {filter}"), &p)?
             .get(0);
         let select = sql::summary_select(DOMAINS_AGG, ts);
-        let limit = q
-            .limit
-            .map(|l| l.to_string())
-            .unwrap_or_else(|| "ALL".into());
+        let limit = q.limit.map(|l| l.to_string()).unwrap_or_else(|| "ALL".into());
         let rows = self.client.query(
             &format!(
                 "SELECT {select} FROM accounts a {filter} ORDER BY lower(a.name), a.crm_id LIMIT {limit} OFFSET {}",
@@ -335,8 +297,8 @@ impl Store for PostgresStore {
             &[&crm_id],
         )? {
             detail.attributes.push(AttributeValue {
-                attribute: r.get(0),
-                source: r.get(1),
+                attribute: r.get::<_, String>(0).into(),
+                source: r.get::<_, String>(1).into(),
                 value: r.get(2),
                 as_of: r.get(3),
             });
@@ -355,13 +317,9 @@ impl Store for PostgresStore {
             });
         }
         for r in self.client.query(PEOPLE_SELECT, &[&crm_id])? {
-            detail.people.push(read_person(
-                r.get(0),
-                r.get(1),
-                r.get(2),
-                r.get(3),
-                r.get(4),
-            ));
+            detail
+                .people
+                .push(read_person(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)));
         }
         Ok(Some(detail))
     }
@@ -379,11 +337,7 @@ impl Store for PostgresStore {
             .collect())
     }
 
-    fn write_people(
-        &mut self,
-        people: &[PersonRow],
-        progress: Progress<'_>,
-    ) -> Result<WriteSummary> {
+    fn write_people(&mut self, people: &[PersonRow], progress: Progress<'_>) -> Result<WriteSummary> {
         let mut summary = WriteSummary::default();
         let mut tx = self.client.transaction()?;
         let find = tx.prepare("SELECT crm_id FROM people WHERE person_id = $1")?;
@@ -446,6 +400,5 @@ fn ts(col: &str) -> String {
     format!("to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
 }
 
-const DOMAINS_AGG: &str =
-    "(SELECT string_agg(domain, ' ' ORDER BY is_primary DESC, domain) FROM account_domains d \
+const DOMAINS_AGG: &str = "(SELECT string_agg(domain, ' ' ORDER BY is_primary DESC, domain) FROM account_domains d \
      WHERE d.crm_id = a.crm_id)";

@@ -8,8 +8,8 @@ use abm_core::hierarchy::FamilyFacts;
 
 /// A value to bind, typed so PostgreSQL can build typed arrays from a column of them.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    Text(Option<String>),
+pub enum Cell<'a> {
+    Text(Option<&'a str>),
     Int(Option<i32>),
     BigInt(Option<i64>),
     Bool(bool),
@@ -61,34 +61,30 @@ pub const ROLLUP_COLUMNS: &[&str] = &[
     "first_order_available",
 ];
 
-fn text(s: &Option<String>) -> Cell {
-    Cell::Text(s.clone())
+fn text(s: &Option<String>) -> Cell<'_> {
+    Cell::Text(s.as_deref())
 }
 
-fn str_of<T: ToString>(v: &Option<T>) -> Cell {
-    Cell::Text(v.as_ref().map(|x| x.to_string()))
-}
-
-/// One account's cells, in [`ACCOUNT_COLUMNS`] order.
-pub fn account_cells(r: &AccountRecord, f: &FamilyFacts) -> Vec<Cell> {
+/// One account's cells, in [`ACCOUNT_COLUMNS`] order. Nothing is copied.
+pub fn account_cells<'a>(r: &'a AccountRecord, f: &'a FamilyFacts) -> Vec<Cell<'a>> {
     let mut cells = vec![
-        Cell::Text(Some(r.crm_id.to_string())),
-        Cell::Text(Some(r.name.clone())),
-        str_of(&r.website),
-        str_of(&r.parent_id),
+        Cell::Text(Some(r.crm_id.as_str())),
+        Cell::Text(Some(&r.name)),
+        Cell::Text(r.website.as_ref().map(|d| d.as_str())),
+        Cell::Text(r.parent_id.as_ref().map(|p| p.as_str())),
         text(&r.country),
-        str_of(&r.geo),
+        Cell::Text(r.geo.map(|g| g.as_str())),
         text(&r.sub_region),
         Cell::Int(r.employees.map(|e| e.min(i32::MAX as u32) as i32)),
         text(&r.industry),
         Cell::BigInt(r.annual_revenue_cents),
-        str_of(&r.account_type),
+        Cell::Text(r.account_type.map(|t| t.as_str())),
         Cell::BigInt(Some(r.carr_cents)),
         text(&r.owner),
         text(&r.sdr),
-        str_of(&r.account_rank),
-        str_of(&r.gtm_strategy),
-        str_of(&r.abm_tier),
+        Cell::Text(r.account_rank.map(|t| t.as_str())),
+        Cell::Text(r.gtm_strategy.map(|t| t.as_str())),
+        Cell::Text(r.abm_tier.map(|t| t.as_str())),
         text(&r.new_logo_target),
     ];
     cells.extend(rollup_cells(f));
@@ -96,15 +92,12 @@ pub fn account_cells(r: &AccountRecord, f: &FamilyFacts) -> Vec<Cell> {
 }
 
 /// Roll-up cells, in [`ROLLUP_COLUMNS`] order.
-pub fn rollup_cells(f: &FamilyFacts) -> Vec<Cell> {
+pub fn rollup_cells(f: &FamilyFacts) -> Vec<Cell<'_>> {
     vec![
-        Cell::Text(Some(f.ultimate_parent.clone())),
-        Cell::Text(Some(f.segment.to_string())),
+        Cell::Text(Some(&f.ultimate_parent)),
+        Cell::Text(Some(f.segment.as_str())),
         Cell::Int(Some(f.segment_fy)),
-        Cell::Int(
-            f.family_max_employees
-                .map(|e| e.min(i32::MAX as u32) as i32),
-        ),
+        Cell::Int(f.family_max_employees.map(|e| e.min(i32::MAX as u32) as i32)),
         Cell::BigInt(Some(f.family_carr_cents)),
         Cell::Bool(f.first_order_available),
     ]
@@ -126,11 +119,7 @@ pub fn upsert_tail(distinct_op: &str) -> String {
 }
 
 pub fn column_list() -> String {
-    ACCOUNT_COLUMNS
-        .iter()
-        .map(|(c, _)| *c)
-        .collect::<Vec<_>>()
-        .join(", ")
+    ACCOUNT_COLUMNS.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
 }
 
 /// Columns of an [`crate::AccountSummary`], in the order readers expect; `domains` is the
@@ -148,11 +137,7 @@ pub fn summary_select(domains: &str, ts: impl Fn(&str) -> String) -> String {
 
 /// WHERE clause and its text parameters for an account query. `ph(n)` writes the n-th (1-based)
 /// placeholder; `like` is the case-insensitive LIKE operator.
-pub fn account_filter(
-    q: &AccountQuery,
-    ph: impl Fn(usize) -> String,
-    like: &str,
-) -> (String, Vec<String>) {
+pub fn account_filter(q: &AccountQuery, ph: impl Fn(usize) -> String, like: &str) -> (String, Vec<String>) {
     let mut clauses = Vec::new();
     let mut params = Vec::new();
     let push = |params: &mut Vec<String>, v: String| {
@@ -172,10 +157,7 @@ pub fn account_filter(
         clauses.push(format!("a.abm_tier = {p}"));
     }
     if let Some(t) = q.text.as_ref().map(|t| t.trim()).filter(|t| !t.is_empty()) {
-        let escaped = t
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
+        let escaped = t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         let p1 = push(&mut params, format!("%{escaped}%"));
         let p2 = push(&mut params, t.to_string());
         let p3 = push(&mut params, format!("{}%", escaped.to_lowercase()));

@@ -6,7 +6,7 @@ use crate::model::*;
 use crate::sql::{self, Cell};
 use crate::{Progress, Result, Store, StoreError};
 use abm_core::account::AttributeValue;
-use rusqlite::types::{ToSqlOutput, Value};
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 use std::path::Path;
 
@@ -14,19 +14,22 @@ pub struct SqliteStore {
     conn: Connection,
 }
 
-impl ToSql for Cell {
+impl ToSql for Cell<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::Owned(match self {
-            Cell::Text(Some(s)) => Value::Text(s.clone()),
-            Cell::Int(Some(i)) => Value::Integer(*i as i64),
-            Cell::BigInt(Some(i)) => Value::Integer(*i),
-            Cell::Bool(b) => Value::Integer(*b as i64),
-            Cell::Text(None) | Cell::Int(None) | Cell::BigInt(None) => Value::Null,
-        }))
+        Ok(match self {
+            Cell::Text(Some(s)) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Cell::Int(Some(i)) => ToSqlOutput::Owned(Value::Integer(*i as i64)),
+            Cell::BigInt(Some(i)) => ToSqlOutput::Owned(Value::Integer(*i)),
+            Cell::Bool(b) => ToSqlOutput::Owned(Value::Integer(*b as i64)),
+            Cell::Text(None) | Cell::Int(None) | Cell::BigInt(None) => ToSqlOutput::Owned(Value::Null),
+        })
     }
 }
 
-const PROGRESS_EVERY: usize = 10_000;
+const PROGRESS_EVERY: u64 = 10_000;
+
+/// Writes of at least this many accounts (into a store no bigger) are loaded in bulk.
+const BULK_ROWS: u64 = 50_000;
 
 impl SqliteStore {
     /// Open (creating if needed) the database file and apply pending migrations.
@@ -41,6 +44,8 @@ impl SqliteStore {
     }
 
     fn init(conn: Connection) -> Result<Self> {
+        // Larger pages suit wide account rows; this only takes effect when the file is created.
+        conn.pragma_update(None, "page_size", 16384)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -59,10 +64,7 @@ impl SqliteStore {
         let current = self.schema_version()?;
         let known = migrate::latest(ms);
         if current > known {
-            return Err(StoreError::TooNew {
-                found: current,
-                known,
-            });
+            return Err(StoreError::TooNew { found: current, known });
         }
         for m in ms.iter().filter(|m| m.version > current) {
             let tx = self.conn.transaction()?;
@@ -77,17 +79,123 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Set the journal mode; false when SQLite kept the old one (another connection is open).
+    fn set_journal_mode(&mut self, mode: &str) -> Result<bool> {
+        let now: String = self
+            .conn
+            .query_row(&format!("PRAGMA journal_mode = {mode}"), [], |r| r.get(0))?;
+        Ok(now.eq_ignore_ascii_case(mode))
+    }
+
+    fn write_accounts_tx(
+        &mut self,
+        w: &AccountWrite,
+        source: &mut dyn AccountSource,
+        progress: Progress<'_>,
+        bulk: bool,
+        [insert, upsert, rollup]: [&str; 3],
+    ) -> Result<WriteSummary> {
+        let n = sql::ACCOUNT_COLUMNS.len();
+        let mut summary = WriteSummary::default();
+        let tx = self.conn.transaction()?;
+        // A bulk load is much faster with the secondary indexes built once at the end (sorted)
+        // than maintained row by row (random inserts). Dropping and re-creating them happens in
+        // this transaction, so a crash leaves the old indexes in place.
+        let mut rebuild: Vec<String> = Vec::new();
+        if bulk {
+            let mut st = tx.prepare(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+                 AND tbl_name IN ('accounts', 'account_domains', 'account_attributes')",
+            )?;
+            let indexes: Vec<(String, String)> = st
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (name, create) in indexes {
+                tx.execute_batch(&format!("DROP INDEX \"{name}\""))?;
+                rebuild.push(create);
+            }
+        }
+        {
+            let mut ins = tx.prepare_cached(insert)?;
+            let mut up = tx.prepare_cached(upsert)?;
+            let mut del_domains = tx.prepare_cached("DELETE FROM account_domains WHERE crm_id = ?1")?;
+            let mut ins_domain = tx.prepare_cached(
+                "INSERT OR IGNORE INTO account_domains (crm_id, domain, is_primary) VALUES (?1, ?2, ?3)",
+            )?;
+            let mut up_attr = tx.prepare_cached(
+                "INSERT INTO account_attributes (crm_id, attribute, source, value, as_of) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (crm_id, attribute, source) DO UPDATE SET value = excluded.value, as_of = excluded.as_of \
+                 WHERE account_attributes.value IS NOT excluded.value",
+            )?;
+            let mut up_rollup = tx.prepare_cached(rollup)?;
+            let mut done = 0u64;
+            let mut date_text: (Option<chrono::NaiveDate>, String) = (None, String::new());
+            loop {
+                let batch = source.next_batch().map_err(StoreError::Source)?;
+                if batch.is_empty() {
+                    break;
+                }
+                for (rec, facts) in &batch {
+                    let id = rec.crm_id.as_str();
+                    let existed = w.existing.contains(id);
+                    // New accounts are plain inserts; stored ones are upserts that skip unchanged rows.
+                    let st = if existed { &mut up } else { &mut ins };
+                    for (i, c) in sql::account_cells(rec, facts).iter().enumerate() {
+                        st.raw_bind_parameter(i + 1, c)?;
+                    }
+                    st.raw_bind_parameter(n + 1, w.at.as_str())?;
+                    let changed = st.raw_execute()?;
+                    match (existed, changed) {
+                        (false, _) => summary.inserted += 1,
+                        (true, 0) => summary.unchanged += 1,
+                        (true, _) => summary.updated += 1,
+                    }
+                    if existed {
+                        del_domains.execute([id])?;
+                    }
+                    for (j, d) in rec.domains.iter().enumerate() {
+                        ins_domain.execute(params![id, d.as_str(), j == 0])?;
+                    }
+                    for a in &rec.attributes {
+                        if date_text.0 != Some(a.as_of) {
+                            date_text = (Some(a.as_of), a.as_of.to_string());
+                        }
+                        up_attr.execute(params![id, &*a.attribute, &*a.source, a.value, date_text.1])?;
+                    }
+                    done += 1;
+                    if done % PROGRESS_EVERY == 0 {
+                        progress(done);
+                    }
+                }
+            }
+            for (id, facts) in &w.rollup_updates {
+                let mut cells = sql::rollup_cells(facts);
+                cells.push(Cell::Text(Some(&w.at)));
+                cells.push(Cell::Text(Some(id)));
+                up_rollup.execute(rusqlite::params_from_iter(cells.iter()))?;
+            }
+            progress(done);
+        }
+        for create in &rebuild {
+            tx.execute_batch(create)?;
+        }
+        tx.commit()?;
+        Ok(summary)
+    }
+}
+
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
     }
 
     fn schema_version(&mut self) -> Result<i64> {
-        Ok(self.conn.query_row(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-            [],
-            |r| r.get(0),
-        )?)
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| {
+                r.get(0)
+            })?)
     }
 
     fn hierarchy_rows(&mut self) -> Result<Vec<StoredHierarchyRow>> {
@@ -100,7 +208,12 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
-    fn write_accounts(&mut self, w: &AccountWrite, progress: Progress<'_>) -> Result<WriteSummary> {
+    fn write_accounts(
+        &mut self,
+        w: &AccountWrite,
+        source: &mut dyn AccountSource,
+        progress: Progress<'_>,
+    ) -> Result<WriteSummary> {
         let n = sql::ACCOUNT_COLUMNS.len();
         let placeholders: Vec<String> = (1..=n + 1).map(|i| format!("?{i}")).collect();
         let upsert = format!(
@@ -110,15 +223,13 @@ impl Store for SqliteStore {
             n + 1,
             sql::upsert_tail("IS NOT")
         );
+        let k = sql::ROLLUP_COLUMNS.len();
         let rollup_set: Vec<String> = sql::ROLLUP_COLUMNS
             .iter()
             .enumerate()
             .map(|(i, c)| format!("{c} = ?{}", i + 1))
             .collect();
-        let rollup_cmp: Vec<String> = (1..=sql::ROLLUP_COLUMNS.len())
-            .map(|i| format!("?{i}"))
-            .collect();
-        let k = sql::ROLLUP_COLUMNS.len();
+        let rollup_cmp: Vec<String> = (1..=k).map(|i| format!("?{i}")).collect();
         let rollup = format!(
             "UPDATE accounts SET {}, updated_at = ?{} WHERE crm_id = ?{} AND ({}) IS NOT ({})",
             rollup_set.join(", "),
@@ -127,61 +238,32 @@ impl Store for SqliteStore {
             sql::ROLLUP_COLUMNS.join(", "),
             rollup_cmp.join(", ")
         );
-        let mut summary = WriteSummary::default();
-        let tx = self.conn.transaction()?;
-        {
-            let mut up = tx.prepare_cached(&upsert)?;
-            let mut del_domains =
-                tx.prepare_cached("DELETE FROM account_domains WHERE crm_id = ?1")?;
-            let mut ins_domain = tx.prepare_cached(
-                "INSERT OR IGNORE INTO account_domains (crm_id, domain, is_primary) VALUES (?1, ?2, ?3)",
-            )?;
-            let mut up_attr = tx.prepare_cached(
-                "INSERT INTO account_attributes (crm_id, attribute, source, value, as_of) VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT (crm_id, attribute, source) DO UPDATE SET value = excluded.value, as_of = excluded.as_of \
-                 WHERE account_attributes.value IS NOT excluded.value",
-            )?;
-            let mut up_rollup = tx.prepare_cached(&rollup)?;
-            for (i, (rec, facts)) in w.records.iter().enumerate() {
-                let mut cells = sql::account_cells(rec, facts);
-                cells.push(Cell::Text(Some(w.at.clone())));
-                let changed = up.execute(rusqlite::params_from_iter(cells.iter()))?;
-                let id = rec.crm_id.as_str();
-                let existed = w.existing.contains(id);
-                match (existed, changed) {
-                    (false, _) => summary.inserted += 1,
-                    (true, 0) => summary.unchanged += 1,
-                    (true, _) => summary.updated += 1,
-                }
-                if existed {
-                    del_domains.execute([id])?;
-                }
-                for (j, d) in rec.domains.iter().enumerate() {
-                    ins_domain.execute(params![id, d.as_str(), j == 0])?;
-                }
-                for a in &rec.attributes {
-                    up_attr.execute(params![
-                        id,
-                        a.attribute,
-                        a.source,
-                        a.value,
-                        a.as_of.to_string()
-                    ])?;
-                }
-                if (i + 1) % PROGRESS_EVERY == 0 {
-                    progress((i + 1) as u64);
-                }
-            }
-            for (id, facts) in &w.rollup_updates {
-                let mut cells = sql::rollup_cells(facts);
-                cells.push(Cell::Text(Some(w.at.clone())));
-                cells.push(Cell::Text(Some(id.clone())));
-                up_rollup.execute(rusqlite::params_from_iter(cells.iter()))?;
-            }
+        let stored: i64 = self.conn.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0))?;
+        let bulk = w.expected_records >= BULK_ROWS && w.expected_records as i64 >= stored;
+        // A bulk load into a small database is written once with a rollback journal (new pages need
+        // no journaling) instead of twice through the WAL. The switch needs exclusive use of the
+        // file; when another connection holds it open the WAL is kept. Either way a killed process
+        // leaves the database as it was before the transaction.
+        let journal_switched = bulk && self.set_journal_mode("TRUNCATE")?;
+        // Each domain and attribute row would look its account up again to check the foreign
+        // key; in a bulk load the account row is written just before them, in this transaction.
+        if bulk {
+            self.conn.pragma_update(None, "foreign_keys", "OFF")?;
         }
-        progress(w.records.len() as u64);
-        tx.commit()?;
-        Ok(summary)
+        let insert = format!(
+            "INSERT INTO accounts ({}, created_at, updated_at) VALUES ({}, ?{})",
+            sql::column_list(),
+            placeholders.join(", "),
+            n + 1
+        );
+        let result = self.write_accounts_tx(w, source, progress, bulk, [&insert, &upsert, &rollup]);
+        if bulk {
+            self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        }
+        if journal_switched {
+            self.set_journal_mode("WAL")?;
+        }
+        result
     }
 
     fn list_accounts(&mut self, q: &AccountQuery) -> Result<AccountPage> {
@@ -229,12 +311,12 @@ impl Store for SqliteStore {
         while let Some(r) = rows.next()? {
             let as_of: String = r.get(3)?;
             detail.attributes.push(AttributeValue {
-                attribute: r.get(0)?,
-                source: r.get(1)?,
+                attribute: r.get::<_, String>(0)?.into(),
+                source: r.get::<_, String>(1)?.into(),
                 value: r.get(2)?,
-                as_of: as_of.parse().map_err(|_| {
-                    StoreError::Corrupt(format!("account_attributes.as_of {as_of:?}"))
-                })?,
+                as_of: as_of
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("account_attributes.as_of {as_of:?}")))?,
             });
         }
         let mut st = self.conn.prepare(&format!(
@@ -254,13 +336,9 @@ impl Store for SqliteStore {
         let mut st = self.conn.prepare(PEOPLE_SELECT)?;
         let mut rows = st.query([crm_id])?;
         while let Some(r) = rows.next()? {
-            detail.people.push(read_person(
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-            ));
+            detail
+                .people
+                .push(read_person(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?));
         }
         Ok(Some(detail))
     }
@@ -277,22 +355,16 @@ impl Store for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn write_people(
-        &mut self,
-        people: &[PersonRow],
-        progress: Progress<'_>,
-    ) -> Result<WriteSummary> {
+    fn write_people(&mut self, people: &[PersonRow], progress: Progress<'_>) -> Result<WriteSummary> {
         let mut summary = WriteSummary::default();
         let tx = self.conn.transaction()?;
         {
             let mut find = tx.prepare_cached("SELECT crm_id FROM people WHERE person_id = ?1")?;
-            let mut moved =
-                tx.prepare_cached("DELETE FROM people WHERE person_id = ?1 AND crm_id <> ?2")?;
+            let mut moved = tx.prepare_cached("DELETE FROM people WHERE person_id = ?1 AND crm_id <> ?2")?;
             let mut up = tx.prepare_cached(PEOPLE_UPSERT_SQLITE)?;
             for (i, p) in people.iter().enumerate() {
                 let account = p.crm_id.clone().unwrap_or_default();
-                let existed: Option<String> =
-                    find.query_row([&p.person_id], |r| r.get(0)).optional()?;
+                let existed: Option<String> = find.query_row([&p.person_id], |r| r.get(0)).optional()?;
                 moved.execute(params![p.person_id, account])?;
                 let changed = up.execute(params![
                     account,
@@ -309,7 +381,7 @@ impl Store for SqliteStore {
                     (true, 0) => summary.unchanged += 1,
                     (true, _) => summary.updated += 1,
                 }
-                if (i + 1) % PROGRESS_EVERY == 0 {
+                if (i as u64 + 1) % PROGRESS_EVERY == 0 {
                     progress((i + 1) as u64);
                 }
             }
@@ -321,11 +393,7 @@ impl Store for SqliteStore {
 
     fn counts(&mut self) -> Result<StoreCounts> {
         let c = |conn: &Connection, t: &str| -> Result<u64> {
-            Ok(
-                conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| {
-                    r.get::<_, i64>(0)
-                })? as u64,
-            )
+            Ok(conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get::<_, i64>(0))? as u64)
         };
         Ok(StoreCounts {
             accounts: c(&self.conn, "accounts")?,
@@ -336,11 +404,11 @@ impl Store for SqliteStore {
     }
 }
 
-const DOMAINS_AGG: &str =
-    "(SELECT group_concat(domain, ' ') FROM (SELECT domain FROM account_domains d \
+const DOMAINS_AGG: &str = "(SELECT group_concat(domain, ' ') FROM (SELECT domain FROM account_domains d \
      WHERE d.crm_id = a.crm_id ORDER BY d.is_primary DESC, d.domain))";
 
-const PEOPLE_UPSERT_SQLITE: &str = "INSERT INTO people (crm_id, person_id, email, first_name, last_name, title, link_method, created_at, updated_at) \
+const PEOPLE_UPSERT_SQLITE: &str =
+    "INSERT INTO people (crm_id, person_id, email, first_name, last_name, title, link_method, created_at, updated_at) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) ON CONFLICT (crm_id, person_id) DO UPDATE SET \
      email = excluded.email, first_name = excluded.first_name, last_name = excluded.last_name, title = excluded.title, \
      link_method = excluded.link_method, updated_at = excluded.updated_at \

@@ -24,22 +24,13 @@ fn server_url() -> Option<String> {
 
 /// A new empty database on the test server.
 fn fresh_database(base: &str) -> String {
-    let name = format!(
-        "abm_t_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    );
+    let name = format!("abm_t_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst));
     // CREATE DATABASE copies template1, which refuses concurrent copies: one at a time.
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let mut admin =
-        postgres::Client::connect(base, postgres::NoTls).expect("connect to the test server");
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .unwrap();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
+    let mut admin = postgres::Client::connect(base, postgres::NoTls).expect("connect to the test server");
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).unwrap();
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
     let (head, _) = base.rsplit_once('/').expect("URL with a database name");
     format!("{head}/{name}")
 }

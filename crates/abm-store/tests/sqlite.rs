@@ -15,18 +15,11 @@ fn reopening_keeps_data_and_does_not_reapply_migrations() {
     let path = dir.path().join("abm.db");
     {
         let mut s = SqliteStore::open(&path).unwrap();
-        let w = abm_store::conformance::write_for(
+        let (w, mut src) = abm_store::conformance::write_for(
             &mut s,
-            vec![abm_store::conformance::record(
-                "X1",
-                "X",
-                None,
-                10,
-                0,
-                &["x.example"],
-            )],
+            vec![abm_store::conformance::record("X1", "X", None, 10, 0, &["x.example"])],
         );
-        s.write_accounts(&w, &mut |_| {}).unwrap();
+        s.write_accounts(&w, &mut src, &mut |_| {}).unwrap();
     }
     let mut s = SqliteStore::open(&path).unwrap();
     assert_eq!(s.schema_version().unwrap(), 1);

@@ -28,14 +28,14 @@ CREATE TABLE accounts (
     updated_at            TEXT NOT NULL
 );
 CREATE INDEX accounts_ultimate_parent ON accounts (ultimate_parent_id);
-CREATE INDEX accounts_name ON accounts (name COLLATE NOCASE);
+CREATE INDEX accounts_name ON accounts (lower(name));
 
 CREATE TABLE account_domains (
     crm_id     TEXT NOT NULL REFERENCES accounts (crm_id) ON DELETE CASCADE,
     domain     TEXT NOT NULL,
     is_primary INTEGER NOT NULL,
     PRIMARY KEY (crm_id, domain)
-);
+) WITHOUT ROWID;
 CREATE INDEX account_domains_domain ON account_domains (domain);
 
 CREATE TABLE account_attributes (
@@ -45,7 +45,7 @@ CREATE TABLE account_attributes (
     value     TEXT NOT NULL,
     as_of     TEXT NOT NULL,
     PRIMARY KEY (crm_id, attribute, source)
-);
+) WITHOUT ROWID;
 
 -- People are keyed by (crm_id, person_id) so they shard with their account; '' = not linked.
 CREATE TABLE people (

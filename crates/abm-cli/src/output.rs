@@ -1,0 +1,69 @@
+//! Printing reads as an aligned table (for people), JSON (for scripts) or CSV (for spreadsheets).
+
+use anyhow::Result;
+use std::io::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+/// Print rows in the chosen format; JSON prints `json` instead of the rows.
+pub fn print_rows(format: Format, header: &[&str], rows: &[Vec<String>], json: &serde_json::Value) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, json)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(header)?;
+            for r in rows {
+                w.write_record(r)?;
+            }
+            w.flush()?;
+            return Ok(());
+        }
+        Format::Table => write_table(&mut out, header, rows)?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+pub fn write_table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
+    const MAX: usize = 48;
+    let clip = |s: &str| -> String {
+        if s.chars().count() > MAX {
+            format!("{}…", s.chars().take(MAX - 1).collect::<String>())
+        } else {
+            s.to_string()
+        }
+    };
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            if i < widths.len() {
+                widths[i] = widths[i].max(clip(c).chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<String>| -> String {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{:<w$}", c, w = widths[i]))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    writeln!(out, "{}", line(header.iter().map(|h| h.to_uppercase()).collect()))?;
+    for r in rows {
+        writeln!(out, "{}", line(r.iter().map(|c| clip(c)).collect()))?;
+    }
+    Ok(())
+}

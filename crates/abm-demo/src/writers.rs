@@ -1,0 +1,449 @@
+//! Writing the demo world as files, in the layouts the importers (and real exports) use.
+
+use crate::world::{gen_accounts, generate, DemoAccount, World};
+use crate::{ads, DemoError, DemoOptions};
+use chrono::NaiveDate;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+/// What was written, for the CLI's summary and for tests of later importers.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Manifest {
+    pub seed: u64,
+    pub scale: f64,
+    pub today: NaiveDate,
+    pub accounts: usize,
+    pub people: usize,
+    pub activities: usize,
+    pub web_visits: usize,
+    pub intent_rows: usize,
+    pub opportunities: usize,
+    pub requests: usize,
+    pub team: usize,
+    pub ad_rows: usize,
+    /// Campaign names in the ad exports that deliberately break the naming taxonomy.
+    pub non_conforming_campaigns: Vec<String>,
+    pub files: Vec<String>,
+}
+
+pub(crate) fn io_err(path: &Path) -> impl Fn(std::io::Error) -> DemoError + '_ {
+    move |source| DemoError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+pub(crate) fn csv_writer(path: &Path) -> Result<csv::Writer<std::fs::File>, DemoError> {
+    csv::Writer::from_path(path).map_err(|e| DemoError::Io {
+        path: path.to_path_buf(),
+        source: e.into(),
+    })
+}
+
+pub(crate) fn row<W: std::io::Write>(w: &mut csv::Writer<W>, path: &Path, fields: &[String]) -> Result<(), DemoError> {
+    w.write_record(fields).map_err(|e| DemoError::Io {
+        path: path.to_path_buf(),
+        source: e.into(),
+    })
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(|x| x.to_string()).unwrap_or_default()
+}
+
+fn money(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+pub const ACCOUNT_HEADER: &[&str] = &[
+    "Account ID",
+    "Account Name",
+    "Website",
+    "Additional Domains",
+    "Parent Account ID",
+    "Billing Country",
+    "Geo",
+    "Sub-Region",
+    "Employees",
+    "Industry",
+    "Annual Revenue",
+    "Type",
+    "CARR",
+    "Account Owner",
+    "SDR",
+    "Account Rank",
+    "GTM Strategy",
+    "ABM Tier",
+    "New Logo Target Account",
+    "Aberdeen Developer Count",
+    "Developer Count (Sales)",
+    "Gainsight Tech Stack",
+    "Aberdeen Tech Stack",
+    "ZoomInfo Tech Stack",
+    "Aberdeen Cloud Provider",
+    "ZoomInfo Cloud Provider",
+    "Last Modified Date",
+];
+
+fn account_row(a: &DemoAccount, all: &[DemoAccount]) -> Vec<String> {
+    vec![
+        a.id.clone(),
+        a.name.clone(),
+        format!("https://www.{}", a.domain),
+        a.extra_domains.join(";"),
+        a.parent.map(|p| all[p].id.clone()).unwrap_or_default(),
+        a.country.to_string(),
+        a.geo.to_string(),
+        a.sub_region.to_string(),
+        opt(&a.employees),
+        a.industry.to_string(),
+        a.revenue_cents.map(money).unwrap_or_default(),
+        a.account_type.to_string(),
+        money(a.carr_cents),
+        a.owner.to_string(),
+        opt(&a.sdr),
+        opt(&a.rank),
+        a.gtm.to_string(),
+        String::new(),
+        opt(&a.new_logo),
+        opt(&a.dev_aberdeen),
+        opt(&a.dev_sales),
+        opt(&a.tech_gainsight),
+        opt(&a.tech_aberdeen),
+        opt(&a.tech_zoominfo),
+        opt(&a.cloud_aberdeen),
+        opt(&a.cloud_zoominfo),
+        a.last_modified.to_string(),
+    ]
+}
+
+/// Write `rows` accounts in families (a CRM export), for benchmarks and tests.
+pub fn write_accounts_csv(path: &Path, seed: u64, rows: usize, today: NaiveDate) -> Result<usize, DemoError> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut accounts = gen_accounts(&mut rng, (rows as f64 / 6_300.0).max(0.001) * 1.1, today);
+    while accounts.len() < rows {
+        accounts = gen_accounts(&mut rng, accounts.len().max(1) as f64 / 6_300.0 * 2.0 + 0.01, today);
+    }
+    accounts.truncate(rows);
+    let mut w = csv_writer(path)?;
+    row(
+        &mut w,
+        path,
+        &ACCOUNT_HEADER.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+    )?;
+    for a in &accounts {
+        row(&mut w, path, &account_row(a, &accounts))?;
+    }
+    w.flush().map_err(io_err(path))?;
+    Ok(accounts.len())
+}
+
+/// Generate the world and write every file into `dir`.
+pub fn write_world(dir: &Path, options: DemoOptions) -> Result<(World, Manifest), DemoError> {
+    let world = generate(options)?;
+    std::fs::create_dir_all(dir.join("ads")).map_err(io_err(dir))?;
+    let mut files = Vec::new();
+    let mut file = |name: &str| -> PathBuf {
+        files.push(name.to_string());
+        dir.join(name)
+    };
+    let a = &world.accounts;
+
+    let p = file("accounts.csv");
+    let mut w = csv_writer(&p)?;
+    row(
+        &mut w,
+        &p,
+        &ACCOUNT_HEADER.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+    )?;
+    for acc in a {
+        row(&mut w, &p, &account_row(acc, a))?;
+    }
+    w.flush().map_err(io_err(&p))?;
+
+    let p = file("people.csv");
+    let mut w = csv_writer(&p)?;
+    row(
+        &mut w,
+        &p,
+        &["Contact ID", "First Name", "Last Name", "Email", "Title", "Account ID"].map(String::from),
+    )?;
+    for person in &world.people {
+        let acct = if person.has_account_id {
+            a[person.account].id.clone()
+        } else {
+            String::new()
+        };
+        row(
+            &mut w,
+            &p,
+            &[
+                person.id.clone(),
+                person.first.into(),
+                person.last.into(),
+                person.email.clone(),
+                person.title.into(),
+                acct,
+            ],
+        )?;
+    }
+    w.flush().map_err(io_err(&p))?;
+
+    // Marketing-automation activity export (Marketo-style).
+    let p = file("activities.csv");
+    let mut w = csv_writer(&p)?;
+    row(
+        &mut w,
+        &p,
+        &[
+            "Activity ID",
+            "Activity Date",
+            "Activity Type",
+            "Email Address",
+            "Account ID",
+            "Primary Attribute Value",
+            "Campaign",
+            "Minutes",
+        ]
+        .map(String::from),
+    )?;
+    for act in &world.activities {
+        let person = &world.people[act.person];
+        let acct = if person.has_account_id {
+            a[person.account].id.clone()
+        } else {
+            String::new()
+        };
+        row(
+            &mut w,
+            &p,
+            &[
+                act.id.to_string(),
+                act.at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                act.kind.into(),
+                person.email.clone(),
+                acct,
+                act.detail.clone(),
+                opt(&act.campaign),
+                opt(&act.minutes),
+            ],
+        )?;
+    }
+    w.flush().map_err(io_err(&p))?;
+
+    // Web-analytics export: page views, known (cookie-matched email) or anonymous by IP.
+    let p = file("web-visits.csv");
+    let mut w = csv_writer(&p)?;
+    row(
+        &mut w,
+        &p,
+        &["Timestamp", "Visitor IP", "Page URL", "Known Email", "UTM Campaign"].map(String::from),
+    )?;
+    for v in &world.visits {
+        let email = v.person.map(|i| world.people[i].email.clone()).unwrap_or_default();
+        row(
+            &mut w,
+            &p,
+            &[
+                v.at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                v.ip.clone(),
+                format!("https://abm-demo.example{}", v.url),
+                email,
+                opt(&v.utm_campaign),
+            ],
+        )?;
+    }
+    w.flush().map_err(io_err(&p))?;
+
+    // Intent export (weekly, per company domain and topic).
+    let p = file("intent.csv");
+    let mut w = csv_writer(&p)?;
+    row(
+        &mut w,
+        &p,
+        &[
+            "Week Start",
+            "Company Domain",
+            "Company Name",
+            "Keyword Set",
+            "Topic",
+            "Intent Strength",
+        ]
+        .map(String::from),
+    )?;
+    for i in &world.intent {
+        let acc = &a[i.account];
+        row(
+            &mut w,
+            &p,
+            &[
+                i.week.to_string(),
+                acc.domain.clone(),
+                acc.name.clone(),
+                i.keyword_set.into(),
+                i.topic.into(),
+                i.strength.into(),
+            ],
+        )?;
+    }
+    w.flush().map_err(io_err(&p))?;
+
+    let p = file("ip-ranges.csv");
+    let mut w = csv_writer(&p)?;
+    row(&mut w, &p, &["CIDR", "Account ID"].map(String::from))?;
+    for acc in a.iter().filter(|acc| acc.heat > 0.25) {
+        row(
+            &mut w,
+            &p,
+            &[
+                format!("{}.{}.{}.0/24", acc.ip_block[0], acc.ip_block[1], acc.ip_block[2]),
+                acc.id.clone(),
+            ],
+        )?;
+    }
+    w.flush().map_err(io_err(&p))?;
+
+    let p = file("opportunities.csv");
+    let mut w = csv_writer(&p)?;
+    row(
+        &mut w,
+        &p,
+        &[
+            "Opportunity ID",
+            "Account ID",
+            "Opportunity Name",
+            "Created Date",
+            "Stage",
+            "Amount",
+            "Order Type",
+            "Close Date",
+        ]
+        .map(String::from),
+    )?;
+    let p2 = file("opportunity-stage-history.csv");
+    let mut w2 = csv_writer(&p2)?;
+    row(
+        &mut w2,
+        &p2,
+        &["Opportunity ID", "Stage", "Entered At"].map(String::from),
+    )?;
+    for o in &world.opportunities {
+        let (stage, last) = *o.history.last().expect("an opportunity has a stage");
+        let closed = stage.starts_with("Closed") || stage.starts_with("8-");
+        row(
+            &mut w,
+            &p,
+            &[
+                o.id.clone(),
+                a[o.account].id.clone(),
+                o.name.clone(),
+                o.created.to_string(),
+                stage.into(),
+                money(o.amount_cents),
+                o.order_type.into(),
+                if closed { last.to_string() } else { String::new() },
+            ],
+        )?;
+        for (s, d) in &o.history {
+            row(&mut w2, &p2, &[o.id.clone(), s.to_string(), format!("{d}T12:00:00Z")])?;
+        }
+    }
+    w.flush().map_err(io_err(&p))?;
+    w2.flush().map_err(io_err(&p2))?;
+
+    let p = file("team.csv");
+    let mut w = csv_writer(&p)?;
+    row(
+        &mut w,
+        &p,
+        &["Username", "Name", "Role", "Hours Per Day"].map(String::from),
+    )?;
+    let p2 = file("pto.csv");
+    let mut w2 = csv_writer(&p2)?;
+    row(&mut w2, &p2, &["Username", "Date", "Hours"].map(String::from))?;
+    for m in &world.team {
+        row(
+            &mut w,
+            &p,
+            &[
+                m.username.clone(),
+                m.name.clone(),
+                m.role.into(),
+                m.hours_per_day.to_string(),
+            ],
+        )?;
+        for (d, h) in &m.pto {
+            row(&mut w2, &p2, &[m.username.clone(), d.to_string(), h.to_string()])?;
+        }
+    }
+    w.flush().map_err(io_err(&p))?;
+    w2.flush().map_err(io_err(&p2))?;
+
+    // Requests, shaped like GitLab issues with their resource label events.
+    let p = file("requests.json");
+    let requests: Vec<serde_json::Value> = world
+        .requests
+        .iter()
+        .map(|r| {
+            let mut labels: Vec<String> = Vec::new();
+            for (action, label, _, _) in &r.label_events {
+                if *action == "add" {
+                    labels.push(label.clone());
+                } else {
+                    labels.retain(|l| l != label);
+                }
+            }
+            labels.push("abm-request".into());
+            let description = std::iter::once(format!("Template: {}", r.template))
+                .chain(r.fields.iter().map(|(k, v)| format!("- {k}: {v}")))
+                .collect::<Vec<_>>()
+                .join("\n");
+            json!({
+                "iid": r.iid,
+                "title": r.title,
+                "description": description,
+                "template": r.template,
+                "fields": r.fields.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+                "state": r.state,
+                "labels": labels,
+                "author": {"username": r.author},
+                "assignees": r.assignee.iter().map(|a| json!({"username": a})).collect::<Vec<_>>(),
+                "created_at": r.created.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                "due_date": r.due.map(|d| d.to_string()),
+                "weight": r.weight,
+                "resource_label_events": r.label_events.iter().map(|(action, label, at, user)| json!({
+                    "action": action,
+                    "label": {"name": label},
+                    "created_at": at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                    "user": {"username": user},
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let text = serde_json::to_string_pretty(&requests).expect("json");
+    std::fs::write(&p, text).map_err(io_err(&p))?;
+
+    let ad = ads::write_ads(&world, &mut file)?;
+
+    let manifest = Manifest {
+        seed: options.seed,
+        scale: options.scale,
+        today: options.today,
+        accounts: a.len(),
+        people: world.people.len(),
+        activities: world.activities.len(),
+        web_visits: world.visits.len(),
+        intent_rows: world.intent.len(),
+        opportunities: world.opportunities.len(),
+        requests: world.requests.len(),
+        team: world.team.len(),
+        ad_rows: ad.rows,
+        non_conforming_campaigns: ad.non_conforming,
+        files: files.clone(),
+    };
+    let p = dir.join("manifest.json");
+    std::fs::write(&p, serde_json::to_string_pretty(&manifest).expect("json")).map_err(io_err(&p))?;
+    Ok((world, manifest))
+}

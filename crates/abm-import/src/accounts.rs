@@ -1,0 +1,711 @@
+//! Account import: read a CRM export, check every row, merge with what the store holds, roll
+//! families up, and write it all in one transaction. With `skip_bad_rows` the good rows land and
+//! the bad ones are written, with their reasons, to `NAME.rejects.csv` beside the input.
+//!
+//! The file is read twice so memory stays proportional to the hierarchy, not the records: the
+//! first pass checks every row and keeps only what family roll-ups need; the second parses the
+//! rows again on a worker thread and streams them, with their roll-ups, into the store's single
+//! write transaction while the store writes the previous batch.
+
+use crate::errors::{ImportError, RowError};
+use crate::mapping::ColumnMap;
+use crate::table::CsvTable;
+use abm_core::account::{parse_count, parse_money_cents, AccountRecord, AttributeValue};
+use abm_core::hierarchy::{roll_up, FamilyFacts, HierarchyInput, HierarchyReport};
+use abm_core::{AbmTier, AccountRank, AccountType, CrmId, Domain, FiscalCalendar, Geo, GtmStrategy};
+use abm_store::{AccountSource, AccountWrite, Store, StoredHierarchyRow, WriteSummary};
+use chrono::NaiveDate;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Reports progress of long imports; the CLI draws a bar, tests ignore it.
+pub trait ImportProgress {
+    /// A new phase (`reading`, `writing`) with its total (bytes or rows).
+    fn phase(&mut self, _name: &str, _total: u64) {}
+    fn advance(&mut self, _done: u64) {}
+}
+
+/// No progress output.
+pub struct Quiet;
+impl ImportProgress for Quiet {}
+
+pub struct AccountImportOptions {
+    pub map: ColumnMap,
+    pub skip_bad_rows: bool,
+    /// The date values are recorded as of when the file has no date column.
+    pub today: NaiveDate,
+    pub fiscal: FiscalCalendar,
+    /// RFC 3339 time of the import.
+    pub at: String,
+}
+
+#[derive(Debug, Default)]
+pub struct AccountImportReport {
+    pub rows: u64,
+    pub summary: WriteSummary,
+    /// Problems in rows that were skipped (only with `skip_bad_rows`).
+    pub rejected: Vec<RowError>,
+    pub rejected_rows: u64,
+    pub rejects_file: Option<PathBuf>,
+    /// (child, parent) where the parent is in neither the file nor the store.
+    pub missing_parents: Vec<(String, String)>,
+    /// How long each phase took: checking, family roll-ups, writing.
+    pub timings: Vec<(&'static str, std::time::Duration)>,
+}
+
+/// Where each field is in the file.
+#[derive(Debug, Clone, Default)]
+struct Columns {
+    crm_id: usize,
+    name: usize,
+    website: Option<usize>,
+    domains: Option<usize>,
+    parent_id: Option<usize>,
+    country: Option<usize>,
+    geo: Option<usize>,
+    sub_region: Option<usize>,
+    employees: Option<usize>,
+    industry: Option<usize>,
+    annual_revenue: Option<usize>,
+    account_type: Option<usize>,
+    carr: Option<usize>,
+    owner: Option<usize>,
+    sdr: Option<usize>,
+    account_rank: Option<usize>,
+    gtm_strategy: Option<usize>,
+    abm_tier: Option<usize>,
+    new_logo_target: Option<usize>,
+    as_of: Option<usize>,
+    /// (column, attribute, source)
+    attributes: Vec<(usize, Arc<str>, Arc<str>)>,
+}
+
+impl Columns {
+    fn resolve(table: &CsvTable, map: &ColumnMap) -> Result<Self, ImportError> {
+        let find = |f: &str| map.fields.get(f).and_then(|hs| table.find(hs));
+        let required = |f: &str| {
+            find(f).ok_or_else(|| {
+                let looked = map.fields.get(f).cloned().unwrap_or_default();
+                ImportError::File {
+                    file: table.file.clone(),
+                    line: 1,
+                    reason: format!(
+                        "no column for {f} (looked for {}); name it with --column {f}=HEADER",
+                        looked.iter().map(|h| format!("{h:?}")).collect::<Vec<_>>().join(", ")
+                    ),
+                }
+            })
+        };
+        let mut c = Columns {
+            crm_id: required("crm_id")?,
+            name: required("name")?,
+            website: find("website"),
+            domains: find("domains"),
+            parent_id: find("parent_id"),
+            country: find("country"),
+            geo: find("geo"),
+            sub_region: find("sub_region"),
+            employees: find("employees"),
+            industry: find("industry"),
+            annual_revenue: find("annual_revenue"),
+            account_type: find("account_type"),
+            carr: find("carr"),
+            owner: find("owner"),
+            sdr: find("sdr"),
+            account_rank: find("account_rank"),
+            gtm_strategy: find("gtm_strategy"),
+            abm_tier: find("abm_tier"),
+            new_logo_target: find("new_logo_target"),
+            as_of: find("as_of"),
+            attributes: Vec::new(),
+        };
+        let mut seen = HashSet::new();
+        let taken: HashSet<usize> = [c.crm_id, c.name]
+            .into_iter()
+            .chain(
+                [c.website, c.domains, c.parent_id, c.employees, c.carr, c.geo, c.country]
+                    .into_iter()
+                    .flatten(),
+            )
+            .collect();
+        for (header, attr, source) in &map.attributes {
+            if let Some(i) = table.find(std::slice::from_ref(header)) {
+                if !taken.contains(&i) && seen.insert((attr.clone(), source.clone())) {
+                    c.attributes.push((i, attr.as_str().into(), source.as_str().into()));
+                }
+            }
+        }
+        Ok(c)
+    }
+}
+
+/// Parse one date as exports write it: `2026-10-01`, `2026-10-01T12:00:00Z` or `2026-10-01 12:00`.
+pub fn parse_export_date(s: &str) -> Result<NaiveDate, String> {
+    let t = s.trim();
+    let head = t.get(..10).unwrap_or(t);
+    NaiveDate::parse_from_str(head, "%Y-%m-%d")
+        .ok()
+        .filter(|_| t.len() == 10 || matches!(t.as_bytes().get(10), Some(b'T' | b' ')))
+        .ok_or_else(|| format!("expected a date like 2026-10-01, found {t:?}"))
+}
+
+/// Turns CSV records into account records, collecting every problem with its line and column.
+struct RowParser<'a> {
+    file: &'a str,
+    headers: &'a [String],
+    cols: &'a Columns,
+    today: NaiveDate,
+    line: u64,
+    errors: Vec<RowError>,
+}
+
+impl<'a> RowParser<'a> {
+    fn err(&mut self, col: usize, reason: impl Into<String>) {
+        self.errors.push(RowError {
+            file: self.file.to_string(),
+            line: self.line,
+            column: self
+                .headers
+                .get(col)
+                .cloned()
+                .unwrap_or_else(|| format!("#{}", col + 1)),
+            reason: reason.into(),
+        });
+    }
+
+    /// The trimmed text of a column, None when absent or empty.
+    fn text<'r>(&mut self, rec: &'r csv::ByteRecord, col: Option<usize>) -> Option<(usize, &'r str)> {
+        let i = col?;
+        match std::str::from_utf8(rec.get(i)?) {
+            Ok(s) => Some((i, s.trim())).filter(|(_, s)| !s.is_empty()),
+            Err(_) => {
+                self.err(i, "is not valid UTF-8 (save the export as CSV UTF-8)");
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, rec: &csv::ByteRecord, col: Option<usize>) -> Option<String> {
+        self.text(rec, col).map(|(_, s)| s.to_string())
+    }
+
+    fn parsed<T, E: ToString>(
+        &mut self,
+        rec: &csv::ByteRecord,
+        col: Option<usize>,
+        f: impl Fn(&str) -> Result<T, E>,
+    ) -> Option<T> {
+        let (i, s) = self.text(rec, col)?;
+        match f(s) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.err(i, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// Parse one record; None (with errors recorded) when it has problems.
+    fn record(&mut self, rec: &csv::ByteRecord) -> Option<AccountRecord> {
+        let before = self.errors.len();
+        if rec.len() != self.headers.len() {
+            self.errors.push(RowError {
+                file: self.file.to_string(),
+                line: self.line,
+                column: "(all)".into(),
+                reason: format!("row has {} fields, the header has {}", rec.len(), self.headers.len()),
+            });
+            return None;
+        }
+        let c = self.cols;
+        let crm_id = match self.text(rec, Some(c.crm_id)) {
+            Some((i, s)) => CrmId::parse(s).map_err(|e| self.err(i, e)).ok(),
+            None => {
+                self.err(c.crm_id, "is required");
+                None
+            }
+        };
+        let name = self.string(rec, Some(c.name));
+        if name.is_none() {
+            self.err(c.name, "is required");
+        }
+        let website = self.parsed(rec, c.website, Domain::parse_company);
+        let mut domains: Vec<Domain> = website.iter().cloned().collect();
+        if let Some((i, list)) = self.text(rec, c.domains) {
+            for part in list.split([';', ',', ' ', '|']).filter(|p| !p.is_empty()) {
+                match Domain::parse_company(part) {
+                    Ok(d) if !domains.contains(&d) => domains.push(d),
+                    Ok(_) => {}
+                    Err(e) => self.err(i, e.to_string()),
+                }
+            }
+        }
+        let parent_id = self.parsed(rec, c.parent_id, CrmId::parse);
+        let country = self.string(rec, c.country);
+        let geo = self
+            .parsed(rec, c.geo, str::parse::<Geo>)
+            .or_else(|| country.as_deref().and_then(Geo::from_country));
+        let employees = self.parsed(rec, c.employees, parse_count).flatten();
+        let annual_revenue_cents = self.parsed(rec, c.annual_revenue, parse_money_cents).flatten();
+        let carr_cents = self.parsed(rec, c.carr, parse_money_cents).flatten().unwrap_or(0);
+        let account_type = self.parsed(rec, c.account_type, str::parse::<AccountType>);
+        let account_rank = self.parsed(rec, c.account_rank, str::parse::<AccountRank>);
+        let gtm_strategy = self.parsed(rec, c.gtm_strategy, str::parse::<GtmStrategy>);
+        let abm_tier = self.parsed(rec, c.abm_tier, str::parse::<AbmTier>);
+        let as_of = self.parsed(rec, c.as_of, parse_export_date).unwrap_or(self.today);
+        let mut attributes = Vec::new();
+        for (i, attr, source) in &c.attributes {
+            let Some((_, v)) = self.text(rec, Some(*i)) else {
+                continue;
+            };
+            let value = if &**attr == "developer_count" {
+                match parse_count(v) {
+                    Ok(Some(n)) => n.to_string(),
+                    Ok(None) => continue,
+                    Err(e) => {
+                        self.err(*i, e);
+                        continue;
+                    }
+                }
+            } else {
+                v.to_string()
+            };
+            attributes.push(AttributeValue {
+                attribute: attr.clone(),
+                source: source.clone(),
+                value,
+                as_of,
+            });
+        }
+        let record = AccountRecord {
+            crm_id: crm_id?,
+            name: name?,
+            website,
+            domains,
+            parent_id,
+            country,
+            geo,
+            sub_region: self.string(rec, c.sub_region),
+            employees,
+            industry: self.string(rec, c.industry),
+            annual_revenue_cents,
+            account_type,
+            carr_cents,
+            owner: self.string(rec, c.owner),
+            sdr: self.string(rec, c.sdr),
+            account_rank,
+            gtm_strategy,
+            abm_tier,
+            new_logo_target: self.string(rec, c.new_logo_target),
+            attributes,
+        };
+        (self.errors.len() == before).then_some(record)
+    }
+}
+
+fn is_blank(rec: &csv::ByteRecord) -> bool {
+    rec.iter().all(|f| f.iter().all(|b| b.is_ascii_whitespace()))
+}
+
+fn read_error(file: &str, e: csv::Error) -> ImportError {
+    let line = e.position().map(|p| p.line()).unwrap_or(0);
+    ImportError::File {
+        file: file.to_string(),
+        line,
+        reason: format!("cannot read CSV: {e}"),
+    }
+}
+
+/// What the first pass keeps of a good row: enough to roll families up.
+struct RowFacts {
+    line: u64,
+    input: HierarchyInput,
+}
+
+/// The first pass over a file.
+struct Checked {
+    headers: Vec<String>,
+    parent_header: Option<String>,
+    good: Vec<RowFacts>,
+    errors: Vec<RowError>,
+    /// Raw fields of rows with errors, by line (kept only for a rejects file).
+    bad_raw: HashMap<u64, Vec<String>>,
+    rows: u64,
+}
+
+/// Pass 1: read and check every row of an account export.
+fn check_file(
+    path: &Path,
+    map: &ColumnMap,
+    today: NaiveDate,
+    keep_bad_rows: bool,
+    progress: &mut dyn ImportProgress,
+) -> Result<(Checked, Columns), ImportError> {
+    let table = CsvTable::open(path)?;
+    let cols = Columns::resolve(&table, map)?;
+    let CsvTable {
+        file,
+        headers,
+        mut reader,
+        bytes,
+    } = table;
+    progress.phase("reading", bytes);
+    let mut out = Checked {
+        parent_header: cols.parent_id.map(|i| headers[i].clone()),
+        headers: headers.clone(),
+        good: Vec::new(),
+        errors: Vec::new(),
+        bad_raw: HashMap::new(),
+        rows: 0,
+    };
+    // Rows are read in chunks and each chunk is checked by two threads, halves in order.
+    let mut chunk: Vec<(u64, csv::ByteRecord)> = Vec::new();
+    loop {
+        let mut used = 0usize;
+        let mut eof = false;
+        while used < CHECK_CHUNK {
+            if used == chunk.len() {
+                chunk.push((0, csv::ByteRecord::new()));
+            }
+            let (line, rec) = &mut chunk[used];
+            if !reader.read_byte_record(rec).map_err(|e| read_error(&file, e))? {
+                eof = true;
+                break;
+            }
+            if is_blank(rec) {
+                continue;
+            }
+            *line = rec.position().map(|x| x.line()).unwrap_or(0);
+            used += 1;
+        }
+        out.rows += used as u64;
+        let (a, b) = chunk[..used].split_at(used / 2);
+        let check = |part: &[(u64, csv::ByteRecord)]| {
+            let mut p = RowParser {
+                file: &file,
+                headers: &headers,
+                cols: &cols,
+                today,
+                line: 0,
+                errors: Vec::new(),
+            };
+            let mut good = Vec::new();
+            let mut bad = Vec::new();
+            for (line, rec) in part {
+                p.line = *line;
+                match p.record(rec) {
+                    Some(a) => good.push(RowFacts {
+                        line: *line,
+                        input: HierarchyInput {
+                            id: a.crm_id.as_str().to_string(),
+                            parent: a.parent_id.map(|x| x.as_str().to_string()),
+                            employees: a.employees,
+                            carr_cents: a.carr_cents,
+                            geo: a.geo,
+                            frozen_segment: None,
+                        },
+                    }),
+                    None if keep_bad_rows => bad.push((
+                        *line,
+                        rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect(),
+                    )),
+                    None => {}
+                }
+            }
+            (good, bad, p.errors)
+        };
+        let (first, second) = std::thread::scope(|s| {
+            let h = s.spawn(|| check(b));
+            (check(a), h.join().expect("checking thread"))
+        });
+        for (good, bad, errors) in [first, second] {
+            out.good.extend(good);
+            out.bad_raw.extend(bad);
+            out.errors.extend(errors);
+        }
+        if let Some((_, rec)) = chunk[..used].last() {
+            progress.advance(rec.position().map(|x| x.byte()).unwrap_or(0));
+        }
+        if eof {
+            break;
+        }
+    }
+    progress.advance(bytes);
+    // The same account twice: the later rows are bad.
+    let mut order: Vec<usize> = (0..out.good.len()).collect();
+    order.sort_by(|&a, &b| out.good[a].input.id.cmp(&out.good[b].input.id).then(a.cmp(&b)));
+    let mut dup = HashSet::new();
+    for w in order.windows(2) {
+        let (first, again) = (&out.good[w[0]], &out.good[w[1]]);
+        if first.input.id == again.input.id {
+            let first_line = out.good[order[order.partition_point(|&i| out.good[i].input.id < again.input.id)]].line;
+            out.errors.push(RowError {
+                file: file.clone(),
+                line: again.line,
+                column: headers[cols.crm_id].clone(),
+                reason: format!("account {} appears again (first on line {first_line})", again.input.id),
+            });
+            dup.insert(w[1]);
+        }
+    }
+    if !dup.is_empty() {
+        let mut i = 0;
+        out.good.retain(|_| {
+            i += 1;
+            !dup.contains(&(i - 1))
+        });
+    }
+    Ok((out, cols))
+}
+
+/// Roll the incoming rows up together with what the store holds: the incoming rows' facts (in
+/// order), updates for stored accounts whose facts change, and what was wrong.
+fn plan_rollups(
+    stored: &[StoredHierarchyRow],
+    good: &[RowFacts],
+    fiscal_year: i32,
+) -> (Vec<FamilyFacts>, Vec<(String, FamilyFacts)>, HierarchyReport) {
+    let mut inputs: Vec<HierarchyInput> = Vec::with_capacity(stored.len() + good.len());
+    let mut others: Vec<&StoredHierarchyRow> = Vec::new();
+    if stored.is_empty() {
+        inputs.extend(good.iter().map(|g| g.input.clone()));
+    } else {
+        let incoming: HashSet<&str> = good.iter().map(|g| g.input.id.as_str()).collect();
+        let frozen: HashMap<&str, _> = stored
+            .iter()
+            .map(|s| (s.crm_id.as_str(), (s.segment, s.segment_fy)))
+            .collect();
+        others = stored
+            .iter()
+            .filter(|s| !incoming.contains(s.crm_id.as_str()))
+            .collect();
+        inputs.extend(others.iter().map(|s| HierarchyInput {
+            id: s.crm_id.clone(),
+            parent: s.parent_id.clone(),
+            employees: s.employees,
+            carr_cents: s.carr_cents,
+            geo: s.geo.as_deref().and_then(|g| g.parse().ok()),
+            frozen_segment: Some((s.segment, s.segment_fy)),
+        }));
+        inputs.extend(good.iter().map(|g| HierarchyInput {
+            frozen_segment: frozen.get(g.input.id.as_str()).copied(),
+            ..g.input.clone()
+        }));
+    }
+    let (mut facts, report) = roll_up(&inputs, fiscal_year);
+    let record_facts = facts.split_off(others.len());
+    let updates = others
+        .iter()
+        .zip(facts)
+        .filter(|(s, f)| s.facts != *f)
+        .map(|(s, f)| (s.crm_id.clone(), f))
+        .collect();
+    (record_facts, updates, report)
+}
+
+/// Pass 2: parse the good rows again on a worker thread and hand them over in batches.
+struct Streamed {
+    rx: std::sync::mpsc::Receiver<Result<Vec<(AccountRecord, FamilyFacts)>, String>>,
+}
+
+impl AccountSource for Streamed {
+    fn next_batch(&mut self) -> Result<Vec<(AccountRecord, FamilyFacts)>, String> {
+        self.rx.recv().unwrap_or(Ok(Vec::new()))
+    }
+}
+
+const BATCH: usize = 5_000;
+
+/// Rows checked per chunk in the first pass (split between two threads).
+const CHECK_CHUNK: usize = 20_000;
+
+fn stream_rows(
+    path: PathBuf,
+    cols: Columns,
+    today: NaiveDate,
+    take: Vec<(u64, String, FamilyFacts)>,
+) -> (Streamed, std::thread::JoinHandle<()>) {
+    let (tx, rx) = std::sync::mpsc::sync_channel(4);
+    let handle = std::thread::Builder::new()
+        .name("abm-parse".into())
+        .spawn(move || {
+            let send_err = |tx: &std::sync::mpsc::SyncSender<_>, msg: String| {
+                let _ = tx.send(Err(msg));
+            };
+            let table = match CsvTable::open(&path) {
+                Ok(t) => t,
+                Err(e) => return send_err(&tx, e.to_string()),
+            };
+            let CsvTable {
+                file,
+                headers,
+                mut reader,
+                ..
+            } = table;
+            let changed = || format!("{file}: the file changed while it was being imported; nothing was written");
+            let mut p = RowParser {
+                file: &file,
+                headers: &headers,
+                cols: &cols,
+                today,
+                line: 0,
+                errors: Vec::new(),
+            };
+            let mut rec = csv::ByteRecord::new();
+            let mut wanted = take.into_iter().peekable();
+            let mut batch = Vec::with_capacity(BATCH);
+            while let Some((line, _, _)) = wanted.peek() {
+                match reader.read_byte_record(&mut rec) {
+                    Ok(true) => {}
+                    Ok(false) => return send_err(&tx, changed()),
+                    Err(e) => return send_err(&tx, read_error(&file, e).to_string()),
+                }
+                let at = rec.position().map(|x| x.line()).unwrap_or(0);
+                if at != *line {
+                    continue;
+                }
+                let (_, id, facts) = wanted.next().expect("peeked");
+                p.line = at;
+                match p.record(&rec) {
+                    Some(r) if r.crm_id.as_str() == id => batch.push((r, facts)),
+                    _ => return send_err(&tx, changed()),
+                }
+                if batch.len() == BATCH
+                    && tx
+                        .send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))))
+                        .is_err()
+                {
+                    return; // the writer stopped
+                }
+            }
+            if !batch.is_empty() {
+                let _ = tx.send(Ok(batch));
+            }
+        })
+        .expect("a thread starts");
+    (Streamed { rx }, handle)
+}
+
+/// Import an account export into the store: all or nothing unless `skip_bad_rows`.
+pub fn import_accounts(
+    store: &mut dyn Store,
+    path: &Path,
+    opts: &AccountImportOptions,
+    progress: &mut dyn ImportProgress,
+) -> Result<AccountImportReport, ImportError> {
+    let started = std::time::Instant::now();
+    let (mut checked, cols) = check_file(path, &opts.map, opts.today, opts.skip_bad_rows, progress)?;
+    let checked_at = started.elapsed();
+    let stored = store.hierarchy_rows()?;
+    let fy = opts.fiscal.fiscal_year(opts.today);
+    let (mut facts, mut updates, mut report) = plan_rollups(&stored, &checked.good, fy);
+    let rolled_up_at = started.elapsed();
+
+    // A parent chain that loops is a bad row for every member of the loop in this file.
+    let mut cyclic: HashSet<String> = HashSet::new();
+    if !report.cycles.is_empty() {
+        let lines: HashMap<&str, u64> = checked.good.iter().map(|g| (g.input.id.as_str(), g.line)).collect();
+        let column = checked.parent_header.clone().unwrap_or_else(|| "parent_id".into());
+        for cycle in &report.cycles {
+            let chain = format!("{} → {}", cycle.join(" → "), cycle[0]);
+            for id in cycle {
+                if let Some(line) = lines.get(id.as_str()) {
+                    checked.errors.push(RowError {
+                        file: path.display().to_string(),
+                        line: *line,
+                        column: column.clone(),
+                        reason: format!("the parent chain loops: {chain}"),
+                    });
+                    cyclic.insert(id.clone());
+                }
+            }
+        }
+    }
+    checked.errors.sort_by_key(|e| e.line);
+    if !checked.errors.is_empty() && !opts.skip_bad_rows {
+        return Err(ImportError::BadRows(checked.errors));
+    }
+    let mut out = AccountImportReport {
+        rows: checked.rows,
+        ..Default::default()
+    };
+    if !checked.errors.is_empty() {
+        if !cyclic.is_empty() {
+            for g in checked.good.iter().filter(|g| cyclic.contains(&g.input.id)) {
+                checked.bad_raw.insert(g.line, Vec::new());
+            }
+            checked.good.retain(|g| !cyclic.contains(&g.input.id));
+            (facts, updates, report) = plan_rollups(&stored, &checked.good, fy);
+        }
+        out.rejects_file = Some(write_rejects(path, &checked)?);
+        out.rejected_rows = checked.errors.iter().map(|e| e.line).collect::<HashSet<_>>().len() as u64;
+        out.rejected = std::mem::take(&mut checked.errors);
+    }
+    out.missing_parents = report.missing_parents;
+    let stored_ids: HashSet<&str> = stored.iter().map(|s| s.crm_id.as_str()).collect();
+    let existing = checked
+        .good
+        .iter()
+        .filter(|g| stored_ids.contains(g.input.id.as_str()))
+        .map(|g| g.input.id.clone())
+        .collect();
+    let write = AccountWrite {
+        existing,
+        rollup_updates: updates,
+        at: opts.at.clone(),
+        expected_records: checked.good.len() as u64,
+    };
+    let take: Vec<(u64, String, FamilyFacts)> = checked
+        .good
+        .into_iter()
+        .zip(facts)
+        .map(|(g, f)| (g.line, g.input.id, f))
+        .collect();
+    progress.phase("writing", write.expected_records);
+    let (mut source, worker) = stream_rows(path.to_path_buf(), cols, opts.today, take);
+    let result = store.write_accounts(&write, &mut source, &mut |n| progress.advance(n));
+    drop(source);
+    let _ = worker.join();
+    out.summary = result?;
+    out.timings = vec![
+        ("check", checked_at),
+        ("roll-up", rolled_up_at - checked_at),
+        ("write", started.elapsed() - rolled_up_at),
+    ];
+    Ok(out)
+}
+
+/// `NAME.rejects.csv` beside the input: the rejected rows as they were, with line and reasons.
+fn write_rejects(path: &Path, checked: &Checked) -> Result<PathBuf, ImportError> {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "import".into());
+    let out = path.with_file_name(format!("{stem}.rejects.csv"));
+    let io = |source| ImportError::Io {
+        path: out.clone(),
+        source,
+    };
+    let mut w = csv::Writer::from_path(&out).map_err(|e| io(e.into()))?;
+    let mut header = checked.headers.clone();
+    header.push("abm_line".into());
+    header.push("abm_reasons".into());
+    w.write_record(&header).map_err(|e| io(e.into()))?;
+    let mut by_line: std::collections::BTreeMap<u64, Vec<String>> = Default::default();
+    for e in &checked.errors {
+        by_line
+            .entry(e.line)
+            .or_default()
+            .push(format!("column {}: {}", e.column, e.reason));
+    }
+    for (line, reasons) in by_line {
+        let mut row = checked.bad_raw.get(&line).cloned().unwrap_or_default();
+        row.resize(checked.headers.len(), String::new());
+        row.push(line.to_string());
+        row.push(reasons.join("; "));
+        w.write_record(&row).map_err(|e| io(e.into()))?;
+    }
+    w.flush().map_err(io)?;
+    Ok(out)
+}

@@ -1,0 +1,54 @@
+//! Import errors that point at the file, line and column a user has to fix.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// One problem in one row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub file: String,
+    /// 1-based line of the record in the file (the header is line 1).
+    pub line: u64,
+    /// The column's header as written in the file.
+    pub column: String,
+    pub reason: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: column {}: {}",
+            self.file, self.line, self.column, self.reason
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    /// The file as a whole cannot be read (wrong format, missing required columns).
+    #[error("{file}:{line}: {reason}")]
+    File { file: String, line: u64, reason: String },
+    /// Rows with problems; nothing was written.
+    #[error("{} bad row(s); nothing was imported", count_rows(.0))]
+    BadRows(Vec<RowError>),
+    #[error("{file}: mapping: {reason}")]
+    Mapping { file: String, reason: String },
+    #[error(transparent)]
+    Store(#[from] abm_store::StoreError),
+}
+
+fn count_rows(errors: &[RowError]) -> usize {
+    let mut lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+    lines.dedup();
+    lines.len()
+}
+
+impl ImportError {
+    /// True when the user can fix it (as opposed to the database failing).
+    pub fn is_user_error(&self) -> bool {
+        !matches!(self, ImportError::Store(_) | ImportError::Io { .. })
+    }
+}

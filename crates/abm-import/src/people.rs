@@ -1,0 +1,202 @@
+//! People import: contacts from a CRM or marketing-automation export, linked to accounts by the
+//! account id they carry or, failing that, by their email domain. Where several accounts claim a
+//! domain, the one with the most people wins and the conflict is listed.
+
+use crate::accounts::ImportProgress;
+use crate::errors::{ImportError, RowError};
+use crate::mapping::ColumnMap;
+use crate::table::CsvTable;
+use abm_core::Domain;
+use abm_store::{PersonRow, Store, WriteSummary};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+#[derive(Debug, Default)]
+pub struct PeopleImportReport {
+    pub rows: u64,
+    pub summary: WriteSummary,
+    pub by_account_id: u64,
+    pub by_email_domain: u64,
+    pub unlinked: u64,
+    /// Domains claimed by several accounts: (domain, winner, the others).
+    pub conflicts: Vec<(String, String, Vec<String>)>,
+    pub rejected: Vec<RowError>,
+}
+
+/// Which account each domain identifies: most people wins, then the smaller crm id.
+pub fn domain_owners(
+    store: &mut dyn Store,
+) -> Result<(HashMap<String, String>, Vec<(String, String, Vec<String>)>), ImportError> {
+    let mut by_domain: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
+    for c in store.domain_claims()? {
+        by_domain.entry(c.domain).or_default().push((c.people, c.crm_id));
+    }
+    let mut owners = HashMap::new();
+    let mut conflicts = Vec::new();
+    for (domain, mut claims) in by_domain {
+        claims.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let winner = claims[0].1.clone();
+        if claims.len() > 1 {
+            conflicts.push((
+                domain.clone(),
+                winner.clone(),
+                claims[1..].iter().map(|c| c.1.clone()).collect(),
+            ));
+        }
+        owners.insert(domain, winner);
+    }
+    Ok((owners, conflicts))
+}
+
+/// Import people: all or nothing unless `skip_bad_rows`.
+pub fn import_people(
+    store: &mut dyn Store,
+    path: &Path,
+    map: &ColumnMap,
+    skip_bad_rows: bool,
+    at: &str,
+    progress: &mut dyn ImportProgress,
+) -> Result<PeopleImportReport, ImportError> {
+    let table = CsvTable::open(path)?;
+    let col = |f: &str| map.fields.get(f).and_then(|hs| table.find(hs));
+    let (c_id, c_email, c_first, c_last, c_title, c_account) = (
+        col("person_id"),
+        col("email"),
+        col("first_name"),
+        col("last_name"),
+        col("title"),
+        col("account_id"),
+    );
+    if c_id.is_none() && c_email.is_none() {
+        return Err(ImportError::File {
+            file: table.file.clone(),
+            line: 1,
+            reason: "no person id or email column (looked for \"Contact ID\", \"Email\"); name one with --column"
+                .into(),
+        });
+    }
+    let accounts: HashSet<String> = store.hierarchy_rows()?.into_iter().map(|r| r.crm_id).collect();
+    let (owners, conflicts) = domain_owners(store)?;
+    let CsvTable {
+        file,
+        headers,
+        mut reader,
+        bytes,
+    } = table;
+    progress.phase("reading", bytes);
+    let mut report = PeopleImportReport {
+        conflicts,
+        ..Default::default()
+    };
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut rec = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                return Err(ImportError::File {
+                    file,
+                    line,
+                    reason: format!("cannot read CSV (is it UTF-8?): {e}"),
+                });
+            }
+        }
+        if rec.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        report.rows += 1;
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let get = |c: Option<usize>| {
+            c.and_then(|i| rec.get(i))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+        };
+        let mut bad: Vec<(usize, String)> = Vec::new();
+        let mut err = |c: usize, reason: String| bad.push((c, reason));
+        let email = get(c_email).map(|e| e.to_lowercase());
+        let domain = match (&email, c_email) {
+            (Some(e), Some(c)) => match Domain::from_email(e) {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    err(c, format!("{e:?} is not an email address"));
+                    None
+                }
+            },
+            _ => None,
+        };
+        let person_id = match get(c_id).or_else(|| email.clone()) {
+            Some(id) => id,
+            None => {
+                err(
+                    c_id.or(c_email).unwrap_or(0),
+                    "is required (a person id or an email)".into(),
+                );
+                String::new()
+            }
+        };
+        if let Some(first) = Some(&person_id)
+            .filter(|p| !p.is_empty())
+            .and_then(|p| seen.insert(p.clone(), line))
+        {
+            err(
+                c_id.or(c_email).unwrap_or(0),
+                format!("person {person_id} appears again (first on line {first})"),
+            );
+        }
+        let (crm_id, method) = match get(c_account) {
+            Some(a) if accounts.contains(&a) => (Some(a), Some("account_id")),
+            Some(a) => {
+                err(
+                    c_account.unwrap_or(0),
+                    format!("no account {a:?} in abm (import accounts first)"),
+                );
+                (None, None)
+            }
+            None => match domain
+                .as_ref()
+                .filter(|d| !d.is_free_mail())
+                .and_then(|d| owners.get(d.as_str()))
+            {
+                Some(owner) => (Some(owner.clone()), Some("email_domain")),
+                None => (None, None),
+            },
+        };
+        if !bad.is_empty() {
+            errors.extend(bad.into_iter().map(|(c, reason)| RowError {
+                file: file.clone(),
+                line,
+                column: headers[c].clone(),
+                reason,
+            }));
+            continue;
+        }
+        match method {
+            Some("account_id") => report.by_account_id += 1,
+            Some(_) => report.by_email_domain += 1,
+            None => report.unlinked += 1,
+        }
+        rows.push(PersonRow {
+            person_id,
+            email,
+            first_name: get(c_first),
+            last_name: get(c_last),
+            title: get(c_title),
+            crm_id,
+            link_method: method.map(String::from),
+            at: at.to_string(),
+        });
+    }
+    progress.advance(bytes);
+    if !errors.is_empty() && !skip_bad_rows {
+        return Err(ImportError::BadRows(errors));
+    }
+    report.rejected = errors;
+    progress.phase("writing", rows.len() as u64);
+    report.summary = store.write_people(&rows, &mut |n| progress.advance(n))?;
+    Ok(report)
+}

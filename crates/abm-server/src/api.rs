@@ -1,0 +1,83 @@
+//! JSON endpoints. Errors are JSON too: `{"error": "..."}` with a 4xx for the caller's mistakes
+//! and a 500 only for ours.
+
+use crate::params::{self, ParamError};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+use std::collections::HashMap;
+
+#[derive(Debug)]
+pub enum ApiError {
+    BadRequest(String),
+    NotFound(String),
+    Internal(String),
+}
+
+impl From<ParamError> for ApiError {
+    fn from(e: ParamError) -> Self {
+        ApiError::BadRequest(e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, msg) = match self {
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
+            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m),
+            ApiError::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m),
+        };
+        (status, Json(json!({ "error": msg }))).into_response()
+    }
+}
+
+pub async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let (backend, version, counts) = state
+        .with_store(|s| Ok((s.backend(), s.schema_version()?, s.counts()?)))
+        .await?;
+    Ok(Json(
+        json!({ "status": "ok", "backend": backend, "schema_version": version, "accounts": counts.accounts }),
+    ))
+}
+
+pub async fn list_accounts(
+    State(state): State<AppState>,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let p = params::account_list(&raw)?;
+    let query = p.query.clone();
+    let page = state.with_store(move |s| s.list_accounts(&query)).await?;
+    Ok(Json(json!({
+        "total": page.total,
+        "page": p.page,
+        "per_page": p.per_page,
+        "accounts": page.accounts,
+    })))
+}
+
+pub async fn get_account(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let lookup = id.clone();
+    match state.with_store(move |s| s.get_account(&lookup)).await? {
+        Some(detail) => {
+            let as_of = detail
+                .updated_at
+                .get(..10)
+                .and_then(|d| d.parse().ok())
+                .unwrap_or_default();
+            let resolved = state
+                .precedence
+                .resolve_all(&detail.attributes, detail.summary.employees, as_of);
+            let mut v = serde_json::to_value(&detail).map_err(|e| ApiError::Internal(e.to_string()))?;
+            v["resolved_attributes"] = serde_json::to_value(resolved).map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok(Json(v).into_response())
+        }
+        None => Err(ApiError::NotFound(format!("no account {id:?}"))),
+    }
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("no such page".into())
+}

@@ -1,0 +1,169 @@
+//! HTTP tests: the app on a random port against a fresh SQLite database, spoken to over real HTTP.
+
+use abm_core::FiscalCalendar;
+use abm_import::accounts::{import_accounts, AccountImportOptions, Quiet};
+use abm_import::mapping::ColumnMap;
+use abm_store::{SqliteStore, Store};
+use std::io::Write;
+
+struct App {
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+const CSV: &str =
+    "Account ID,Account Name,Website,Parent Account ID,Geo,Employees,CARR,ABM Tier,Aberdeen Developer Count\n\
+A1,Acme Holdings,acme.example,,AMER,5000,0,Tier 1,800\n\
+A2,Acme Europe,acme.de,A1,EMEA,300,0,,\n\
+B1,<script>alert(1)</script> Corp,beta.example,,APAC,40,1200,Tier 3,\n";
+
+fn start() -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(&dir.path().join("abm.db")).unwrap();
+    let file = dir.path().join("accounts.csv");
+    std::fs::File::create(&file).unwrap().write_all(CSV.as_bytes()).unwrap();
+    let opts = AccountImportOptions {
+        map: ColumnMap::accounts(),
+        skip_bad_rows: false,
+        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+        fiscal: FiscalCalendar::default(),
+        at: "2026-11-28T10:00:00Z".into(),
+    };
+    import_accounts(&mut store, &file, &opts, &mut Quiet).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let state = abm_server::AppState::new(Box::new(store) as Box<dyn Store>);
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            abm_server::serve(listener, state).await.unwrap();
+        });
+    });
+    let addr = rx.recv().unwrap();
+    App {
+        base: format!("http://{addr}"),
+        _dir: dir,
+    }
+}
+
+fn get(app: &App, path: &str) -> (u16, String) {
+    match ureq::get(&format!("{}{}", app.base, path)).call() {
+        Ok(r) => (r.status(), r.into_string().unwrap()),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap()),
+        Err(e) => panic!("{path}: {e}"),
+    }
+}
+
+fn json(app: &App, path: &str) -> (u16, serde_json::Value) {
+    let (code, body) = get(app, path);
+    (
+        code,
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}")),
+    )
+}
+
+#[test]
+fn healthz_reports_the_store() {
+    let app = start();
+    let (code, v) = json(&app, "/healthz");
+    assert_eq!(code, 200);
+    assert_eq!(v["status"], "ok");
+    assert_eq!(v["backend"], "sqlite");
+    assert_eq!(v["accounts"], 3);
+}
+
+#[test]
+fn account_list_filters_and_pages() {
+    let app = start();
+    let (code, v) = json(&app, "/api/accounts");
+    assert_eq!(code, 200);
+    assert_eq!(v["total"], 3);
+    let (_, v) = json(&app, "/api/accounts?segment=enterprise");
+    let ids: Vec<&str> = v["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["crm_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["A2", "A1"], "the child is Large through its family");
+    let (_, v) = json(&app, "/api/accounts?tier=Tier%201");
+    assert_eq!(v["accounts"][0]["crm_id"], "A1");
+    let (_, v) = json(&app, "/api/accounts?q=acme&per_page=1&page=2");
+    assert_eq!(
+        (v["total"].as_u64(), v["accounts"][0]["crm_id"].as_str()),
+        (Some(2), Some("A1"))
+    );
+}
+
+#[test]
+fn one_account_with_its_family() {
+    let app = start();
+    let (code, v) = json(&app, "/api/accounts/A2");
+    assert_eq!(code, 200);
+    assert_eq!(v["ultimate_parent_id"], "A1");
+    let family: Vec<&str> = v["family"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["crm_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(family, vec!["A1", "A2"]);
+    let (_, v) = json(&app, "/api/accounts/A1");
+    let dev = &v["resolved_attributes"][0];
+    assert_eq!(
+        (dev["attribute"].as_str(), dev["source"].as_str(), dev["value"].as_str()),
+        (Some("developer_count"), Some("aberdeen"), Some("800"))
+    );
+    let (code, v) = json(&app, "/api/accounts/NOPE");
+    assert_eq!(code, 404);
+    assert!(v["error"].as_str().unwrap().contains("NOPE"));
+}
+
+#[test]
+fn bad_query_parameters_are_400_naming_the_parameter() {
+    let app = start();
+    for (path, param) in [
+        ("/api/accounts?page=0", "page"),
+        ("/api/accounts?geo=Mars", "geo"),
+        ("/api/accounts?sort=name", "sort"),
+    ] {
+        let (code, v) = json(&app, path);
+        assert_eq!(code, 400, "{path}");
+        assert!(
+            v["error"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("query parameter {param}")),
+            "{path}: {v}"
+        );
+    }
+    let (code, body) = get(&app, "/accounts?per_page=99999");
+    assert_eq!(code, 400);
+    assert!(body.contains("query parameter per_page"), "the HTML page explains too");
+}
+
+#[test]
+fn html_pages_show_accounts_and_escape_names() {
+    let app = start();
+    let (code, body) = get(&app, "/accounts");
+    assert_eq!(code, 200);
+    assert!(body.contains("Acme Holdings"));
+    assert!(
+        body.contains("&lt;script&gt;alert(1)&lt;/script&gt; Corp"),
+        "names are escaped"
+    );
+    assert!(!body.contains("<script>alert(1)"));
+    let (code, body) = get(&app, "/accounts/A1");
+    assert_eq!(code, 200);
+    assert!(
+        body.contains("Acme Europe") && body.contains("aberdeen"),
+        "family and attribute sources shown"
+    );
+    let (code, _) = get(&app, "/accounts/NOPE");
+    assert_eq!(code, 404);
+}

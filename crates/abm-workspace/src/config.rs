@@ -1,0 +1,248 @@
+//! `abm.toml`, parsed. Syntax errors and wrong values are both reported with the line they are on.
+
+use crate::WorkspaceError;
+use abm_core::account::Precedence;
+use abm_core::holidays::{parse_ical, parse_list};
+use abm_core::{BusinessCalendar, FiscalCalendar};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use toml::Spanned;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub time_zone: chrono_tz::Tz,
+    pub fiscal: FiscalCalendar,
+    pub default_calendar: String,
+    pub calendars: BTreeMap<String, CalendarConfig>,
+    pub precedence: Precedence,
+}
+
+/// A calendar of the team's own: a base calendar, a weekmask, holiday files, extra working days.
+#[derive(Debug, Clone, Default)]
+pub struct CalendarConfig {
+    pub base: Option<String>,
+    pub weekmask: Option<[bool; 7]>,
+    pub holiday_files: Vec<String>,
+    pub holidays: Vec<NaiveDate>,
+    pub extra_working_days: Vec<NaiveDate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    database_url: Option<String>,
+    time_zone: Option<Spanned<String>>,
+    fiscal_year_start_month: Option<Spanned<u32>>,
+    default_calendar: Option<Spanned<String>>,
+    #[serde(default)]
+    calendars: BTreeMap<String, RawCalendar>,
+    #[serde(default)]
+    precedence: HashMap<String, Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCalendar {
+    base: Option<Spanned<String>>,
+    weekmask: Option<Spanned<String>>,
+    #[serde(default)]
+    holidays: Vec<String>,
+    #[serde(default)]
+    holiday_dates: Vec<Spanned<String>>,
+    #[serde(default)]
+    extra_working_days: Vec<Spanned<String>>,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+impl Config {
+    pub fn parse(text: &str, file: &str) -> Result<Self, WorkspaceError> {
+        let err = |line: usize, reason: String| WorkspaceError::Config {
+            file: file.to_string(),
+            line,
+            reason,
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
+            err(line, e.message().to_string())
+        })?;
+        let at = |s: std::ops::Range<usize>| line_of(text, s.start);
+        let time_zone = match raw.time_zone {
+            None => chrono_tz::UTC,
+            Some(tz) => tz.get_ref().parse::<chrono_tz::Tz>().map_err(|_| {
+                err(
+                    at(tz.span()),
+                    format!(
+                        "time_zone {:?} is not an IANA time zone like \"America/New_York\"",
+                        tz.get_ref()
+                    ),
+                )
+            })?,
+        };
+        let fiscal = match raw.fiscal_year_start_month {
+            None => FiscalCalendar::default(),
+            Some(m) => FiscalCalendar::new(*m.get_ref()).map_err(|e| err(at(m.span()), e.to_string()))?,
+        };
+        let mut calendars = BTreeMap::new();
+        for (name, c) in raw.calendars {
+            let date = |s: &Spanned<String>| {
+                NaiveDate::parse_from_str(s.get_ref().trim(), "%Y-%m-%d").map_err(|_| {
+                    err(
+                        at(s.span()),
+                        format!("expected a date like 2026-12-25, found {:?}", s.get_ref()),
+                    )
+                })
+            };
+            let base = match c.base {
+                None => None,
+                Some(b) if crate::BUILTIN.contains(&b.get_ref().as_str()) => Some(b.into_inner()),
+                Some(b) => {
+                    return Err(err(
+                        at(b.span()),
+                        format!(
+                            "calendars.{name}.base: expected one of {}, found {:?}",
+                            crate::BUILTIN.join(", "),
+                            b.get_ref()
+                        ),
+                    ))
+                }
+            };
+            let weekmask = match c.weekmask {
+                None => None,
+                Some(w) => {
+                    Some(BusinessCalendar::parse_weekmask(w.get_ref()).map_err(|e| err(at(w.span()), e.to_string()))?)
+                }
+            };
+            calendars.insert(
+                name,
+                CalendarConfig {
+                    base,
+                    weekmask,
+                    holiday_files: c.holidays,
+                    holidays: c.holiday_dates.iter().map(date).collect::<Result<_, _>>()?,
+                    extra_working_days: c.extra_working_days.iter().map(date).collect::<Result<_, _>>()?,
+                },
+            );
+        }
+        let default_calendar = match raw.default_calendar {
+            None => "us".to_string(),
+            Some(d) => {
+                let known = crate::BUILTIN.contains(&d.get_ref().as_str()) || calendars.contains_key(d.get_ref());
+                if !known {
+                    return Err(err(
+                        at(d.span()),
+                        format!(
+                            "default_calendar {:?} is neither built in ({}) nor under [calendars]",
+                            d.get_ref(),
+                            crate::BUILTIN.join(", ")
+                        ),
+                    ));
+                }
+                d.into_inner()
+            }
+        };
+        let mut precedence = Precedence::default()
+            .attributes()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<HashMap<_, _>>();
+        precedence.extend(raw.precedence);
+        Ok(Config {
+            database_url: raw.database_url.unwrap_or_else(|| "abm.db".into()),
+            time_zone,
+            fiscal,
+            default_calendar,
+            calendars,
+            precedence: Precedence::new(precedence),
+        })
+    }
+}
+
+impl CalendarConfig {
+    /// Build the calendar, reading its holiday files relative to `dir`.
+    pub fn build(&self, name: &str, dir: &Path) -> Result<BusinessCalendar, WorkspaceError> {
+        let base = crate::builtin_calendar(self.base.as_deref().unwrap_or("weekdays")).expect("checked on parse");
+        let weekmask = self.weekmask.unwrap_or(base.weekmask());
+        let mut cal = BusinessCalendar::new(name, weekmask)
+            .map_err(|e| WorkspaceError::Config {
+                file: "abm.toml".into(),
+                line: 1,
+                reason: e.to_string(),
+            })?
+            .with_holidays(base.holidays())
+            .with_holidays(self.holidays.iter().copied());
+        for f in &self.holiday_files {
+            let path = dir.join(f);
+            let text = std::fs::read_to_string(&path).map_err(|source| WorkspaceError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let is_ical = f.to_ascii_lowercase().ends_with(".ics") || text.trim_start().starts_with("BEGIN:VCALENDAR");
+            let parsed = if is_ical { parse_ical(&text) } else { parse_list(&text) };
+            match parsed {
+                Ok(hs) => cal = cal.with_holidays(hs.into_iter().map(|h| h.date)),
+                Err(errors) => {
+                    let first = &errors[0];
+                    let more = if errors.len() > 1 {
+                        format!(" (and {} more problems)", errors.len() - 1)
+                    } else {
+                        String::new()
+                    };
+                    return Err(WorkspaceError::Config {
+                        file: path.display().to_string(),
+                        line: first.line,
+                        reason: format!("{}{more}", first.reason),
+                    });
+                }
+            }
+        }
+        Ok(cal.with_extra_working_days(self.extra_working_days.iter().copied()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mistakes_name_their_line() {
+        let cases = [
+            (
+                "database_url = \"abm.db\"\nfiscal_year_start_month = 13\n",
+                2,
+                "start month",
+            ),
+            ("time_zone = \"Mars/Olympus\"\n", 1, "IANA"),
+            ("\n\ndefault_calendar = \"uk\"\n", 3, "neither built in"),
+            ("[calendars.x]\nweekmask = \"0000000\"\n", 2, "no business days"),
+            (
+                "[calendars.x]\nextra_working_days = [\"27/12/2026\"]\n",
+                2,
+                "expected a date",
+            ),
+            ("colour = \"blue\"\n", 1, "unknown field"),
+            ("database_url = \n", 1, ""),
+        ];
+        for (text, line, needle) in cases {
+            match Config::parse(text, "abm.toml") {
+                Err(WorkspaceError::Config { line: l, reason, .. }) => {
+                    assert_eq!(l, line, "{text:?}: {reason}");
+                    assert!(reason.contains(needle), "{text:?}: {reason}");
+                }
+                other => panic!("{text:?}: expected a config error, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn defaults_fill_in() {
+        let c = Config::parse("", "abm.toml").unwrap();
+        assert_eq!(c.database_url, "abm.db");
+        assert_eq!(c.default_calendar, "us");
+        assert_eq!(c.time_zone, chrono_tz::UTC);
+    }
+}

@@ -1,0 +1,62 @@
+//! The files `abm init` writes: commented defaults a user can read and edit.
+
+/// (path relative to the workspace, contents)
+pub const FILES: &[(&str, &str)] = &[
+    ("abm.toml", ABM_TOML),
+    ("mappings/accounts.example.toml", ACCOUNTS_MAPPING),
+];
+
+pub const ABM_TOML: &str = r#"# abm workspace configuration. Paths are relative to this folder.
+
+# Where abm keeps its data: a SQLite file (the default), or a PostgreSQL server the team shares,
+# e.g. database_url = "postgres://abm@db.internal:5432/abm"
+database_url = "abm.db"
+
+# The team's time zone (IANA name): "today" for SLAs and milestones is read here.
+# Timestamps are stored in UTC.
+time_zone = "America/New_York"
+
+# The month the fiscal year starts in (1-12). With 2 (February), FY22 runs 2021-02-01..2022-01-31.
+fiscal_year_start_month = 2
+
+# The calendar that SLAs, workbacks and milestones count business days in.
+default_calendar = "us"
+
+# Calendars. Built in: "us" (US federal holidays, observed days) and "weekdays" (Mon-Fri).
+# A calendar of your own starts from a base and adds holiday files (one date a line, or an
+# iCalendar .ics feed, whose all-day DTEND is exclusive), single dates and extra working days:
+#
+# [calendars.uk]
+# base = "weekdays"
+# weekmask = "Mon Tue Wed Thu Fri"
+# holidays = ["calendars/uk-bank-holidays.ics"]
+# holiday_dates = ["2026-12-24"]
+# extra_working_days = ["2026-12-27"]
+
+# When several providers report the same attribute, the first source listed wins.
+# "employees" stands for the account's employee count used as a proxy.
+[precedence]
+developer_count = ["aberdeen", "crm", "employees"]
+tech_stack = ["gainsight", "aberdeen", "crm", "zoominfo"]
+cloud_provider = ["aberdeen", "crm", "zoominfo"]
+"#;
+
+pub const ACCOUNTS_MAPPING: &str = r#"# A column mapping for `abm accounts import FILE --mapping mappings/accounts.example.toml`.
+# abm reads Salesforce-style exports without one; use a mapping when your headers differ.
+#
+# [columns]                       # field = "Header in your file"
+# crm_id = "Id"
+# name = "Company"
+# website = "Domain"
+# parent_id = "Parent Company Id"
+# employees = "Headcount"
+# carr = "ARR"
+#
+# [attributes]                    # "Header in your file" = "attribute@source"
+# "HG Insights Dev Count" = "developer_count@hginsights"
+# "HG Insights Tech" = "tech_stack@hginsights"
+#
+# Fields: crm_id, name, website, domains, parent_id, country, geo, sub_region, employees, industry,
+# annual_revenue, account_type, carr, owner, sdr, account_rank, gtm_strategy, abm_tier,
+# new_logo_target, as_of
+"#;

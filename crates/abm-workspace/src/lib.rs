@@ -1,0 +1,229 @@
+//! An abm workspace is a folder: `abm.toml` (database, team time zone, fiscal year, calendars,
+//! attribute precedence), the configuration files users edit, and by default the SQLite file
+//! `abm.db`. This crate finds, creates and reads it, turning text into domain values with errors
+//! that name the file and line. The CLI and the server both start here.
+
+mod config;
+pub mod defaults;
+
+pub use config::{CalendarConfig, Config};
+
+use abm_core::holidays::{self, Holiday};
+use abm_core::{BusinessCalendar, FiscalCalendar};
+use chrono::NaiveDate;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error("no abm workspace at {0} (abm.toml not found): run `abm init {0}` or pass --workspace DIR")]
+    NotFound(PathBuf),
+    #[error("{0} already holds an abm workspace (abm.toml exists)")]
+    Exists(PathBuf),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    /// A mistake in a configuration file, with where it is.
+    #[error("{file}:{line}: {reason}")]
+    Config { file: String, line: usize, reason: String },
+    #[error("unknown calendar {name:?}; calendars: {known}")]
+    UnknownCalendar { name: String, known: String },
+    #[error(transparent)]
+    Store(#[from] abm_store::StoreError),
+}
+
+pub type Result<T> = std::result::Result<T, WorkspaceError>;
+
+/// An opened workspace.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub dir: PathBuf,
+    pub config: Config,
+}
+
+impl Workspace {
+    pub fn config_path(dir: &Path) -> PathBuf {
+        dir.join("abm.toml")
+    }
+
+    /// Create a workspace: `abm.toml` with comments, and the default configuration files.
+    pub fn init(dir: &Path) -> Result<Self> {
+        let io = |source| WorkspaceError::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let cfg = Self::config_path(dir);
+        if cfg.exists() {
+            return Err(WorkspaceError::Exists(dir.to_path_buf()));
+        }
+        for (name, text) in defaults::FILES {
+            let path = dir.join(name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|source| WorkspaceError::Io {
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
+            }
+            if !path.exists() {
+                std::fs::write(&path, text).map_err(|source| WorkspaceError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+            }
+        }
+        Self::open(dir)
+    }
+
+    /// Open the workspace in `dir`.
+    pub fn open(dir: &Path) -> Result<Self> {
+        let path = Self::config_path(dir);
+        if !path.exists() {
+            return Err(WorkspaceError::NotFound(dir.to_path_buf()));
+        }
+        let text = std::fs::read_to_string(&path).map_err(|source| WorkspaceError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let config = Config::parse(&text, &path.display().to_string())?;
+        let ws = Self {
+            dir: dir.to_path_buf(),
+            config,
+        };
+        // Check calendars now, so a broken holiday file is reported before any work starts.
+        for name in ws.config.calendars.keys() {
+            ws.calendar(Some(name))?;
+        }
+        Ok(ws)
+    }
+
+    /// Open the workspace's store (creating the SQLite file on first use).
+    pub fn store(&self) -> Result<Box<dyn abm_store::Store>> {
+        Ok(abm_store::open(&self.config.database_url, &self.dir)?)
+    }
+
+    pub fn fiscal(&self) -> FiscalCalendar {
+        self.config.fiscal
+    }
+
+    /// Today in the team's time zone (or `ABM_TODAY`, which pins the date for demos and tests).
+    pub fn today(&self) -> NaiveDate {
+        today_in(self.config.time_zone)
+    }
+
+    /// A named calendar (or the default one) with its holidays loaded.
+    pub fn calendar(&self, name: Option<&str>) -> Result<BusinessCalendar> {
+        let name = name.unwrap_or(&self.config.default_calendar);
+        match self.config.calendars.get(name) {
+            Some(c) => c.build(name, &self.dir),
+            None => builtin_calendar(name).ok_or_else(|| WorkspaceError::UnknownCalendar {
+                name: name.to_string(),
+                known: self.calendar_names().join(", "),
+            }),
+        }
+    }
+
+    pub fn calendar_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = BUILTIN.iter().map(|s| s.to_string()).collect();
+        names.extend(self.config.calendars.keys().cloned());
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+/// Calendars that exist without any configuration.
+pub const BUILTIN: &[&str] = &["us", "weekdays"];
+
+/// Years the built-in holiday tables cover (observed days of the following year included).
+const HOLIDAY_YEARS: (i32, i32) = (1990, 2100);
+
+pub fn us_federal_holidays() -> Vec<Holiday> {
+    holidays::us_federal(HOLIDAY_YEARS.0, HOLIDAY_YEARS.1)
+}
+
+/// `us` (US federal holidays, observed) or `weekdays` (Monday to Friday).
+pub fn builtin_calendar(name: &str) -> Option<BusinessCalendar> {
+    match name {
+        "us" | "us-federal" => Some(
+            BusinessCalendar::new(name, BusinessCalendar::weekdays().weekmask())
+                .expect("weekdays")
+                .with_holidays(us_federal_holidays().into_iter().map(|h| h.date)),
+        ),
+        "weekdays" => Some(BusinessCalendar::weekdays()),
+        _ => None,
+    }
+}
+
+/// Today's date in `tz`, unless `ABM_TODAY=YYYY-MM-DD` pins it.
+pub fn today_in(tz: chrono_tz::Tz) -> NaiveDate {
+    if let Some(d) = std::env::var("ABM_TODAY")
+        .ok()
+        .and_then(|s| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok())
+    {
+        return d;
+    }
+    chrono::Utc::now().with_timezone(&tz).date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn init_then_open_with_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::init(dir.path()).unwrap();
+        assert_eq!(ws.config.database_url, "abm.db");
+        assert_eq!(ws.fiscal().start_month(), 2);
+        assert!(matches!(Workspace::init(dir.path()), Err(WorkspaceError::Exists(_))));
+        let us = ws.calendar(Some("us")).unwrap();
+        let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(us.add_business_days(d("2026-07-02"), 5), d("2026-07-10"));
+        assert!(ws.calendar(Some("mars")).is_err());
+    }
+
+    #[test]
+    fn missing_workspace_says_how_to_make_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Workspace::open(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("abm init"), "{err}");
+    }
+
+    #[test]
+    fn calendar_from_holiday_files() {
+        let dir = tempfile::tempdir().unwrap();
+        Workspace::init(dir.path()).unwrap();
+        std::fs::write(
+            dir.path().join("uk.txt"),
+            "2026-12-25 Christmas\n2026-12-28 Boxing Day (substitute)\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("shutdown.ics"),
+            "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20261229\nDTEND;VALUE=DATE:20261231\nSUMMARY:Shutdown\nEND:VEVENT\nEND:VCALENDAR\n",
+        )
+        .unwrap();
+        let mut cfg = std::fs::read_to_string(dir.path().join("abm.toml")).unwrap();
+        cfg.push_str(
+            "\n[calendars.uk]\nholidays = [\"uk.txt\", \"shutdown.ics\"]\nextra_working_days = [\"2026-12-27\"]\n",
+        );
+        std::fs::write(dir.path().join("abm.toml"), cfg).unwrap();
+        let ws = Workspace::open(dir.path()).unwrap();
+        let uk = ws.calendar(Some("uk")).unwrap();
+        let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        // Thu 24 → Sun 27 (extra working day) → skip 28, 29, 30 → Thu 31
+        assert_eq!(uk.add_business_days(d("2026-12-24"), 1), d("2026-12-27"));
+        assert_eq!(uk.add_business_days(d("2026-12-24"), 2), d("2026-12-31"));
+    }
+
+    #[test]
+    fn broken_holiday_file_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        Workspace::init(dir.path()).unwrap();
+        std::fs::write(dir.path().join("bad.txt"), "2026-12-25\n12/26/2026\n").unwrap();
+        let mut cfg = std::fs::read_to_string(dir.path().join("abm.toml")).unwrap();
+        cfg.push_str("\n[calendars.bad]\nholidays = [\"bad.txt\"]\n");
+        std::fs::write(dir.path().join("abm.toml"), cfg).unwrap();
+        let err = Workspace::open(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("bad.txt:2:"), "{err}");
+    }
+}
