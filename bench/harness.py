@@ -1,0 +1,57 @@
+"""Shared benchmark plumbing: run a command as a child process, measure wall time and peak
+memory (from wait4), repeat, and print a comparison table."""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release")
+DATA = os.path.join(ROOT, "bench", "data")
+RESULTS = os.path.join(ROOT, "bench", "results")
+
+
+def measure(cmd, env=None, stdout=subprocess.DEVNULL):
+    """Run cmd; return (seconds, peak RSS in MiB). Fails loudly if the command fails."""
+    start = time.perf_counter()
+    p = subprocess.Popen(cmd, env=env, stdout=stdout, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    seconds = time.perf_counter() - start
+    err = p.stderr.read().decode(errors="replace")
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"benchmark command failed: {' '.join(cmd)}\n{err}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def best_of(repeat, setup, cmd_fn):
+    """Run setup() then the command returned by cmd_fn() `repeat` times; keep every result."""
+    runs = []
+    for _ in range(repeat):
+        setup()
+        runs.append(measure(cmd_fn()))
+    return runs
+
+
+def report(name, rows, results, notes):
+    """Print a table (median of runs) and save JSON."""
+    print(f"\n{name}: {rows:,} rows, median of {len(next(iter(results.values())))} runs")
+    print(f"{'tool':<10} {'seconds':>8} {'rows/s':>12} {'peak MiB':>9}")
+    summary = {}
+    for tool, runs in results.items():
+        secs = statistics.median(r[0] for r in runs)
+        peak = max(r[1] for r in runs)
+        summary[tool] = {"seconds": secs, "rows_per_s": rows / secs, "peak_mib": peak, "runs": runs}
+        print(f"{tool:<10} {secs:>8.2f} {rows / secs:>12,.0f} {peak:>9.0f}")
+    tools = list(summary)
+    if len(tools) == 2:
+        a, b = tools
+        ratio = summary[b]["seconds"] / summary[a]["seconds"]
+        print(f"ratio: {a} takes {1 / ratio:.2f}x the time of {b} ({'faster' if ratio > 1 else 'slower'})")
+        summary["ratio_time_" + a + "_over_" + b] = 1 / ratio
+    for n in notes:
+        print(f"note: {n}")
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, f"{name}.json"), "w") as f:
+        json.dump({"rows": rows, "results": summary, "notes": notes}, f, indent=2)
