@@ -251,7 +251,6 @@ fn a_crash_mid_bulk_load_keeps_the_old_data_and_indexes() {
         indexes,
         vec![
             "account_domains_domain",
-            "accounts_name",
             "accounts_ultimate_parent",
             "people_email",
             "people_person_id"

@@ -226,6 +226,25 @@ pub struct AttributeValue {
     pub as_of: NaiveDate,
 }
 
+/// Merge newly reported values into stored ones, keyed by (attribute, source): an incoming value
+/// replaces the stored one (keeping the stored date when the value did not change), values from
+/// other sources are kept. The result is sorted by attribute, then source.
+pub fn merge_attribute_values(stored: &[AttributeValue], incoming: &[AttributeValue]) -> Vec<AttributeValue> {
+    let mut out: Vec<AttributeValue> = stored.to_vec();
+    for v in incoming {
+        match out
+            .iter_mut()
+            .find(|s| s.attribute == v.attribute && s.source == v.source)
+        {
+            Some(s) if s.value == v.value => {}
+            Some(s) => *s = v.clone(),
+            None => out.push(v.clone()),
+        }
+    }
+    out.sort_by(|a, b| a.attribute.cmp(&b.attribute).then_with(|| a.source.cmp(&b.source)));
+    out
+}
+
 /// Which source wins for each attribute, first listed first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Precedence(HashMap<String, Vec<String>>);
@@ -399,6 +418,41 @@ mod tests {
         }];
         assert_eq!(p.resolve("hq", &other).unwrap().value, "Berlin");
         assert!(p.resolve("tech_stack", &other).is_none());
+    }
+
+    #[test]
+    fn merging_keeps_other_sources_and_unchanged_dates() {
+        let d1 = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let d2 = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        let v = |a: &str, s: &str, val: &str, d| AttributeValue {
+            attribute: a.into(),
+            source: s.into(),
+            value: val.into(),
+            as_of: d,
+        };
+        let stored = vec![
+            v("tech_stack", "zoominfo", "Jenkins", d1),
+            v("developer_count", "aberdeen", "500", d1),
+        ];
+        let incoming = vec![
+            v("developer_count", "aberdeen", "500", d2),
+            v("tech_stack", "gainsight", "GitHub", d2),
+            v("tech_stack", "zoominfo", "GitHub", d2),
+        ];
+        let merged = merge_attribute_values(&stored, &incoming);
+        assert_eq!(
+            merged,
+            vec![
+                v("developer_count", "aberdeen", "500", d1),
+                v("tech_stack", "gainsight", "GitHub", d2),
+                v("tech_stack", "zoominfo", "GitHub", d2)
+            ]
+        );
+        assert_eq!(
+            merge_attribute_values(&merged, &incoming),
+            merged,
+            "merging again changes nothing"
+        );
     }
 
     #[test]

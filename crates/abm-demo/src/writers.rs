@@ -127,18 +127,21 @@ pub fn write_accounts_csv(path: &Path, seed: u64, rows: usize, today: NaiveDate)
         accounts = gen_accounts(&mut rng, accounts.len().max(1) as f64 / 6_300.0 * 2.0 + 0.01, today);
     }
     accounts.truncate(rows);
-    let mut w = csv_writer(path)?;
-    row(
-        &mut w,
-        path,
-        &ACCOUNT_HEADER.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-    )?;
-    for a in &accounts {
-        row(&mut w, path, &account_row(a, &accounts))?;
-    }
-    w.flush().map_err(io_err(path))?;
+    write_csv(path, ACCOUNT_HEADER, accounts.iter().map(|a| account_row(a, &accounts)))?;
     Ok(accounts.len())
 }
+
+/// Write a CSV file: a header and rows.
+fn write_csv(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<(), DemoError> {
+    let mut w = csv_writer(path)?;
+    row(&mut w, path, &header.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
+    for r in rows {
+        row(&mut w, path, &r)?;
+    }
+    w.flush().map_err(io_err(path))
+}
+
+const STAMP: &str = "%Y-%m-%dT%H:%M:%SZ";
 
 /// Generate the world and write every file into `dir`.
 pub fn write_world(dir: &Path, options: DemoOptions) -> Result<(World, Manifest), DemoError> {
@@ -150,53 +153,39 @@ pub fn write_world(dir: &Path, options: DemoOptions) -> Result<(World, Manifest)
         dir.join(name)
     };
     let a = &world.accounts;
-
-    let p = file("accounts.csv");
-    let mut w = csv_writer(&p)?;
-    row(
-        &mut w,
-        &p,
-        &ACCOUNT_HEADER.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-    )?;
-    for acc in a {
-        row(&mut w, &p, &account_row(acc, a))?;
-    }
-    w.flush().map_err(io_err(&p))?;
-
-    let p = file("people.csv");
-    let mut w = csv_writer(&p)?;
-    row(
-        &mut w,
-        &p,
-        &["Contact ID", "First Name", "Last Name", "Email", "Title", "Account ID"].map(String::from),
-    )?;
-    for person in &world.people {
-        let acct = if person.has_account_id {
-            a[person.account].id.clone()
+    let people = &world.people;
+    // The CRM carries the account id on most people; the rest are matched by email domain.
+    let account_id = |person: usize| {
+        let p = &people[person];
+        if p.has_account_id {
+            a[p.account].id.clone()
         } else {
             String::new()
-        };
-        row(
-            &mut w,
-            &p,
-            &[
-                person.id.clone(),
-                person.first.into(),
-                person.last.into(),
-                person.email.clone(),
-                person.title.into(),
-                acct,
-            ],
-        )?;
-    }
-    w.flush().map_err(io_err(&p))?;
+        }
+    };
 
+    write_csv(
+        &file("accounts.csv"),
+        ACCOUNT_HEADER,
+        a.iter().map(|acc| account_row(acc, a)),
+    )?;
+    write_csv(
+        &file("people.csv"),
+        &["Contact ID", "First Name", "Last Name", "Email", "Title", "Account ID"],
+        people.iter().enumerate().map(|(i, p)| {
+            vec![
+                p.id.clone(),
+                p.first.into(),
+                p.last.into(),
+                p.email.clone(),
+                p.title.into(),
+                account_id(i),
+            ]
+        }),
+    )?;
     // Marketing-automation activity export (Marketo-style).
-    let p = file("activities.csv");
-    let mut w = csv_writer(&p)?;
-    row(
-        &mut w,
-        &p,
+    write_csv(
+        &file("activities.csv"),
         &[
             "Activity ID",
             "Activity Date",
@@ -206,63 +195,37 @@ pub fn write_world(dir: &Path, options: DemoOptions) -> Result<(World, Manifest)
             "Primary Attribute Value",
             "Campaign",
             "Minutes",
-        ]
-        .map(String::from),
-    )?;
-    for act in &world.activities {
-        let person = &world.people[act.person];
-        let acct = if person.has_account_id {
-            a[person.account].id.clone()
-        } else {
-            String::new()
-        };
-        row(
-            &mut w,
-            &p,
-            &[
+        ],
+        world.activities.iter().map(|act| {
+            vec![
                 act.id.to_string(),
-                act.at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                act.at.format(STAMP).to_string(),
                 act.kind.into(),
-                person.email.clone(),
-                acct,
+                people[act.person].email.clone(),
+                account_id(act.person),
                 act.detail.clone(),
                 opt(&act.campaign),
                 opt(&act.minutes),
-            ],
-        )?;
-    }
-    w.flush().map_err(io_err(&p))?;
-
-    // Web-analytics export: page views, known (cookie-matched email) or anonymous by IP.
-    let p = file("web-visits.csv");
-    let mut w = csv_writer(&p)?;
-    row(
-        &mut w,
-        &p,
-        &["Timestamp", "Visitor IP", "Page URL", "Known Email", "UTM Campaign"].map(String::from),
+            ]
+        }),
     )?;
-    for v in &world.visits {
-        let email = v.person.map(|i| world.people[i].email.clone()).unwrap_or_default();
-        row(
-            &mut w,
-            &p,
-            &[
-                v.at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    // Web-analytics export: page views, known (cookie-matched email) or anonymous by IP.
+    write_csv(
+        &file("web-visits.csv"),
+        &["Timestamp", "Visitor IP", "Page URL", "Known Email", "UTM Campaign"],
+        world.visits.iter().map(|v| {
+            vec![
+                v.at.format(STAMP).to_string(),
                 v.ip.clone(),
                 format!("https://abm-demo.example{}", v.url),
-                email,
+                v.person.map(|i| people[i].email.clone()).unwrap_or_default(),
                 opt(&v.utm_campaign),
-            ],
-        )?;
-    }
-    w.flush().map_err(io_err(&p))?;
-
+            ]
+        }),
+    )?;
     // Intent export (weekly, per company domain and topic).
-    let p = file("intent.csv");
-    let mut w = csv_writer(&p)?;
-    row(
-        &mut w,
-        &p,
+    write_csv(
+        &file("intent.csv"),
         &[
             "Week Start",
             "Company Domain",
@@ -270,46 +233,31 @@ pub fn write_world(dir: &Path, options: DemoOptions) -> Result<(World, Manifest)
             "Keyword Set",
             "Topic",
             "Intent Strength",
-        ]
-        .map(String::from),
-    )?;
-    for i in &world.intent {
-        let acc = &a[i.account];
-        row(
-            &mut w,
-            &p,
-            &[
+        ],
+        world.intent.iter().map(|i| {
+            let acc = &a[i.account];
+            vec![
                 i.week.to_string(),
                 acc.domain.clone(),
                 acc.name.clone(),
                 i.keyword_set.into(),
                 i.topic.into(),
                 i.strength.into(),
-            ],
-        )?;
-    }
-    w.flush().map_err(io_err(&p))?;
-
-    let p = file("ip-ranges.csv");
-    let mut w = csv_writer(&p)?;
-    row(&mut w, &p, &["CIDR", "Account ID"].map(String::from))?;
-    for acc in a.iter().filter(|acc| acc.heat > 0.25) {
-        row(
-            &mut w,
-            &p,
-            &[
+            ]
+        }),
+    )?;
+    write_csv(
+        &file("ip-ranges.csv"),
+        &["CIDR", "Account ID"],
+        a.iter().filter(|acc| acc.heat > 0.25).map(|acc| {
+            vec![
                 format!("{}.{}.{}.0/24", acc.ip_block[0], acc.ip_block[1], acc.ip_block[2]),
                 acc.id.clone(),
-            ],
-        )?;
-    }
-    w.flush().map_err(io_err(&p))?;
-
-    let p = file("opportunities.csv");
-    let mut w = csv_writer(&p)?;
-    row(
-        &mut w,
-        &p,
+            ]
+        }),
+    )?;
+    write_csv(
+        &file("opportunities.csv"),
         &[
             "Opportunity ID",
             "Account ID",
@@ -319,23 +267,11 @@ pub fn write_world(dir: &Path, options: DemoOptions) -> Result<(World, Manifest)
             "Amount",
             "Order Type",
             "Close Date",
-        ]
-        .map(String::from),
-    )?;
-    let p2 = file("opportunity-stage-history.csv");
-    let mut w2 = csv_writer(&p2)?;
-    row(
-        &mut w2,
-        &p2,
-        &["Opportunity ID", "Stage", "Entered At"].map(String::from),
-    )?;
-    for o in &world.opportunities {
-        let (stage, last) = *o.history.last().expect("an opportunity has a stage");
-        let closed = stage.starts_with("Closed") || stage.starts_with("8-");
-        row(
-            &mut w,
-            &p,
-            &[
+        ],
+        world.opportunities.iter().map(|o| {
+            let (stage, last) = *o.history.last().expect("an opportunity has a stage");
+            let closed = stage.starts_with("Closed") || stage.starts_with("8-");
+            vec![
                 o.id.clone(),
                 a[o.account].id.clone(),
                 o.name.clone(),
@@ -344,42 +280,39 @@ pub fn write_world(dir: &Path, options: DemoOptions) -> Result<(World, Manifest)
                 money(o.amount_cents),
                 o.order_type.into(),
                 if closed { last.to_string() } else { String::new() },
-            ],
-        )?;
-        for (s, d) in &o.history {
-            row(&mut w2, &p2, &[o.id.clone(), s.to_string(), format!("{d}T12:00:00Z")])?;
-        }
-    }
-    w.flush().map_err(io_err(&p))?;
-    w2.flush().map_err(io_err(&p2))?;
-
-    let p = file("team.csv");
-    let mut w = csv_writer(&p)?;
-    row(
-        &mut w,
-        &p,
-        &["Username", "Name", "Role", "Hours Per Day"].map(String::from),
+            ]
+        }),
     )?;
-    let p2 = file("pto.csv");
-    let mut w2 = csv_writer(&p2)?;
-    row(&mut w2, &p2, &["Username", "Date", "Hours"].map(String::from))?;
-    for m in &world.team {
-        row(
-            &mut w,
-            &p,
-            &[
+    write_csv(
+        &file("opportunity-stage-history.csv"),
+        &["Opportunity ID", "Stage", "Entered At"],
+        world.opportunities.iter().flat_map(|o| {
+            o.history
+                .iter()
+                .map(|(s, d)| vec![o.id.clone(), s.to_string(), format!("{d}T12:00:00Z")])
+        }),
+    )?;
+    write_csv(
+        &file("team.csv"),
+        &["Username", "Name", "Role", "Hours Per Day"],
+        world.team.iter().map(|m| {
+            vec![
                 m.username.clone(),
                 m.name.clone(),
                 m.role.into(),
                 m.hours_per_day.to_string(),
-            ],
-        )?;
-        for (d, h) in &m.pto {
-            row(&mut w2, &p2, &[m.username.clone(), d.to_string(), h.to_string()])?;
-        }
-    }
-    w.flush().map_err(io_err(&p))?;
-    w2.flush().map_err(io_err(&p2))?;
+            ]
+        }),
+    )?;
+    write_csv(
+        &file("pto.csv"),
+        &["Username", "Date", "Hours"],
+        world.team.iter().flat_map(|m| {
+            m.pto
+                .iter()
+                .map(|(d, h)| vec![m.username.clone(), d.to_string(), h.to_string()])
+        }),
+    )?;
 
     // Requests, shaped like GitLab issues with their resource label events.
     let p = file("requests.json");
@@ -410,13 +343,13 @@ pub fn write_world(dir: &Path, options: DemoOptions) -> Result<(World, Manifest)
                 "labels": labels,
                 "author": {"username": r.author},
                 "assignees": r.assignee.iter().map(|a| json!({"username": a})).collect::<Vec<_>>(),
-                "created_at": r.created.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                "created_at": r.created.format(STAMP).to_string(),
                 "due_date": r.due.map(|d| d.to_string()),
                 "weight": r.weight,
                 "resource_label_events": r.label_events.iter().map(|(action, label, at, user)| json!({
                     "action": action,
                     "label": {"name": label},
-                    "created_at": at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                    "created_at": at.format(STAMP).to_string(),
                     "user": {"username": user},
                 })).collect::<Vec<_>>(),
             })

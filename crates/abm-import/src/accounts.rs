@@ -480,14 +480,7 @@ fn plan_rollups(
             .iter()
             .filter(|s| !incoming.contains(s.crm_id.as_str()))
             .collect();
-        inputs.extend(others.iter().map(|s| HierarchyInput {
-            id: s.crm_id.clone(),
-            parent: s.parent_id.clone(),
-            employees: s.employees,
-            carr_cents: s.carr_cents,
-            geo: s.geo.as_deref().and_then(|g| g.parse().ok()),
-            frozen_segment: Some((s.segment, s.segment_fy)),
-        }));
+        inputs.extend(others.iter().map(|s| s.to_input()));
         inputs.extend(good.iter().map(|g| HierarchyInput {
             frozen_segment: frozen.get(g.input.id.as_str()).copied(),
             ..g.input.clone()
@@ -505,13 +498,21 @@ fn plan_rollups(
 }
 
 /// Pass 2: parse the good rows again on a worker thread and hand them over in batches.
+/// Written batches go back to the parsing thread to be freed there, off the writer's path.
 struct Streamed {
-    rx: std::sync::mpsc::Receiver<Result<Vec<(AccountRecord, FamilyFacts)>, String>>,
+    rx: std::sync::mpsc::Receiver<Result<Batch, String>>,
+    done: std::sync::mpsc::Sender<Batch>,
 }
 
+type Batch = Vec<(AccountRecord, FamilyFacts)>;
+
 impl AccountSource for Streamed {
-    fn next_batch(&mut self) -> Result<Vec<(AccountRecord, FamilyFacts)>, String> {
+    fn next_batch(&mut self) -> Result<Batch, String> {
         self.rx.recv().unwrap_or(Ok(Vec::new()))
+    }
+
+    fn recycle(&mut self, batch: Batch) {
+        let _ = self.done.send(batch);
     }
 }
 
@@ -527,9 +528,12 @@ fn stream_rows(
     take: Vec<(u64, String, FamilyFacts)>,
 ) -> (Streamed, std::thread::JoinHandle<()>) {
     let (tx, rx) = std::sync::mpsc::sync_channel(4);
+    let (done, written) = std::sync::mpsc::channel::<Batch>();
     let handle = std::thread::Builder::new()
         .name("abm-parse".into())
         .spawn(move || {
+            // Free what the writer has finished with, whenever this thread is about to wait.
+            let free_written = || while written.try_recv().is_ok() {};
             let send_err = |tx: &std::sync::mpsc::SyncSender<_>, msg: String| {
                 let _ = tx.send(Err(msg));
             };
@@ -571,20 +575,27 @@ fn stream_rows(
                     Some(r) if r.crm_id.as_str() == id => batch.push((r, facts)),
                     _ => return send_err(&tx, changed()),
                 }
-                if batch.len() == BATCH
-                    && tx
+                if batch.len() == BATCH {
+                    free_written();
+                    if tx
                         .send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))))
                         .is_err()
-                {
-                    return; // the writer stopped
+                    {
+                        return; // the writer stopped
+                    }
                 }
             }
             if !batch.is_empty() {
                 let _ = tx.send(Ok(batch));
             }
+            drop(tx);
+            // Until the writer lets go of the source, keep freeing what it hands back.
+            for b in written {
+                drop(b);
+            }
         })
         .expect("a thread starts");
-    (Streamed { rx }, handle)
+    (Streamed { rx, done }, handle)
 }
 
 /// Import an account export into the store: all or nothing unless `skip_bad_rows`.

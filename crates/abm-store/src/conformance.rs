@@ -15,7 +15,8 @@ macro_rules! conformance_suite {
         $crate::conformance_suite!(@tests $make;
             migrations_are_recorded, import_and_list, reimport_changes_nothing, updates_replace_values,
             account_detail_has_family_attributes_people, rollup_updates_apply, people_link_and_move,
-            failed_write_leaves_store_unchanged, filters_and_paging);
+            failed_write_leaves_store_unchanged,
+            values_from_other_sources_are_kept, filters_and_paging);
     };
     (@tests $make:expr; $($name:ident),+) => {
         $(
@@ -79,14 +80,7 @@ pub fn write_for(store: &mut dyn Store, records: Vec<AccountRecord>) -> (Account
     let ids: std::collections::HashSet<String> = records.iter().map(|r| r.crm_id.to_string()).collect();
     for s in &stored {
         if !ids.contains(&s.crm_id) {
-            inputs.push(HierarchyInput {
-                id: s.crm_id.clone(),
-                parent: s.parent_id.clone(),
-                employees: s.employees,
-                carr_cents: s.carr_cents,
-                geo: s.geo.as_deref().and_then(|g| g.parse().ok()),
-                frozen_segment: Some((s.segment, s.segment_fy)),
-            });
+            inputs.push(s.to_input());
         }
     }
     let others = inputs.len();
@@ -414,4 +408,41 @@ pub fn filters_and_paging(store: &mut dyn Store) {
     assert_eq!(page.total, 3);
     assert_eq!(page.accounts.len(), 1);
     assert_eq!(page.accounts[0].crm_id, "001A");
+}
+
+pub fn values_from_other_sources_are_kept(store: &mut dyn Store) {
+    import(store, sample());
+    // A later file from another provider reports a different attribute for Beta Corp.
+    let mut beta = sample().remove(2);
+    let later = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+    beta.attributes = vec![AttributeValue {
+        attribute: "tech_stack".into(),
+        source: "zoominfo".into(),
+        value: "GitHub".into(),
+        as_of: later,
+    }];
+    let s = import(store, vec![beta.clone()]);
+    assert_eq!(s.updated, 1);
+    let d = store.get_account("001C").unwrap().unwrap();
+    let got: Vec<(&str, &str, &str)> = d
+        .attributes
+        .iter()
+        .map(|a| (&*a.attribute, &*a.source, a.value.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("developer_count", "aberdeen", "12"),
+            ("tech_stack", "zoominfo", "GitHub")
+        ]
+    );
+    assert_eq!(
+        store.counts().unwrap().attributes,
+        4,
+        "3 from the first import, 1 added"
+    );
+    // The same value again keeps its first date and changes nothing.
+    beta.attributes[0].as_of = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    assert_eq!(import(store, vec![beta]).unchanged, 1);
+    assert_eq!(store.get_account("001C").unwrap().unwrap().attributes[1].as_of, later);
 }

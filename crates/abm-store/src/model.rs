@@ -18,6 +18,20 @@ pub struct StoredHierarchyRow {
     pub facts: FamilyFacts,
 }
 
+impl StoredHierarchyRow {
+    /// This account as an input to a family roll-up, with its segment frozen as stored.
+    pub fn to_input(&self) -> abm_core::hierarchy::HierarchyInput {
+        abm_core::hierarchy::HierarchyInput {
+            id: self.crm_id.clone(),
+            parent: self.parent_id.clone(),
+            employees: self.employees,
+            carr_cents: self.carr_cents,
+            geo: self.geo.as_deref().and_then(|g| g.parse().ok()),
+            frozen_segment: Some((self.segment, self.segment_fy)),
+        }
+    }
+}
+
 /// One account import, apart from its records (which arrive from an [`AccountSource`]): which
 /// incoming accounts are already stored, and roll-up changes for stored accounts not in the import
 /// whose family changed.
@@ -37,6 +51,12 @@ pub trait AccountSource {
     /// The next batch of records with their roll-ups; an empty batch when done. An error aborts
     /// the write (nothing of it is kept).
     fn next_batch(&mut self) -> std::result::Result<Vec<(AccountRecord, FamilyFacts)>, String>;
+
+    /// Hand a written batch back (a source that allocated it on another thread can free it
+    /// there, off the writer's path). By default it is dropped.
+    fn recycle(&mut self, batch: Vec<(AccountRecord, FamilyFacts)>) {
+        drop(batch);
+    }
 }
 
 /// A source over records already in memory.

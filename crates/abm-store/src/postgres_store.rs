@@ -5,7 +5,6 @@ use crate::migrate::{self, Migration};
 use crate::model::*;
 use crate::sql::{self, Cell, Kind};
 use crate::{Progress, Result, Store, StoreError};
-use abm_core::account::AttributeValue;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Transaction};
 use std::collections::HashSet;
@@ -59,7 +58,7 @@ fn columns(rows: &[Vec<Cell<'_>>], kinds: &[Kind]) -> Vec<Param> {
         .enumerate()
         .map(|(c, kind)| -> Param {
             match kind {
-                Kind::Text => Box::new(
+                Kind::Text | Kind::Json => Box::new(
                     rows.iter()
                         .map(|r| {
                             if let Cell::Text(v) = &r[c] {
@@ -96,6 +95,7 @@ fn pg_type(k: Kind) -> &'static str {
         Kind::Int => "int4[]",
         Kind::BigInt => "int8[]",
         Kind::Bool => "bool[]",
+        Kind::Json => "text[]",
     }
 }
 
@@ -120,22 +120,58 @@ fn write_account_batch(
 ) -> Result<()> {
     let kinds: Vec<Kind> = sql::ACCOUNT_COLUMNS.iter().map(|(_, k)| *k).collect();
     let names: Vec<&str> = sql::ACCOUNT_COLUMNS.iter().map(|(c, _)| *c).collect();
-    let rows: Vec<Vec<Cell>> = batch.iter().map(|(r, f)| sql::account_cells(r, f)).collect();
+    // Values from sources not in this import are kept: merge with what is stored.
+    let existing_ids: Vec<String> = batch
+        .iter()
+        .map(|(r, _)| r.crm_id.to_string())
+        .filter(|id| w.existing.contains(id))
+        .collect();
+    let mut stored: std::collections::HashMap<String, Vec<abm_core::account::AttributeValue>> = Default::default();
+    if !existing_ids.is_empty() {
+        for row in tx.query(
+            "SELECT crm_id, attributes::text FROM accounts WHERE crm_id = ANY($1)",
+            &[&existing_ids],
+        )? {
+            let text: String = row.get(1);
+            stored.insert(row.get(0), sql::decode_attributes(&text).map_err(StoreError::Corrupt)?);
+        }
+    }
+    let attributes: Vec<String> = batch
+        .iter()
+        .map(|(r, _)| {
+            let old = stored.get(r.crm_id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+            sql::encode_attributes(&abm_core::account::merge_attribute_values(old, &r.attributes))
+        })
+        .collect();
+    let rows: Vec<Vec<Cell>> = batch
+        .iter()
+        .zip(&attributes)
+        .map(|((r, f), a)| sql::account_cells(r, f, a))
+        .collect();
     let mut params = columns(&rows, &kinds);
     params.push(Box::new(w.at.clone()));
     let at = format!("${}::text::timestamptz", kinds.len() + 1);
+    let select: Vec<String> = sql::ACCOUNT_COLUMNS
+        .iter()
+        .map(|(c, k)| {
+            if *k == Kind::Json {
+                format!("u.{c}::jsonb")
+            } else {
+                format!("u.{c}")
+            }
+        })
+        .collect();
     let stmt = format!(
-        "INSERT INTO accounts ({}, created_at, updated_at) SELECT u.*, {at}, {at} FROM {} {} RETURNING crm_id",
+        "INSERT INTO accounts ({}, created_at, updated_at) SELECT {}, {at}, {at} FROM {} {} RETURNING crm_id",
         sql::column_list(),
+        select.join(", "),
         unnest(&kinds, &names),
         sql::upsert_tail("IS DISTINCT FROM")
     );
     let changed: HashSet<String> = tx.query(&stmt, &refs(&params))?.iter().map(|r| r.get(0)).collect();
-    let mut existing_ids = Vec::new();
     for (r, _) in batch {
         let id = r.crm_id.as_str();
         if w.existing.contains(id) {
-            existing_ids.push(id.to_string());
             if changed.contains(id) {
                 summary.updated += 1;
             } else {
@@ -149,19 +185,12 @@ fn write_account_batch(
         tx.execute("DELETE FROM account_domains WHERE crm_id = ANY($1)", &[&existing_ids])?;
     }
     let mut dom: (Vec<String>, Vec<String>, Vec<bool>) = Default::default();
-    let mut attr: (Vec<String>, Vec<String>, Vec<String>, Vec<String>, Vec<String>) = Default::default();
+
     for (r, _) in batch {
         for (j, d) in r.domains.iter().enumerate() {
             dom.0.push(r.crm_id.to_string());
             dom.1.push(d.to_string());
             dom.2.push(j == 0);
-        }
-        for a in &r.attributes {
-            attr.0.push(r.crm_id.to_string());
-            attr.1.push(a.attribute.to_string());
-            attr.2.push(a.source.to_string());
-            attr.3.push(a.value.clone());
-            attr.4.push(a.as_of.to_string());
         }
     }
     tx.execute(
@@ -169,13 +198,7 @@ fn write_account_batch(
          ON CONFLICT DO NOTHING",
         &[&dom.0, &dom.1, &dom.2],
     )?;
-    tx.execute(
-        "INSERT INTO account_attributes (crm_id, attribute, source, value, as_of) \
-         SELECT c, a, s, v, d::date FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(c, a, s, v, d) \
-         ON CONFLICT (crm_id, attribute, source) DO UPDATE SET value = excluded.value, as_of = excluded.as_of \
-         WHERE account_attributes.value IS DISTINCT FROM excluded.value",
-        &[&attr.0, &attr.1, &attr.2, &attr.3, &attr.4],
-    )?;
+
     Ok(())
 }
 
@@ -218,6 +241,7 @@ impl Store for PostgresStore {
                 done += batch.len() as u64;
                 progress(done);
             }
+            source.recycle(records);
         }
         let kinds = [
             Kind::Text,
@@ -292,17 +316,11 @@ impl Store for PostgresStore {
             return Ok(None);
         };
         let mut detail = read_account_row!(&row);
-        for r in self.client.query(
-            "SELECT attribute, source, value, as_of FROM account_attributes WHERE crm_id = $1 ORDER BY attribute, source",
-            &[&crm_id],
-        )? {
-            detail.attributes.push(AttributeValue {
-                attribute: r.get::<_, String>(0).into(),
-                source: r.get::<_, String>(1).into(),
-                value: r.get(2),
-                as_of: r.get(3),
-            });
-        }
+        let text: String = self
+            .client
+            .query_one("SELECT attributes::text FROM accounts WHERE crm_id = $1", &[&crm_id])?
+            .get(0);
+        detail.attributes = sql::decode_attributes(&text).map_err(StoreError::Corrupt)?;
         for r in self.client.query(
             &format!("{FAMILY_SELECT} $1 ORDER BY (crm_id = ultimate_parent_id) DESC, lower(name), crm_id"),
             &[&detail.summary.ultimate_parent_id],
@@ -384,7 +402,7 @@ impl Store for PostgresStore {
     fn counts(&mut self) -> Result<StoreCounts> {
         let row = self.client.query_one(
             "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM account_domains), \
-             (SELECT count(*) FROM account_attributes), (SELECT count(*) FROM people)",
+             (SELECT COALESCE(sum(jsonb_array_length(attributes)), 0)::BIGINT FROM accounts), (SELECT count(*) FROM people)",
             &[],
         )?;
         Ok(StoreCounts {

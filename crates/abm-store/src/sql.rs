@@ -3,7 +3,7 @@
 //! placeholder style and binds the cells its own way.
 
 use crate::model::AccountQuery;
-use abm_core::account::AccountRecord;
+use abm_core::account::{AccountRecord, AttributeValue};
 use abm_core::hierarchy::FamilyFacts;
 
 /// A value to bind, typed so PostgreSQL can build typed arrays from a column of them.
@@ -21,6 +21,8 @@ pub enum Kind {
     Int,
     BigInt,
     Bool,
+    /// JSON text (SQLite TEXT, PostgreSQL JSONB).
+    Json,
 }
 
 /// Account columns written on import, in bind order (crm_id first; timestamps follow).
@@ -43,6 +45,7 @@ pub const ACCOUNT_COLUMNS: &[(&str, Kind)] = &[
     ("gtm_strategy", Kind::Text),
     ("abm_tier", Kind::Text),
     ("new_logo_target", Kind::Text),
+    ("attributes", Kind::Json),
     ("ultimate_parent_id", Kind::Text),
     ("segment", Kind::Text),
     ("segment_fy", Kind::Int),
@@ -66,7 +69,8 @@ fn text(s: &Option<String>) -> Cell<'_> {
 }
 
 /// One account's cells, in [`ACCOUNT_COLUMNS`] order. Nothing is copied.
-pub fn account_cells<'a>(r: &'a AccountRecord, f: &'a FamilyFacts) -> Vec<Cell<'a>> {
+/// `attributes` is the record's attribute values, merged and encoded with [`encode_attributes`].
+pub fn account_cells<'a>(r: &'a AccountRecord, f: &'a FamilyFacts, attributes: &'a str) -> Vec<Cell<'a>> {
     let mut cells = vec![
         Cell::Text(Some(r.crm_id.as_str())),
         Cell::Text(Some(&r.name)),
@@ -86,6 +90,7 @@ pub fn account_cells<'a>(r: &'a AccountRecord, f: &'a FamilyFacts) -> Vec<Cell<'
         Cell::Text(r.gtm_strategy.map(|t| t.as_str())),
         Cell::Text(r.abm_tier.map(|t| t.as_str())),
         text(&r.new_logo_target),
+        Cell::Text(Some(attributes)),
     ];
     cells.extend(rollup_cells(f));
     cells
@@ -177,3 +182,30 @@ pub fn account_filter(q: &AccountQuery, ph: impl Fn(usize) -> String, like: &str
 pub const DOMAIN_CLAIMS: &str = "SELECT d.domain, d.crm_id, COALESCE(pc.n, 0) FROM account_domains d \
      LEFT JOIN (SELECT crm_id, count(*) AS n FROM people GROUP BY crm_id) pc ON pc.crm_id = d.crm_id \
      ORDER BY d.domain, d.crm_id";
+
+/// Attribute values as stored: a JSON array of `[attribute, source, value, as_of]`.
+pub fn encode_attributes(values: &[AttributeValue]) -> String {
+    let mut rows: Vec<[&str; 4]> = Vec::with_capacity(values.len());
+    let dates: Vec<String> = values.iter().map(|v| v.as_of.to_string()).collect();
+    for (v, d) in values.iter().zip(&dates) {
+        rows.push([&v.attribute, &v.source, &v.value, d]);
+    }
+    serde_json::to_string(&rows).expect("strings serialise")
+}
+
+/// The inverse of [`encode_attributes`].
+pub fn decode_attributes(text: &str) -> Result<Vec<AttributeValue>, String> {
+    let rows: Vec<(String, String, String, String)> =
+        serde_json::from_str(text).map_err(|e| format!("accounts.attributes is not valid: {e}"))?;
+    rows.into_iter()
+        .map(|(a, s, v, d)| {
+            let as_of = d.parse().map_err(|_| format!("accounts.attributes: bad date {d:?}"))?;
+            Ok(AttributeValue {
+                attribute: a.into(),
+                source: s.into(),
+                value: v,
+                as_of,
+            })
+        })
+        .collect()
+}

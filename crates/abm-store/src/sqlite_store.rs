@@ -5,7 +5,7 @@ use crate::migrate::{self, Migration};
 use crate::model::*;
 use crate::sql::{self, Cell};
 use crate::{Progress, Result, Store, StoreError};
-use abm_core::account::AttributeValue;
+use abm_core::account::merge_attribute_values;
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 use std::path::Path;
@@ -106,7 +106,7 @@ impl SqliteStore {
         if bulk {
             let mut st = tx.prepare(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
-                 AND tbl_name IN ('accounts', 'account_domains', 'account_attributes')",
+                 AND tbl_name IN ('accounts', 'account_domains')",
             )?;
             let indexes: Vec<(String, String)> = st
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -123,14 +123,9 @@ impl SqliteStore {
             let mut ins_domain = tx.prepare_cached(
                 "INSERT OR IGNORE INTO account_domains (crm_id, domain, is_primary) VALUES (?1, ?2, ?3)",
             )?;
-            let mut up_attr = tx.prepare_cached(
-                "INSERT INTO account_attributes (crm_id, attribute, source, value, as_of) VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT (crm_id, attribute, source) DO UPDATE SET value = excluded.value, as_of = excluded.as_of \
-                 WHERE account_attributes.value IS NOT excluded.value",
-            )?;
+            let mut stored_attrs = tx.prepare_cached("SELECT attributes FROM accounts WHERE crm_id = ?1")?;
             let mut up_rollup = tx.prepare_cached(rollup)?;
             let mut done = 0u64;
-            let mut date_text: (Option<chrono::NaiveDate>, String) = (None, String::new());
             loop {
                 let batch = source.next_batch().map_err(StoreError::Source)?;
                 if batch.is_empty() {
@@ -141,7 +136,16 @@ impl SqliteStore {
                     let existed = w.existing.contains(id);
                     // New accounts are plain inserts; stored ones are upserts that skip unchanged rows.
                     let st = if existed { &mut up } else { &mut ins };
-                    for (i, c) in sql::account_cells(rec, facts).iter().enumerate() {
+                    // Values from sources not in this import are kept.
+                    let stored = match existed {
+                        true => {
+                            let text: String = stored_attrs.query_row([id], |r| r.get(0))?;
+                            sql::decode_attributes(&text).map_err(StoreError::Corrupt)?
+                        }
+                        false => Vec::new(),
+                    };
+                    let attributes = sql::encode_attributes(&merge_attribute_values(&stored, &rec.attributes));
+                    for (i, c) in sql::account_cells(rec, facts, &attributes).iter().enumerate() {
                         st.raw_bind_parameter(i + 1, c)?;
                     }
                     st.raw_bind_parameter(n + 1, w.at.as_str())?;
@@ -157,17 +161,12 @@ impl SqliteStore {
                     for (j, d) in rec.domains.iter().enumerate() {
                         ins_domain.execute(params![id, d.as_str(), j == 0])?;
                     }
-                    for a in &rec.attributes {
-                        if date_text.0 != Some(a.as_of) {
-                            date_text = (Some(a.as_of), a.as_of.to_string());
-                        }
-                        up_attr.execute(params![id, &*a.attribute, &*a.source, a.value, date_text.1])?;
-                    }
                     done += 1;
                     if done % PROGRESS_EVERY == 0 {
                         progress(done);
                     }
                 }
+                source.recycle(batch);
             }
             for (id, facts) in &w.rollup_updates {
                 let mut cells = sql::rollup_cells(facts);
@@ -304,21 +303,12 @@ impl Store for SqliteStore {
         let Some(mut detail) = found else {
             return Ok(None);
         };
-        let mut st = self.conn.prepare(
-            "SELECT attribute, source, value, as_of FROM account_attributes WHERE crm_id = ?1 ORDER BY attribute, source",
-        )?;
-        let mut rows = st.query([crm_id])?;
-        while let Some(r) = rows.next()? {
-            let as_of: String = r.get(3)?;
-            detail.attributes.push(AttributeValue {
-                attribute: r.get::<_, String>(0)?.into(),
-                source: r.get::<_, String>(1)?.into(),
-                value: r.get(2)?,
-                as_of: as_of
-                    .parse()
-                    .map_err(|_| StoreError::Corrupt(format!("account_attributes.as_of {as_of:?}")))?,
-            });
-        }
+        let text: String = self
+            .conn
+            .query_row("SELECT attributes FROM accounts WHERE crm_id = ?1", [crm_id], |r| {
+                r.get(0)
+            })?;
+        detail.attributes = sql::decode_attributes(&text).map_err(StoreError::Corrupt)?;
         let mut st = self.conn.prepare(&format!(
             "{FAMILY_SELECT} ?1 ORDER BY (crm_id = ultimate_parent_id) DESC, lower(name), crm_id"
         ))?;
@@ -398,7 +388,7 @@ impl Store for SqliteStore {
         Ok(StoreCounts {
             accounts: c(&self.conn, "accounts")?,
             domains: c(&self.conn, "account_domains")?,
-            attributes: c(&self.conn, "account_attributes")?,
+            attributes: c(&self.conn, "accounts, json_each(accounts.attributes)")?,
             people: c(&self.conn, "people")?,
         })
     }

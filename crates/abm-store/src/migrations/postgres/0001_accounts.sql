@@ -1,4 +1,5 @@
--- Accounts, their domains and sourced attribute values, and people.
+-- Accounts, their domains, and people. Attribute values (with source and date) live in the
+-- account row as a JSON array of [attribute, source, value, as_of], sorted by attribute and source.
 -- Account-scoped tables carry crm_id in their primary key so that Citus can distribute them by
 -- crm_id and co-locate them (see ARCHITECTURE.md).
 CREATE TABLE accounts (
@@ -26,11 +27,11 @@ CREATE TABLE accounts (
     family_max_employees  INTEGER,
     family_carr_cents     BIGINT NOT NULL,
     first_order_available BOOLEAN NOT NULL,
+    attributes            JSONB NOT NULL DEFAULT '[]',
     created_at            TIMESTAMPTZ NOT NULL,
     updated_at            TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX accounts_ultimate_parent ON accounts (ultimate_parent_id);
-CREATE INDEX accounts_name ON accounts (lower(name));
 
 CREATE TABLE account_domains (
     crm_id     TEXT NOT NULL REFERENCES accounts (crm_id) ON DELETE CASCADE,
@@ -39,15 +40,6 @@ CREATE TABLE account_domains (
     PRIMARY KEY (crm_id, domain)
 );
 CREATE INDEX account_domains_domain ON account_domains (domain);
-
-CREATE TABLE account_attributes (
-    crm_id    TEXT NOT NULL REFERENCES accounts (crm_id) ON DELETE CASCADE,
-    attribute TEXT NOT NULL,
-    source    TEXT NOT NULL,
-    value     TEXT NOT NULL,
-    as_of     DATE NOT NULL,
-    PRIMARY KEY (crm_id, attribute, source)
-);
 
 -- '' = not linked to an account. people_person_id must be dropped before distributing with
 -- Citus (a unique index must contain the distribution column); the import keeps person_id

@@ -1,4 +1,5 @@
--- Accounts, their domains and sourced attribute values, and people.
+-- Accounts, their domains, and people. Attribute values (with source and date) live in the
+-- account row as a JSON array of [attribute, source, value, as_of], sorted by attribute and source.
 CREATE TABLE accounts (
     crm_id                TEXT PRIMARY KEY,
     name                  TEXT NOT NULL,
@@ -24,11 +25,11 @@ CREATE TABLE accounts (
     family_max_employees  INTEGER,
     family_carr_cents     INTEGER NOT NULL,
     first_order_available INTEGER NOT NULL,
+    attributes            TEXT NOT NULL DEFAULT '[]',
     created_at            TEXT NOT NULL,
     updated_at            TEXT NOT NULL
 );
 CREATE INDEX accounts_ultimate_parent ON accounts (ultimate_parent_id);
-CREATE INDEX accounts_name ON accounts (lower(name));
 
 CREATE TABLE account_domains (
     crm_id     TEXT NOT NULL REFERENCES accounts (crm_id) ON DELETE CASCADE,
@@ -37,15 +38,6 @@ CREATE TABLE account_domains (
     PRIMARY KEY (crm_id, domain)
 ) WITHOUT ROWID;
 CREATE INDEX account_domains_domain ON account_domains (domain);
-
-CREATE TABLE account_attributes (
-    crm_id    TEXT NOT NULL REFERENCES accounts (crm_id) ON DELETE CASCADE,
-    attribute TEXT NOT NULL,
-    source    TEXT NOT NULL,
-    value     TEXT NOT NULL,
-    as_of     TEXT NOT NULL,
-    PRIMARY KEY (crm_id, attribute, source)
-) WITHOUT ROWID;
 
 -- People are keyed by (crm_id, person_id) so they shard with their account; '' = not linked.
 CREATE TABLE people (
