@@ -1,7 +1,8 @@
 """Benchmark: import N accounts from a CRM export CSV.
 
 abm: `abm accounts import` into a fresh SQLite workspace (checks every row, normalises domains,
-rolls families up, writes accounts, domains and sourced attributes in one transaction).
+rolls families up, writes accounts with their sourced attribute values and domains in one
+transaction).
 DuckDB: `CREATE TABLE accounts AS SELECT * FROM read_csv(...)` into a fresh database file (no
 checks, no hierarchy, one table) - the fastest way a peer tool loads the same file.
 Targets (issue 2): >= 200,000 rows/s into SQLite, peak memory < 1 GiB."""
@@ -56,7 +57,7 @@ def main():
         args.rows,
         results,
         [
-            "abm checks and normalises every row and writes 3 tables with indexes; DuckDB loads one table unchecked",
+            "abm checks and normalises every row, rolls families up and writes accounts and domains with their indexes; DuckDB loads one table unchecked",
             "DuckDB's time includes starting Python and importing duckdb (about 0.1 s)",
         ],
     )

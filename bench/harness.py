@@ -30,6 +30,9 @@ def best_of(repeat, setup, cmd_fn):
     runs = []
     for _ in range(repeat):
         setup()
+        # Flush the previous run's writes so they do not compete with this one.
+        os.sync()
+        time.sleep(0.5)
         runs.append(measure(cmd_fn()))
     return runs
 
