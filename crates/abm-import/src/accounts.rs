@@ -278,6 +278,8 @@ impl<'a> RowParser<'a> {
                 as_of,
             });
         }
+        // The order they are stored in (the store would sort them otherwise, on its busier thread).
+        attributes.sort_by(|a, b| a.attribute.cmp(&b.attribute).then_with(|| a.source.cmp(&b.source)));
         let record = AccountRecord {
             crm_id: crm_id?,
             name: name?,

@@ -183,14 +183,35 @@ pub const DOMAIN_CLAIMS: &str = "SELECT d.domain, d.crm_id, COALESCE(pc.n, 0) FR
      LEFT JOIN (SELECT crm_id, count(*) AS n FROM people GROUP BY crm_id) pc ON pc.crm_id = d.crm_id \
      ORDER BY d.domain, d.crm_id";
 
-/// Attribute values as stored: a JSON array of `[attribute, source, value, as_of]`.
+/// Attribute values as stored: a JSON array of `[attribute, source, value, as_of]`. Written by
+/// hand: it runs once per account on the writer's path of million-row imports.
 pub fn encode_attributes(values: &[AttributeValue]) -> String {
-    let mut rows: Vec<[&str; 4]> = Vec::with_capacity(values.len());
-    let dates: Vec<String> = values.iter().map(|v| v.as_of.to_string()).collect();
-    for (v, d) in values.iter().zip(&dates) {
-        rows.push([&v.attribute, &v.source, &v.value, d]);
+    use std::fmt::Write;
+    let mut out = String::with_capacity(2 + values.len() * 64);
+    out.push('[');
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('[');
+        for part in [&*v.attribute, &*v.source, v.value.as_str()] {
+            push_json_string(&mut out, part);
+            out.push(',');
+        }
+        let _ = write!(out, "\"{}\"]", v.as_of.format("%Y-%m-%d"));
     }
-    serde_json::to_string(&rows).expect("strings serialise")
+    out.push(']');
+    out
+}
+
+fn push_json_string(out: &mut String, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(s).expect("strings serialise"));
+    }
 }
 
 /// The inverse of [`encode_attributes`].
@@ -208,4 +229,33 @@ pub fn decode_attributes(text: &str) -> Result<Vec<AttributeValue>, String> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn attributes_round_trip_with_awkward_text() {
+        let d = NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
+        let values = vec![
+            AttributeValue {
+                attribute: "tech_stack".into(),
+                source: "crm".into(),
+                value: "GitHub; \"Jenkins\" \\ Bamboo\n".into(),
+                as_of: d,
+            },
+            AttributeValue {
+                attribute: "hq".into(),
+                source: "zoominfo".into(),
+                value: "München".into(),
+                as_of: d,
+            },
+        ];
+        let text = encode_attributes(&values);
+        assert_eq!(decode_attributes(&text).unwrap(), values);
+        assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok(), "{text}");
+        assert_eq!(encode_attributes(&[]), "[]");
+    }
 }

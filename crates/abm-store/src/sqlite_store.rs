@@ -79,6 +79,13 @@ impl SqliteStore {
     }
 }
 
+/// Already sorted by (attribute, source) without repeats, as imports deliver them.
+fn is_canonical(values: &[abm_core::account::AttributeValue]) -> bool {
+    values
+        .windows(2)
+        .all(|w| (&w[0].attribute, &w[0].source) < (&w[1].attribute, &w[1].source))
+}
+
 impl SqliteStore {
     /// Set the journal mode; false when SQLite kept the old one (another connection is open).
     fn set_journal_mode(&mut self, mode: &str) -> Result<bool> {
@@ -137,14 +144,15 @@ impl SqliteStore {
                     // New accounts are plain inserts; stored ones are upserts that skip unchanged rows.
                     let st = if existed { &mut up } else { &mut ins };
                     // Values from sources not in this import are kept.
-                    let stored = match existed {
-                        true => {
-                            let text: String = stored_attrs.query_row([id], |r| r.get(0))?;
-                            sql::decode_attributes(&text).map_err(StoreError::Corrupt)?
-                        }
-                        false => Vec::new(),
+                    let attributes = if existed {
+                        let text: String = stored_attrs.query_row([id], |r| r.get(0))?;
+                        let stored = sql::decode_attributes(&text).map_err(StoreError::Corrupt)?;
+                        sql::encode_attributes(&merge_attribute_values(&stored, &rec.attributes))
+                    } else if is_canonical(&rec.attributes) {
+                        sql::encode_attributes(&rec.attributes)
+                    } else {
+                        sql::encode_attributes(&merge_attribute_values(&[], &rec.attributes))
                     };
-                    let attributes = sql::encode_attributes(&merge_attribute_values(&stored, &rec.attributes));
                     for (i, c) in sql::account_cells(rec, facts, &attributes).iter().enumerate() {
                         st.raw_bind_parameter(i + 1, c)?;
                     }
