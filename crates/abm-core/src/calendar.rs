@@ -48,6 +48,21 @@ pub struct BusinessCalendar {
     added: Vec<NaiveDate>,
     /// prefix[k] = business days among the first k days of a week starting Monday.
     prefix: [i64; 8],
+    /// Lookup tables over [epoch, epoch + TABLE_DAYS): see [`Tables`].
+    tables: Tables,
+}
+
+/// Days covered by the lookup tables: 1900-01-01 up to 2200-01-01.
+const TABLE_DAYS: usize = 109_573;
+
+/// Precomputed answers for the years people plan in, so roll, offset and count are two array
+/// lookups each; dates outside fall back to arithmetic over the weekmask and exception lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Tables {
+    /// `before[i]`: business days in [epoch, epoch + i), for i in 0..=TABLE_DAYS.
+    before: Vec<u32>,
+    /// `day[k]`: days from the epoch to the k-th business day in the table.
+    day: Vec<u32>,
 }
 
 impl BusinessCalendar {
@@ -68,7 +83,9 @@ impl BusinessCalendar {
             removed: Vec::new(),
             added: Vec::new(),
             prefix,
-        })
+            tables: Tables::default(),
+        }
+        .with_tables())
     }
 
     /// Monday to Friday, no holidays.
@@ -146,10 +163,76 @@ impl BusinessCalendar {
             .copied()
             .filter(|d| !wm[weekday_index(*d)])
             .collect();
+        self.tables = self.build_tables();
+    }
+
+    fn with_tables(mut self) -> Self {
+        self.tables = self.build_tables();
+        self
+    }
+
+    fn build_tables(&self) -> Tables {
+        let mut before = Vec::with_capacity(TABLE_DAYS + 1);
+        let mut day = Vec::with_capacity(TABLE_DAYS * 5 / 7 + 8);
+        let (mut removed, mut added) = (self.removed.iter().peekable(), self.added.iter().peekable());
+        let mut count = 0u32;
+        let mut date = epoch();
+        for i in 0..TABLE_DAYS as u32 {
+            before.push(count);
+            let business = if self.weekmask[(i % 7) as usize] {
+                // epoch is a Monday, so i % 7 is the weekday
+                !matches!(removed.peek(), Some(d) if **d == date)
+            } else {
+                matches!(added.peek(), Some(d) if **d == date)
+            };
+            while removed.peek().is_some_and(|d| **d <= date) {
+                removed.next();
+            }
+            while added.peek().is_some_and(|d| **d <= date) {
+                added.next();
+            }
+            if business {
+                day.push(i);
+                count += 1;
+            }
+            date = date.succ_opt().expect("within chrono's range");
+        }
+        before.push(count);
+        Tables { before, day }
+    }
+
+    /// Days from the epoch, if `date` is inside the tables.
+    fn table_pos(&self, date: NaiveDate) -> Option<usize> {
+        let d = date.num_days_from_ce() - epoch().num_days_from_ce();
+        (0..TABLE_DAYS as i32).contains(&d).then_some(d as usize)
+    }
+
+    fn table_date(&self, pos: u32) -> NaiveDate {
+        NaiveDate::from_num_days_from_ce_opt(epoch().num_days_from_ce() + pos as i32).expect("within the table")
+    }
+
+    /// Table answer for `offset`, when the start and the answer both lie inside the tables.
+    fn table_offset(&self, date: NaiveDate, n: i64, roll: Roll) -> Option<NaiveDate> {
+        let t = &self.tables;
+        let pos = self.table_pos(date)?;
+        let k = t.before[pos] as i64; // index of the first business day on or after `date`
+        let is_business = t.before[pos + 1] > t.before[pos];
+        let start = match (is_business, roll) {
+            (true, _) | (false, Roll::Forward) => k,
+            (false, Roll::Backward) => k - 1,
+        };
+        let target = start + n;
+        if start < 0 || target < 0 || target as usize >= t.day.len() || start as usize >= t.day.len() {
+            return None;
+        }
+        Some(self.table_date(t.day[target as usize]))
     }
 
     /// Is `date` a business day?
     pub fn is_business_day(&self, date: NaiveDate) -> bool {
+        if let Some(p) = self.table_pos(date) {
+            return self.tables.before[p + 1] > self.tables.before[p];
+        }
         if self.weekmask[weekday_index(date)] {
             self.removed.binary_search(&date).is_err()
         } else {
@@ -184,6 +267,12 @@ impl BusinessCalendar {
     /// numpy `busday_offset(date, n, roll)`: roll a non-business `date`, then count `n` business
     /// days (negative counts go back).
     pub fn offset(&self, date: NaiveDate, n: i64, roll: Roll) -> NaiveDate {
+        self.table_offset(date, n, roll)
+            .unwrap_or_else(|| self.offset_by_arithmetic(date, n, roll))
+    }
+
+    /// [`Self::offset`] without the tables, for dates outside them.
+    fn offset_by_arithmetic(&self, date: NaiveDate, n: i64, roll: Roll) -> NaiveDate {
         let start = self.roll(date, roll);
         let target = self.index(start) + n;
         // Jump by whole weeks using the weekmask, then walk the few days holidays shift us by.
@@ -210,7 +299,10 @@ impl BusinessCalendar {
 
     /// numpy `busday_count(start, end)`: business days in `[start, end)`, negative when `end < start`.
     pub fn count(&self, start: NaiveDate, end: NaiveDate) -> i64 {
-        self.index(end) - self.index(start)
+        match (self.table_pos(start), self.table_pos(end)) {
+            (Some(s), Some(e)) => self.tables.before[e] as i64 - self.tables.before[s] as i64,
+            _ => self.index(end) - self.index(start),
+        }
     }
 
     /// The first business day on or after `date`.
@@ -237,19 +329,34 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
+    /// The definition of a business day, straight from the calendar's parts (no tables).
+    fn reference_is_business_day(cal: &BusinessCalendar, d: NaiveDate) -> bool {
+        (cal.weekmask()[weekday_index(d)] && !cal.holidays().any(|h| h == d))
+            || cal.extra_working_days().any(|e| e == d)
+    }
+
+    fn reference_roll(cal: &BusinessCalendar, date: NaiveDate, roll: Roll) -> NaiveDate {
+        let step = if roll == Roll::Forward { 1 } else { -1 };
+        let mut d = date;
+        while !reference_is_business_day(cal, d) {
+            d += Duration::days(step);
+        }
+        d
+    }
+
     /// Day-by-day reference implementations, straight from numpy's documentation.
     fn brute_offset(cal: &BusinessCalendar, date: NaiveDate, n: i64, roll: Roll) -> NaiveDate {
-        let mut cur = cal.roll(date, roll);
+        let mut cur = reference_roll(cal, date, roll);
         let mut left = n;
         while left > 0 {
             cur += Duration::days(1);
-            if cal.is_business_day(cur) {
+            if reference_is_business_day(cal, cur) {
                 left -= 1;
             }
         }
         while left < 0 {
             cur -= Duration::days(1);
-            if cal.is_business_day(cur) {
+            if reference_is_business_day(cal, cur) {
                 left += 1;
             }
         }
@@ -265,7 +372,7 @@ mod tests {
         let mut n = 0;
         let mut cur = a;
         while cur < b {
-            n += cal.is_business_day(cur) as i64;
+            n += reference_is_business_day(cal, cur) as i64;
             cur += Duration::days(1);
         }
         sign * n
@@ -328,13 +435,17 @@ mod tests {
     }
 
     fn arb_calendar() -> impl Strategy<Value = BusinessCalendar> {
+        arb_calendar_from(d("2024-01-01"))
+    }
+
+    /// A random calendar whose holidays and extra days fall in the 2,000 days from `base`.
+    fn arb_calendar_from(base: NaiveDate) -> impl Strategy<Value = BusinessCalendar> {
         (
             proptest::array::uniform7(any::<bool>()).prop_filter("non-empty", |m| m.iter().any(|b| *b)),
             proptest::collection::vec(0i64..2000, 0..60),
             proptest::collection::vec(0i64..2000, 0..20),
         )
-            .prop_map(|(mask, hol, extra)| {
-                let base = d("2024-01-01");
+            .prop_map(move |(mask, hol, extra)| {
                 BusinessCalendar::new("p", mask)
                     .unwrap()
                     .with_holidays(hol.into_iter().map(|x| base + Duration::days(x)))
@@ -343,6 +454,12 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn business_days_match_the_definition(cal in arb_calendar(), day in 0i64..2000) {
+            let date = d("2024-01-01") + Duration::days(day);
+            prop_assert_eq!(cal.is_business_day(date), reference_is_business_day(&cal, date));
+        }
+
         #[test]
         fn offset_matches_brute_force(cal in arb_calendar(), start in 0i64..2000, n in -300i64..300, back in any::<bool>()) {
             let date = d("2024-01-01") + Duration::days(start);
@@ -355,6 +472,20 @@ mod tests {
             let start = d("2024-01-01") + Duration::days(a);
             let end = d("2024-01-01") + Duration::days(b);
             prop_assert_eq!(cal.count(start, end), brute_count(&cal, start, end));
+        }
+
+        #[test]
+        fn outside_and_across_the_tables(
+            (cal, base) in prop_oneof![Just(-1000i64), Just(TABLE_DAYS as i64 - 1000)]
+                .prop_flat_map(|b| { let base = epoch() + Duration::days(b); (arb_calendar_from(base), Just(base)) }),
+            start in 0i64..2000, n in -400i64..400, back in any::<bool>(),
+        ) {
+            // Days around 1900-01-01 and 2200-01-01, where the tables begin and end.
+            let date = base + Duration::days(start);
+            let roll = if back { Roll::Backward } else { Roll::Forward };
+            prop_assert_eq!(cal.offset(date, n, roll), brute_offset(&cal, date, n, roll));
+            let end = date + Duration::days(n);
+            prop_assert_eq!(cal.count(date, end), brute_count(&cal, date, end));
         }
 
         #[test]
