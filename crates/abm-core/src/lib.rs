@@ -11,9 +11,14 @@ pub mod fiscal;
 pub mod geo;
 pub mod hierarchy;
 pub mod holidays;
+pub mod intake;
+pub mod labels;
+pub mod sla;
+pub mod workback;
 
 pub use account::{AbmTier, AccountRank, AccountType, CrmId, GtmStrategy, Segment};
 pub use calendar::{BusinessCalendar, Roll};
 pub use domain::Domain;
 pub use fiscal::{FiscalCalendar, FiscalQuarter};
 pub use geo::Geo;
+pub use labels::{Label, LabelSet};

@@ -18,6 +18,8 @@ pub struct Config {
     pub default_calendar: String,
     pub calendars: BTreeMap<String, CalendarConfig>,
     pub precedence: Precedence,
+    /// What re-blocking a request after its SLA clock started does.
+    pub reblock: abm_core::sla::ReblockPolicy,
 }
 
 /// A calendar of the team's own: a base calendar, a weekmask, holiday files, extra working days.
@@ -41,6 +43,14 @@ struct RawConfig {
     calendars: BTreeMap<String, RawCalendar>,
     #[serde(default)]
     precedence: HashMap<String, Vec<String>>,
+    #[serde(default)]
+    sla: RawSla,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSla {
+    reblock: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -158,6 +168,13 @@ impl Config {
             default_calendar,
             calendars,
             precedence: Precedence::new(precedence),
+            reblock: match raw.sla.reblock {
+                None => Default::default(),
+                Some(r) => r
+                    .get_ref()
+                    .parse()
+                    .map_err(|e: String| err(at(r.span()), format!("sla.reblock: {e}")))?,
+            },
         })
     }
 }
@@ -225,6 +242,7 @@ mod tests {
                 "expected a date",
             ),
             ("colour = \"blue\"\n", 1, "unknown field"),
+            ("[sla]\nreblock = \"sometimes\"\n", 2, "sla.reblock"),
             ("database_url = \n", 1, ""),
         ];
         for (text, line, needle) in cases {

@@ -5,6 +5,7 @@
 
 mod config;
 pub mod defaults;
+pub mod templates;
 
 pub use config::{CalendarConfig, Config};
 
@@ -121,6 +122,16 @@ impl Workspace {
         }
     }
 
+    /// The request templates in `templates/`.
+    pub fn request_templates(&self) -> Result<Vec<abm_core::intake::RequestTemplate>> {
+        templates::load_dir(&self.dir.join("templates"), templates::parse_request_template)
+    }
+
+    /// The workback templates in `workbacks/`.
+    pub fn workback_templates(&self) -> Result<Vec<abm_core::workback::WorkbackTemplate>> {
+        templates::load_dir(&self.dir.join("workbacks"), templates::parse_workback)
+    }
+
     pub fn calendar_names(&self) -> Vec<String> {
         let mut names: Vec<String> = BUILTIN.iter().map(|s| s.to_string()).collect();
         names.extend(self.config.calendars.keys().cloned());
@@ -179,6 +190,20 @@ mod tests {
         let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         assert_eq!(us.add_business_days(d("2026-07-02"), 5), d("2026-07-10"));
         assert!(ws.calendar(Some("mars")).is_err());
+        let names: Vec<String> = ws.request_templates().unwrap().into_iter().map(|t| t.name).collect();
+        assert!(
+            names.contains(&"linkedin-campaign".to_string()) && names.contains(&"tier1-plan".to_string()),
+            "{names:?}"
+        );
+        let external = ws
+            .request_templates()
+            .unwrap()
+            .into_iter()
+            .find(|t| t.name == "external-content")
+            .unwrap();
+        assert_eq!(external.turnaround_business_days, 30);
+        assert_eq!(ws.workback_templates().unwrap().len(), 3);
+        assert_eq!(ws.config.reblock, abm_core::sla::ReblockPolicy::Pause);
     }
 
     #[test]
