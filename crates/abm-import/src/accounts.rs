@@ -161,6 +161,17 @@ struct RowParser<'a> {
 }
 
 impl<'a> RowParser<'a> {
+    fn new(file: &'a str, headers: &'a [String], cols: &'a Columns, today: NaiveDate) -> Self {
+        Self {
+            file,
+            headers,
+            cols,
+            today,
+            line: 0,
+            errors: Vec::new(),
+        }
+    }
+
     fn err(&mut self, col: usize, reason: impl Into<String>) {
         self.errors.push(RowError {
             file: self.file.to_string(),
@@ -384,14 +395,7 @@ fn check_file(
         out.rows += used as u64;
         let (a, b) = chunk[..used].split_at(used / 2);
         let check = |part: &[(u64, csv::ByteRecord)]| {
-            let mut p = RowParser {
-                file: &file,
-                headers: &headers,
-                cols: &cols,
-                today,
-                line: 0,
-                errors: Vec::new(),
-            };
+            let mut p = RowParser::new(&file, &headers, &cols, today);
             let mut good = Vec::new();
             let mut bad = Vec::new();
             for (line, rec) in part {
@@ -550,14 +554,7 @@ fn stream_rows(
                 ..
             } = table;
             let changed = || format!("{file}: the file changed while it was being imported; nothing was written");
-            let mut p = RowParser {
-                file: &file,
-                headers: &headers,
-                cols: &cols,
-                today,
-                line: 0,
-                errors: Vec::new(),
-            };
+            let mut p = RowParser::new(&file, &headers, &cols, today);
             let mut rec = csv::ByteRecord::new();
             let mut wanted = take.into_iter().peekable();
             let mut batch = Vec::with_capacity(BATCH);
