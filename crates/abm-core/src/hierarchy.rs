@@ -5,7 +5,8 @@
 
 use crate::account::Segment;
 use crate::geo::Geo;
-use std::collections::HashMap;
+use std::borrow::Borrow;
+use std::collections::{HashMap, HashSet};
 
 /// One account's place in the hierarchy and the facts that roll up.
 #[derive(Debug, Clone, PartialEq)]
@@ -137,6 +138,68 @@ pub fn roll_up(nodes: &[HierarchyInput], fiscal_year: i32) -> (Vec<FamilyFacts>,
     (facts, report)
 }
 
+/// An account already stored: what its roll-up needs (its stored segment frozen), and the facts
+/// stored for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredMember {
+    pub input: HierarchyInput,
+    pub facts: FamilyFacts,
+}
+
+/// What bringing new or changed accounts into the hierarchy changes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RollUpPlan {
+    /// Facts for each incoming account, in the order given.
+    pub incoming: Vec<FamilyFacts>,
+    /// Stored accounts not among the incoming ones whose facts change.
+    pub updates: Vec<(String, FamilyFacts)>,
+    /// Incoming accounts that are already stored.
+    pub existing: HashSet<String>,
+    pub report: HierarchyReport,
+}
+
+/// Roll `incoming` accounts up together with the `stored` ones. An incoming account that is
+/// already stored replaces its stored input but keeps the segment frozen for it this fiscal year.
+pub fn plan<T: Borrow<HierarchyInput>>(stored: &[StoredMember], incoming: &[T], fiscal_year: i32) -> RollUpPlan {
+    let incoming_ids: HashSet<&str> = incoming.iter().map(|i| i.borrow().id.as_str()).collect();
+    let frozen: HashMap<&str, (Segment, i32)> = stored
+        .iter()
+        .filter_map(|s| Some((s.input.id.as_str(), s.input.frozen_segment?)))
+        .collect();
+    let others: Vec<&StoredMember> = stored
+        .iter()
+        .filter(|s| !incoming_ids.contains(s.input.id.as_str()))
+        .collect();
+    let mut inputs: Vec<HierarchyInput> = Vec::with_capacity(others.len() + incoming.len());
+    inputs.extend(others.iter().map(|s| s.input.clone()));
+    inputs.extend(incoming.iter().map(|i| {
+        let i = i.borrow();
+        HierarchyInput {
+            frozen_segment: frozen.get(i.id.as_str()).copied().or(i.frozen_segment),
+            ..i.clone()
+        }
+    }));
+    let (mut facts, report) = roll_up(&inputs, fiscal_year);
+    let incoming_facts = facts.split_off(others.len());
+    let updates = others
+        .iter()
+        .zip(facts)
+        .filter(|(s, f)| s.facts != *f)
+        .map(|(s, f)| (s.input.id.clone(), f))
+        .collect();
+    let existing = stored
+        .iter()
+        .filter(|s| incoming_ids.contains(s.input.id.as_str()))
+        .map(|s| s.input.id.clone())
+        .collect();
+    RollUpPlan {
+        incoming: incoming_facts,
+        updates,
+        existing,
+        report,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,6 +273,30 @@ mod tests {
         let (facts, _) = roll_up(&[n], 2028);
         assert_eq!(facts[0].segment, Segment::Large);
         assert_eq!(facts[0].segment_fy, 2028);
+    }
+
+    #[test]
+    fn plan_merges_with_stored_accounts() {
+        let parent = node("p", None, Some(3000), 0);
+        let (facts, _) = roll_up(&[parent.clone()], 2027);
+        let stored = vec![StoredMember {
+            input: HierarchyInput {
+                frozen_segment: Some((Segment::Large, 2027)),
+                ..parent
+            },
+            facts: facts[0].clone(),
+        }];
+        // A new child with CARR changes the stored parent's facts; it joins the family.
+        let plan = plan(&stored, &[node("c", Some("p"), Some(10), 500)], 2027);
+        assert_eq!(plan.incoming[0].ultimate_parent, "p");
+        assert_eq!(plan.updates.len(), 1);
+        assert_eq!(plan.updates[0].1.family_carr_cents, 500);
+        assert!(plan.existing.is_empty());
+        // The stored account arriving again keeps its frozen segment even if it shrank.
+        let again = super::plan(&stored, &[node("p", None, Some(50), 0)], 2027);
+        assert_eq!(again.incoming[0].segment, Segment::Large);
+        assert!(again.existing.contains("p"));
+        assert!(again.updates.is_empty());
     }
 
     proptest! {

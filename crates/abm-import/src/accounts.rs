@@ -11,9 +11,9 @@ use crate::errors::{ImportError, RowError};
 use crate::mapping::ColumnMap;
 use crate::table::CsvTable;
 use abm_core::account::{parse_count, parse_money_cents, AccountRecord, AttributeValue};
-use abm_core::hierarchy::{roll_up, FamilyFacts, HierarchyInput, HierarchyReport};
+use abm_core::hierarchy::{self, FamilyFacts, HierarchyInput};
 use abm_core::{AbmTier, AccountRank, AccountType, CrmId, Domain, FiscalCalendar, Geo, GtmStrategy};
-use abm_store::{AccountSource, AccountWrite, Store, StoredHierarchyRow, WriteSummary};
+use abm_store::{AccountSource, AccountWrite, Store, WriteSummary};
 use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -465,42 +465,10 @@ fn check_file(
     Ok((out, cols))
 }
 
-/// Roll the incoming rows up together with what the store holds: the incoming rows' facts (in
-/// order), updates for stored accounts whose facts change, and what was wrong.
-fn plan_rollups(
-    stored: &[StoredHierarchyRow],
-    good: &[RowFacts],
-    fiscal_year: i32,
-) -> (Vec<FamilyFacts>, Vec<(String, FamilyFacts)>, HierarchyReport) {
-    let mut inputs: Vec<HierarchyInput> = Vec::with_capacity(stored.len() + good.len());
-    let mut others: Vec<&StoredHierarchyRow> = Vec::new();
-    if stored.is_empty() {
-        inputs.extend(good.iter().map(|g| g.input.clone()));
-    } else {
-        let incoming: HashSet<&str> = good.iter().map(|g| g.input.id.as_str()).collect();
-        let frozen: HashMap<&str, _> = stored
-            .iter()
-            .map(|s| (s.crm_id.as_str(), (s.segment, s.segment_fy)))
-            .collect();
-        others = stored
-            .iter()
-            .filter(|s| !incoming.contains(s.crm_id.as_str()))
-            .collect();
-        inputs.extend(others.iter().map(|s| s.to_input()));
-        inputs.extend(good.iter().map(|g| HierarchyInput {
-            frozen_segment: frozen.get(g.input.id.as_str()).copied(),
-            ..g.input.clone()
-        }));
+impl std::borrow::Borrow<HierarchyInput> for RowFacts {
+    fn borrow(&self) -> &HierarchyInput {
+        &self.input
     }
-    let (mut facts, report) = roll_up(&inputs, fiscal_year);
-    let record_facts = facts.split_off(others.len());
-    let updates = others
-        .iter()
-        .zip(facts)
-        .filter(|(s, f)| s.facts != *f)
-        .map(|(s, f)| (s.crm_id.clone(), f))
-        .collect();
-    (record_facts, updates, report)
 }
 
 /// Pass 2: parse the good rows again on a worker thread and hand them over in batches.
@@ -609,15 +577,15 @@ pub fn import_accounts(
     let checked_at = started.elapsed();
     let stored = store.hierarchy_rows()?;
     let fy = opts.fiscal.fiscal_year(opts.today);
-    let (mut facts, mut updates, mut report) = plan_rollups(&stored, &checked.good, fy);
+    let mut plan = hierarchy::plan(&stored, &checked.good, fy);
     let rolled_up_at = started.elapsed();
 
     // A parent chain that loops is a bad row for every member of the loop in this file.
     let mut cyclic: HashSet<String> = HashSet::new();
-    if !report.cycles.is_empty() {
+    if !plan.report.cycles.is_empty() {
         let lines: HashMap<&str, u64> = checked.good.iter().map(|g| (g.input.id.as_str(), g.line)).collect();
         let column = checked.parent_header.clone().unwrap_or_else(|| "parent_id".into());
-        for cycle in &report.cycles {
+        for cycle in &plan.report.cycles {
             let chain = format!("{} → {}", cycle.join(" → "), cycle[0]);
             for id in cycle {
                 if let Some(line) = lines.get(id.as_str()) {
@@ -646,30 +614,23 @@ pub fn import_accounts(
                 checked.bad_raw.insert(g.line, Vec::new());
             }
             checked.good.retain(|g| !cyclic.contains(&g.input.id));
-            (facts, updates, report) = plan_rollups(&stored, &checked.good, fy);
+            plan = hierarchy::plan(&stored, &checked.good, fy);
         }
         out.rejects_file = Some(write_rejects(path, &checked)?);
         out.rejected_rows = checked.errors.iter().map(|e| e.line).collect::<HashSet<_>>().len() as u64;
         out.rejected = std::mem::take(&mut checked.errors);
     }
-    out.missing_parents = report.missing_parents;
-    let stored_ids: HashSet<&str> = stored.iter().map(|s| s.crm_id.as_str()).collect();
-    let existing = checked
-        .good
-        .iter()
-        .filter(|g| stored_ids.contains(g.input.id.as_str()))
-        .map(|g| g.input.id.clone())
-        .collect();
+    out.missing_parents = plan.report.missing_parents;
     let write = AccountWrite {
-        existing,
-        rollup_updates: updates,
+        existing: plan.existing,
+        rollup_updates: plan.updates,
         at: opts.at.clone(),
         expected_records: checked.good.len() as u64,
     };
     let take: Vec<(u64, String, FamilyFacts)> = checked
         .good
         .into_iter()
-        .zip(facts)
+        .zip(plan.incoming)
         .map(|(g, f)| (g.line, g.input.id, f))
         .collect();
     progress.phase("writing", write.expected_records);

@@ -75,7 +75,7 @@ pub fn import_people(
                 .into(),
         });
     }
-    let accounts: HashSet<String> = store.hierarchy_rows()?.into_iter().map(|r| r.crm_id).collect();
+    let accounts: HashSet<String> = store.hierarchy_rows()?.into_iter().map(|r| r.input.id).collect();
     let (owners, conflicts) = domain_owners(store)?;
     let CsvTable {
         file,

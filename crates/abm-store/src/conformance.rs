@@ -4,7 +4,7 @@
 use crate::model::*;
 use crate::Store;
 use abm_core::account::{AccountRecord, AttributeValue};
-use abm_core::hierarchy::{roll_up, FamilyFacts, HierarchyInput};
+use abm_core::hierarchy::{FamilyFacts, HierarchyInput};
 use abm_core::{AbmTier, AccountType, CrmId, Domain, Geo};
 use chrono::NaiveDate;
 
@@ -76,46 +76,27 @@ pub fn record(
 /// Roll the records up (with what the store holds) and build the write, as an import does.
 pub fn write_for(store: &mut dyn Store, records: Vec<AccountRecord>) -> (AccountWrite, InMemory) {
     let stored = store.hierarchy_rows().unwrap();
-    let mut inputs: Vec<HierarchyInput> = Vec::new();
-    let ids: std::collections::HashSet<String> = records.iter().map(|r| r.crm_id.to_string()).collect();
-    for s in &stored {
-        if !ids.contains(&s.crm_id) {
-            inputs.push(s.to_input());
-        }
-    }
-    let others = inputs.len();
-    for r in &records {
-        inputs.push(HierarchyInput {
+    let inputs: Vec<HierarchyInput> = records
+        .iter()
+        .map(|r| HierarchyInput {
             id: r.crm_id.to_string(),
             parent: r.parent_id.as_ref().map(|p| p.to_string()),
             employees: r.employees,
             carr_cents: r.carr_cents,
             geo: r.geo,
             frozen_segment: None,
-        });
-    }
-    let (facts, _) = roll_up(&inputs, 2027);
-    let rollup_updates: Vec<(String, FamilyFacts)> = stored
-        .iter()
-        .filter(|s| !ids.contains(&s.crm_id))
-        .zip(facts.iter())
-        .filter(|(s, f)| s.facts != **f)
-        .map(|(s, f)| (s.crm_id.clone(), f.clone()))
+        })
         .collect();
-    let existing = stored
-        .iter()
-        .filter(|s| ids.contains(&s.crm_id))
-        .map(|s| s.crm_id.clone())
-        .collect();
+    let plan = abm_core::hierarchy::plan(&stored, &inputs, 2027);
     let n = records.len() as u64;
     (
         AccountWrite {
-            existing,
-            rollup_updates,
+            existing: plan.existing,
+            rollup_updates: plan.updates,
             at: AT.into(),
             expected_records: n,
         },
-        InMemory(Some(records.into_iter().zip(facts[others..].iter().cloned()).collect())),
+        InMemory(Some(records.into_iter().zip(plan.incoming).collect())),
     )
 }
 

@@ -49,7 +49,7 @@ pub trait Store: Send {
     fn schema_version(&mut self) -> Result<i64>;
 
     /// The hierarchy facts of every stored account, for family roll-ups on import.
-    fn hierarchy_rows(&mut self) -> Result<Vec<StoredHierarchyRow>>;
+    fn hierarchy_rows(&mut self) -> Result<Vec<abm_core::hierarchy::StoredMember>>;
 
     /// Upsert imported accounts (with their roll-ups) and update the roll-ups of other accounts
     /// whose family changed, as one transaction. Rows whose values did not change are left alone.

@@ -2,35 +2,7 @@
 
 use abm_core::account::{AccountRecord, AttributeValue};
 use abm_core::hierarchy::FamilyFacts;
-use abm_core::Segment;
 use serde::Serialize;
-
-/// What the hierarchy roll-up needs about a stored account.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredHierarchyRow {
-    pub crm_id: String,
-    pub parent_id: Option<String>,
-    pub employees: Option<u32>,
-    pub carr_cents: i64,
-    pub geo: Option<String>,
-    pub segment: Segment,
-    pub segment_fy: i32,
-    pub facts: FamilyFacts,
-}
-
-impl StoredHierarchyRow {
-    /// This account as an input to a family roll-up, with its segment frozen as stored.
-    pub fn to_input(&self) -> abm_core::hierarchy::HierarchyInput {
-        abm_core::hierarchy::HierarchyInput {
-            id: self.crm_id.clone(),
-            parent: self.parent_id.clone(),
-            employees: self.employees,
-            carr_cents: self.carr_cents,
-            geo: self.geo.as_deref().and_then(|g| g.parse().ok()),
-            frozen_segment: Some((self.segment, self.segment_fy)),
-        }
-    }
-}
 
 /// One account import, apart from its records (which arrive from an [`AccountSource`]): which
 /// incoming accounts are already stored, and roll-up changes for stored accounts not in the import
@@ -250,14 +222,16 @@ macro_rules! read_hierarchy_row {
         let segment: abm_core::Segment =
             seg.parse().map_err(|e: String| $crate::StoreError::Corrupt(format!("accounts.segment: {e}")))?;
         let segment_fy: i32 = r.get(6)$($q)?;
-        $crate::model::StoredHierarchyRow {
-            crm_id: r.get(0)$($q)?,
-            parent_id: r.get(1)$($q)?,
-            employees: employees.map(|e| e as u32),
-            carr_cents: r.get(3)$($q)?,
-            geo: r.get(4)$($q)?,
-            segment,
-            segment_fy,
+        let geo: Option<String> = r.get(4)$($q)?;
+        abm_core::hierarchy::StoredMember {
+            input: abm_core::hierarchy::HierarchyInput {
+                id: r.get(0)$($q)?,
+                parent: r.get(1)$($q)?,
+                employees: employees.map(|e| e as u32),
+                carr_cents: r.get(3)$($q)?,
+                geo: geo.and_then(|g| g.parse().ok()),
+                frozen_segment: Some((segment, segment_fy)),
+            },
             facts: abm_core::hierarchy::FamilyFacts {
                 ultimate_parent: r.get(7)$($q)?,
                 family_max_employees: family_max.map(|e| e as u32),

@@ -214,7 +214,7 @@ impl Store for PostgresStore {
             .get(0))
     }
 
-    fn hierarchy_rows(&mut self) -> Result<Vec<StoredHierarchyRow>> {
+    fn hierarchy_rows(&mut self) -> Result<Vec<abm_core::hierarchy::StoredMember>> {
         let mut out = Vec::new();
         for r in self.client.query(HIERARCHY_SELECT, &[])? {
             out.push(read_hierarchy_row!(&r));

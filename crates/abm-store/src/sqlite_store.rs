@@ -205,7 +205,7 @@ impl Store for SqliteStore {
             })?)
     }
 
-    fn hierarchy_rows(&mut self) -> Result<Vec<StoredHierarchyRow>> {
+    fn hierarchy_rows(&mut self) -> Result<Vec<abm_core::hierarchy::StoredMember>> {
         let mut st = self.conn.prepare(HIERARCHY_SELECT)?;
         let mut rows = st.query([])?;
         let mut out = Vec::new();
