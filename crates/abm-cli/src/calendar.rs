@@ -139,31 +139,17 @@ pub fn run(dir: &Path, cmd: CalendarCmd) -> Result<()> {
         } => {
             let cal = calendar(&ws, name.as_deref())?;
             use chrono::Datelike;
-            let names: std::collections::HashMap<NaiveDate, String> = if cal.name() == "us" {
-                abm_workspace::us_federal_holidays()
-                    .into_iter()
-                    .map(|h| (h.date, h.name))
-                    .collect()
-            } else {
-                Default::default()
-            };
-            let days: Vec<NaiveDate> = cal
-                .holidays()
-                .filter(|d| year.map_or(true, |y| d.year() == y))
+            let days: Vec<_> = cal
+                .named_holidays()
+                .filter(|h| year.is_none_or(|y| h.date.year() == y))
                 .collect();
             let rows: Vec<Vec<String>> = days
                 .iter()
-                .map(|d| {
-                    vec![
-                        d.to_string(),
-                        d.format("%a").to_string(),
-                        names.get(d).cloned().unwrap_or_default(),
-                    ]
-                })
+                .map(|h| vec![h.date.to_string(), h.date.format("%a").to_string(), h.name.clone()])
                 .collect();
             let json: Vec<_> = days
                 .iter()
-                .map(|d| serde_json::json!({"date": d, "name": names.get(d)}))
+                .map(|h| serde_json::json!({"date": h.date, "name": Some(&h.name).filter(|n| !n.is_empty())}))
                 .collect();
             print_rows(format, &["date", "day", "name"], &rows, &serde_json::json!(json))?;
         }

@@ -131,6 +131,21 @@ fn workspace_calendar_from_abm_toml() {
     );
     let o = abm(&ws, &["calendar", "list"]);
     assert!(stdout(&o).contains("team (default)"));
+    // Holidays keep their names, from the US base and from the team's own file.
+    let h: serde_json::Value = serde_json::from_str(&ok(abm(
+        &ws,
+        &["calendar", "holidays", "--year", "2026", "--format", "json"],
+    )))
+    .unwrap();
+    let named = |date: &str| {
+        h.as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["date"] == date)
+            .map(|x| x["name"].clone())
+    };
+    assert_eq!(named("2026-07-03"), Some(serde_json::json!("Independence Day")));
+    assert_eq!(named("2026-07-06"), Some(serde_json::json!("Summer shutdown")));
 }
 
 #[test]

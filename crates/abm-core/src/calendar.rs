@@ -5,8 +5,10 @@
 //! N business days; counting between two dates is half-open, `[start, end)`, and negative when
 //! `end < start`. SLAs, workbacks and milestones all stand on these two functions.
 
+use crate::holidays::Holiday;
 use chrono::{Datelike, Duration, NaiveDate};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 /// How to treat a start date that is not a business day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,12 +36,12 @@ fn epoch() -> NaiveDate {
 }
 
 /// A business calendar: weekmask, holidays and extra working days.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct BusinessCalendar {
     name: String,
     weekmask: [bool; 7],
-    /// All declared holidays (for listing).
-    holidays: BTreeSet<NaiveDate>,
+    /// All declared holidays with their names ("" when the source gave none).
+    holidays: BTreeMap<NaiveDate, String>,
     /// All declared extra working days (for listing).
     extra_working_days: BTreeSet<NaiveDate>,
     /// Holidays that fall on weekmask days and are not extra working days: days removed.
@@ -48,16 +50,27 @@ pub struct BusinessCalendar {
     added: Vec<NaiveDate>,
     /// prefix[k] = business days among the first k days of a week starting Monday.
     prefix: [i64; 8],
-    /// Lookup tables over [epoch, epoch + TABLE_DAYS): see [`Tables`].
-    tables: Tables,
+    /// Lookup tables over [epoch, epoch + TABLE_DAYS), built on first use: see [`Tables`].
+    tables: OnceLock<Tables>,
 }
+
+/// Two calendars are equal when they define the same business days (and name), whether or not
+/// their lookup tables have been built yet.
+impl PartialEq for BusinessCalendar {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.name, self.weekmask, &self.holidays, &self.extra_working_days)
+            == (&other.name, other.weekmask, &other.holidays, &other.extra_working_days)
+    }
+}
+
+impl Eq for BusinessCalendar {}
 
 /// Days covered by the lookup tables: 1900-01-01 up to 2200-01-01.
 const TABLE_DAYS: usize = 109_573;
 
 /// Precomputed answers for the years people plan in, so roll, offset and count are two array
 /// lookups each; dates outside fall back to arithmetic over the weekmask and exception lists.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 struct Tables {
     /// `before[i]`: business days in [epoch, epoch + i), for i in 0..=TABLE_DAYS.
     before: Vec<u32>,
@@ -78,14 +91,13 @@ impl BusinessCalendar {
         Ok(Self {
             name: name.into(),
             weekmask,
-            holidays: BTreeSet::new(),
+            holidays: BTreeMap::new(),
             extra_working_days: BTreeSet::new(),
             removed: Vec::new(),
             added: Vec::new(),
             prefix,
-            tables: Tables::default(),
-        }
-        .with_tables())
+            tables: OnceLock::new(),
+        })
     }
 
     /// Monday to Friday, no holidays.
@@ -127,9 +139,22 @@ impl BusinessCalendar {
         self.weekmask
     }
 
-    /// Add holidays (duplicates are fine).
-    pub fn with_holidays(mut self, days: impl IntoIterator<Item = NaiveDate>) -> Self {
-        self.holidays.extend(days);
+    /// Add holidays without names (duplicates are fine).
+    pub fn with_holidays(self, days: impl IntoIterator<Item = NaiveDate>) -> Self {
+        self.with_named_holidays(days.into_iter().map(|date| Holiday {
+            date,
+            name: String::new(),
+        }))
+    }
+
+    /// Add holidays with their names; a date already named keeps its first name.
+    pub fn with_named_holidays(mut self, days: impl IntoIterator<Item = Holiday>) -> Self {
+        for h in days {
+            let name = self.holidays.entry(h.date).or_default();
+            if name.is_empty() {
+                *name = h.name;
+            }
+        }
         self.rebuild();
         self
     }
@@ -142,7 +167,15 @@ impl BusinessCalendar {
     }
 
     pub fn holidays(&self) -> impl Iterator<Item = NaiveDate> + '_ {
-        self.holidays.iter().copied()
+        self.holidays.keys().copied()
+    }
+
+    /// Holidays with their names, in date order.
+    pub fn named_holidays(&self) -> impl Iterator<Item = Holiday> + '_ {
+        self.holidays.iter().map(|(date, name)| Holiday {
+            date: *date,
+            name: name.clone(),
+        })
     }
 
     pub fn extra_working_days(&self) -> impl Iterator<Item = NaiveDate> + '_ {
@@ -153,7 +186,7 @@ impl BusinessCalendar {
         let wm = self.weekmask;
         self.removed = self
             .holidays
-            .iter()
+            .keys()
             .copied()
             .filter(|d| wm[weekday_index(*d)] && !self.extra_working_days.contains(d))
             .collect();
@@ -163,12 +196,11 @@ impl BusinessCalendar {
             .copied()
             .filter(|d| !wm[weekday_index(*d)])
             .collect();
-        self.tables = self.build_tables();
+        self.tables = OnceLock::new();
     }
 
-    fn with_tables(mut self) -> Self {
-        self.tables = self.build_tables();
-        self
+    fn tables(&self) -> &Tables {
+        self.tables.get_or_init(|| self.build_tables())
     }
 
     fn build_tables(&self) -> Tables {
@@ -213,7 +245,7 @@ impl BusinessCalendar {
 
     /// Table answer for `offset`, when the start and the answer both lie inside the tables.
     fn table_offset(&self, date: NaiveDate, n: i64, roll: Roll) -> Option<NaiveDate> {
-        let t = &self.tables;
+        let t = self.tables();
         let pos = self.table_pos(date)?;
         let k = t.before[pos] as i64; // index of the first business day on or after `date`
         let is_business = t.before[pos + 1] > t.before[pos];
@@ -231,7 +263,8 @@ impl BusinessCalendar {
     /// Is `date` a business day?
     pub fn is_business_day(&self, date: NaiveDate) -> bool {
         if let Some(p) = self.table_pos(date) {
-            return self.tables.before[p + 1] > self.tables.before[p];
+            let before = &self.tables().before;
+            return before[p + 1] > before[p];
         }
         if self.weekmask[weekday_index(date)] {
             self.removed.binary_search(&date).is_err()
@@ -300,7 +333,7 @@ impl BusinessCalendar {
     /// numpy `busday_count(start, end)`: business days in `[start, end)`, negative when `end < start`.
     pub fn count(&self, start: NaiveDate, end: NaiveDate) -> i64 {
         match (self.table_pos(start), self.table_pos(end)) {
-            (Some(s), Some(e)) => self.tables.before[e] as i64 - self.tables.before[s] as i64,
+            (Some(s), Some(e)) => self.tables().before[e] as i64 - self.tables().before[s] as i64,
             _ => self.index(end) - self.index(start),
         }
     }
@@ -412,6 +445,32 @@ mod tests {
             .with_holidays([d("2026-07-03")])
             .with_extra_working_days([d("2026-07-03")]);
         assert!(both.is_business_day(d("2026-07-03")));
+    }
+
+    #[test]
+    fn holidays_keep_their_first_name() {
+        let h = |date: &str, name: &str| Holiday {
+            date: d(date),
+            name: name.into(),
+        };
+        let cal = BusinessCalendar::weekdays()
+            .with_holidays([d("2026-12-24")])
+            .with_named_holidays([h("2026-12-25", "Christmas Day"), h("2026-12-24", "Christmas Eve")])
+            .with_named_holidays([h("2026-12-25", "Xmas")])
+            .with_holidays([d("2026-12-25")]);
+        let names: Vec<(String, String)> = cal.named_holidays().map(|h| (h.date.to_string(), h.name)).collect();
+        assert_eq!(
+            names,
+            vec![
+                ("2026-12-24".into(), "Christmas Eve".into()),
+                ("2026-12-25".into(), "Christmas Day".into())
+            ]
+        );
+        assert_eq!(
+            cal,
+            cal.clone().with_holidays([]),
+            "equality ignores whether tables were built"
+        );
     }
 
     #[test]

@@ -190,7 +190,7 @@ impl CalendarConfig {
                 line: 1,
                 reason: e.to_string(),
             })?
-            .with_holidays(base.holidays())
+            .with_named_holidays(base.named_holidays())
             .with_holidays(self.holidays.iter().copied());
         for f in &self.holiday_files {
             let path = dir.join(f);
@@ -201,7 +201,7 @@ impl CalendarConfig {
             let is_ical = f.to_ascii_lowercase().ends_with(".ics") || text.trim_start().starts_with("BEGIN:VCALENDAR");
             let parsed = if is_ical { parse_ical(&text) } else { parse_list(&text) };
             match parsed {
-                Ok(hs) => cal = cal.with_holidays(hs.into_iter().map(|h| h.date)),
+                Ok(hs) => cal = cal.with_named_holidays(hs),
                 Err(errors) => {
                     let first = &errors[0];
                     let more = if errors.len() > 1 {

@@ -147,7 +147,7 @@ pub const BUILTIN: &[&str] = &["us", "weekdays"];
 /// Years the built-in holiday tables cover (observed days of the following year included).
 const HOLIDAY_YEARS: (i32, i32) = (1990, 2100);
 
-pub fn us_federal_holidays() -> Vec<Holiday> {
+fn us_federal_holidays() -> Vec<Holiday> {
     holidays::us_federal(HOLIDAY_YEARS.0, HOLIDAY_YEARS.1)
 }
 
@@ -157,7 +157,7 @@ pub fn builtin_calendar(name: &str) -> Option<BusinessCalendar> {
         "us" | "us-federal" => Some(
             BusinessCalendar::new(name, BusinessCalendar::weekdays().weekmask())
                 .expect("weekdays")
-                .with_holidays(us_federal_holidays().into_iter().map(|h| h.date)),
+                .with_named_holidays(us_federal_holidays()),
         ),
         "weekdays" => Some(BusinessCalendar::weekdays()),
         _ => None,
