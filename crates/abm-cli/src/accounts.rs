@@ -259,25 +259,14 @@ pub fn run_people(ws: &Workspace, cmd: PeopleCmd) -> Result<()> {
 }
 
 fn show(ws: &Workspace, id: &str, format: Format) -> Result<()> {
-    let detail = ws
+    let account = ws
         .store()?
         .get_account(id)?
-        .ok_or_else(|| user_error(format!("no account {id:?}")))?;
-    let as_of = detail
-        .updated_at
-        .get(..10)
-        .and_then(|d| d.parse().ok())
-        .unwrap_or_else(|| ws.today());
-    let resolved = ws
-        .config
-        .precedence
-        .resolve_all(&detail.attributes, detail.summary.employees, as_of);
+        .ok_or_else(|| user_error(format!("no account {id:?}")))?
+        .resolve(&ws.config.precedence);
+    let (detail, resolved) = (&account.detail, &account.resolved_attributes);
     match format {
-        Format::Json => {
-            let mut v = serde_json::to_value(&detail)?;
-            v["resolved_attributes"] = serde_json::to_value(&resolved)?;
-            println!("{}", serde_json::to_string_pretty(&v)?);
-        }
+        Format::Json => println!("{}", serde_json::to_string_pretty(&account)?),
         Format::Csv => {
             let rows: Vec<Vec<String>> = detail
                 .attributes
@@ -299,7 +288,7 @@ fn show(ws: &Workspace, id: &str, format: Format) -> Result<()> {
                 &serde_json::Value::Null,
             )?;
         }
-        Format::Table => print_detail(&detail, &resolved)?,
+        Format::Table => print_detail(detail, resolved)?,
     }
     Ok(())
 }

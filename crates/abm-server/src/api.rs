@@ -61,19 +61,7 @@ pub async fn list_accounts(
 pub async fn get_account(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let lookup = id.clone();
     match state.with_store(move |s| s.get_account(&lookup)).await? {
-        Some(detail) => {
-            let as_of = detail
-                .updated_at
-                .get(..10)
-                .and_then(|d| d.parse().ok())
-                .unwrap_or_default();
-            let resolved = state
-                .precedence
-                .resolve_all(&detail.attributes, detail.summary.employees, as_of);
-            let mut v = serde_json::to_value(&detail).map_err(|e| ApiError::Internal(e.to_string()))?;
-            v["resolved_attributes"] = serde_json::to_value(resolved).map_err(|e| ApiError::Internal(e.to_string()))?;
-            Ok(Json(v).into_response())
-        }
+        Some(detail) => Ok(Json(detail.resolve(&state.precedence)).into_response()),
         None => Err(ApiError::NotFound(format!("no account {id:?}"))),
     }
 }

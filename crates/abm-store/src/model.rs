@@ -110,6 +110,32 @@ pub struct AccountDetail {
     pub updated_at: String,
 }
 
+/// An account with the winning value of each attribute (by the workspace's precedence) beside
+/// every value kept: what the CLI and the API show.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResolvedAccount {
+    #[serde(flatten)]
+    pub detail: AccountDetail,
+    pub resolved_attributes: Vec<AttributeValue>,
+}
+
+impl AccountDetail {
+    /// Resolve attribute values by `precedence`; the employee-count proxy is dated when the
+    /// account row last changed.
+    pub fn resolve(self, precedence: &abm_core::account::Precedence) -> ResolvedAccount {
+        let as_of = self
+            .updated_at
+            .get(..10)
+            .and_then(|d| d.parse().ok())
+            .unwrap_or_default();
+        let resolved_attributes = precedence.resolve_all(&self.attributes, self.summary.employees, as_of);
+        ResolvedAccount {
+            detail: self,
+            resolved_attributes,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FamilyMember {
     pub crm_id: String,
