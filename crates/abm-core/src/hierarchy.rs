@@ -161,6 +161,16 @@ pub struct RollUpPlan {
 /// Roll `incoming` accounts up together with the `stored` ones. An incoming account that is
 /// already stored replaces its stored input but keeps the segment frozen for it this fiscal year.
 pub fn plan<T: Borrow<HierarchyInput>>(stored: &[StoredMember], incoming: &[T], fiscal_year: i32) -> RollUpPlan {
+    if stored.is_empty() {
+        // A first load: no lookups against stored accounts (a million-row import skips building them).
+        let inputs: Vec<HierarchyInput> = incoming.iter().map(|i| i.borrow().clone()).collect();
+        let (incoming, report) = roll_up(&inputs, fiscal_year);
+        return RollUpPlan {
+            incoming,
+            report,
+            ..Default::default()
+        };
+    }
     let incoming_ids: HashSet<&str> = incoming.iter().map(|i| i.borrow().id.as_str()).collect();
     let frozen: HashMap<&str, (Segment, i32)> = stored
         .iter()
