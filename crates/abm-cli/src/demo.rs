@@ -63,6 +63,8 @@ pub fn run(dir: &Path, args: DemoArgs) -> Result<()> {
     );
     import_accounts_file(&ws, &default_import_args(&out.join("accounts.csv")))?;
     import_people_file(&ws, &default_import_args(&out.join("people.csv")))?;
+    crate::requests::import_team_file(&ws, Some("mmanager"), &out.join("team.csv"))?;
+    crate::requests::import_requests_file(&ws, &out.join("requests.json"))?;
     println!("Next: abm --workspace {} serve", ws.dir.display());
     Ok(())
 }

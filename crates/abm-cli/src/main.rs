@@ -7,6 +7,7 @@ mod calendar;
 mod demo;
 mod output;
 mod progress;
+mod requests;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -23,6 +24,9 @@ struct Cli {
     /// The workspace folder (holds abm.toml). Defaults to the current directory.
     #[arg(long, global = true, env = "ABM_WORKSPACE", default_value = ".")]
     workspace: PathBuf,
+    /// Who is acting (a username on the team); changes are audited under this name.
+    #[arg(long = "as", global = true, env = "ABM_USER", value_name = "USERNAME")]
+    as_user: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -43,6 +47,19 @@ enum Command {
     /// People (contacts) linked to accounts.
     #[command(subcommand)]
     People(accounts::PeopleCmd),
+    /// The team: who is a manager, member, requester or viewer.
+    #[command(subcommand)]
+    Team(requests::TeamCmd),
+    /// Requests to the ABM team: submit, edit, comment, assign, close, show, list, log, import.
+    #[command(subcommand)]
+    Requests(requests::RequestsCmd),
+    /// List the requests waiting in mktg-status::triage, or decide on one.
+    Triage(requests::TriageArgs),
+    /// Where requests stand against their SLA, and how the team has done.
+    #[command(subcommand)]
+    Sla(requests::SlaCmd),
+    /// Lay out a workback schedule backward from a launch date (and create its requests).
+    Workback(requests::WorkbackArgs),
     /// Fill the workspace with a deterministic, realistic demo world.
     Demo(demo::DemoArgs),
     /// Serve the web app and JSON API.
@@ -78,6 +95,8 @@ fn is_user_error(e: &anyhow::Error) -> bool {
         c.is::<UserError>()
             || c.downcast_ref::<abm_import::ImportError>()
                 .is_some_and(|e| e.is_user_error())
+            || c.downcast_ref::<abm_workspace::desk::DeskError>()
+                .is_some_and(|e| e.is_user_error())
             || c.downcast_ref::<abm_workspace::WorkspaceError>().is_some_and(|e| {
                 !matches!(
                     e,
@@ -105,6 +124,11 @@ fn main() -> ExitCode {
             if let Some(abm_import::ImportError::BadRows(rows)) = e.downcast_ref::<abm_import::ImportError>() {
                 for r in rows {
                     eprintln!("{r}");
+                }
+            }
+            if let Some(abm_import::ImportError::BadItems(items)) = e.downcast_ref::<abm_import::ImportError>() {
+                for i in items {
+                    eprintln!("{i}");
                 }
             }
             eprintln!("error: {e:#}");
@@ -138,6 +162,13 @@ fn run(cli: Cli) -> Result<()> {
         Command::Calendar(cmd) => calendar::run(&cli.workspace, cmd),
         Command::Accounts(cmd) => accounts::run(&open_workspace(&cli.workspace)?, cmd),
         Command::People(cmd) => accounts::run_people(&open_workspace(&cli.workspace)?, cmd),
+        Command::Team(cmd) => requests::run_team(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
+        Command::Requests(cmd) => requests::run_requests(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
+        Command::Triage(args) => requests::run_triage(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), args),
+        Command::Sla(cmd) => requests::run_sla(&open_workspace(&cli.workspace)?, cmd),
+        Command::Workback(args) => {
+            requests::run_workback(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), args)
+        }
         Command::Demo(args) => demo::run(&cli.workspace, args),
         Command::Serve { addr } => serve(&open_workspace(&cli.workspace)?, &addr),
         Command::Status { format } => {

@@ -267,8 +267,10 @@ fn a_crash_mid_bulk_load_keeps_the_old_data_and_indexes() {
         vec![
             "account_domains_domain",
             "accounts_ultimate_parent",
+            "audit_log_request",
             "people_email",
-            "people_person_id"
+            "people_person_id",
+            "requests_status"
         ]
     );
     let mode: String = db.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();

@@ -3,7 +3,7 @@
 //! `workflow::frontend::review` are different scopes. An item holds at most one label per scope:
 //! adding a value replaces the old one. GitLab enforces that only on paid tiers; abm always does.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 /// A label name, parsed: trimmed, non-empty, no commas (GitLab splits label lists on them), no
@@ -67,6 +67,25 @@ impl fmt::Display for Label {
 impl Serialize for Label {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Label {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Label::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Stored label sets are read back through [`LabelSet::add`], so one value per scope holds even
+/// for data written by something else.
+impl<'de> Deserialize<'de> for LabelSet {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut set = LabelSet::new();
+        for l in Vec::<Label>::deserialize(d)? {
+            set.add(l);
+        }
+        Ok(set)
     }
 }
 

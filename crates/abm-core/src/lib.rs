@@ -13,6 +13,7 @@ pub mod hierarchy;
 pub mod holidays;
 pub mod intake;
 pub mod labels;
+pub mod request;
 pub mod sla;
 pub mod workback;
 

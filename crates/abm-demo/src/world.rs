@@ -119,6 +119,7 @@ pub struct DemoRequest {
     pub due: Option<NaiveDate>,
     pub weight: Option<u8>,
     pub state: &'static str,
+    pub closed: Option<NaiveDateTime>,
     pub fields: Vec<(&'static str, String)>,
     /// (action, label, at, user)
     pub label_events: Vec<(&'static str, String, NaiveDateTime, String)>,
@@ -757,10 +758,11 @@ fn gen_team(rng: &mut ChaCha8Rng, start: NaiveDate, today: NaiveDate) -> Vec<Dem
         .collect()
 }
 
+/// Request templates and their submitter details, as the workspace's default templates define them.
 pub const TEMPLATES: &[(&str, &[&str])] = &[
     (
         "linkedin-campaign",
-        &["budget", "duration", "geo_target", "account_list", "final_copy"],
+        &["budget", "duration_weeks", "geo_target", "account_list", "final_copy"],
     ),
     ("demandbase-campaign", &["budget", "audience", "start_date", "creative"]),
     ("demandbase-keyword-set", &["keywords", "intent_topic"]),
@@ -770,7 +772,25 @@ pub const TEMPLATES: &[(&str, &[&str])] = &[
     ("abm-analysis", &["question", "data_sources"]),
     ("tier1-plan", &["account", "sales_owner"]),
     ("abm-milestoneplan", &["milestone"]),
+    ("target-list", &["criteria", "due_use"]),
+    ("external-content", &["brief", "budget", "launch"]),
 ];
+
+/// A plausible value for a submitter detail, of the type its template expects.
+fn field_value(rng: &mut ChaCha8Rng, field: &str, code: &str, created: NaiveDate) -> String {
+    match field {
+        "budget" => format!("{}", rng.gen_range(5..60) * 1000),
+        "duration_weeks" => rng.gen_range(2..9).to_string(),
+        "lead_goal" => (rng.gen_range(5..40) * 10).to_string(),
+        "geo_target" => ["AMER", "EMEA", "APAC", "PubSec"][rng.gen_range(0..4)].into(),
+        "segment" => ["Large", "Mid-Market", "SMB", "PubSec"][rng.gen_range(0..4)].into(),
+        "start_date" | "ship_by" | "launch" => (created + Duration::days(rng.gen_range(10..40))).to_string(),
+        "account_list" | "final_copy" | "creative" | "asset" | "brief" => {
+            format!("https://docs.example.com/{code}/{}", field.replace('_', "-"))
+        }
+        _ => format!("{} for {code}", field.replace('_', " ")),
+    }
+}
 
 fn gen_requests(rng: &mut ChaCha8Rng, team: &[DemoTeamMember], start: NaiveDate, today: NaiveDate) -> Vec<DemoRequest> {
     let members: Vec<&DemoTeamMember> = team
@@ -796,15 +816,7 @@ fn gen_requests(rng: &mut ChaCha8Rng, team: &[DemoTeamMember], start: NaiveDate,
         let mut given: Vec<(&'static str, String)> = Vec::new();
         for (k, f) in fields.iter().enumerate() {
             if complete || k + 1 < fields.len() {
-                given.push((
-                    f,
-                    match *f {
-                        "budget" => format!("{}", rng.gen_range(5..60) * 1000),
-                        "duration" => format!("{} weeks", rng.gen_range(2..9)),
-                        "start_date" | "ship_by" => (created_day + Duration::days(rng.gen_range(10..40))).to_string(),
-                        _ => format!("{f} for {code}"),
-                    },
-                ));
+                given.push((f, field_value(rng, f, code, created_day)));
             }
         }
         let mut events = vec![("add", "mktg-status::triage".to_string(), created, author.clone())];
@@ -812,6 +824,7 @@ fn gen_requests(rng: &mut ChaCha8Rng, team: &[DemoTeamMember], start: NaiveDate,
         let mut t = created;
         let mut state = "opened";
         let mut assignee = None;
+        let mut closed = None;
         if !complete {
             t += Duration::hours(rng.gen_range(4..40));
             if t.date() <= today {
@@ -823,7 +836,7 @@ fn gen_requests(rng: &mut ChaCha8Rng, team: &[DemoTeamMember], start: NaiveDate,
                         events.push(("remove", "mktg-status::blocked".into(), t, author.clone()));
                         events.push(("add", "mktg-status::triage".into(), t, author.clone()));
                         let last = fields[fields.len() - 1];
-                        given.push((last, format!("{last} for {code}")));
+                        given.push((last, field_value(rng, last, code, created_day)));
                     }
                 }
             }
@@ -846,6 +859,10 @@ fn gen_requests(rng: &mut ChaCha8Rng, team: &[DemoTeamMember], start: NaiveDate,
                 assignee = Some(members[rng.gen_range(0..members.len())].username.clone());
                 if (today - t.date()).num_days() > 20 && rng.gen_bool(0.8) {
                     state = "closed";
+                    closed = Some(
+                        (t + Duration::hours(rng.gen_range(24..24 * 18)))
+                            .min(today.and_hms_opt(17, 0, 0).expect("a time")),
+                    );
                 }
             }
         }
@@ -867,6 +884,7 @@ fn gen_requests(rng: &mut ChaCha8Rng, team: &[DemoTeamMember], start: NaiveDate,
                 None
             },
             state,
+            closed,
             fields: given,
             label_events: events,
         });

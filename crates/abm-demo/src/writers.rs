@@ -344,6 +344,7 @@ pub fn write_world(dir: &Path, options: DemoOptions) -> Result<(World, Manifest)
                 "author": {"username": r.author},
                 "assignees": r.assignee.iter().map(|a| json!({"username": a})).collect::<Vec<_>>(),
                 "created_at": r.created.format(STAMP).to_string(),
+                "closed_at": r.closed.map(|c| c.format(STAMP).to_string()),
                 "due_date": r.due.map(|d| d.to_string()),
                 "weight": r.weight,
                 "resource_label_events": r.label_events.iter().map(|(action, label, at, user)| json!({

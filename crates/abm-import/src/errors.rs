@@ -24,6 +24,20 @@ impl fmt::Display for RowError {
     }
 }
 
+/// One problem in one item of a JSON file, found by its path (`[12].labels[1]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    pub file: String,
+    pub path: String,
+    pub reason: String,
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: {}", self.file, self.path, self.reason)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("{path}: {source}")]
@@ -34,6 +48,9 @@ pub enum ImportError {
     /// Rows with problems; nothing was written.
     #[error("{} bad row(s); nothing was imported", count_rows(.0))]
     BadRows(Vec<RowError>),
+    /// Items of a JSON file with problems; nothing was written.
+    #[error("{} problem(s) in {}; nothing was imported", .0.len(), .0.first().map(|e| e.file.as_str()).unwrap_or("the file"))]
+    BadItems(Vec<JsonError>),
     #[error("{file}: mapping: {reason}")]
     Mapping { file: String, reason: String },
     #[error(transparent)]

@@ -1,11 +1,13 @@
-//! Readers for the files ABM teams are handed (CRM account and people exports), and the import
+//! Readers for the files ABM teams are handed (CRM account and people exports, GitLab issue exports), and the import
 //! workflows that check every row, roll families up and write through the store in one
 //! transaction. Every problem is reported as `FILE:LINE: column NAME: reason`, all of them at once.
 
 pub mod accounts;
 pub mod errors;
+pub mod gitlab;
 pub mod mapping;
 pub mod people;
 pub mod table;
+pub mod team;
 
-pub use errors::{ImportError, RowError};
+pub use errors::{ImportError, JsonError, RowError};

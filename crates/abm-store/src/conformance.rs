@@ -16,7 +16,9 @@ macro_rules! conformance_suite {
             migrations_are_recorded, import_and_list, reimport_changes_nothing, updates_replace_values,
             account_detail_has_family_attributes_people, rollup_updates_apply, people_link_and_move,
             failed_write_leaves_store_unchanged,
-            values_from_other_sources_are_kept, filters_and_paging);
+            values_from_other_sources_are_kept, filters_and_paging,
+            team_members_are_kept, requests_round_trip_with_their_audit_log, stale_saves_are_refused,
+            request_lists_filter, request_imports_match_on_external_id);
     };
     (@tests $make:expr; $($name:ident),+) => {
         $(
@@ -426,4 +428,259 @@ pub fn values_from_other_sources_are_kept(store: &mut dyn Store) {
     beta.attributes[0].as_of = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
     assert_eq!(import(store, vec![beta]).unchanged, 1);
     assert_eq!(store.get_account("001C").unwrap().unwrap().attributes[1].as_of, later);
+}
+
+// ---- team, requests and the audit log ----
+
+use abm_core::intake::{FieldKind, FieldSpec, RequestTemplate, Role};
+use abm_core::request::{self as req, AuditEntry, Command, Moment, NewRequest, Request, Rules, TeamMember};
+use abm_core::{BusinessCalendar, Label};
+use chrono::{TimeZone, Utc};
+
+fn member(u: &str, role: Role) -> TeamMember {
+    TeamMember {
+        username: u.into(),
+        name: format!("{u} name"),
+        role,
+    }
+}
+
+fn moment(day: u32, hour: u32) -> Moment {
+    Moment {
+        at: Utc.with_ymd_and_hms(2026, 7, day, hour, 0, 0).unwrap(),
+        day: NaiveDate::from_ymd_opt(2026, 7, day).unwrap(),
+    }
+}
+
+fn team_entry(m: &TeamMember) -> AuditEntry {
+    AuditEntry {
+        request_id: None,
+        at: moment(1, 9).at,
+        actor: "mmanager".into(),
+        action: "team".into(),
+        field: Some(m.username.clone()),
+        before: None,
+        after: Some(m.role.to_string()),
+        note: None,
+        refused: false,
+    }
+}
+
+fn request_template() -> RequestTemplate {
+    RequestTemplate {
+        name: "direct-mail".into(),
+        description: String::new(),
+        fields: vec![FieldSpec {
+            name: "item".into(),
+            kind: FieldKind::Text,
+            required: true,
+            help: String::new(),
+        }],
+        turnaround_business_days: 5,
+        default_labels: vec![Label::parse("mktg-status::triage").unwrap()],
+        workback: None,
+    }
+}
+
+/// Submit a request through the domain's rules and store it.
+fn submit(store: &mut dyn Store, author: &TeamMember, title: &str, item: Option<&str>) -> (Request, Vec<AuditEntry>) {
+    let t = request_template();
+    let cal = BusinessCalendar::weekdays();
+    let rules = Rules {
+        template: &t,
+        calendar: &cal,
+        reblock: Default::default(),
+    };
+    let new = NewRequest {
+        title: title.into(),
+        fields: item
+            .map(|i| [("item".to_string(), i.to_string())].into())
+            .unwrap_or_default(),
+        ..Default::default()
+    };
+    let (mut r, log) = Request::submit(new, author, moment(2, 10), rules).unwrap();
+    r.id = store.insert_request(&r, &log).unwrap();
+    r.version = 1;
+    (r, log)
+}
+
+pub fn team_members_are_kept(store: &mut dyn Store) {
+    let sam = member("sales-sam", Role::Requester);
+    assert_eq!(store.put_team_member(&sam, &team_entry(&sam)).unwrap(), None);
+    let boss = member("mmanager", Role::Manager);
+    store.put_team_member(&boss, &team_entry(&boss)).unwrap();
+    let promoted = member("sales-sam", Role::Member);
+    assert_eq!(
+        store.put_team_member(&promoted, &team_entry(&promoted)).unwrap(),
+        Some(sam)
+    );
+    assert_eq!(store.team().unwrap(), vec![boss, promoted]);
+}
+
+pub fn requests_round_trip_with_their_audit_log(store: &mut dyn Store) {
+    let sam = member("sales-sam", Role::Requester);
+    let (r, log) = submit(store, &sam, "Mail the top 50", Some("socks"));
+    assert!(r.id > 0);
+    let got = store.get_request(r.id).unwrap().unwrap();
+    assert_eq!(got, r, "a request reads back exactly as it was stored");
+    assert!(got.details_complete.is_some(), "details were complete at submission");
+    let stored = store.audit_log(r.id).unwrap();
+    assert_eq!(stored.len(), log.len());
+    assert!(stored.iter().all(|e| e.request_id == Some(r.id)));
+    assert_eq!(stored[0].action, "submit");
+    assert_eq!(stored[0].at, moment(2, 10).at);
+    let refused = AuditEntry {
+        request_id: Some(r.id),
+        refused: true,
+        note: Some("sales-sam may not change the due date".into()),
+        ..stored[0].clone()
+    };
+    store.append_audit(&[refused.clone()]).unwrap();
+    assert_eq!(store.audit_log(r.id).unwrap().last(), Some(&refused));
+    assert!(store.get_request(r.id + 100).unwrap().is_none());
+}
+
+pub fn stale_saves_are_refused(store: &mut dyn Store) {
+    let boss = member("mmanager", Role::Manager);
+    let (r, _) = submit(store, &boss, "A", Some("mug"));
+    let t = request_template();
+    let cal = BusinessCalendar::weekdays();
+    let rules = Rules {
+        template: &t,
+        calendar: &cal,
+        reblock: Default::default(),
+    };
+    let team = vec![boss.clone()];
+    let mut first = r.clone();
+    let log = first
+        .apply(Command::SetTitle("First".into()), &boss, &team, moment(3, 9), rules)
+        .unwrap();
+    store.update_request(&first, &log).unwrap();
+    let mut second = r.clone();
+    let log2 = second
+        .apply(Command::SetTitle("Second".into()), &boss, &team, moment(3, 10), rules)
+        .unwrap();
+    let before = store.audit_log(r.id).unwrap().len();
+    let err = store.update_request(&second, &log2).unwrap_err();
+    assert!(matches!(err, crate::StoreError::Conflict(_)), "{err}");
+    let now = store.get_request(r.id).unwrap().unwrap();
+    assert_eq!(now.title, "First");
+    assert_eq!(now.version, 2);
+    assert_eq!(
+        store.audit_log(r.id).unwrap().len(),
+        before,
+        "a refused save writes no audit entries"
+    );
+    let mut gone = now.clone();
+    gone.id = r.id + 100;
+    assert!(matches!(
+        store.update_request(&gone, &[]),
+        Err(crate::StoreError::NotFound(_))
+    ));
+}
+
+pub fn request_lists_filter(store: &mut dyn Store) {
+    let sam = member("sales-sam", Role::Requester);
+    let fran = member("field-fran", Role::Requester);
+    let (a, _) = submit(store, &sam, "A", Some("mug"));
+    let (b, _) = submit(store, &fran, "B", None);
+    let (mut c, _) = submit(store, &sam, "C", Some("pen"));
+    c.closed = Some(moment(6, 9));
+    store.update_request(&c, &[]).unwrap();
+    let ids = |q: RequestQuery, store: &mut dyn Store| -> Vec<i64> {
+        store.list_requests(&q).unwrap().iter().map(|r| r.id).collect()
+    };
+    assert_eq!(ids(RequestQuery::default(), store), vec![a.id, b.id, c.id]);
+    let open = RequestQuery {
+        open_only: true,
+        ..Default::default()
+    };
+    assert_eq!(ids(open.clone(), store), vec![a.id, b.id]);
+    assert_eq!(
+        ids(
+            RequestQuery {
+                author: Some("sales-sam".into()),
+                ..open.clone()
+            },
+            store
+        ),
+        vec![a.id]
+    );
+    assert_eq!(
+        ids(
+            RequestQuery {
+                status: Some("triage".into()),
+                ..Default::default()
+            },
+            store
+        ),
+        vec![a.id, b.id, c.id]
+    );
+    assert_eq!(
+        ids(
+            RequestQuery {
+                status: Some("wip".into()),
+                ..Default::default()
+            },
+            store
+        ),
+        Vec::<i64>::new()
+    );
+}
+
+pub fn request_imports_match_on_external_id(store: &mut dyn Store) {
+    let sam = member("sales-sam", Role::Requester);
+    let (base, history) = {
+        let t = request_template();
+        let cal = BusinessCalendar::weekdays();
+        let rules = Rules {
+            template: &t,
+            calendar: &cal,
+            reblock: Default::default(),
+        };
+        Request::submit(
+            NewRequest {
+                title: "Imported".into(),
+                ..Default::default()
+            },
+            &sam,
+            moment(1, 8),
+            rules,
+        )
+        .unwrap()
+    };
+    let batch: Vec<ImportedRequest> = (1..=3)
+        .map(|n| ImportedRequest {
+            request: Request {
+                external_id: Some(format!("gitlab:{n}")),
+                title: format!("Imported {n}"),
+                ..base.clone()
+            },
+            history: history.clone(),
+        })
+        .collect();
+    let s = store.import_requests(&batch, &mut |_| {}).unwrap();
+    assert_eq!((s.inserted, s.updated, s.unchanged), (3, 0, 0));
+    let s = store.import_requests(&batch, &mut |_| {}).unwrap();
+    assert_eq!(
+        (s.inserted, s.updated, s.unchanged),
+        (0, 0, 3),
+        "the same file twice changes nothing"
+    );
+    let all = store.list_requests(&RequestQuery::default()).unwrap();
+    assert_eq!(all.len(), 3);
+    let log_len = store.audit_log(all[1].id).unwrap().len();
+    assert_eq!(log_len, history.len());
+    let mut changed = batch.clone();
+    changed[1].request.title = "Retitled upstream".into();
+    let s = store.import_requests(&changed, &mut |_| {}).unwrap();
+    assert_eq!((s.inserted, s.updated, s.unchanged), (0, 1, 2));
+    assert_eq!(
+        store.get_request(all[1].id).unwrap().unwrap().title,
+        "Retitled upstream"
+    );
+    let log = store.audit_log(all[1].id).unwrap();
+    assert_eq!(log.len(), log_len + 1);
+    assert_eq!(log.last().unwrap().action, "import");
+    assert_eq!(log.last().unwrap().actor, req::RULES_ACTOR);
 }

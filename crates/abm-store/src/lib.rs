@@ -7,9 +7,11 @@ pub mod conformance;
 mod migrate;
 pub mod model;
 mod postgres_store;
+mod request_rows;
 mod sql;
 mod sqlite_store;
 
+pub use abm_core::request::{AuditEntry, Request, TeamMember};
 pub use model::*;
 pub use postgres_store::PostgresStore;
 pub use sqlite_store::SqliteStore;
@@ -32,6 +34,11 @@ pub enum StoreError {
     /// The records being written could not be produced (nothing was written).
     #[error("{0}")]
     Source(String),
+    /// Someone else changed the item since it was read; read it again and retry.
+    #[error("{0} was changed by someone else since it was read: try again")]
+    Conflict(String),
+    #[error("{0} does not exist")]
+    NotFound(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -74,6 +81,33 @@ pub trait Store: Send {
 
     /// Counts of what is stored, for status lines and tests.
     fn counts(&mut self) -> Result<StoreCounts>;
+
+    /// Add a person to the team or change their name and role; returns who they were before.
+    fn put_team_member(&mut self, member: &TeamMember, audit: &AuditEntry) -> Result<Option<TeamMember>>;
+
+    /// The team, by username.
+    fn team(&mut self) -> Result<Vec<TeamMember>>;
+
+    /// Store a new request with its audit entries; returns the id it was given.
+    fn insert_request(&mut self, request: &Request, audit: &[AuditEntry]) -> Result<i64>;
+
+    /// Save a changed request with its audit entries. `request.version` must be the version that
+    /// was read: if someone saved in between, nothing is written and the error is `Conflict`.
+    fn update_request(&mut self, request: &Request, audit: &[AuditEntry]) -> Result<()>;
+
+    fn get_request(&mut self, id: i64) -> Result<Option<Request>>;
+
+    fn list_requests(&mut self, query: &RequestQuery) -> Result<Vec<Request>>;
+
+    /// Keep audit entries that go with no change (refused attempts, team changes).
+    fn append_audit(&mut self, entries: &[AuditEntry]) -> Result<()>;
+
+    /// A request's audit log, oldest first.
+    fn audit_log(&mut self, request_id: i64) -> Result<Vec<AuditEntry>>;
+
+    /// Import requests matched on `external_id`: new ones are inserted with their history,
+    /// changed ones replaced, identical ones left alone. One transaction.
+    fn import_requests(&mut self, requests: &[ImportedRequest], progress: Progress<'_>) -> Result<WriteSummary>;
 }
 
 /// Open the store a database URL names: a path or `sqlite://PATH` for SQLite (relative paths are

@@ -295,3 +295,23 @@ pub(crate) fn read_person(
         title,
     }
 }
+
+/// Filters for request lists. Results come in id order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestQuery {
+    /// Leave out closed requests.
+    pub open_only: bool,
+    /// The `mktg-status::` value, e.g. `triage`.
+    pub status: Option<String>,
+    pub author: Option<String>,
+    pub assignee: Option<String>,
+}
+
+/// A request read from outside (a GitLab export), with the history that came with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedRequest {
+    /// Must carry an `external_id`: re-imports match on it.
+    pub request: abm_core::request::Request,
+    /// Written when the request is first imported; a changed re-import adds one `import` entry.
+    pub history: Vec<abm_core::request::AuditEntry>,
+}

@@ -3,8 +3,9 @@
 
 use crate::migrate::{self, Migration};
 use crate::model::*;
+use crate::request_rows as rows;
 use crate::sql::{self, Cell, Kind};
-use crate::{Progress, Result, Store, StoreError};
+use crate::{AuditEntry, Progress, Request, Result, Store, StoreError, TeamMember};
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Transaction};
 use std::collections::HashSet;
@@ -412,6 +413,136 @@ impl Store for PostgresStore {
             people: row.get::<_, i64>(3) as u64,
         })
     }
+
+    fn put_team_member(&mut self, m: &TeamMember, audit: &AuditEntry) -> Result<Option<TeamMember>> {
+        let mut tx = self.client.transaction()?;
+        let before = tx
+            .query_opt(
+                "SELECT username, name, role FROM team_members WHERE username = $1 FOR UPDATE",
+                &[&m.username],
+            )?
+            .map(|r| team_row(&r))
+            .transpose()?;
+        tx.execute(
+            "INSERT INTO team_members (username, name, role, added_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (username) DO UPDATE SET name = excluded.name, role = excluded.role",
+            &[&m.username, &m.name, &m.role.as_str(), &audit.at],
+        )?;
+        insert_audit(&mut tx, std::slice::from_ref(audit))?;
+        tx.commit()?;
+        Ok(before)
+    }
+
+    fn team(&mut self) -> Result<Vec<TeamMember>> {
+        self.client
+            .query("SELECT username, name, role FROM team_members ORDER BY username", &[])?
+            .iter()
+            .map(team_row)
+            .collect()
+    }
+
+    fn insert_request(&mut self, r: &Request, audit: &[AuditEntry]) -> Result<i64> {
+        let mut tx = self.client.transaction()?;
+        let id = insert_request(&mut tx, r)?;
+        insert_audit(&mut tx, &rows::with_request_id(audit, id).collect::<Vec<_>>())?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn update_request(&mut self, r: &Request, audit: &[AuditEntry]) -> Result<()> {
+        let mut tx = self.client.transaction()?;
+        update_request(&mut tx, r, r.id, Some(r.version))?;
+        insert_audit(&mut tx, audit)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn get_request(&mut self, id: i64) -> Result<Option<Request>> {
+        self.client
+            .query_opt("SELECT id, version, doc::text FROM requests WHERE id = $1", &[&id])?
+            .map(|r| request_row(&r))
+            .transpose()
+    }
+
+    fn list_requests(&mut self, q: &RequestQuery) -> Result<Vec<Request>> {
+        let mut sql = String::from("SELECT id, version, doc::text FROM requests WHERE true");
+        let mut args: Vec<&(dyn ToSql + Sync)> = Vec::new();
+        if q.open_only {
+            sql.push_str(" AND closed_at IS NULL");
+        }
+        for (col, v) in [("status", &q.status), ("author", &q.author), ("assignee", &q.assignee)] {
+            if let Some(v) = v {
+                args.push(v);
+                sql.push_str(&format!(" AND {col} = ${}", args.len()));
+            }
+        }
+        sql.push_str(" ORDER BY id");
+        self.client.query(&sql, &args)?.iter().map(request_row).collect()
+    }
+
+    fn append_audit(&mut self, entries: &[AuditEntry]) -> Result<()> {
+        let mut tx = self.client.transaction()?;
+        insert_audit(&mut tx, entries)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn audit_log(&mut self, request_id: i64) -> Result<Vec<AuditEntry>> {
+        Ok(self
+            .client
+            .query(
+                "SELECT request_id, at, actor, action, field, before, after, note, refused FROM audit_log \
+                 WHERE request_id = $1 ORDER BY id",
+                &[&request_id],
+            )?
+            .iter()
+            .map(|row| AuditEntry {
+                request_id: row.get(0),
+                at: row.get(1),
+                actor: row.get(2),
+                action: row.get(3),
+                field: row.get(4),
+                before: row.get(5),
+                after: row.get(6),
+                note: row.get(7),
+                refused: row.get(8),
+            })
+            .collect())
+    }
+
+    fn import_requests(&mut self, requests: &[ImportedRequest], progress: Progress<'_>) -> Result<WriteSummary> {
+        let mut summary = WriteSummary::default();
+        let mut tx = self.client.transaction()?;
+        for (i, imp) in requests.iter().enumerate() {
+            let r = &imp.request;
+            let existing = tx
+                .query_opt(
+                    "SELECT id, version, doc::text FROM requests WHERE external_id = $1",
+                    &[&r.external_id],
+                )?
+                .map(|row| request_row(&row))
+                .transpose()?;
+            match existing {
+                None => {
+                    let id = insert_request(&mut tx, r)?;
+                    insert_audit(&mut tx, &rows::with_request_id(&imp.history, id).collect::<Vec<_>>())?;
+                    summary.inserted += 1;
+                }
+                Some(old) if rows::same_content(&old, r) => summary.unchanged += 1,
+                Some(old) => {
+                    update_request(&mut tx, r, old.id, None)?;
+                    insert_audit(&mut tx, &[rows::reimport_entry(r, old.id)])?;
+                    summary.updated += 1;
+                }
+            }
+            if (i as u64 + 1) % 1_000 == 0 {
+                progress(i as u64 + 1);
+            }
+        }
+        tx.commit()?;
+        progress(requests.len() as u64);
+        Ok(summary)
+    }
 }
 
 fn ts(col: &str) -> String {
@@ -420,3 +551,97 @@ fn ts(col: &str) -> String {
 
 const DOMAINS_AGG: &str = "(SELECT string_agg(domain, ' ' ORDER BY is_primary DESC, domain) FROM account_domains d \
      WHERE d.crm_id = a.crm_id)";
+
+fn team_row(row: &postgres::Row) -> Result<TeamMember> {
+    let role: String = row.get(2);
+    Ok(TeamMember {
+        username: row.get(0),
+        name: row.get(1),
+        role: role
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("team member role: {e}")))?,
+    })
+}
+
+fn request_row(row: &postgres::Row) -> Result<Request> {
+    rows::from_doc(row.get(0), row.get(1), row.get(2))
+}
+
+fn insert_request(tx: &mut Transaction<'_>, r: &Request) -> Result<i64> {
+    let c = rows::columns(r)?;
+    Ok(tx
+        .query_one(
+            "INSERT INTO requests (external_id, template, status, author, assignee, due_date, submitted_at, closed_at, doc, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, 1) RETURNING id",
+            &[
+                &c.external_id,
+                &c.template,
+                &c.status,
+                &c.author,
+                &c.assignee,
+                &c.due_date,
+                &c.submitted_at,
+                &c.closed_at,
+                &c.doc,
+            ],
+        )?
+        .get(0))
+}
+
+/// Replace request `id`; with `expected` set, only if its version is still that one.
+fn update_request(tx: &mut Transaction<'_>, r: &Request, id: i64, expected: Option<i64>) -> Result<()> {
+    let c = rows::columns(r)?;
+    let n = tx.execute(
+        "UPDATE requests SET external_id = $1, template = $2, status = $3, author = $4, assignee = $5, due_date = $6, \
+         submitted_at = $7, closed_at = $8, doc = $9::text::jsonb, version = version + 1 \
+         WHERE id = $10 AND ($11::BIGINT IS NULL OR version = $11)",
+        &[
+            &c.external_id,
+            &c.template,
+            &c.status,
+            &c.author,
+            &c.assignee,
+            &c.due_date,
+            &c.submitted_at,
+            &c.closed_at,
+            &c.doc,
+            &id,
+            &expected,
+        ],
+    )?;
+    if n == 0 {
+        let exists: bool = tx
+            .query_one("SELECT EXISTS (SELECT 1 FROM requests WHERE id = $1)", &[&id])?
+            .get(0);
+        return Err(if exists {
+            StoreError::Conflict(format!("request {id}"))
+        } else {
+            StoreError::NotFound(format!("request {id}"))
+        });
+    }
+    Ok(())
+}
+
+fn insert_audit(tx: &mut Transaction<'_>, entries: &[AuditEntry]) -> Result<()> {
+    let st = tx.prepare(
+        "INSERT INTO audit_log (request_id, at, actor, action, field, before, after, note, refused) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )?;
+    for e in entries {
+        tx.execute(
+            &st,
+            &[
+                &e.request_id,
+                &e.at,
+                &e.actor,
+                &e.action,
+                &e.field,
+                &e.before,
+                &e.after,
+                &e.note,
+                &e.refused,
+            ],
+        )?;
+    }
+    Ok(())
+}

@@ -3,8 +3,9 @@
 
 use crate::migrate::{self, Migration};
 use crate::model::*;
+use crate::request_rows as rows;
 use crate::sql::{self, Cell};
-use crate::{Progress, Result, Store, StoreError};
+use crate::{AuditEntry, Progress, Request, Result, Store, StoreError, TeamMember};
 use abm_core::account::merge_attribute_values;
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
@@ -400,6 +401,150 @@ impl Store for SqliteStore {
             people: c(&self.conn, "people")?,
         })
     }
+
+    fn put_team_member(&mut self, m: &TeamMember, audit: &AuditEntry) -> Result<Option<TeamMember>> {
+        let tx = self.conn.transaction()?;
+        let before = tx
+            .query_row(
+                "SELECT username, name, role FROM team_members WHERE username = ?1",
+                [&m.username],
+                team_row,
+            )
+            .optional()?
+            .transpose()?;
+        tx.execute(
+            "INSERT INTO team_members (username, name, role, added_at) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (username) DO UPDATE SET name = excluded.name, role = excluded.role",
+            params![m.username, m.name, m.role.as_str(), stamp(audit.at)],
+        )?;
+        insert_audit(&tx, std::slice::from_ref(audit))?;
+        tx.commit()?;
+        Ok(before)
+    }
+
+    fn team(&mut self) -> Result<Vec<TeamMember>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT username, name, role FROM team_members ORDER BY username")?;
+        let rows = st.query_map([], team_row)?;
+        rows.map(|r| r?).collect()
+    }
+
+    fn insert_request(&mut self, r: &Request, audit: &[AuditEntry]) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        let id = insert_request(&tx, r)?;
+        insert_audit(&tx, &rows::with_request_id(audit, id).collect::<Vec<_>>())?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn update_request(&mut self, r: &Request, audit: &[AuditEntry]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        update_request(&tx, r, r.id, Some(r.version))?;
+        insert_audit(&tx, audit)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn get_request(&mut self, id: i64) -> Result<Option<Request>> {
+        self.conn
+            .query_row("SELECT id, version, doc FROM requests WHERE id = ?1", [id], request_row)
+            .optional()?
+            .transpose()
+    }
+
+    fn list_requests(&mut self, q: &RequestQuery) -> Result<Vec<Request>> {
+        let mut sql = String::from("SELECT id, version, doc FROM requests WHERE 1 = 1");
+        let mut args: Vec<&str> = Vec::new();
+        if q.open_only {
+            sql.push_str(" AND closed_at IS NULL");
+        }
+        for (col, v) in [("status", &q.status), ("author", &q.author), ("assignee", &q.assignee)] {
+            if let Some(v) = v {
+                args.push(v);
+                sql.push_str(&format!(" AND {col} = ?{}", args.len()));
+            }
+        }
+        sql.push_str(" ORDER BY id");
+        let mut st = self.conn.prepare(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(args), request_row)?;
+        rows.map(|r| r?).collect()
+    }
+
+    fn append_audit(&mut self, entries: &[AuditEntry]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        insert_audit(&tx, entries)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn audit_log(&mut self, request_id: i64) -> Result<Vec<AuditEntry>> {
+        let mut st = self.conn.prepare(
+            "SELECT request_id, at, actor, action, field, before, after, note, refused FROM audit_log \
+             WHERE request_id = ?1 ORDER BY id",
+        )?;
+        let rows = st.query_map([request_id], |row| {
+            Ok((
+                row.get::<_, Option<i64>>(0)?,
+                row.get::<_, String>(1)?,
+                AuditEntry {
+                    request_id: None,
+                    at: chrono::DateTime::UNIX_EPOCH,
+                    actor: row.get(2)?,
+                    action: row.get(3)?,
+                    field: row.get(4)?,
+                    before: row.get(5)?,
+                    after: row.get(6)?,
+                    note: row.get(7)?,
+                    refused: row.get(8)?,
+                },
+            ))
+        })?;
+        rows.map(|r| {
+            let (id, at, e) = r?;
+            Ok(AuditEntry {
+                request_id: id,
+                at: rows::parse_timestamp(&at)?,
+                ..e
+            })
+        })
+        .collect()
+    }
+
+    fn import_requests(&mut self, requests: &[ImportedRequest], progress: Progress<'_>) -> Result<WriteSummary> {
+        let mut summary = WriteSummary::default();
+        let tx = self.conn.transaction()?;
+        for (i, imp) in requests.iter().enumerate() {
+            let r = &imp.request;
+            let existing = tx
+                .query_row(
+                    "SELECT id, version, doc FROM requests WHERE external_id = ?1",
+                    [&r.external_id],
+                    request_row,
+                )
+                .optional()?
+                .transpose()?;
+            match existing {
+                None => {
+                    let id = insert_request(&tx, r)?;
+                    insert_audit(&tx, &rows::with_request_id(&imp.history, id).collect::<Vec<_>>())?;
+                    summary.inserted += 1;
+                }
+                Some(old) if rows::same_content(&old, r) => summary.unchanged += 1,
+                Some(old) => {
+                    update_request(&tx, r, old.id, None)?;
+                    insert_audit(&tx, &[rows::reimport_entry(r, old.id)])?;
+                    summary.updated += 1;
+                }
+            }
+            if (i as u64 + 1) % PROGRESS_EVERY == 0 {
+                progress(i as u64 + 1);
+            }
+        }
+        tx.commit()?;
+        progress(requests.len() as u64);
+        Ok(summary)
+    }
 }
 
 const DOMAINS_AGG: &str = "(SELECT group_concat(domain, ' ') FROM (SELECT domain FROM account_domains d \
@@ -412,3 +557,100 @@ const PEOPLE_UPSERT_SQLITE: &str =
      link_method = excluded.link_method, updated_at = excluded.updated_at \
      WHERE (people.email, people.first_name, people.last_name, people.title, people.link_method) IS NOT \
      (excluded.email, excluded.first_name, excluded.last_name, excluded.title, excluded.link_method)";
+
+fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format(rows::TIMESTAMP).to_string()
+}
+
+fn team_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<TeamMember>> {
+    let role: String = row.get(2)?;
+    Ok(match role.parse() {
+        Ok(role) => Ok(TeamMember {
+            username: row.get(0)?,
+            name: row.get(1)?,
+            role,
+        }),
+        Err(e) => Err(StoreError::Corrupt(format!("team member role: {e}"))),
+    })
+}
+
+fn request_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Request>> {
+    let doc: String = row.get(2)?;
+    Ok(rows::from_doc(row.get(0)?, row.get(1)?, &doc))
+}
+
+fn insert_request(tx: &rusqlite::Transaction<'_>, r: &Request) -> Result<i64> {
+    let c = rows::columns(r)?;
+    tx.prepare_cached(
+        "INSERT INTO requests (external_id, template, status, author, assignee, due_date, submitted_at, closed_at, doc, version) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1)",
+    )?
+    .execute(params![
+        c.external_id,
+        c.template,
+        c.status,
+        c.author,
+        c.assignee,
+        c.due_date.map(|d| d.to_string()),
+        stamp(c.submitted_at),
+        c.closed_at.map(stamp),
+        c.doc
+    ])?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Replace request `id`; with `expected` set, only if its version is still that one.
+fn update_request(tx: &rusqlite::Transaction<'_>, r: &Request, id: i64, expected: Option<i64>) -> Result<()> {
+    let c = rows::columns(r)?;
+    let n = tx
+        .prepare_cached(
+            "UPDATE requests SET external_id = ?1, template = ?2, status = ?3, author = ?4, assignee = ?5, due_date = ?6, \
+             submitted_at = ?7, closed_at = ?8, doc = ?9, version = version + 1 \
+             WHERE id = ?10 AND (?11 IS NULL OR version = ?11)",
+        )?
+        .execute(params![
+            c.external_id,
+            c.template,
+            c.status,
+            c.author,
+            c.assignee,
+            c.due_date.map(|d| d.to_string()),
+            stamp(c.submitted_at),
+            c.closed_at.map(stamp),
+            c.doc,
+            id,
+            expected
+        ])?;
+    if n == 0 {
+        let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM requests WHERE id = ?1)", [id], |r| {
+            r.get(0)
+        })?;
+        return Err(if exists {
+            StoreError::Conflict(format!("request {id}"))
+        } else {
+            StoreError::NotFound(format!("request {id}"))
+        });
+    }
+    Ok(())
+}
+
+fn insert_audit(tx: &rusqlite::Transaction<'_>, entries: &[AuditEntry]) -> Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO audit_log (request_id, at, actor, action, field, before, after, note, refused) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for e in entries {
+        st.execute(params![
+            e.request_id,
+            stamp(e.at),
+            e.actor,
+            e.action,
+            e.field,
+            e.before,
+            e.after,
+            e.note,
+            e.refused
+        ])?;
+    }
+    Ok(())
+}

@@ -45,6 +45,10 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../defaults/templates/target-list.toml"),
     ),
     (
+        "templates/workback-task.toml",
+        include_str!("../defaults/templates/workback-task.toml"),
+    ),
+    (
         "templates/external-content.toml",
         include_str!("../defaults/templates/external-content.toml"),
     ),

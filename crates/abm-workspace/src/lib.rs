@@ -5,11 +5,13 @@
 
 mod config;
 pub mod defaults;
+pub mod desk;
 pub mod templates;
 
 pub use config::{CalendarConfig, Config};
 
 use abm_core::holidays::{self, Holiday};
+use abm_core::request::Moment;
 use abm_core::{BusinessCalendar, FiscalCalendar};
 use chrono::NaiveDate;
 use std::path::{Path, PathBuf};
@@ -110,6 +112,20 @@ impl Workspace {
         today_in(self.config.time_zone)
     }
 
+    /// Now, with the day it is in the team's time zone. `ABM_NOW` (RFC 3339) pins the moment;
+    /// otherwise `ABM_TODAY` pins the day (at noon, team time).
+    pub fn now(&self) -> Moment {
+        now_in(self.config.time_zone)
+    }
+
+    /// The moment and day of a timestamp, in the team's time zone.
+    pub fn moment(&self, at: chrono::DateTime<chrono::Utc>) -> Moment {
+        Moment {
+            at,
+            day: at.with_timezone(&self.config.time_zone).date_naive(),
+        }
+    }
+
     /// A named calendar (or the default one) with its holidays loaded.
     pub fn calendar(&self, name: Option<&str>) -> Result<BusinessCalendar> {
         let name = name.unwrap_or(&self.config.default_calendar);
@@ -164,15 +180,29 @@ pub fn builtin_calendar(name: &str) -> Option<BusinessCalendar> {
     }
 }
 
-/// Today's date in `tz`, unless `ABM_TODAY=YYYY-MM-DD` pins it.
-pub fn today_in(tz: chrono_tz::Tz) -> NaiveDate {
-    if let Some(d) = std::env::var("ABM_TODAY")
+/// Now in `tz`, unless `ABM_NOW` or `ABM_TODAY` pins it (see [`Workspace::now`]).
+pub fn now_in(tz: chrono_tz::Tz) -> Moment {
+    use chrono::TimeZone;
+    let at = std::env::var("ABM_NOW")
         .ok()
-        .and_then(|s| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok())
-    {
-        return d;
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s.trim()).ok())
+        .map(|d| d.with_timezone(&chrono::Utc))
+        .or_else(|| {
+            let day = NaiveDate::parse_from_str(std::env::var("ABM_TODAY").ok()?.trim(), "%Y-%m-%d").ok()?;
+            tz.from_local_datetime(&day.and_hms_opt(12, 0, 0)?)
+                .earliest()
+                .map(|d| d.with_timezone(&chrono::Utc))
+        })
+        .unwrap_or_else(chrono::Utc::now);
+    Moment {
+        at,
+        day: at.with_timezone(&tz).date_naive(),
     }
-    chrono::Utc::now().with_timezone(&tz).date_naive()
+}
+
+/// Today's date in `tz`, unless `ABM_NOW` or `ABM_TODAY=YYYY-MM-DD` pins it.
+pub fn today_in(tz: chrono_tz::Tz) -> NaiveDate {
+    now_in(tz).day
 }
 
 #[cfg(test)]

@@ -1,0 +1,82 @@
+//! How requests, team members and audit entries become rows, shared by both backends: a request
+//! is kept whole as a JSON document, with copies of the columns lists filter on.
+
+use crate::{Result, StoreError};
+use abm_core::request::{AuditEntry, Request};
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// The filterable copies of a request's fields.
+pub struct RequestColumns<'a> {
+    pub external_id: Option<&'a str>,
+    pub template: &'a str,
+    pub status: Option<&'a str>,
+    pub author: &'a str,
+    pub assignee: Option<&'a str>,
+    pub due_date: Option<NaiveDate>,
+    pub submitted_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub doc: String,
+}
+
+pub fn columns(r: &Request) -> Result<RequestColumns<'_>> {
+    Ok(RequestColumns {
+        external_id: r.external_id.as_deref(),
+        template: &r.template,
+        status: r.status(),
+        author: &r.author,
+        assignee: r.assignee.as_deref(),
+        due_date: r.due_date,
+        submitted_at: r.submitted.at,
+        closed_at: r.closed.map(|c| c.at),
+        doc: serde_json::to_string(r).map_err(|e| StoreError::Corrupt(format!("request {}: {e}", r.id)))?,
+    })
+}
+
+/// Read a request back from its document; the id and version columns are the truth.
+pub fn from_doc(id: i64, version: i64, doc: &str) -> Result<Request> {
+    let mut r: Request = serde_json::from_str(doc).map_err(|e| StoreError::Corrupt(format!("request {id}: {e}")))?;
+    r.id = id;
+    r.version = version;
+    Ok(r)
+}
+
+/// Whether two requests say the same thing (ignoring the store's id and version).
+pub fn same_content(a: &Request, b: &Request) -> bool {
+    let strip = |r: &Request| Request {
+        id: 0,
+        version: 0,
+        ..r.clone()
+    };
+    strip(a) == strip(b)
+}
+
+/// The entry a changed re-import leaves.
+pub fn reimport_entry(r: &Request, id: i64) -> AuditEntry {
+    AuditEntry {
+        request_id: Some(id),
+        at: Utc::now(),
+        actor: abm_core::request::RULES_ACTOR.into(),
+        action: "import".into(),
+        field: None,
+        before: None,
+        after: r.external_id.clone(),
+        note: Some("replaced by a re-import of its source".into()),
+        refused: false,
+    }
+}
+
+/// Audit entries for a request inserted under `id` (entries made before it had one).
+pub fn with_request_id(entries: &[AuditEntry], id: i64) -> impl Iterator<Item = AuditEntry> + '_ {
+    entries.iter().map(move |e| AuditEntry {
+        request_id: Some(id),
+        ..e.clone()
+    })
+}
+
+pub const TIMESTAMP: &str = "%Y-%m-%dT%H:%M:%S%.fZ";
+
+pub fn parse_timestamp(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("timestamp {s:?}: {e}")))
+}

@@ -1,0 +1,343 @@
+//! The request desk: what the CLI and the API share to act on requests. It loads what a rule
+//! needs (the template, the team, the calendar, the re-block setting), runs the domain's rule, and
+//! saves the request with its audit entries in one write. A refused attempt is audited and
+//! reported; bad input stores nothing. It also turns stored requests into SLA rows and reports.
+
+use crate::{Workspace, WorkspaceError};
+use abm_core::intake::RequestTemplate;
+use abm_core::request::{AuditEntry, Command, Moment, NewRequest, Request, RequestError, Rules, TeamMember};
+use abm_core::sla::ReblockPolicy;
+use abm_core::BusinessCalendar;
+use abm_store::{RequestQuery, Store, StoreError};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    #[error("unknown template {name:?}; templates: {known}")]
+    UnknownTemplate { name: String, known: String },
+    #[error("{0} is not on the team: add them with `abm team add {0} --role ROLE`")]
+    UnknownPerson(String),
+    #[error("say who you are: pass --as USERNAME (or set ABM_USER)")]
+    NoActor,
+    #[error("request {0} does not exist")]
+    NoSuchRequest(i64),
+    /// Not allowed; the attempt is in the audit log.
+    #[error("refused: {0}")]
+    Refused(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl DeskError {
+    /// Everything but a database failure is something the user can fix.
+    pub fn is_user_error(&self) -> bool {
+        !matches!(self, DeskError::Store(e) if !matches!(e, StoreError::Conflict(_)))
+    }
+}
+
+pub type Result<T> = std::result::Result<T, DeskError>;
+
+/// Templates, calendar and settings requests are judged by.
+#[derive(Debug, Clone)]
+pub struct Desk {
+    pub templates: Vec<RequestTemplate>,
+    pub calendar: BusinessCalendar,
+    pub reblock: ReblockPolicy,
+    pub time_zone: chrono_tz::Tz,
+}
+
+impl Desk {
+    pub fn from_workspace(ws: &Workspace) -> std::result::Result<Self, WorkspaceError> {
+        Ok(Self {
+            templates: ws.request_templates()?,
+            calendar: ws.calendar(None)?,
+            reblock: ws.config.reblock,
+            time_zone: ws.config.time_zone,
+        })
+    }
+
+    pub fn template(&self, name: &str) -> Result<&RequestTemplate> {
+        self.templates
+            .iter()
+            .find(|t| t.name == name)
+            .ok_or_else(|| DeskError::UnknownTemplate {
+                name: name.to_string(),
+                known: self
+                    .templates
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    pub fn rules<'a>(&'a self, template: &'a RequestTemplate) -> Rules<'a> {
+        Rules {
+            template,
+            calendar: &self.calendar,
+            reblock: self.reblock,
+        }
+    }
+
+    /// The rules for a stored request. A request whose template file was removed keeps working
+    /// under an empty template with the default turnaround.
+    fn rules_for<'a>(&'a self, r: &Request, fallback: &'a RequestTemplate) -> Rules<'a> {
+        self.rules(self.template(&r.template).unwrap_or(fallback))
+    }
+
+    pub fn moment(&self, at: DateTime<Utc>) -> Moment {
+        Moment {
+            at,
+            day: at.with_timezone(&self.time_zone).date_naive(),
+        }
+    }
+
+    /// The acting person and the whole team.
+    pub fn actor(&self, store: &mut dyn Store, username: Option<&str>) -> Result<(TeamMember, Vec<TeamMember>)> {
+        let name = username.filter(|u| !u.trim().is_empty()).ok_or(DeskError::NoActor)?;
+        let name = name.trim().to_ascii_lowercase();
+        let team = store.team()?;
+        let me = team
+            .iter()
+            .find(|m| m.username == name)
+            .cloned()
+            .ok_or(DeskError::UnknownPerson(name))?;
+        Ok((me, team))
+    }
+
+    /// Submit a new request as `actor`.
+    pub fn submit(
+        &self,
+        store: &mut dyn Store,
+        actor: &TeamMember,
+        template: &str,
+        new: NewRequest,
+        now: Moment,
+    ) -> Result<(Request, Vec<AuditEntry>)> {
+        let t = self.template(template)?;
+        match Request::submit(new, actor, now, self.rules(t)) {
+            Ok((mut r, log)) => {
+                r.id = store.insert_request(&r, &log)?;
+                r.version = 1;
+                Ok((r, log))
+            }
+            Err(e) => Err(self.failed(store, e)?),
+        }
+    }
+
+    /// Apply commands to request `id` as `actor`: all of them or none. The first refusal is
+    /// audited and returned.
+    pub fn act(
+        &self,
+        store: &mut dyn Store,
+        id: i64,
+        actor: &TeamMember,
+        team: &[TeamMember],
+        commands: Vec<Command>,
+        now: Moment,
+    ) -> Result<(Request, Vec<AuditEntry>)> {
+        let mut r = store.get_request(id)?.ok_or(DeskError::NoSuchRequest(id))?;
+        let fallback = fallback_template(&r.template);
+        let rules = self.rules_for(&r, &fallback);
+        let mut log = Vec::new();
+        for cmd in commands {
+            match r.apply(cmd, actor, team, now, rules) {
+                Ok(entries) => log.extend(entries),
+                Err(e) => return Err(self.failed(store, e)?),
+            }
+        }
+        if !log.is_empty() {
+            store.update_request(&r, &log)?;
+            r.version += 1;
+        }
+        Ok((r, log))
+    }
+
+    /// Audit a refusal; turn a domain error into the desk's.
+    fn failed(&self, store: &mut dyn Store, e: RequestError) -> Result<DeskError> {
+        Ok(match e {
+            RequestError::Refused { message, audit } => {
+                store.append_audit(&[audit])?;
+                DeskError::Refused(message)
+            }
+            RequestError::Invalid(errors) => {
+                DeskError::Invalid(errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))
+            }
+        })
+    }
+
+    /// One SLA row per request.
+    pub fn sla_rows(&self, requests: &[Request], today: NaiveDate) -> Vec<SlaRow> {
+        let mut fallbacks: BTreeMap<&str, RequestTemplate> = BTreeMap::new();
+        for r in requests {
+            if self.template(&r.template).is_err() {
+                fallbacks
+                    .entry(r.template.as_str())
+                    .or_insert_with(|| fallback_template(&r.template));
+            }
+        }
+        requests
+            .iter()
+            .map(|r| {
+                let t = self
+                    .template(&r.template)
+                    .unwrap_or_else(|_| &fallbacks[r.template.as_str()]);
+                let rules = self.rules(t);
+                let v = r.sla_view(rules, today);
+                let s = v.standing;
+                SlaRow {
+                    id: r.id,
+                    title: r.title.clone(),
+                    template: r.template.clone(),
+                    status: r.status().map(str::to_string),
+                    priority: r.priority().map(str::to_string),
+                    author: r.author.clone(),
+                    assignee: r.assignee.clone(),
+                    submitted_at: r.submitted.at,
+                    details_complete_at: r.details_complete.map(|m| m.at),
+                    details_complete_day: r.details_complete.map(|m| m.day),
+                    turnaround_business_days: t.turnaround_business_days,
+                    sla_date: v.sla_date,
+                    due_date: r.due_date,
+                    business_days_remaining: s.map(|s| s.business_days_remaining),
+                    at_risk: s.is_some_and(|s| s.at_risk),
+                    breached: s.is_some_and(|s| s.breached),
+                    paused_business_days: v.paused_business_days,
+                    blocked_since: v.blocked_since,
+                    missing: r.missing(t).into_iter().map(str::to_string).collect(),
+                    closed: r.closed.is_some(),
+                }
+            })
+            .collect()
+    }
+
+    /// `abm sla report`: requests submitted in [from, to].
+    pub fn sla_report(
+        &self,
+        store: &mut dyn Store,
+        from: NaiveDate,
+        to: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<SlaReport> {
+        let all = store.list_requests(&RequestQuery::default())?;
+        let in_window: Vec<&Request> = all.iter().filter(|r| (from..=to).contains(&r.submitted.day)).collect();
+        let mut closed = 0u64;
+        let mut on_time = 0u64;
+        let mut to_details: Vec<i64> = Vec::new();
+        let mut per: BTreeMap<&str, RequesterBlocks> = BTreeMap::new();
+        for r in &in_window {
+            if let (Some(c), Some(due)) = (r.closed, r.due_date) {
+                closed += 1;
+                if c.day <= due {
+                    on_time += 1;
+                }
+            }
+            if let Some(d) = r.details_complete {
+                to_details.push(self.calendar.count(r.submitted.day, d.day));
+            }
+            let e = per.entry(r.author.as_str()).or_insert_with(|| RequesterBlocks {
+                requester: r.author.clone(),
+                ..Default::default()
+            });
+            e.requests += 1;
+            if r.times_blocked > 0 {
+                e.blocked_requests += 1;
+            }
+            e.times_blocked += r.times_blocked as u64;
+        }
+        to_details.sort_unstable();
+        let median = match to_details.len() {
+            0 => None,
+            n if n % 2 == 1 => Some(to_details[n / 2] as f64),
+            n => Some((to_details[n / 2 - 1] + to_details[n / 2]) as f64 / 2.0),
+        };
+        let today = today.min(to);
+        let open_rows = self.sla_rows(
+            &in_window
+                .iter()
+                .filter(|r| r.is_open())
+                .map(|r| (*r).clone())
+                .collect::<Vec<_>>(),
+            today,
+        );
+        Ok(SlaReport {
+            from,
+            to,
+            submitted: in_window.len() as u64,
+            closed_with_due_date: closed,
+            closed_on_time: on_time,
+            on_time_rate: (closed > 0).then(|| on_time as f64 / closed as f64),
+            median_business_days_to_details_complete: median,
+            details_complete: to_details.len() as u64,
+            open_breached: open_rows.iter().filter(|r| r.breached).count() as u64,
+            open_at_risk: open_rows.iter().filter(|r| r.at_risk).count() as u64,
+            blocked_by_requester: per.into_values().collect(),
+        })
+    }
+}
+
+/// The template a request falls back on when its file is gone: no fields, 5 business days.
+fn fallback_template(name: &str) -> RequestTemplate {
+    RequestTemplate {
+        name: name.to_string(),
+        description: String::new(),
+        fields: Vec::new(),
+        turnaround_business_days: 5,
+        default_labels: Vec::new(),
+        workback: None,
+    }
+}
+
+/// A request against its SLA.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SlaRow {
+    pub id: i64,
+    pub title: String,
+    pub template: String,
+    pub status: Option<String>,
+    pub priority: Option<String>,
+    pub author: String,
+    pub assignee: Option<String>,
+    pub submitted_at: DateTime<Utc>,
+    pub details_complete_at: Option<DateTime<Utc>>,
+    /// The day the clock started, in the team's time zone.
+    pub details_complete_day: Option<NaiveDate>,
+    pub turnaround_business_days: u32,
+    pub sla_date: Option<NaiveDate>,
+    pub due_date: Option<NaiveDate>,
+    /// Negative once breached; none until the details are complete.
+    pub business_days_remaining: Option<i64>,
+    pub at_risk: bool,
+    pub breached: bool,
+    pub paused_business_days: i64,
+    pub blocked_since: Option<NaiveDate>,
+    pub missing: Vec<String>,
+    pub closed: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RequesterBlocks {
+    pub requester: String,
+    pub requests: u64,
+    pub blocked_requests: u64,
+    pub times_blocked: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SlaReport {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub submitted: u64,
+    pub closed_with_due_date: u64,
+    pub closed_on_time: u64,
+    pub on_time_rate: Option<f64>,
+    pub details_complete: u64,
+    pub median_business_days_to_details_complete: Option<f64>,
+    pub open_breached: u64,
+    pub open_at_risk: u64,
+    pub blocked_by_requester: Vec<RequesterBlocks>,
+}
