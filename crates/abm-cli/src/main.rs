@@ -213,7 +213,9 @@ fn serve(ws: &abm_workspace::Workspace, addr: &str) -> Result<()> {
         );
         abm_server::serve(
             listener,
-            abm_server::AppState::new(store).with_precedence(ws.config.precedence.clone()),
+            abm_server::AppState::new(store)
+                .with_precedence(ws.config.precedence.clone())
+                .with_desk(abm_workspace::desk::Desk::from_workspace(ws)?),
         )
         .await?;
         Ok(())

@@ -743,15 +743,8 @@ fn sla_line(r: &SlaRow) -> Vec<String> {
 }
 
 pub fn run_workback(ws: &Workspace, as_user: Option<&str>, a: WorkbackArgs) -> Result<()> {
-    let templates = ws.workback_templates()?;
-    let t = templates.iter().find(|t| t.name == a.template).ok_or_else(|| {
-        user_error(format!(
-            "unknown workback template {:?}; workbacks: {}",
-            a.template,
-            templates.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")
-        ))
-    })?;
     let desk = desk(ws)?;
+    let t = desk.workback(&a.template)?;
     let now = ws.now();
     let s = workback::schedule(t, a.launch, &desk.calendar, now.day, a.details_complete);
     if a.format == Format::Table {
@@ -791,13 +784,8 @@ pub fn run_workback(ws: &Workspace, as_user: Option<&str>, a: WorkbackArgs) -> R
         let mut store = ws.store()?;
         let store = store.as_mut();
         let (me, _) = desk.actor(store, as_user)?;
-        for k in &s.tasks {
-            let new = NewRequest {
-                title: format!("{}: {} (launch {})", t.name, k.name, s.launch),
-                due: Some(k.due),
-                ..Default::default()
-            };
-            let (r, _) = desk.submit(store, &me, "workback-task", new, now)?;
+        let made = desk.create_workback_requests(store, &me, &s, now)?;
+        for r in &made {
             eprintln!(
                 "request {} created: {} due {}",
                 r.id,
@@ -805,6 +793,11 @@ pub fn run_workback(ws: &Workspace, as_user: Option<&str>, a: WorkbackArgs) -> R
                 r.due_date.map(|d| d.to_string()).unwrap_or_default()
             );
         }
+        eprintln!(
+            "{} requests created ({} tasks already had one)",
+            made.len(),
+            s.tasks.len() - made.len()
+        );
     }
     Ok(())
 }

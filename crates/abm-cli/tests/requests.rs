@@ -487,6 +487,26 @@ fn workback_lays_out_tasks_and_creates_requests() {
         ],
     );
     ok(o);
+    let again = abm(
+        &ws,
+        "2026-08-04",
+        Some("mmanager"),
+        &[
+            "workback",
+            "--template",
+            "webcast",
+            "--launch",
+            "2026-11-01",
+            "--create-requests",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(
+        text(&again).contains(&format!("0 requests created ({} tasks already had one)", tasks.len())),
+        "{}",
+        text(&again)
+    );
     let made = json(abm(&ws, "2026-08-03", None, &["requests", "list", "--format", "json"]));
     let made = made.as_array().unwrap();
     assert_eq!(made.len(), tasks.len());

@@ -13,8 +13,23 @@ use std::collections::HashMap;
 #[derive(Debug)]
 pub enum ApiError {
     BadRequest(String),
+    /// Nobody said who is acting.
+    Unauthorized(String),
+    /// The acting person may not do this.
+    Forbidden(String),
     NotFound(String),
+    /// Someone else changed it first.
+    Conflict(String),
     Internal(String),
+}
+
+impl From<abm_store::StoreError> for ApiError {
+    fn from(e: abm_store::StoreError) -> Self {
+        match e {
+            abm_store::StoreError::Conflict(_) => ApiError::Conflict(e.to_string()),
+            _ => ApiError::Internal(e.to_string()),
+        }
+    }
 }
 
 impl From<ParamError> for ApiError {
@@ -27,7 +42,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, msg) = match self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
+            ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m),
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, m),
             ApiError::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m),
         };
         (status, Json(json!({ "error": msg }))).into_response()

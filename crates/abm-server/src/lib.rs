@@ -5,9 +5,10 @@
 mod api;
 mod pages;
 mod params;
+mod requests_api;
 
 use abm_store::Store;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use std::sync::{Arc, Mutex};
 
@@ -17,6 +18,8 @@ pub struct AppState {
     store: Arc<Mutex<Box<dyn Store>>>,
     /// Which source wins for each attribute (from the workspace's abm.toml).
     precedence: Arc<abm_core::account::Precedence>,
+    /// Templates, calendar and settings requests are judged by.
+    desk: Arc<abm_workspace::desk::Desk>,
 }
 
 impl AppState {
@@ -24,7 +27,14 @@ impl AppState {
         Self {
             store: Arc::new(Mutex::new(store)),
             precedence: Arc::new(Default::default()),
+            desk: Arc::new(abm_workspace::desk::Desk::shipped()),
         }
+    }
+
+    /// Judge requests by a workspace's templates, calendar and settings.
+    pub fn with_desk(mut self, desk: abm_workspace::desk::Desk) -> Self {
+        self.desk = Arc::new(desk);
+        self
     }
 
     pub fn with_precedence(mut self, precedence: abm_core::account::Precedence) -> Self {
@@ -37,6 +47,15 @@ impl AppState {
         &self,
         f: impl FnOnce(&mut dyn Store) -> abm_store::Result<T> + Send + 'static,
     ) -> Result<T, api::ApiError> {
+        self.blocking(move |s| f(s).map_err(|e| api::ApiError::Internal(e.to_string())))
+            .await
+    }
+
+    /// Run `f` with the store on the blocking pool; `f` says how it failed.
+    pub(crate) async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn Store) -> Result<T, api::ApiError> + Send + 'static,
+    ) -> Result<T, api::ApiError> {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || {
             let mut guard = store.lock().unwrap_or_else(|e| e.into_inner());
@@ -44,7 +63,6 @@ impl AppState {
         })
         .await
         .map_err(|e| api::ApiError::Internal(e.to_string()))?
-        .map_err(|e| api::ApiError::Internal(e.to_string()))
     }
 }
 
@@ -54,6 +72,24 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/api/accounts", get(api::list_accounts))
         .route("/api/accounts/:id", get(api::get_account))
+        .route("/api/team", get(requests_api::team).post(requests_api::add_team_member))
+        .route(
+            "/api/requests",
+            get(requests_api::list_requests).post(requests_api::create_request),
+        )
+        .route(
+            "/api/requests/:id",
+            get(requests_api::get_request).patch(requests_api::edit_request),
+        )
+        .route("/api/requests/:id/log", get(requests_api::request_log))
+        .route("/api/requests/:id/comments", post(requests_api::comment))
+        .route("/api/requests/:id/close", post(requests_api::close))
+        .route("/api/requests/:id/reopen", post(requests_api::reopen))
+        .route("/api/requests/:id/triage", post(requests_api::triage_one))
+        .route("/api/triage", get(requests_api::triage_list))
+        .route("/api/sla/status", get(requests_api::sla_status))
+        .route("/api/sla/report", get(requests_api::sla_report))
+        .route("/api/workback", post(requests_api::workback))
         .route("/", get(pages::home))
         .route("/accounts", get(pages::accounts))
         .route("/accounts/:id", get(pages::account))

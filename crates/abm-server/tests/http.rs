@@ -6,6 +6,8 @@ use abm_import::mapping::ColumnMap;
 use abm_store::{SqliteStore, Store};
 use std::io::Write;
 
+mod common;
+
 struct App {
     base: String,
     _dir: tempfile::TempDir,
@@ -30,25 +32,8 @@ fn start() -> App {
         at: "2026-11-28T10:00:00Z".into(),
     };
     import_accounts(&mut store, &file, &opts, &mut Quiet).unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let state = abm_server::AppState::new(Box::new(store) as Box<dyn Store>);
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            abm_server::serve(listener, state).await.unwrap();
-        });
-    });
-    let addr = rx.recv().unwrap();
-    App {
-        base: format!("http://{addr}"),
-        _dir: dir,
-    }
+    let base = common::serve(abm_server::AppState::new(Box::new(store) as Box<dyn Store>));
+    App { base, _dir: dir }
 }
 
 fn get(app: &App, path: &str) -> (u16, String) {

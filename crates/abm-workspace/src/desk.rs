@@ -7,8 +7,10 @@ use crate::{Workspace, WorkspaceError};
 use abm_core::intake::RequestTemplate;
 use abm_core::request::{AuditEntry, Command, Moment, NewRequest, Request, RequestError, Rules, TeamMember};
 use abm_core::sla::ReblockPolicy;
+use abm_core::workback::Schedule;
+use abm_core::workback::WorkbackTemplate;
 use abm_core::BusinessCalendar;
-use abm_store::{RequestQuery, Store, StoreError};
+use abm_store::{ImportedRequest, RequestQuery, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -45,6 +47,7 @@ pub type Result<T> = std::result::Result<T, DeskError>;
 #[derive(Debug, Clone)]
 pub struct Desk {
     pub templates: Vec<RequestTemplate>,
+    pub workbacks: Vec<WorkbackTemplate>,
     pub calendar: BusinessCalendar,
     pub reblock: ReblockPolicy,
     pub time_zone: chrono_tz::Tz,
@@ -54,10 +57,54 @@ impl Desk {
     pub fn from_workspace(ws: &Workspace) -> std::result::Result<Self, WorkspaceError> {
         Ok(Self {
             templates: ws.request_templates()?,
+            workbacks: ws.workback_templates()?,
             calendar: ws.calendar(None)?,
             reblock: ws.config.reblock,
             time_zone: ws.config.time_zone,
         })
+    }
+
+    /// The templates abm ships, the US calendar, UTC and the default re-block setting: what a
+    /// fresh workspace has before anyone edits it.
+    pub fn shipped() -> Self {
+        let mut templates = Vec::new();
+        let mut workbacks = Vec::new();
+        for (path, text) in crate::defaults::FILES {
+            let p = std::path::Path::new(path);
+            let name = p.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+            if path.starts_with("templates/") {
+                templates.extend(crate::templates::parse_request_template(name, text, p).ok());
+            } else if path.starts_with("workbacks/") {
+                workbacks.extend(crate::templates::parse_workback(name, text, p).ok());
+            }
+        }
+        Self {
+            templates,
+            workbacks,
+            calendar: crate::builtin_calendar("us").expect("the us calendar is built in"),
+            reblock: ReblockPolicy::default(),
+            time_zone: chrono_tz::UTC,
+        }
+    }
+
+    /// Now in the team's time zone (`ABM_NOW` / `ABM_TODAY` pin it).
+    pub fn now(&self) -> Moment {
+        crate::now_in(self.time_zone)
+    }
+
+    pub fn workback(&self, name: &str) -> Result<&WorkbackTemplate> {
+        self.workbacks
+            .iter()
+            .find(|t| t.name == name)
+            .ok_or_else(|| DeskError::UnknownTemplate {
+                name: name.to_string(),
+                known: self
+                    .workbacks
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
     }
 
     pub fn template(&self, name: &str) -> Result<&RequestTemplate> {
@@ -127,6 +174,52 @@ impl Desk {
             }
             Err(e) => Err(self.failed(store, e)?),
         }
+    }
+
+    /// One request per task of a workback schedule (template `workback-task`), due on the task's
+    /// due date, written in one transaction. Tasks already created for the same template and
+    /// launch are left alone, so running it twice creates nothing new. Returns the requests made.
+    pub fn create_workback_requests(
+        &self,
+        store: &mut dyn Store,
+        actor: &TeamMember,
+        schedule: &Schedule,
+        now: Moment,
+    ) -> Result<Vec<Request>> {
+        let t = self.template(WORKBACK_TASK)?;
+        let existing: std::collections::HashSet<String> = store
+            .list_requests(&RequestQuery::default())?
+            .into_iter()
+            .filter(|r| r.template == WORKBACK_TASK)
+            .filter_map(|r| r.external_id)
+            .collect();
+        let mut items = Vec::new();
+        for (i, k) in schedule.tasks.iter().enumerate() {
+            let key = format!("workback:{}:{}:{}", schedule.template, schedule.launch, i + 1);
+            if existing.contains(&key) {
+                continue;
+            }
+            let new = NewRequest {
+                title: format!("{}: {} (launch {})", schedule.template, k.name, schedule.launch),
+                due: Some(k.due),
+                ..Default::default()
+            };
+            match Request::submit(new, actor, now, self.rules(t)) {
+                Ok((mut r, history)) => {
+                    r.external_id = Some(key);
+                    items.push(ImportedRequest { request: r, history });
+                }
+                Err(e) => return Err(self.failed(store, e)?),
+            }
+        }
+        store.import_requests(&items, &mut |_| {})?;
+        let made: std::collections::HashSet<Option<String>> =
+            items.iter().map(|i| i.request.external_id.clone()).collect();
+        Ok(store
+            .list_requests(&RequestQuery::default())?
+            .into_iter()
+            .filter(|r| made.contains(&r.external_id))
+            .collect())
     }
 
     /// Apply commands to request `id` as `actor`: all of them or none. The first refusal is
@@ -279,6 +372,9 @@ impl Desk {
         })
     }
 }
+
+/// The request template workback tasks are made from.
+pub const WORKBACK_TASK: &str = "workback-task";
 
 /// The template a request falls back on when its file is gone: no fields, 5 business days.
 fn fallback_template(name: &str) -> RequestTemplate {

@@ -1,0 +1,240 @@
+//! The intake API over real HTTP: the app on a random port against a fresh SQLite database.
+
+use abm_store::{SqliteStore, Store};
+use serde_json::{json, Value};
+
+mod common;
+
+struct App {
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+fn start() -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("abm.db")).unwrap();
+    let base = common::serve(abm_server::AppState::new(Box::new(store) as Box<dyn Store>));
+    App { base, _dir: dir }
+}
+
+fn call(app: &App, method: &str, path: &str, who: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    let mut req = ureq::request(method, &format!("{}{}", app.base, path));
+    if let Some(w) = who {
+        req = req.set("X-ABM-User", w);
+    }
+    let res = match body {
+        Some(b) => req.send_json(b),
+        None => req.call(),
+    };
+    let (code, text) = match res {
+        Ok(r) => (r.status(), r.into_string().unwrap()),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap()),
+        Err(e) => panic!("{path}: {e}"),
+    };
+    (
+        code,
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}: {text}")),
+    )
+}
+
+fn team(app: &App) {
+    for (u, role) in [("mmanager", "manager"), ("aabm", "member"), ("sales-sam", "requester")] {
+        let (code, v) = call(
+            app,
+            "POST",
+            "/api/team",
+            Some("mmanager"),
+            Some(json!({"username": u, "role": role})),
+        );
+        assert_eq!(code, 201, "{v}");
+    }
+}
+
+#[test]
+fn a_request_through_its_life() {
+    let app = start();
+    team(&app);
+    let (code, v) = call(
+        &app,
+        "POST",
+        "/api/requests",
+        Some("sales-sam"),
+        Some(json!({
+            "template": "tier1-plan", "title": "Plan for Acme",
+            "fields": {"account": "Acme"}, "due": "2026-12-01", "labels": ["ABM-Priority::Low"]
+        })),
+    );
+    assert_eq!(code, 201, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    let (_, list) = call(&app, "GET", "/api/triage", None, None);
+    assert_eq!(list[0]["missing"], json!(["sales_owner"]));
+    let (code, v) = call(
+        &app,
+        "POST",
+        &format!("/api/requests/{id}/triage"),
+        Some("mmanager"),
+        None,
+    );
+    assert_eq!(code, 200, "{v}");
+    assert!(v["request"]["labels"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("mktg-status::blocked")));
+    let (code, v) = call(
+        &app,
+        "PATCH",
+        &format!("/api/requests/{id}"),
+        Some("sales-sam"),
+        Some(json!({"fields": {"sales_owner": "Sam"}})),
+    );
+    assert_eq!(code, 200, "{v}");
+    assert!(v["request"]["labels"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("mktg-status::triage")));
+    assert!(v["request"]["details_complete"].is_object());
+    // A requester may not move the due date; the manager may. Both attempts are logged.
+    let (code, v) = call(
+        &app,
+        "PATCH",
+        &format!("/api/requests/{id}"),
+        Some("sales-sam"),
+        Some(json!({"due_date": "2026-12-24"})),
+    );
+    assert_eq!(code, 403);
+    assert!(
+        v["error"].as_str().unwrap().contains("only the manager mmanager"),
+        "{v}"
+    );
+    let (code, _) = call(
+        &app,
+        "PATCH",
+        &format!("/api/requests/{id}"),
+        Some("mmanager"),
+        Some(json!({"due_date": "2026-12-24", "add_labels": ["ABM-Priority::High"]})),
+    );
+    assert_eq!(code, 200);
+    let (_, log) = call(&app, "GET", &format!("/api/requests/{id}/log"), None, None);
+    let due: Vec<&Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "due_date" && e["actor"] != "abm")
+        .collect();
+    assert_eq!(due.len(), 2);
+    assert_eq!(
+        (due[0]["refused"].as_bool(), due[1]["refused"].as_bool()),
+        (Some(true), Some(false))
+    );
+    let (_, v) = call(&app, "GET", &format!("/api/requests/{id}"), None, None);
+    let labels = v["request"]["labels"].as_array().unwrap();
+    assert!(labels.contains(&json!("ABM-Priority::High")) && !labels.contains(&json!("ABM-Priority::Low")));
+    assert!(v["sla"]["sla_date"].is_string());
+    let (code, v) = call(
+        &app,
+        "POST",
+        &format!("/api/requests/{id}/triage"),
+        Some("mmanager"),
+        Some(json!({"assignee": "aabm"})),
+    );
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(v["request"]["assignee"], "aabm");
+    let (_, s) = call(&app, "GET", "/api/sla/status", None, None);
+    assert_eq!(s["requests"][0]["id"], id);
+    let (code, _) = call(
+        &app,
+        "POST",
+        &format!("/api/requests/{id}/comments"),
+        Some("sales-sam"),
+        Some(json!({"body": "Thanks!"})),
+    );
+    assert_eq!(code, 200);
+    let (code, _) = call(&app, "POST", &format!("/api/requests/{id}/close"), Some("aabm"), None);
+    assert_eq!(code, 200);
+    let (_, open) = call(&app, "GET", "/api/requests", None, None);
+    assert_eq!(open, json!([]));
+    let (_, r) = call(&app, "GET", "/api/sla/report?from=2000-01-01&to=2100-01-01", None, None);
+    assert_eq!(r["submitted"], 1);
+}
+
+#[test]
+fn bad_bodies_name_the_json_path_and_store_nothing() {
+    let app = start();
+    team(&app);
+    let post = |body: Value| call(&app, "POST", "/api/requests", Some("sales-sam"), Some(body));
+    for (body, want) in [
+        (
+            json!({"template": "podcast", "title": "x"}),
+            "unknown template \"podcast\"",
+        ),
+        (json!({"title": "x"}), "missing field `template`"),
+        (
+            json!({"template": "tier1-plan", "title": "x", "due": "01/12/2026"}),
+            "due: expected a date",
+        ),
+        (
+            json!({"template": "tier1-plan", "title": "x", "labels": ["ok", "ABM-Priority::"]}),
+            "labels[1]:",
+        ),
+        (
+            json!({"template": "tier1-plan", "title": "x", "fields": {"account": 5}}),
+            "fields.account:",
+        ),
+        (
+            json!({"template": "tier1-plan", "title": "x", "colour": "red"}),
+            "unknown field `colour`",
+        ),
+        (
+            json!({"template": "direct-mail", "title": "x", "fields": {"ship_by": "soon"}}),
+            "field ship_by: expected a date",
+        ),
+        (
+            json!({"template": "tier1-plan", "title": " "}),
+            "field title: is required",
+        ),
+    ] {
+        let (code, v) = post(body.clone());
+        assert_eq!(code, 400, "{body}: {v}");
+        assert!(v["error"].as_str().unwrap().contains(want), "{body}: {v}");
+    }
+    let (code, _) = call(
+        &app,
+        "POST",
+        "/api/requests",
+        None,
+        Some(json!({"template": "tier1-plan", "title": "x"})),
+    );
+    assert_eq!(code, 401, "nobody said who they are");
+    let (code, _) = call(
+        &app,
+        "POST",
+        "/api/requests",
+        Some("stranger"),
+        Some(json!({"template": "tier1-plan", "title": "x"})),
+    );
+    assert_eq!(code, 403);
+    let (code, v) = call(&app, "GET", "/api/requests/abc", None, None);
+    assert_eq!(code, 400, "{v}");
+    let (code, _) = call(&app, "GET", "/api/requests/99", None, None);
+    assert_eq!(code, 404);
+    let (code, v) = call(&app, "GET", "/api/sla/report?from=2026-01-01", None, None);
+    assert_eq!(code, 400);
+    assert!(v["error"].as_str().unwrap().contains("query parameter to"), "{v}");
+    let (_, all) = call(&app, "GET", "/api/requests?all=true", None, None);
+    assert_eq!(all, json!([]), "nothing was stored");
+}
+
+#[test]
+fn workback_schedules_and_creates_requests_once() {
+    let app = start();
+    team(&app);
+    let body = json!({"template": "external-content", "launch": "2030-03-01", "create_requests": true});
+    let (code, v) = call(&app, "POST", "/api/workback", Some("mmanager"), Some(body.clone()));
+    assert_eq!(code, 200, "{v}");
+    let tasks = v["schedule"]["tasks"].as_array().unwrap().len();
+    assert_eq!(v["created"].as_array().unwrap().len(), tasks);
+    let (_, v) = call(&app, "POST", "/api/workback", Some("mmanager"), Some(body));
+    assert_eq!(v["created"], json!([]), "running it again creates nothing new");
+    let (_, open) = call(&app, "GET", "/api/requests", None, None);
+    assert_eq!(open.as_array().unwrap().len(), tasks);
+}
