@@ -11,7 +11,7 @@ pub enum Format {
 }
 
 /// Print rows in the chosen format; JSON prints `json` instead of the rows.
-pub fn print_rows(format: Format, header: &[&str], rows: &[Vec<String>], json: &serde_json::Value) -> Result<()> {
+pub fn print_rows(format: Format, header: &[&str], rows: &[Vec<String>], json: &impl serde::Serialize) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match format {

@@ -182,6 +182,9 @@ pub enum SlaCmd {
         /// Only requests whose clock has started.
         #[arg(long)]
         started: bool,
+        /// Closed requests too (how they stood against their SLA today).
+        #[arg(long)]
+        all: bool,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -279,12 +282,7 @@ pub fn run_team(ws: &Workspace, as_user: Option<&str>, cmd: TeamCmd) -> Result<(
                 .iter()
                 .map(|m| vec![m.username.clone(), m.name.clone(), m.role.to_string()])
                 .collect();
-            print_rows(
-                format,
-                &["username", "name", "role"],
-                &rows,
-                &serde_json::to_value(&team)?,
-            )
+            print_rows(format, &["username", "name", "role"], &rows, &team)
         }
         TeamCmd::Import { file } => import_team_file(ws, as_user, &file),
     }
@@ -492,7 +490,7 @@ pub fn run_requests(ws: &Workspace, as_user: Option<&str>, cmd: RequestsCmd) -> 
                     "id", "title", "template", "status", "priority", "author", "assignee", "due",
                 ],
                 &rows,
-                &serde_json::to_value(&rs)?,
+                &rs,
             )
         }
         RequestsCmd::Log { id, format } => {
@@ -522,7 +520,7 @@ pub fn run_requests(ws: &Workspace, as_user: Option<&str>, cmd: RequestsCmd) -> 
                 format,
                 &["when (UTC)", "who", "action", "field", "before", "after", "note"],
                 &rows,
-                &serde_json::to_value(&log)?,
+                &log,
             )
         }
         RequestsCmd::Import { file } => import_requests_file(ws, &file),
@@ -646,7 +644,7 @@ pub fn run_triage(ws: &Workspace, as_user: Option<&str>, a: TriageArgs) -> Resul
                     "next",
                 ],
                 &table,
-                &serde_json::to_value(&rows)?,
+                &rows,
             )
         }
     }
@@ -657,12 +655,12 @@ pub fn run_sla(ws: &Workspace, cmd: SlaCmd) -> Result<()> {
     let desk = desk(ws)?;
     let today = ws.today();
     match cmd {
-        SlaCmd::Status { started, format } => {
-            let rs = store.list_requests(&RequestQuery {
-                open_only: true,
+        SlaCmd::Status { started, all, format } => {
+            let query = RequestQuery {
+                open_only: !all,
                 ..Default::default()
-            })?;
-            let mut rows = desk.sla_rows(&rs, today);
+            };
+            let mut rows = desk.sla_status(store.as_mut(), &query, today)?;
             if started {
                 rows.retain(|r| r.sla_date.is_some());
             }
@@ -681,7 +679,11 @@ pub fn run_sla(ws: &Workspace, cmd: SlaCmd) -> Result<()> {
                     "standing",
                 ],
                 &table,
-                &serde_json::json!({"today": today, "calendar": desk.calendar.name(), "requests": rows}),
+                &SlaStatus {
+                    today,
+                    calendar: desk.calendar.name(),
+                    requests: &rows,
+                },
             )
         }
         SlaCmd::Report { from, to, format } => {
@@ -713,9 +715,17 @@ pub fn run_sla(ws: &Workspace, cmd: SlaCmd) -> Result<()> {
                     ),
                 ]);
             }
-            print_rows(format, &["measure", "value"], &rows, &serde_json::to_value(&r)?)
+            print_rows(format, &["measure", "value"], &rows, &r)
         }
     }
+}
+
+/// What `abm sla status --format json` prints.
+#[derive(serde::Serialize)]
+struct SlaStatus<'a> {
+    today: NaiveDate,
+    calendar: &'a str,
+    requests: &'a [SlaRow],
 }
 
 fn sla_line(r: &SlaRow) -> Vec<String> {
@@ -771,12 +781,7 @@ pub fn run_workback(ws: &Workspace, as_user: Option<&str>, a: WorkbackArgs) -> R
             ]
         })
         .collect();
-    print_rows(
-        a.format,
-        &["task", "start", "due", "compressed"],
-        &rows,
-        &serde_json::to_value(&s)?,
-    )?;
+    print_rows(a.format, &["task", "start", "due", "compressed"], &rows, &s)?;
     if s.compressed && a.format == Format::Table {
         println!("COMPRESSED: at least one task cannot get its full time (see the compressed column)");
     }

@@ -4,6 +4,10 @@
 //! working day. Offsetting first rolls a non-business start date (forward by default), then counts
 //! N business days; counting between two dates is half-open, `[start, end)`, and negative when
 //! `end < start`. SLAs, workbacks and milestones all stand on these two functions.
+//!
+//! One deliberate difference from numpy: a reversed count is minus the count of `[end, start)`,
+//! so `count(a, b) == -count(b, a)` always. numpy counts `(end, start]` instead, which would say a
+//! request due on a Friday is not yet overdue on the Saturday after. Offsets match numpy exactly.
 
 use crate::holidays::Holiday;
 use chrono::{Datelike, Duration, NaiveDate};
@@ -330,7 +334,8 @@ impl BusinessCalendar {
         self.offset(date, n, Roll::Forward)
     }
 
-    /// numpy `busday_count(start, end)`: business days in `[start, end)`, negative when `end < start`.
+    /// Business days in `[start, end)`; when `end < start`, minus the business days in `[end, start)`
+    /// (numpy's `busday_count` for forward ranges; see the module comment for reversed ones).
     pub fn count(&self, start: NaiveDate, end: NaiveDate) -> i64 {
         match (self.table_pos(start), self.table_pos(end)) {
             (Some(s), Some(e)) => self.tables().before[e] as i64 - self.tables().before[s] as i64,
@@ -531,6 +536,7 @@ mod tests {
             let start = d("2024-01-01") + Duration::days(a);
             let end = d("2024-01-01") + Duration::days(b);
             prop_assert_eq!(cal.count(start, end), brute_count(&cal, start, end));
+            prop_assert_eq!(cal.count(start, end), -cal.count(end, start));
         }
 
         #[test]

@@ -10,7 +10,7 @@ mod world;
 mod writers;
 
 pub use world::{generate, World};
-pub use writers::{write_accounts_csv, write_world, Manifest};
+pub use writers::{write_accounts_csv, write_requests_json, write_world, Manifest};
 
 /// What to generate.
 #[derive(Debug, Clone, Copy)]

@@ -219,7 +219,7 @@ pub fn generate(options: DemoOptions) -> Result<World, DemoError> {
     let intent = gen_intent(&mut rng, &accounts, today);
     let opportunities = gen_opportunities(&mut rng, &accounts, start, today);
     let team = gen_team(&mut rng, start, today);
-    let requests = gen_requests(&mut rng, &team, start, today);
+    let requests = gen_requests(&mut rng, &team, start, today, 260);
     Ok(World {
         options,
         accounts,
@@ -717,7 +717,7 @@ fn gen_opportunities(
     out
 }
 
-fn gen_team(rng: &mut ChaCha8Rng, start: NaiveDate, today: NaiveDate) -> Vec<DemoTeamMember> {
+pub(crate) fn gen_team(rng: &mut ChaCha8Rng, start: NaiveDate, today: NaiveDate) -> Vec<DemoTeamMember> {
     let people = [
         ("mmanager", "Morgan Manager", "manager"),
         ("aabm", "Alex ABM", "member"),
@@ -792,7 +792,13 @@ fn field_value(rng: &mut ChaCha8Rng, field: &str, code: &str, created: NaiveDate
     }
 }
 
-fn gen_requests(rng: &mut ChaCha8Rng, team: &[DemoTeamMember], start: NaiveDate, today: NaiveDate) -> Vec<DemoRequest> {
+pub(crate) fn gen_requests(
+    rng: &mut ChaCha8Rng,
+    team: &[DemoTeamMember],
+    start: NaiveDate,
+    today: NaiveDate,
+    count: u32,
+) -> Vec<DemoRequest> {
     let members: Vec<&DemoTeamMember> = team
         .iter()
         .filter(|m| m.role == "member" || m.role == "manager")
@@ -806,7 +812,7 @@ fn gen_requests(rng: &mut ChaCha8Rng, team: &[DemoTeamMember], start: NaiveDate,
         .clone();
     let days = (today - start).num_days();
     let mut out = Vec::new();
-    for iid in 1..=260u32 {
+    for iid in 1..=count {
         let (template, fields) = TEMPLATES[rng.gen_range(0..TEMPLATES.len())];
         let author = requesters[rng.gen_range(0..requesters.len())].username.clone();
         let created_day = start + Duration::days(rng.gen_range(0..=days));

@@ -1,6 +1,6 @@
 //! Writing the demo world as files, in the layouts the importers (and real exports) use.
 
-use crate::world::{gen_accounts, generate, DemoAccount, World};
+use crate::world::{gen_accounts, gen_requests, gen_team, generate, DemoAccount, World};
 use crate::{ads, DemoError, DemoOptions};
 use chrono::NaiveDate;
 use rand::SeedableRng;
@@ -129,6 +129,60 @@ pub fn write_accounts_csv(path: &Path, seed: u64, rows: usize, today: NaiveDate)
     accounts.truncate(rows);
     write_csv(path, ACCOUNT_HEADER, accounts.iter().map(|a| account_row(a, &accounts)))?;
     Ok(accounts.len())
+}
+
+/// Requests shaped like GitLab issues with their resource label events.
+fn requests_json(requests: &[crate::world::DemoRequest]) -> Vec<serde_json::Value> {
+    requests
+        .iter()
+        .map(|r| {
+            let mut labels: Vec<String> = Vec::new();
+            for (action, label, _, _) in &r.label_events {
+                if *action == "add" {
+                    labels.push(label.clone());
+                } else {
+                    labels.retain(|l| l != label);
+                }
+            }
+            labels.push("abm-request".into());
+            let description = std::iter::once(format!("Template: {}", r.template))
+                .chain(r.fields.iter().map(|(k, v)| format!("- {k}: {v}")))
+                .collect::<Vec<_>>()
+                .join("\n");
+            json!({
+                "iid": r.iid,
+                "title": r.title,
+                "description": description,
+                "template": r.template,
+                "fields": r.fields.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+                "state": r.state,
+                "labels": labels,
+                "author": {"username": r.author},
+                "assignees": r.assignee.iter().map(|a| json!({"username": a})).collect::<Vec<_>>(),
+                "created_at": r.created.format(STAMP).to_string(),
+                "closed_at": r.closed.map(|c| c.format(STAMP).to_string()),
+                "due_date": r.due.map(|d| d.to_string()),
+                "weight": r.weight,
+                "resource_label_events": r.label_events.iter().map(|(action, label, at, user)| json!({
+                    "action": action,
+                    "label": {"name": label},
+                    "created_at": at.format(STAMP).to_string(),
+                    "user": {"username": user},
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect()
+}
+
+/// Write `count` requests (a GitLab issues export over the year to `today`), for benchmarks.
+pub fn write_requests_json(path: &Path, seed: u64, count: u32, today: NaiveDate) -> Result<usize, DemoError> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let start = today - chrono::Duration::days(364);
+    let team = gen_team(&mut rng, start, today);
+    let requests = gen_requests(&mut rng, &team, start, today, count);
+    let text = serde_json::to_string(&requests_json(&requests)).expect("json");
+    std::fs::write(path, text).map_err(io_err(path))?;
+    Ok(requests.len())
 }
 
 /// Write a CSV file: a header and rows.
@@ -316,46 +370,7 @@ pub fn write_world(dir: &Path, options: DemoOptions) -> Result<(World, Manifest)
 
     // Requests, shaped like GitLab issues with their resource label events.
     let p = file("requests.json");
-    let requests: Vec<serde_json::Value> = world
-        .requests
-        .iter()
-        .map(|r| {
-            let mut labels: Vec<String> = Vec::new();
-            for (action, label, _, _) in &r.label_events {
-                if *action == "add" {
-                    labels.push(label.clone());
-                } else {
-                    labels.retain(|l| l != label);
-                }
-            }
-            labels.push("abm-request".into());
-            let description = std::iter::once(format!("Template: {}", r.template))
-                .chain(r.fields.iter().map(|(k, v)| format!("- {k}: {v}")))
-                .collect::<Vec<_>>()
-                .join("\n");
-            json!({
-                "iid": r.iid,
-                "title": r.title,
-                "description": description,
-                "template": r.template,
-                "fields": r.fields.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
-                "state": r.state,
-                "labels": labels,
-                "author": {"username": r.author},
-                "assignees": r.assignee.iter().map(|a| json!({"username": a})).collect::<Vec<_>>(),
-                "created_at": r.created.format(STAMP).to_string(),
-                "closed_at": r.closed.map(|c| c.format(STAMP).to_string()),
-                "due_date": r.due.map(|d| d.to_string()),
-                "weight": r.weight,
-                "resource_label_events": r.label_events.iter().map(|(action, label, at, user)| json!({
-                    "action": action,
-                    "label": {"name": label},
-                    "created_at": at.format(STAMP).to_string(),
-                    "user": {"username": user},
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
+    let requests = requests_json(&world.requests);
     let text = serde_json::to_string_pretty(&requests).expect("json");
     std::fs::write(&p, text).map_err(io_err(&p))?;
 

@@ -420,15 +420,15 @@ pub async fn sla_status(State(state): State<AppState>) -> Result<Json<Value>, Ap
     let desk = state.desk.clone();
     state
         .blocking(move |s| {
-            let rs = s.list_requests(&RequestQuery {
+            let today = desk.now().day;
+            let query = RequestQuery {
                 open_only: true,
                 ..Default::default()
-            })?;
-            let today = desk.now().day;
+            };
             Ok(Json(json!({
                 "today": today,
                 "calendar": desk.calendar.name(),
-                "requests": desk.sla_rows(&rs, today),
+                "requests": desk.sla_status(s, &query, today)?,
             })))
         })
         .await

@@ -97,7 +97,15 @@ pub trait Store: Send {
 
     fn get_request(&mut self, id: i64) -> Result<Option<Request>>;
 
-    fn list_requests(&mut self, query: &RequestQuery) -> Result<Vec<Request>>;
+    /// Hand each request matching `query` to `f`, in id order, without holding them all.
+    fn each_request(&mut self, query: &RequestQuery, f: &mut dyn FnMut(Request)) -> Result<()>;
+
+    /// The requests matching `query`, in id order.
+    fn list_requests(&mut self, query: &RequestQuery) -> Result<Vec<Request>> {
+        let mut out = Vec::new();
+        self.each_request(query, &mut |r| out.push(r))?;
+        Ok(out)
+    }
 
     /// Keep audit entries that go with no change (refused attempts, team changes).
     fn append_audit(&mut self, entries: &[AuditEntry]) -> Result<()>;

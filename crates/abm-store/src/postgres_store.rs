@@ -464,20 +464,15 @@ impl Store for PostgresStore {
             .transpose()
     }
 
-    fn list_requests(&mut self, q: &RequestQuery) -> Result<Vec<Request>> {
-        let mut sql = String::from("SELECT id, version, doc::text FROM requests WHERE true");
-        let mut args: Vec<&(dyn ToSql + Sync)> = Vec::new();
-        if q.open_only {
-            sql.push_str(" AND closed_at IS NULL");
+    fn each_request(&mut self, q: &RequestQuery, f: &mut dyn FnMut(Request)) -> Result<()> {
+        let (sql, args) = rows::list_sql(q, |n| format!("${n}"));
+        let sql = sql.replacen("doc FROM", "doc::text FROM", 1);
+        let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+        let mut it = self.client.query_raw(&sql, params)?;
+        while let Some(row) = postgres::fallible_iterator::FallibleIterator::next(&mut it)? {
+            f(request_row(&row)?);
         }
-        for (col, v) in [("status", &q.status), ("author", &q.author), ("assignee", &q.assignee)] {
-            if let Some(v) = v {
-                args.push(v);
-                sql.push_str(&format!(" AND {col} = ${}", args.len()));
-            }
-        }
-        sql.push_str(" ORDER BY id");
-        self.client.query(&sql, &args)?.iter().map(request_row).collect()
+        Ok(())
     }
 
     fn append_audit(&mut self, entries: &[AuditEntry]) -> Result<()> {

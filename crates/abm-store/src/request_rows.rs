@@ -80,3 +80,21 @@ pub fn parse_timestamp(s: &str) -> Result<DateTime<Utc>> {
         .map(|d| d.with_timezone(&Utc))
         .map_err(|e| StoreError::Corrupt(format!("timestamp {s:?}: {e}")))
 }
+
+/// The query for a request list: SQL with numbered placeholders (`placeholder(1)` → `?1` or
+/// `$1`) and the text values to bind, in order.
+pub fn list_sql(q: &crate::RequestQuery, placeholder: fn(usize) -> String) -> (String, Vec<&str>) {
+    let mut sql = String::from("SELECT id, version, doc FROM requests WHERE 1 = 1");
+    let mut args: Vec<&str> = Vec::new();
+    if q.open_only {
+        sql.push_str(" AND closed_at IS NULL");
+    }
+    for (col, v) in [("status", &q.status), ("author", &q.author), ("assignee", &q.assignee)] {
+        if let Some(v) = v {
+            args.push(v);
+            sql.push_str(&format!(" AND {col} = {}", placeholder(args.len())));
+        }
+    }
+    sql.push_str(" ORDER BY id");
+    (sql, args)
+}

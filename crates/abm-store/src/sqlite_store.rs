@@ -453,22 +453,14 @@ impl Store for SqliteStore {
             .transpose()
     }
 
-    fn list_requests(&mut self, q: &RequestQuery) -> Result<Vec<Request>> {
-        let mut sql = String::from("SELECT id, version, doc FROM requests WHERE 1 = 1");
-        let mut args: Vec<&str> = Vec::new();
-        if q.open_only {
-            sql.push_str(" AND closed_at IS NULL");
-        }
-        for (col, v) in [("status", &q.status), ("author", &q.author), ("assignee", &q.assignee)] {
-            if let Some(v) = v {
-                args.push(v);
-                sql.push_str(&format!(" AND {col} = ?{}", args.len()));
-            }
-        }
-        sql.push_str(" ORDER BY id");
+    fn each_request(&mut self, q: &RequestQuery, f: &mut dyn FnMut(Request)) -> Result<()> {
+        let (sql, args) = rows::list_sql(q, |n| format!("?{n}"));
         let mut st = self.conn.prepare(&sql)?;
-        let rows = st.query_map(rusqlite::params_from_iter(args), request_row)?;
-        rows.map(|r| r?).collect()
+        let mut rows = st.query(rusqlite::params_from_iter(args))?;
+        while let Some(row) = rows.next()? {
+            f(request_row(row)??);
+        }
+        Ok(())
     }
 
     fn append_audit(&mut self, entries: &[AuditEntry]) -> Result<()> {

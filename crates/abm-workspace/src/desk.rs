@@ -265,47 +265,50 @@ impl Desk {
 
     /// One SLA row per request.
     pub fn sla_rows(&self, requests: &[Request], today: NaiveDate) -> Vec<SlaRow> {
-        let mut fallbacks: BTreeMap<&str, RequestTemplate> = BTreeMap::new();
-        for r in requests {
-            if self.template(&r.template).is_err() {
-                fallbacks
-                    .entry(r.template.as_str())
-                    .or_insert_with(|| fallback_template(&r.template));
+        requests.iter().map(|r| self.sla_row(r, today)).collect()
+    }
+
+    /// Where one request stands against its SLA on `today`.
+    pub fn sla_row(&self, r: &Request, today: NaiveDate) -> SlaRow {
+        let fallback;
+        let t = match self.template(&r.template) {
+            Ok(t) => t,
+            Err(_) => {
+                fallback = fallback_template(&r.template);
+                &fallback
             }
+        };
+        let v = r.sla_view(self.rules(t), today);
+        let s = v.standing;
+        SlaRow {
+            id: r.id,
+            title: r.title.clone(),
+            template: r.template.clone(),
+            status: r.status().map(str::to_string),
+            priority: r.priority().map(str::to_string),
+            author: r.author.clone(),
+            assignee: r.assignee.clone(),
+            submitted_at: r.submitted.at,
+            details_complete_at: r.details_complete.map(|m| m.at),
+            details_complete_day: r.details_complete.map(|m| m.day),
+            turnaround_business_days: t.turnaround_business_days,
+            sla_date: v.sla_date,
+            due_date: r.due_date,
+            business_days_remaining: s.map(|s| s.business_days_remaining),
+            at_risk: s.is_some_and(|s| s.at_risk),
+            breached: s.is_some_and(|s| s.breached),
+            paused_business_days: v.paused_business_days,
+            blocked_since: v.blocked_since,
+            missing: r.missing(t).into_iter().map(str::to_string).collect(),
+            closed: r.closed.is_some(),
         }
-        requests
-            .iter()
-            .map(|r| {
-                let t = self
-                    .template(&r.template)
-                    .unwrap_or_else(|_| &fallbacks[r.template.as_str()]);
-                let rules = self.rules(t);
-                let v = r.sla_view(rules, today);
-                let s = v.standing;
-                SlaRow {
-                    id: r.id,
-                    title: r.title.clone(),
-                    template: r.template.clone(),
-                    status: r.status().map(str::to_string),
-                    priority: r.priority().map(str::to_string),
-                    author: r.author.clone(),
-                    assignee: r.assignee.clone(),
-                    submitted_at: r.submitted.at,
-                    details_complete_at: r.details_complete.map(|m| m.at),
-                    details_complete_day: r.details_complete.map(|m| m.day),
-                    turnaround_business_days: t.turnaround_business_days,
-                    sla_date: v.sla_date,
-                    due_date: r.due_date,
-                    business_days_remaining: s.map(|s| s.business_days_remaining),
-                    at_risk: s.is_some_and(|s| s.at_risk),
-                    breached: s.is_some_and(|s| s.breached),
-                    paused_business_days: v.paused_business_days,
-                    blocked_since: v.blocked_since,
-                    missing: r.missing(t).into_iter().map(str::to_string).collect(),
-                    closed: r.closed.is_some(),
-                }
-            })
-            .collect()
+    }
+
+    /// SLA rows for every request matching `query`, computed as they are read.
+    pub fn sla_status(&self, store: &mut dyn Store, query: &RequestQuery, today: NaiveDate) -> Result<Vec<SlaRow>> {
+        let mut rows = Vec::new();
+        store.each_request(query, &mut |r| rows.push(self.sla_row(&r, today)))?;
+        Ok(rows)
     }
 
     /// `abm sla report`: requests submitted in [from, to].
