@@ -876,23 +876,26 @@ mod tests {
         fn apply(&self, r: &mut Request, cmd: Command, u: &str, day: &str) -> Result<Vec<AuditEntry>, RequestError> {
             r.apply(cmd, self.who(u), &self.team, at(day), self.rules())
         }
+        fn submit(&self, new: NewRequest, u: &str, day: &str) -> Result<(Request, Vec<AuditEntry>), RequestError> {
+            Request::submit(new, self.who(u), at(day), self.rules())
+        }
     }
 
     #[test]
     fn handbook_example_due_date_moves_to_the_sla_date() {
         let w = World::new();
-        let (mut r, log) = Request::submit(
-            NewRequest {
-                title: "Mail the top 50".into(),
-                fields: fields(&[("budget", "5000")]),
-                due: Some(d("2021-10-15")),
-                ..Default::default()
-            },
-            w.who("sales-sam"),
-            at("2021-10-01"),
-            w.rules(),
-        )
-        .unwrap();
+        let (mut r, log) = w
+            .submit(
+                NewRequest {
+                    title: "Mail the top 50".into(),
+                    fields: fields(&[("budget", "5000")]),
+                    due: Some(d("2021-10-15")),
+                    ..Default::default()
+                },
+                "sales-sam",
+                "2021-10-01",
+            )
+            .unwrap();
         assert!(log
             .iter()
             .any(|e| e.note.as_deref().unwrap_or("").contains("details missing: item")));
@@ -947,17 +950,17 @@ mod tests {
     #[test]
     fn only_manager_and_assignee_change_due_dates() {
         let w = World::new();
-        let (mut r, _) = Request::submit(
-            NewRequest {
-                title: "x".into(),
-                fields: fields(&[("budget", "1"), ("item", "mug")]),
-                ..Default::default()
-            },
-            w.who("sales-sam"),
-            at("2026-07-02"),
-            w.rules(),
-        )
-        .unwrap();
+        let (mut r, _) = w
+            .submit(
+                NewRequest {
+                    title: "x".into(),
+                    fields: fields(&[("budget", "1"), ("item", "mug")]),
+                    ..Default::default()
+                },
+                "sales-sam",
+                "2026-07-02",
+            )
+            .unwrap();
         r.id = 3;
         assert_eq!(r.due_date, Some(d("2026-07-10")), "no due date asked: the SLA date");
         let before = r.clone();
@@ -1002,17 +1005,17 @@ mod tests {
     #[test]
     fn scoped_labels_replace_and_are_logged() {
         let w = World::new();
-        let (mut r, _) = Request::submit(
-            NewRequest {
-                title: "x".into(),
-                labels: vec![Label::parse("ABM-Priority::Low").unwrap()],
-                ..Default::default()
-            },
-            w.who("aabm"),
-            at("2026-07-02"),
-            w.rules(),
-        )
-        .unwrap();
+        let (mut r, _) = w
+            .submit(
+                NewRequest {
+                    title: "x".into(),
+                    labels: vec![Label::parse("ABM-Priority::Low").unwrap()],
+                    ..Default::default()
+                },
+                "aabm",
+                "2026-07-02",
+            )
+            .unwrap();
         assert_eq!(r.priority(), Some("Low"));
         let log = w
             .apply(
@@ -1036,18 +1039,18 @@ mod tests {
     #[test]
     fn reblocking_pauses_the_clock() {
         let w = World::new();
-        let (mut r, _) = Request::submit(
-            NewRequest {
-                title: "x".into(),
-                fields: fields(&[("budget", "1"), ("item", "mug")]),
-                due: Some(d("2026-12-01")),
-                ..Default::default()
-            },
-            w.who("sales-sam"),
-            at("2026-08-03"),
-            w.rules(),
-        )
-        .unwrap();
+        let (mut r, _) = w
+            .submit(
+                NewRequest {
+                    title: "x".into(),
+                    fields: fields(&[("budget", "1"), ("item", "mug")]),
+                    due: Some(d("2026-12-01")),
+                    ..Default::default()
+                },
+                "sales-sam",
+                "2026-08-03",
+            )
+            .unwrap();
         r.id = 1;
         w.apply(
             &mut r,
@@ -1086,29 +1089,29 @@ mod tests {
     #[test]
     fn bad_input_names_the_field() {
         let w = World::new();
-        let err = Request::submit(
-            NewRequest {
-                title: "x".into(),
-                fields: fields(&[("colour", "red")]),
-                ..Default::default()
-            },
-            w.who("sales-sam"),
-            at("2026-07-02"),
-            w.rules(),
-        )
-        .unwrap_err();
+        let err = w
+            .submit(
+                NewRequest {
+                    title: "x".into(),
+                    fields: fields(&[("colour", "red")]),
+                    ..Default::default()
+                },
+                "sales-sam",
+                "2026-07-02",
+            )
+            .unwrap_err();
         assert!(err.to_string().starts_with("field colour: is not a field"), "{err}");
-        let (mut r, _) = Request::submit(
-            NewRequest {
-                title: "x".into(),
-                fields: fields(&[("budget", "1"), ("item", "mug")]),
-                ..Default::default()
-            },
-            w.who("sales-sam"),
-            at("2026-07-02"),
-            w.rules(),
-        )
-        .unwrap();
+        let (mut r, _) = w
+            .submit(
+                NewRequest {
+                    title: "x".into(),
+                    fields: fields(&[("budget", "1"), ("item", "mug")]),
+                    ..Default::default()
+                },
+                "sales-sam",
+                "2026-07-02",
+            )
+            .unwrap();
         let before = r.clone();
         let err = w
             .apply(

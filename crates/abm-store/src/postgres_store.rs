@@ -562,23 +562,28 @@ fn request_row(row: &postgres::Row) -> Result<Request> {
     rows::from_doc(row.get(0), row.get(1), row.get(2))
 }
 
+/// A request's column values, in the order both INSERT and UPDATE bind them ($1 to $9).
+fn request_params<'a>(c: &'a rows::RequestColumns<'_>) -> [&'a (dyn ToSql + Sync); 9] {
+    [
+        &c.external_id,
+        &c.template,
+        &c.status,
+        &c.author,
+        &c.assignee,
+        &c.due_date,
+        &c.submitted_at,
+        &c.closed_at,
+        &c.doc,
+    ]
+}
+
 fn insert_request(tx: &mut Transaction<'_>, r: &Request) -> Result<i64> {
     let c = rows::columns(r)?;
     Ok(tx
         .query_one(
             "INSERT INTO requests (external_id, template, status, author, assignee, due_date, submitted_at, closed_at, doc, version) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, 1) RETURNING id",
-            &[
-                &c.external_id,
-                &c.template,
-                &c.status,
-                &c.author,
-                &c.assignee,
-                &c.due_date,
-                &c.submitted_at,
-                &c.closed_at,
-                &c.doc,
-            ],
+            &request_params(&c),
         )?
         .get(0))
 }
@@ -590,19 +595,7 @@ fn update_request(tx: &mut Transaction<'_>, r: &Request, id: i64, expected: Opti
         "UPDATE requests SET external_id = $1, template = $2, status = $3, author = $4, assignee = $5, due_date = $6, \
          submitted_at = $7, closed_at = $8, doc = $9::text::jsonb, version = version + 1 \
          WHERE id = $10 AND ($11::BIGINT IS NULL OR version = $11)",
-        &[
-            &c.external_id,
-            &c.template,
-            &c.status,
-            &c.author,
-            &c.assignee,
-            &c.due_date,
-            &c.submitted_at,
-            &c.closed_at,
-            &c.doc,
-            &id,
-            &expected,
-        ],
+        &[&request_params(&c)[..], &[&id, &expected]].concat(),
     )?;
     if n == 0 {
         let exists: bool = tx

@@ -571,23 +571,29 @@ fn request_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Request>> {
     Ok(rows::from_doc(row.get(0)?, row.get(1)?, &doc))
 }
 
+/// A request's column values, in the order both INSERT and UPDATE bind them (?1 to ?9).
+fn request_values(c: rows::RequestColumns<'_>) -> [Value; 9] {
+    let text = |s: Option<String>| s.map_or(Value::Null, Value::Text);
+    [
+        text(c.external_id.map(str::to_string)),
+        Value::Text(c.template.to_string()),
+        text(c.status.map(str::to_string)),
+        Value::Text(c.author.to_string()),
+        text(c.assignee.map(str::to_string)),
+        text(c.due_date.map(|d| d.to_string())),
+        Value::Text(stamp(c.submitted_at)),
+        text(c.closed_at.map(stamp)),
+        Value::Text(c.doc),
+    ]
+}
+
 fn insert_request(tx: &rusqlite::Transaction<'_>, r: &Request) -> Result<i64> {
     let c = rows::columns(r)?;
     tx.prepare_cached(
         "INSERT INTO requests (external_id, template, status, author, assignee, due_date, submitted_at, closed_at, doc, version) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1)",
     )?
-    .execute(params![
-        c.external_id,
-        c.template,
-        c.status,
-        c.author,
-        c.assignee,
-        c.due_date.map(|d| d.to_string()),
-        stamp(c.submitted_at),
-        c.closed_at.map(stamp),
-        c.doc
-    ])?;
+    .execute(rusqlite::params_from_iter(request_values(c)))?;
     Ok(tx.last_insert_rowid())
 }
 
@@ -600,19 +606,9 @@ fn update_request(tx: &rusqlite::Transaction<'_>, r: &Request, id: i64, expected
              submitted_at = ?7, closed_at = ?8, doc = ?9, version = version + 1 \
              WHERE id = ?10 AND (?11 IS NULL OR version = ?11)",
         )?
-        .execute(params![
-            c.external_id,
-            c.template,
-            c.status,
-            c.author,
-            c.assignee,
-            c.due_date.map(|d| d.to_string()),
-            stamp(c.submitted_at),
-            c.closed_at.map(stamp),
-            c.doc,
-            id,
-            expected
-        ])?;
+        .execute(rusqlite::params_from_iter(
+            request_values(c).into_iter().chain([Value::Integer(id), expected.map_or(Value::Null, Value::Integer)]),
+        ))?;
     if n == 0 {
         let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM requests WHERE id = ?1)", [id], |r| {
             r.get(0)

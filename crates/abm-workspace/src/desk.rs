@@ -93,33 +93,11 @@ impl Desk {
     }
 
     pub fn workback(&self, name: &str) -> Result<&WorkbackTemplate> {
-        self.workbacks
-            .iter()
-            .find(|t| t.name == name)
-            .ok_or_else(|| DeskError::UnknownTemplate {
-                name: name.to_string(),
-                known: self
-                    .workbacks
-                    .iter()
-                    .map(|t| t.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+        find_named(&self.workbacks, name, |t| &t.name)
     }
 
     pub fn template(&self, name: &str) -> Result<&RequestTemplate> {
-        self.templates
-            .iter()
-            .find(|t| t.name == name)
-            .ok_or_else(|| DeskError::UnknownTemplate {
-                name: name.to_string(),
-                known: self
-                    .templates
-                    .iter()
-                    .map(|t| t.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+        find_named(&self.templates, name, |t| &t.name)
     }
 
     pub fn rules<'a>(&'a self, template: &'a RequestTemplate) -> Rules<'a> {
@@ -374,6 +352,16 @@ impl Desk {
             blocked_by_requester: per.into_values().collect(),
         })
     }
+}
+
+/// The template called `name`, or an error listing the ones there are.
+fn find_named<'a, T>(all: &'a [T], name: &str, name_of: impl Fn(&T) -> &str) -> Result<&'a T> {
+    all.iter()
+        .find(|t| name_of(t) == name)
+        .ok_or_else(|| DeskError::UnknownTemplate {
+            name: name.to_string(),
+            known: all.iter().map(&name_of).collect::<Vec<_>>().join(", "),
+        })
 }
 
 /// The request template workback tasks are made from.
