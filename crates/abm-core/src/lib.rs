@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod calendar;
+pub mod capacity;
 pub mod domain;
 pub mod fiscal;
 pub mod geo;
@@ -13,6 +14,8 @@ pub mod hierarchy;
 pub mod holidays;
 pub mod intake;
 pub mod labels;
+pub mod milestone;
+pub mod planning;
 pub mod request;
 pub mod sla;
 pub mod workback;
