@@ -6,6 +6,7 @@ mod accounts;
 mod calendar;
 mod demo;
 mod output;
+mod planning;
 mod progress;
 mod requests;
 
@@ -60,6 +61,15 @@ enum Command {
     Sla(requests::SlaCmd),
     /// Lay out a workback schedule backward from a launch date (and create its requests).
     Workback(requests::WorkbackArgs),
+    /// The two-week milestones ("Mktg: YYYY-MM-DD").
+    #[command(subcommand)]
+    Milestones(planning::MilestonesCmd),
+    /// Plan a milestone at 70% of each person's available hours; carry-over.
+    #[command(subcommand)]
+    Plan(planning::PlanCmd),
+    /// The prioritisation board, the milestone board and blocked requests; move cards.
+    #[command(subcommand)]
+    Board(planning::BoardCmd),
     /// Fill the workspace with a deterministic, realistic demo world.
     Demo(demo::DemoArgs),
     /// Serve the web app and JSON API.
@@ -121,15 +131,16 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            if let Some(abm_import::ImportError::BadRows(rows)) = e.downcast_ref::<abm_import::ImportError>() {
-                for r in rows {
-                    eprintln!("{r}");
+            let import = e.downcast_ref::<abm_import::ImportError>().or_else(|| {
+                match e.downcast_ref::<abm_workspace::desk::DeskError>() {
+                    Some(abm_workspace::desk::DeskError::File(f)) => Some(f),
+                    _ => None,
                 }
-            }
-            if let Some(abm_import::ImportError::BadItems(items)) = e.downcast_ref::<abm_import::ImportError>() {
-                for i in items {
-                    eprintln!("{i}");
-                }
+            });
+            match import {
+                Some(abm_import::ImportError::BadRows(rows)) => rows.iter().for_each(|r| eprintln!("{r}")),
+                Some(abm_import::ImportError::BadItems(items)) => items.iter().for_each(|i| eprintln!("{i}")),
+                _ => {}
             }
             eprintln!("error: {e:#}");
             if is_user_error(&e) {
@@ -169,6 +180,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Workback(args) => {
             requests::run_workback(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), args)
         }
+        Command::Milestones(cmd) => planning::run_milestones(&open_workspace(&cli.workspace)?, cmd),
+        Command::Plan(cmd) => planning::run_plan(&open_workspace(&cli.workspace)?, cmd),
+        Command::Board(cmd) => planning::run_board(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
         Command::Demo(args) => demo::run(&cli.workspace, args),
         Command::Serve { addr } => serve(&open_workspace(&cli.workspace)?, &addr),
         Command::Status { format } => {

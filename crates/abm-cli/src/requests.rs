@@ -222,7 +222,7 @@ fn desk(ws: &Workspace) -> Result<Desk> {
     Ok(Desk::from_workspace(ws)?)
 }
 
-fn print_changes(id: i64, log: &[AuditEntry]) {
+pub fn print_changes(id: i64, log: &[AuditEntry]) {
     if log.is_empty() {
         println!("request {id}: nothing to change");
         return;

@@ -1,89 +1,13 @@
 //! End-to-end tests of intake through the `abm` binary: the team, requests, triage, the SLA clock,
 //! due-date rules, the audit log and workback schedules, on the days the handbook names.
 
+mod common;
+
 use abm_core::BusinessCalendar;
 use chrono::NaiveDate;
+use common::{abm, fails, json, ok, team_workspace, text};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-/// Run abm in `ws` on `today`, as `who` (if any).
-fn abm(ws: &Path, today: &str, who: Option<&str>, args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_abm"));
-    c.arg("--workspace")
-        .arg(ws)
-        .args(args)
-        .env("ABM_TODAY", today)
-        .env_remove("ABM_NOW");
-    match who {
-        Some(w) => c.env("ABM_USER", w),
-        None => c.env_remove("ABM_USER"),
-    };
-    c.output().expect("abm runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn ok(o: Output) -> String {
-    assert!(o.status.success(), "abm failed ({:?}):\n{}", o.status.code(), text(&o));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn fails(o: Output) -> String {
-    assert_eq!(o.status.code(), Some(1), "expected exit 1:\n{}", text(&o));
-    text(&o)
-}
-
-fn json(o: Output) -> Value {
-    serde_json::from_str(&ok(o)).unwrap()
-}
-
-/// A workspace with a manager, a team member, a requester and a viewer.
-fn team_workspace() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let ws = dir.path().join("ws");
-    ok(abm(&ws, "2021-09-01", None, &["init"]));
-    let day = "2021-09-01";
-    ok(abm(
-        &ws,
-        day,
-        Some("mmanager"),
-        &[
-            "team",
-            "add",
-            "mmanager",
-            "--role",
-            "manager",
-            "--name",
-            "Morgan Manager",
-        ],
-    ));
-    ok(abm(
-        &ws,
-        day,
-        Some("mmanager"),
-        &["team", "add", "aabm", "--role", "member"],
-    ));
-    ok(abm(
-        &ws,
-        day,
-        Some("mmanager"),
-        &["team", "add", "sales-sam", "--role", "requester"],
-    ));
-    ok(abm(
-        &ws,
-        day,
-        Some("mmanager"),
-        &["team", "add", "exec-eve", "--role", "viewer"],
-    ));
-    (dir, ws)
-}
+use std::path::Path;
 
 fn request(ws: &Path, id: &str) -> Value {
     json(abm(

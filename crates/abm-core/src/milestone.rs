@@ -173,7 +173,9 @@ mod tests {
         assert_eq!(s.parse("2026-11-22").unwrap().name(), "Mktg: 2026-11-22");
         assert!(s.parse("Mktg: 2026-12-13").unwrap_err().contains("Mktg: 2026-12-20"));
         assert!(s.parse("December").is_err());
-        assert!(MilestoneSeries::new(d("2026-12-07"), "Mktg: ").unwrap_err().contains("Monday"));
+        assert!(MilestoneSeries::new(d("2026-12-07"), "Mktg: ")
+            .unwrap_err()
+            .contains("Monday"));
     }
 
     proptest! {

@@ -185,7 +185,11 @@ mod tests {
         PlanItem {
             id,
             title: format!("r{id}"),
-            author: if id % 2 == 0 { "sales-sam".into() } else { "field-fran".into() },
+            author: if id % 2 == 0 {
+                "sales-sam".into()
+            } else {
+                "field-fran".into()
+            },
             priority: Some(priority.into()),
             weight: None,
             hours,
@@ -247,7 +251,10 @@ mod tests {
         let got: Vec<(String, u32, u32)> = c.iter().map(|c| (c.milestone.name(), c.issues, c.weight)).collect();
         assert_eq!(
             got,
-            vec![("Mktg: 2026-11-22".to_string(), 2, 4), ("Mktg: 2026-12-06".to_string(), 1, 3)]
+            vec![
+                ("Mktg: 2026-11-22".to_string(), 2, 4),
+                ("Mktg: 2026-12-06".to_string(), 1, 3)
+            ]
         );
     }
 

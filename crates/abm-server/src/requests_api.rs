@@ -37,6 +37,8 @@ impl From<DeskError> for ApiError {
             DeskError::NoSuchRequest(_) => ApiError::NotFound(msg),
             DeskError::Store(abm_store::StoreError::Conflict(_)) => ApiError::Conflict(msg),
             DeskError::Store(_) => ApiError::Internal(msg),
+            DeskError::File(ref f) if !f.is_user_error() => ApiError::Internal(msg),
+            DeskError::File(_) => ApiError::BadRequest(msg),
             DeskError::UnknownTemplate { .. } | DeskError::Invalid(_) => ApiError::BadRequest(msg),
         }
     }

@@ -98,6 +98,56 @@ default_calendar = "us"
 [sla]
 reblock = "pause"
 
+# Milestones are two weeks long and named after their last day, a Sunday ("Mktg: 2026-12-06").
+# The anchor is any one such Sunday; the series runs every 14 days either side of it.
+[milestones]
+anchor = "2026-12-06"
+prefix = "Mktg: "
+
+# Capacity: each person commits work up to budget_percent of their available hours
+# (working hours on business days, less PTO and meetings).
+[capacity]
+hours_per_day = 8
+budget_percent = 70
+# Hours each weight (1 to 5) stands for: 1 = up to half a day, 5 = a full week.
+weight_hours = [4, 8, 16, 24, 40]
+# PTO and one-off meetings: a CSV with columns Username, Date, Hours and Kind (pto or meeting).
+time_away = "time-away.csv"
+
+# The team's recurring calls. `first` is a day it takes place; attendees = [] means everyone.
+[[capacity.meetings]]
+name = "Campaign Team Connect call"
+weekday = "Tue"
+every_weeks = 2
+first = "2026-11-24"
+hours = 1
+
+[[capacity.meetings]]
+name = "Demand Generation team call"
+weekday = "Wed"
+every_weeks = 2
+first = "2026-11-25"
+hours = 1
+
+[[capacity.meetings]]
+name = "Marketing strategy & tactics call"
+weekday = "Thu"
+every_weeks = 1
+first = "2026-11-26"
+hours = 1
+
+# GitLab sync (abm gitlab sync): the server, and a project (id or group/project path) or a group.
+# The access token is read from the environment variable named here, never from this file.
+# [gitlab]
+# base_url = "https://gitlab.com"
+# project = "marketing/abm"
+# token_env = "ABM_GITLAB_TOKEN"
+
+# Team updates to Slack (abm updates post): the incoming-webhook URL is read from this
+# environment variable.
+# [slack]
+# webhook_url_env = "ABM_SLACK_WEBHOOK_URL"
+
 # When several providers report the same attribute, the first source listed wins.
 # "employees" stands for the account's employee count used as a proxy.
 [precedence]

@@ -4,7 +4,9 @@
 //! reported; bad input stores nothing. It also turns stored requests into SLA rows and reports.
 
 use crate::{Workspace, WorkspaceError};
+use abm_core::capacity::{CapacityRules, TimeAway};
 use abm_core::intake::RequestTemplate;
+use abm_core::milestone::MilestoneSeries;
 use abm_core::request::{AuditEntry, Command, Moment, NewRequest, Request, RequestError, Rules, TeamMember};
 use abm_core::sla::ReblockPolicy;
 use abm_core::workback::Schedule;
@@ -14,6 +16,7 @@ use abm_store::{ImportedRequest, RequestQuery, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeskError {
@@ -30,6 +33,9 @@ pub enum DeskError {
     Refused(String),
     #[error("{0}")]
     Invalid(String),
+    /// A workspace file (time away) has problems.
+    #[error(transparent)]
+    File(#[from] abm_import::ImportError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -37,7 +43,11 @@ pub enum DeskError {
 impl DeskError {
     /// Everything but a database failure is something the user can fix.
     pub fn is_user_error(&self) -> bool {
-        !matches!(self, DeskError::Store(e) if !matches!(e, StoreError::Conflict(_)))
+        match self {
+            DeskError::Store(e) => matches!(e, StoreError::Conflict(_)),
+            DeskError::File(e) => e.is_user_error(),
+            _ => true,
+        }
     }
 }
 
@@ -51,6 +61,10 @@ pub struct Desk {
     pub calendar: BusinessCalendar,
     pub reblock: ReblockPolicy,
     pub time_zone: chrono_tz::Tz,
+    pub milestones: MilestoneSeries,
+    pub capacity: CapacityRules,
+    /// The time-away CSV (PTO and one-off meetings), read afresh whenever capacity is computed.
+    pub time_away_file: Option<PathBuf>,
 }
 
 impl Desk {
@@ -61,6 +75,9 @@ impl Desk {
             calendar: ws.calendar(None)?,
             reblock: ws.config.reblock,
             time_zone: ws.config.time_zone,
+            milestones: ws.config.milestones.clone(),
+            capacity: ws.config.capacity.clone(),
+            time_away_file: Some(ws.dir.join(&ws.config.time_away_file)),
         })
     }
 
@@ -84,6 +101,20 @@ impl Desk {
             calendar: crate::builtin_calendar("us").expect("the us calendar is built in"),
             reblock: ReblockPolicy::default(),
             time_zone: chrono_tz::UTC,
+            milestones: MilestoneSeries::default(),
+            capacity: CapacityRules {
+                meetings: abm_core::capacity::handbook_meetings(NaiveDate::from_ymd_opt(2026, 11, 24).expect("a date")),
+                ..Default::default()
+            },
+            time_away_file: None,
+        }
+    }
+
+    /// PTO and one-off meetings, from the workspace's time-away file.
+    pub fn time_away(&self) -> Result<Vec<TimeAway>> {
+        match &self.time_away_file {
+            None => Ok(Vec::new()),
+            Some(p) => Ok(abm_import::team::read_time_away(p, self.capacity.hours_per_day)?),
         }
     }
 
@@ -272,6 +303,7 @@ impl Desk {
             turnaround_business_days: t.turnaround_business_days,
             sla_date: v.sla_date,
             due_date: r.due_date,
+            milestone: r.due_date.map(|d| self.milestones.containing(d).name()),
             business_days_remaining: s.map(|s| s.business_days_remaining),
             at_risk: s.is_some_and(|s| s.at_risk),
             breached: s.is_some_and(|s| s.breached),
@@ -396,6 +428,8 @@ pub struct SlaRow {
     pub turnaround_business_days: u32,
     pub sla_date: Option<NaiveDate>,
     pub due_date: Option<NaiveDate>,
+    /// The milestone the due date falls in.
+    pub milestone: Option<String>,
     /// Negative once breached; none until the details are complete.
     pub business_days_remaining: Option<i64>,
     pub at_risk: bool,

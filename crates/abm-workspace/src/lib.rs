@@ -6,6 +6,7 @@
 mod config;
 pub mod defaults;
 pub mod desk;
+pub mod planner;
 pub mod templates;
 
 pub use config::{CalendarConfig, Config};

@@ -1,0 +1,289 @@
+//! Milestone planning and boards over the stored requests: what the CLI and the API show for
+//! `plan milestone`, `plan carry-over` and the three boards. The rules (capacity, fill order,
+//! carry-over) are abm-core's; this module gathers their inputs from the store and the workspace.
+
+use crate::desk::{Desk, Result};
+use abm_core::capacity::capacity;
+use abm_core::intake::Role;
+use abm_core::milestone::Milestone;
+use abm_core::planning::{
+    carry_over, plan_person, priority_rank, requesters_to_tell, CarryItem, CarryOver, PersonPlan, PlanItem,
+};
+use abm_core::request::Request;
+use abm_store::{RequestQuery, Store};
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// `abm plan milestone`: each person's proposed commitment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MilestonePlan {
+    pub milestone: Milestone,
+    pub people: Vec<PersonPlan>,
+    /// Requesters whose work was dropped, and which requests.
+    pub tell: BTreeMap<String, Vec<i64>>,
+    /// Work due in the milestone that nobody is assigned to.
+    pub unassigned: Vec<PlanItem>,
+}
+
+/// The priority columns, in board order.
+pub const PRIORITY_COLUMNS: &[&str] = &["Top", "High", "Med", "Low", "TBD"];
+
+/// A card on a board.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Card {
+    pub id: i64,
+    pub title: String,
+    pub author: String,
+    pub assignee: Option<String>,
+    pub status: Option<String>,
+    pub priority: Option<String>,
+    pub weight: Option<u8>,
+    pub hours: f64,
+    pub due_date: Option<NaiveDate>,
+    pub milestone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Column {
+    pub name: String,
+    pub cards: Vec<Card>,
+    pub weight: u32,
+    pub hours: f64,
+}
+
+/// One assignee's lane on the milestone board.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Lane {
+    pub assignee: String,
+    pub columns: Vec<Column>,
+    pub weight: u32,
+    pub hours: f64,
+    pub budget_hours: f64,
+    pub over_budget: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MilestoneBoard {
+    pub milestone: Milestone,
+    pub lanes: Vec<Lane>,
+}
+
+/// Blocked requests of one requester, with what each is missing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BlockedLane {
+    pub requester: String,
+    pub requests: Vec<BlockedCard>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BlockedCard {
+    #[serde(flatten)]
+    pub card: Card,
+    pub missing: Vec<String>,
+    pub blocked_since: Option<NaiveDate>,
+}
+
+impl Desk {
+    fn card(&self, r: &Request) -> Card {
+        Card {
+            id: r.id,
+            title: r.title.clone(),
+            author: r.author.clone(),
+            assignee: r.assignee.clone(),
+            status: r.status().map(str::to_string),
+            priority: r.priority().map(str::to_string),
+            weight: r.weight,
+            hours: self.capacity.weight_hours.hours(r.weight),
+            due_date: r.due_date,
+            milestone: r.due_date.map(|d| self.milestones.containing(d).name()),
+        }
+    }
+
+    fn plan_item(&self, r: &Request) -> PlanItem {
+        PlanItem {
+            id: r.id,
+            title: r.title.clone(),
+            author: r.author.clone(),
+            priority: r.priority().map(str::to_string),
+            weight: r.weight,
+            hours: self.capacity.weight_hours.hours(r.weight),
+            due: r.due_date,
+        }
+    }
+
+    /// Open work that belongs to milestone `m`: due in it, or due earlier and still open (it
+    /// rolled over); ideas (`mktg-status::plan`) and undated work are left out.
+    fn in_milestone(&self, store: &mut dyn Store, m: &Milestone) -> Result<Vec<Request>> {
+        let mut out = Vec::new();
+        store.each_request(
+            &RequestQuery {
+                open_only: true,
+                ..Default::default()
+            },
+            &mut |r| {
+                if r.status() != Some("plan") && r.due_date.is_some_and(|d| d <= m.end) {
+                    out.push(r);
+                }
+            },
+        )?;
+        Ok(out)
+    }
+
+    /// The milestone named, or the one containing `today`.
+    pub fn milestone(&self, name: Option<&str>, today: NaiveDate) -> Result<Milestone> {
+        match name {
+            Some(n) => self
+                .milestones
+                .parse(n)
+                .map_err(|e| crate::desk::DeskError::Invalid(format!("milestone: {e}"))),
+            None => Ok(self.milestones.containing(today)),
+        }
+    }
+
+    /// Propose each team member's commitment for `m`.
+    pub fn plan_milestone(&self, store: &mut dyn Store, m: &Milestone) -> Result<MilestonePlan> {
+        let away = self.time_away()?;
+        let team: Vec<_> = store
+            .team()?
+            .into_iter()
+            .filter(|p| matches!(p.role, Role::Manager | Role::Member))
+            .collect();
+        let mut by_person: BTreeMap<String, Vec<PlanItem>> =
+            team.iter().map(|p| (p.username.clone(), Vec::new())).collect();
+        let mut unassigned = Vec::new();
+        for r in self.in_milestone(store, m)? {
+            match r.assignee.as_ref().and_then(|a| by_person.get_mut(a)) {
+                Some(items) => items.push(self.plan_item(&r)),
+                None => unassigned.push(self.plan_item(&r)),
+            }
+        }
+        let people: Vec<PersonPlan> = by_person
+            .into_iter()
+            .map(|(who, items)| plan_person(capacity(&who, m, &self.calendar, &self.capacity, &away), items))
+            .collect();
+        Ok(MilestonePlan {
+            milestone: m.clone(),
+            tell: requesters_to_tell(&people),
+            people,
+            unassigned,
+        })
+    }
+
+    /// Work rolled over at the end of each milestone before `today`, per person.
+    pub fn carry_over(&self, store: &mut dyn Store, today: NaiveDate) -> Result<Vec<CarryOver>> {
+        let mut items = Vec::new();
+        store.each_request(&RequestQuery::default(), &mut |r| {
+            if let Some(due) = r.due_date {
+                if r.status() != Some("plan") {
+                    items.push(CarryItem {
+                        id: r.id,
+                        assignee: r.assignee.clone(),
+                        weight: r.weight,
+                        due,
+                        closed: r.closed.map(|c| c.day),
+                    });
+                }
+            }
+        })?;
+        Ok(carry_over(&self.milestones, &items, today))
+    }
+
+    /// The prioritisation board: open requests in a column per `ABM-Priority::` value.
+    pub fn priority_board(&self, store: &mut dyn Store, assignee: Option<&str>) -> Result<Vec<Column>> {
+        let mut cols: Vec<Column> = PRIORITY_COLUMNS
+            .iter()
+            .map(|n| Column {
+                name: n.to_string(),
+                cards: Vec::new(),
+                weight: 0,
+                hours: 0.0,
+            })
+            .collect();
+        let q = RequestQuery {
+            open_only: true,
+            assignee: assignee.map(str::to_string),
+            ..Default::default()
+        };
+        store.each_request(&q, &mut |r| {
+            let i = (priority_rank(r.priority()) as usize).min(PRIORITY_COLUMNS.len() - 1);
+            push_card(&mut cols[i], self.card(&r));
+        })?;
+        Ok(cols)
+    }
+
+    /// The milestone board: per assignee, the milestone's work by priority, with weight and hours
+    /// against each person's budget.
+    pub fn milestone_board(&self, store: &mut dyn Store, m: &Milestone) -> Result<MilestoneBoard> {
+        let away = self.time_away()?;
+        let mut lanes: BTreeMap<String, Lane> = BTreeMap::new();
+        for r in self.in_milestone(store, m)? {
+            let who = r.assignee.clone().unwrap_or_else(|| "(unassigned)".into());
+            let lane = lanes.entry(who.clone()).or_insert_with(|| Lane {
+                budget_hours: if who == "(unassigned)" {
+                    0.0
+                } else {
+                    capacity(&who, m, &self.calendar, &self.capacity, &away).budget_hours
+                },
+                assignee: who,
+                columns: PRIORITY_COLUMNS
+                    .iter()
+                    .map(|n| Column {
+                        name: n.to_string(),
+                        cards: Vec::new(),
+                        weight: 0,
+                        hours: 0.0,
+                    })
+                    .collect(),
+                weight: 0,
+                hours: 0.0,
+                over_budget: false,
+            });
+            let card = self.card(&r);
+            lane.weight += card.weight.unwrap_or(0) as u32;
+            lane.hours += card.hours;
+            let i = (priority_rank(r.priority()) as usize).min(PRIORITY_COLUMNS.len() - 1);
+            push_card(&mut lane.columns[i], card);
+        }
+        let lanes = lanes
+            .into_values()
+            .map(|mut l| {
+                l.hours = abm_core::capacity::round_hours(l.hours);
+                l.over_budget = l.assignee != "(unassigned)" && l.hours > l.budget_hours + 1e-9;
+                l
+            })
+            .collect();
+        Ok(MilestoneBoard {
+            milestone: m.clone(),
+            lanes,
+        })
+    }
+
+    /// Blocked requests, grouped by requester.
+    pub fn blocked_board(&self, store: &mut dyn Store, today: NaiveDate) -> Result<Vec<BlockedLane>> {
+        let mut lanes: BTreeMap<String, Vec<BlockedCard>> = BTreeMap::new();
+        let q = RequestQuery {
+            open_only: true,
+            status: Some("blocked".into()),
+            ..Default::default()
+        };
+        store.each_request(&q, &mut |r| {
+            let row = self.sla_row(&r, today);
+            lanes.entry(r.author.clone()).or_default().push(BlockedCard {
+                card: self.card(&r),
+                missing: row.missing,
+                blocked_since: row.blocked_since,
+            });
+        })?;
+        Ok(lanes
+            .into_iter()
+            .map(|(requester, requests)| BlockedLane { requester, requests })
+            .collect())
+    }
+}
+
+fn push_card(col: &mut Column, card: Card) {
+    col.weight += card.weight.unwrap_or(0) as u32;
+    col.hours = abm_core::capacity::round_hours(col.hours + card.hours);
+    col.cards.push(card);
+}
