@@ -492,3 +492,108 @@ pub async fn workback(State(state): State<AppState>, headers: HeaderMap, raw: By
         })
         .await
 }
+
+/// `?name=Mktg: 2026-12-06` (default: the current milestone).
+fn milestone_param(
+    desk: &abm_workspace::desk::Desk,
+    raw: &HashMap<String, String>,
+) -> Result<abm_core::milestone::Milestone, ApiError> {
+    only(raw, &["name"])?;
+    desk.milestone(raw.get("name").map(|s| s.as_str()), desk.now().day)
+        .map_err(|e| bad("query parameter name", e.to_string().trim_start_matches("milestone: ")))
+}
+
+pub async fn milestones(
+    State(state): State<AppState>,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    only(&raw, &["from", "count"])?;
+    let from = raw.get("from").map(|f| date("query parameter from", f)).transpose()?;
+    let count = match raw.get("count") {
+        None => 6,
+        Some(c) => c
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=520).contains(n))
+            .ok_or_else(|| bad("query parameter count", format!("expected 1 to 520, found {c:?}")))?,
+    };
+    let desk = &state.desk;
+    Ok(Json(json!(desk
+        .milestones
+        .from(from.unwrap_or_else(|| desk.now().day), count))))
+}
+
+pub async fn plan_milestone(
+    State(state): State<AppState>,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let desk = state.desk.clone();
+    let m = milestone_param(&desk, &raw)?;
+    state
+        .blocking(move |s| Ok(Json(json!(desk.plan_milestone(s, &m)?))))
+        .await
+}
+
+pub async fn carry_over(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let desk = state.desk.clone();
+    state
+        .blocking(move |s| Ok(Json(json!(desk.carry_over(s, desk.now().day)?))))
+        .await
+}
+
+pub async fn priority_board(
+    State(state): State<AppState>,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    only(&raw, &["assignee"])?;
+    let desk = state.desk.clone();
+    let assignee = raw.get("assignee").cloned();
+    state
+        .blocking(move |s| Ok(Json(json!(desk.priority_board(s, assignee.as_deref())?))))
+        .await
+}
+
+pub async fn milestone_board(
+    State(state): State<AppState>,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let desk = state.desk.clone();
+    let m = milestone_param(&desk, &raw)?;
+    state
+        .blocking(move |s| Ok(Json(json!(desk.milestone_board(s, &m)?))))
+        .await
+}
+
+pub async fn blocked_board(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let desk = state.desk.clone();
+    state
+        .blocking(move |s| Ok(Json(json!(desk.blocked_board(s, desk.now().day)?))))
+        .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MoveBody {
+    id: i64,
+    to: String,
+}
+
+/// Move a card on the prioritisation board: a scoped-label swap, as the acting person.
+pub async fn move_card(State(state): State<AppState>, headers: HeaderMap, raw: Bytes) -> Result<Json<Value>, ApiError> {
+    let b: MoveBody = body(&raw)?;
+    let value = abm_workspace::planner::PRIORITY_COLUMNS
+        .iter()
+        .find(|c| c.eq_ignore_ascii_case(b.to.trim()))
+        .ok_or_else(|| {
+            bad(
+                "to",
+                format!(
+                    "expected one of {}, found {:?}",
+                    abm_workspace::planner::PRIORITY_COLUMNS.join(", "),
+                    b.to
+                ),
+            )
+        })?;
+    let l = label("to", &format!("ABM-Priority::{value}"))?;
+    act(state, headers, b.id, vec![Command::AddLabel(l)]).await
+}

@@ -238,3 +238,83 @@ fn workback_schedules_and_creates_requests_once() {
     let (_, open) = call(&app, "GET", "/api/requests", None, None);
     assert_eq!(open.as_array().unwrap().len(), tasks);
 }
+
+#[test]
+fn plans_and_boards() {
+    let app = start();
+    team(&app);
+    let mut ids = Vec::new();
+    for (priority, weight) in [("High", 5), ("Low", 2)] {
+        let (code, v) = call(
+            &app,
+            "POST",
+            "/api/requests",
+            Some("aabm"),
+            Some(json!({
+                "template": "abm-milestoneplan", "title": format!("{priority} work"), "fields": {"milestone": "Q1"},
+                "due": "2030-03-01", "labels": [format!("ABM-Priority::{priority}")], "weight": weight
+            })),
+        );
+        assert_eq!(code, 201, "{v}");
+        let id = v["id"].as_i64().unwrap();
+        let (code, _) = call(
+            &app,
+            "PATCH",
+            &format!("/api/requests/{id}"),
+            Some("mmanager"),
+            Some(json!({"assignee": "aabm"})),
+        );
+        assert_eq!(code, 200);
+        ids.push(id);
+    }
+    let (_, ms) = call(&app, "GET", "/api/milestones?from=2030-03-01&count=1", None, None);
+    let name = ms[0]["name"].as_str().unwrap().to_string();
+    assert!(ms[0]["start"].as_str().unwrap() <= "2030-03-01" && ms[0]["end"].as_str().unwrap() >= "2030-03-01");
+    let q = format!("name={}", name.replace(' ', "%20"));
+    let (code, plan) = call(&app, "GET", &format!("/api/plan/milestone?{q}"), None, None);
+    assert_eq!(code, 200, "{plan}");
+    let aabm = plan["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["capacity"]["username"] == "aabm")
+        .unwrap();
+    assert!(aabm["committed_hours"].as_f64().unwrap() <= aabm["capacity"]["budget_hours"].as_f64().unwrap());
+    let (_, board) = call(&app, "GET", &format!("/api/boards/milestone?{q}"), None, None);
+    assert_eq!(board["lanes"][0]["hours"].as_f64(), Some(48.0), "40 h + 8 h");
+    let (code, v) = call(
+        &app,
+        "POST",
+        "/api/boards/priority/move",
+        Some("sales-sam"),
+        Some(json!({"id": ids[1], "to": "Top"})),
+    );
+    assert_eq!(code, 403, "{v}");
+    let (code, v) = call(
+        &app,
+        "POST",
+        "/api/boards/priority/move",
+        Some("mmanager"),
+        Some(json!({"id": ids[1], "to": "Huge"})),
+    );
+    assert_eq!(code, 400);
+    assert!(v["error"].as_str().unwrap().starts_with("to:"), "{v}");
+    let (code, _) = call(
+        &app,
+        "POST",
+        "/api/boards/priority/move",
+        Some("mmanager"),
+        Some(json!({"id": ids[1], "to": "top"})),
+    );
+    assert_eq!(code, 200);
+    let (_, cols) = call(&app, "GET", "/api/boards/priority", None, None);
+    assert_eq!(cols[0]["name"], "Top");
+    assert_eq!(cols[0]["cards"][0]["id"], ids[1]);
+    let (code, v) = call(&app, "GET", "/api/plan/milestone?name=Mktg:%202030-03-05", None, None);
+    assert_eq!(code, 400);
+    assert!(v["error"].as_str().unwrap().contains("query parameter name"), "{v}");
+    let (code, _) = call(&app, "GET", "/api/boards/blocked", None, None);
+    assert_eq!(code, 200);
+    let (code, _) = call(&app, "GET", "/api/plan/carry-over", None, None);
+    assert_eq!(code, 200);
+}
