@@ -4,6 +4,7 @@
 
 mod accounts;
 mod calendar;
+mod connect;
 mod demo;
 mod output;
 mod planning;
@@ -70,6 +71,12 @@ enum Command {
     /// The prioritisation board, the milestone board and blocked requests; move cards.
     #[command(subcommand)]
     Board(planning::BoardCmd),
+    /// Keep GitLab issues and abm's requests in step.
+    #[command(subcommand)]
+    Gitlab(connect::GitlabCmd),
+    /// Team updates to Slack: UPDATE / DISCUSS messages and milestone digests.
+    #[command(subcommand)]
+    Updates(connect::UpdatesCmd),
     /// Fill the workspace with a deterministic, realistic demo world.
     Demo(demo::DemoArgs),
     /// Serve the web app and JSON API.
@@ -183,6 +190,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Milestones(cmd) => planning::run_milestones(&open_workspace(&cli.workspace)?, cmd),
         Command::Plan(cmd) => planning::run_plan(&open_workspace(&cli.workspace)?, cmd),
         Command::Board(cmd) => planning::run_board(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
+        Command::Gitlab(cmd) => connect::run_gitlab(&open_workspace(&cli.workspace)?, cmd),
+        Command::Updates(cmd) => connect::run_updates(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
         Command::Demo(args) => demo::run(&cli.workspace, args),
         Command::Serve { addr } => serve(&open_workspace(&cli.workspace)?, &addr),
         Command::Status { format } => {

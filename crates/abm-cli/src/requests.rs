@@ -541,6 +541,7 @@ pub fn import_requests_file(ws: &Workspace, file: &std::path::Path) -> Result<()
         calendar: &desk.calendar,
         reblock: desk.reblock,
         moment: &moment,
+        qualify_with_project: false,
     };
     let requests = abm_import::gitlab::read_requests(file, &cx)?;
     let mut bar = Bar::new();

@@ -18,6 +18,7 @@ pub mod milestone;
 pub mod planning;
 pub mod request;
 pub mod sla;
+pub mod updates;
 pub mod workback;
 
 pub use account::{AbmTier, AccountRank, AccountType, CrmId, GtmStrategy, Segment};

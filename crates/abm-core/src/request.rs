@@ -91,6 +91,21 @@ pub struct Request {
     pub closed: Option<Moment>,
     /// Bumped by the store on every save; a save against a stale version is refused.
     pub version: i64,
+    /// What the issue tracker held at the last sync (None: never synced).
+    #[serde(default)]
+    pub remote: Option<RemoteState>,
+}
+
+/// The fields abm keeps in step with an issue tracker, as they stood at the last sync. A sync
+/// compares abm's side and the tracker's side with this to see who changed what.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteState {
+    /// Sorted.
+    pub labels: Vec<String>,
+    pub due_date: Option<NaiveDate>,
+    pub assignee: Option<String>,
+    pub milestone: Option<String>,
+    pub closed: bool,
 }
 
 /// One line of the audit log.
@@ -278,6 +293,7 @@ impl Request {
             times_blocked: 0,
             closed: None,
             version: 0,
+            remote: None,
         };
         let mut log = Log {
             request_id: 0,

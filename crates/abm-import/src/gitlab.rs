@@ -5,7 +5,8 @@
 //! rebuilt from it: details count as complete at submission, or, when the request was blocked
 //! before it reached `mktg-status::wip`, when it last came back from blocked; later blocks stop the
 //! clock and returns start it again. A request whose details are still missing has no clock.
-//! Every problem names the file and the JSON path (`[12].labels[1]`); nothing is imported
+//! Submitter details come from a `fields` object or, as GitLab issue templates leave them, from
+//! `- name: value` lines in the description. Every problem names the file and the JSON path (`[12].labels[1]`); nothing is imported
 //! while any remain. Requests are matched on `gitlab:IID`, so re-importing changes nothing.
 
 use crate::errors::{ImportError, JsonError};
@@ -23,6 +24,7 @@ use std::path::Path;
 #[derive(Deserialize)]
 struct Issue {
     iid: Option<i64>,
+    project_id: Option<i64>,
     title: Option<String>,
     description: Option<String>,
     template: Option<String>,
@@ -68,6 +70,16 @@ pub struct GitlabContext<'a> {
     pub reblock: ReblockPolicy,
     /// The day a timestamp falls on in the team's time zone.
     pub moment: &'a dyn Fn(DateTime<Utc>) -> Moment,
+    /// Name requests `gitlab:PROJECT#IID` (issues from a whole group) rather than `gitlab:IID`.
+    pub qualify_with_project: bool,
+}
+
+/// The external id abm gives a GitLab issue.
+pub fn external_id(project_id: Option<i64>, iid: i64, qualify_with_project: bool) -> String {
+    match (qualify_with_project, project_id) {
+        (true, Some(p)) => format!("gitlab:{p}#{iid}"),
+        _ => format!("gitlab:{iid}"),
+    }
 }
 
 /// Read and check every issue in `path`.
@@ -82,19 +94,46 @@ pub fn read_requests(path: &Path, cx: &GitlabContext<'_>) -> Result<Vec<Imported
         line: e.line() as u64,
         reason: format!("not a GitLab issues export (a JSON array of issues): {e}"),
     })?;
+    convert_all(issues, &file, cx)
+}
+
+/// Check issues fetched from GitLab's API (`source` names them in errors, e.g. the URL).
+pub fn convert_issues(
+    issues: Vec<serde_json::Value>,
+    source: &str,
+    cx: &GitlabContext<'_>,
+) -> Result<Vec<ImportedRequest>, ImportError> {
+    let mut parsed = Vec::with_capacity(issues.len());
+    let mut errors = Vec::new();
+    for (i, v) in issues.into_iter().enumerate() {
+        match serde_json::from_value::<Issue>(v) {
+            Ok(issue) => parsed.push(issue),
+            Err(e) => errors.push(JsonError {
+                file: source.to_string(),
+                path: format!("[{i}]"),
+                reason: e.to_string(),
+            }),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ImportError::BadItems(errors));
+    }
+    convert_all(parsed, source, cx)
+}
+
+fn convert_all(issues: Vec<Issue>, file: &str, cx: &GitlabContext<'_>) -> Result<Vec<ImportedRequest>, ImportError> {
     let mut out = Vec::with_capacity(issues.len());
     let mut errors = Vec::new();
     for (i, issue) in issues.into_iter().enumerate() {
         let mut bad = |path: String, reason: String| {
             errors.push(JsonError {
-                file: file.clone(),
+                file: file.to_string(),
                 path: format!("[{i}]{path}"),
                 reason,
             })
         };
-        match convert(issue, cx, &mut bad) {
-            Some(r) => out.push(r),
-            None => continue,
+        if let Some(r) = convert(issue, cx, &mut bad) {
+            out.push(r);
         }
     }
     if !errors.is_empty() {
@@ -104,7 +143,7 @@ pub fn read_requests(path: &Path, cx: &GitlabContext<'_>) -> Result<Vec<Imported
     for (i, r) in out.iter().enumerate() {
         if !seen.insert(r.request.external_id.clone()) {
             return Err(ImportError::BadItems(vec![JsonError {
-                file,
+                file: file.to_string(),
                 path: format!("[{i}].iid"),
                 reason: format!("{} appears twice", r.request.external_id.as_deref().unwrap_or("")),
             }]));
@@ -272,6 +311,21 @@ fn convert(issue: Issue, cx: &GitlabContext<'_>, bad: &mut dyn FnMut(String, Str
             _ => fail(&format!(".fields.{k}"), "expected text or a number".into()),
         }
     }
+    // Issues made from a template in GitLab carry their details in the description, one
+    // `- name: value` line each; an explicit `fields` object wins.
+    if issue.fields.is_empty() {
+        if let (Some(t), Some(desc)) = (template, issue.description.as_deref()) {
+            for line in desc.lines() {
+                let Some((k, v)) = line.trim().strip_prefix("- ").and_then(|l| l.split_once(':')) else {
+                    continue;
+                };
+                let k = k.trim();
+                if t.fields.iter().any(|f| f.name == k) && !v.trim().is_empty() {
+                    fields.insert(k.to_string(), v.trim().to_string());
+                }
+            }
+        }
+    }
     let fields = match template.map(|t| t.check_fields(&fields)) {
         Some(Ok(f)) => f,
         Some(Err(es)) => {
@@ -313,7 +367,7 @@ fn convert(issue: Issue, cx: &GitlabContext<'_>, bad: &mut dyn FnMut(String, Str
     let submitted = (cx.moment)(created);
     let mut r = Request {
         id: 0,
-        external_id: Some(format!("gitlab:{iid}")),
+        external_id: Some(external_id(issue.project_id, iid, cx.qualify_with_project)),
         template: template.name.clone(),
         title: title.trim().to_string(),
         author: author.clone(),
@@ -332,6 +386,7 @@ fn convert(issue: Issue, cx: &GitlabContext<'_>, bad: &mut dyn FnMut(String, Str
             .count() as u32,
         closed: closed_at.map(|t| (cx.moment)(t)),
         version: 0,
+        remote: None,
     };
     let entry = |at: DateTime<Utc>,
                  actor: &str,

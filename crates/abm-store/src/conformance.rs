@@ -18,7 +18,7 @@ macro_rules! conformance_suite {
             failed_write_leaves_store_unchanged,
             values_from_other_sources_are_kept, filters_and_paging,
             team_members_are_kept, requests_round_trip_with_their_audit_log, stale_saves_are_refused,
-            request_lists_filter, request_imports_match_on_external_id);
+            request_lists_filter, request_imports_match_on_external_id, updates_are_kept_for_digests);
     };
     (@tests $make:expr; $($name:ident),+) => {
         $(
@@ -683,4 +683,32 @@ pub fn request_imports_match_on_external_id(store: &mut dyn Store) {
     assert_eq!(log.len(), log_len + 1);
     assert_eq!(log.last().unwrap().action, "import");
     assert_eq!(log.last().unwrap().actor, req::RULES_ACTOR);
+}
+
+pub fn updates_are_kept_for_digests(store: &mut dyn Store) {
+    use abm_core::updates::{TeamUpdate, UpdateKind};
+    let u = |day: u32, kind, text: &str| TeamUpdate {
+        id: 0,
+        at: moment(day, 12).at,
+        author: "aabm".into(),
+        kind,
+        text: text.into(),
+        link: Some("https://gitlab.example/mr/1".into()),
+    };
+    let a = store.add_update(&u(6, UpdateKind::Discuss, "later")).unwrap();
+    let b = store.add_update(&u(2, UpdateKind::Update, "earlier")).unwrap();
+    store.add_update(&u(20, UpdateKind::Update, "outside")).unwrap();
+    let got = store.updates(moment(1, 0).at, moment(13, 0).at).unwrap();
+    assert_eq!(
+        got.iter().map(|u| u.id).collect::<Vec<_>>(),
+        vec![b, a],
+        "oldest first, window only"
+    );
+    assert_eq!(
+        got[0],
+        TeamUpdate {
+            id: b,
+            ..u(2, UpdateKind::Update, "earlier")
+        }
+    );
 }

@@ -12,6 +12,8 @@ mod sql;
 mod sqlite_store;
 
 pub use abm_core::request::{AuditEntry, Request, TeamMember};
+pub use abm_core::updates::TeamUpdate;
+use chrono::{DateTime, Utc};
 pub use model::*;
 pub use postgres_store::PostgresStore;
 pub use sqlite_store::SqliteStore;
@@ -116,6 +118,12 @@ pub trait Store: Send {
     /// Import requests matched on `external_id`: new ones are inserted with their history,
     /// changed ones replaced, identical ones left alone. One transaction.
     fn import_requests(&mut self, requests: &[ImportedRequest], progress: Progress<'_>) -> Result<WriteSummary>;
+
+    /// Keep a posted team update; returns its id.
+    fn add_update(&mut self, update: &TeamUpdate) -> Result<i64>;
+
+    /// Updates posted in `[from, to)`, oldest first.
+    fn updates(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<TeamUpdate>>;
 }
 
 /// Open the store a database URL names: a path or `sqlite://PATH` for SQLite (relative paths are

@@ -15,6 +15,10 @@ pub const SQLITE: &[Migration] = &[
         version: 2,
         sql: include_str!("migrations/sqlite/0002_requests.sql"),
     },
+    Migration {
+        version: 3,
+        sql: include_str!("migrations/sqlite/0003_updates.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -25,6 +29,10 @@ pub const POSTGRES: &[Migration] = &[
     Migration {
         version: 2,
         sql: include_str!("migrations/postgres/0002_requests.sql"),
+    },
+    Migration {
+        version: 3,
+        sql: include_str!("migrations/postgres/0003_updates.sql"),
     },
 ];
 

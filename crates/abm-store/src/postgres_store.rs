@@ -5,7 +5,8 @@ use crate::migrate::{self, Migration};
 use crate::model::*;
 use crate::request_rows as rows;
 use crate::sql::{self, Cell, Kind};
-use crate::{AuditEntry, Progress, Request, Result, Store, StoreError, TeamMember};
+use crate::{AuditEntry, Progress, Request, Result, Store, StoreError, TeamMember, TeamUpdate};
+use chrono::{DateTime, Utc};
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Transaction};
 use std::collections::HashSet;
@@ -537,6 +538,36 @@ impl Store for PostgresStore {
         tx.commit()?;
         progress(requests.len() as u64);
         Ok(summary)
+    }
+
+    fn add_update(&mut self, u: &TeamUpdate) -> Result<i64> {
+        Ok(self
+            .client
+            .query_one(
+                "INSERT INTO team_updates (at, author, kind, text, link) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                &[&u.at, &u.author, &u.kind.as_str(), &u.text, &u.link],
+            )?
+            .get(0))
+    }
+
+    fn updates(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<TeamUpdate>> {
+        self.client
+            .query(
+                "SELECT id, at, author, kind, text, link FROM team_updates WHERE at >= $1 AND at < $2 ORDER BY at, id",
+                &[&from, &to],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(TeamUpdate {
+                    id: r.get(0),
+                    at: r.get(1),
+                    author: r.get(2),
+                    kind: r.get::<_, String>(3).parse().map_err(StoreError::Corrupt)?,
+                    text: r.get(4),
+                    link: r.get(5),
+                })
+            })
+            .collect()
     }
 }
 

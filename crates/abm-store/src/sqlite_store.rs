@@ -5,8 +5,9 @@ use crate::migrate::{self, Migration};
 use crate::model::*;
 use crate::request_rows as rows;
 use crate::sql::{self, Cell};
-use crate::{AuditEntry, Progress, Request, Result, Store, StoreError, TeamMember};
+use crate::{AuditEntry, Progress, Request, Result, Store, StoreError, TeamMember, TeamUpdate};
 use abm_core::account::merge_attribute_values;
+use chrono::{DateTime, Utc};
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 use std::path::Path;
@@ -536,6 +537,42 @@ impl Store for SqliteStore {
         tx.commit()?;
         progress(requests.len() as u64);
         Ok(summary)
+    }
+
+    fn add_update(&mut self, u: &TeamUpdate) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO team_updates (at, author, kind, text, link) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![stamp(u.at), u.author, u.kind.as_str(), u.text, u.link],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn updates(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<TeamUpdate>> {
+        let mut st = self.conn.prepare(
+            "SELECT id, at, author, kind, text, link FROM team_updates WHERE at >= ?1 AND at < ?2 ORDER BY at, id",
+        )?;
+        let rows = st.query_map([stamp(from), stamp(to)], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, at, author, kind, text, link) = row?;
+            Ok(TeamUpdate {
+                id,
+                at: rows::parse_timestamp(&at)?,
+                author,
+                kind: kind.parse().map_err(StoreError::Corrupt)?,
+                text,
+                link,
+            })
+        })
+        .collect()
     }
 }
 
