@@ -8,16 +8,18 @@ use abm_core::capacity::{AwayKind, TimeAway};
 use abm_core::request::{parse_username, TeamMember};
 use std::path::Path;
 
+/// The index of a column the file must have.
+fn required(t: &CsvTable, name: &str) -> Result<usize, ImportError> {
+    t.find(&[name.to_string()]).ok_or_else(|| ImportError::File {
+        file: t.file.clone(),
+        line: 1,
+        reason: format!("no {name} column (found: {})", t.headers.join(", ")),
+    })
+}
+
 pub fn read_team(path: &Path) -> Result<Vec<TeamMember>, ImportError> {
     let mut t = CsvTable::open(path)?;
-    let col = |t: &CsvTable, name: &str| {
-        t.find(&[name.to_string()]).ok_or_else(|| ImportError::File {
-            file: t.file.clone(),
-            line: 1,
-            reason: format!("no {name} column (found: {})", t.headers.join(", ")),
-        })
-    };
-    let (u, n, r) = (col(&t, "Username")?, col(&t, "Name")?, col(&t, "Role")?);
+    let (u, n, r) = (required(&t, "Username")?, required(&t, "Name")?, required(&t, "Role")?);
     let mut out: Vec<TeamMember> = Vec::new();
     let mut errors = Vec::new();
     let file = t.file.clone();
@@ -66,14 +68,7 @@ pub fn read_time_away(path: &Path, full_day: f64) -> Result<Vec<TimeAway>, Impor
         return Ok(Vec::new());
     }
     let mut t = CsvTable::open(path)?;
-    let need = |t: &CsvTable, name: &str| {
-        t.find(&[name.to_string()]).ok_or_else(|| ImportError::File {
-            file: t.file.clone(),
-            line: 1,
-            reason: format!("no {name} column (found: {})", t.headers.join(", ")),
-        })
-    };
-    let (u, d) = (need(&t, "Username")?, need(&t, "Date")?);
+    let (u, d) = (required(&t, "Username")?, required(&t, "Date")?);
     let h = t.find(&["Hours".to_string()]);
     let k = t.find(&["Kind".to_string()]);
     let file = t.file.clone();

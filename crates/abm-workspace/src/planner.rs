@@ -191,15 +191,7 @@ impl Desk {
 
     /// The prioritisation board: open requests in a column per `ABM-Priority::` value.
     pub fn priority_board(&self, store: &mut dyn Store, assignee: Option<&str>) -> Result<Vec<Column>> {
-        let mut cols: Vec<Column> = PRIORITY_COLUMNS
-            .iter()
-            .map(|n| Column {
-                name: n.to_string(),
-                cards: Vec::new(),
-                weight: 0,
-                hours: 0.0,
-            })
-            .collect();
+        let mut cols = empty_columns();
         let q = RequestQuery {
             open_only: true,
             assignee: assignee.map(str::to_string),
@@ -226,15 +218,7 @@ impl Desk {
                     capacity(&who, m, &self.calendar, &self.capacity, &away).budget_hours
                 },
                 assignee: who,
-                columns: PRIORITY_COLUMNS
-                    .iter()
-                    .map(|n| Column {
-                        name: n.to_string(),
-                        cards: Vec::new(),
-                        weight: 0,
-                        hours: 0.0,
-                    })
-                    .collect(),
+                columns: empty_columns(),
                 weight: 0,
                 hours: 0.0,
                 over_budget: false,
@@ -280,6 +264,19 @@ impl Desk {
             .map(|(requester, requests)| BlockedLane { requester, requests })
             .collect())
     }
+}
+
+/// One empty column per priority, in board order.
+fn empty_columns() -> Vec<Column> {
+    PRIORITY_COLUMNS
+        .iter()
+        .map(|n| Column {
+            name: n.to_string(),
+            cards: Vec::new(),
+            weight: 0,
+            hours: 0.0,
+        })
+        .collect()
 }
 
 fn push_card(col: &mut Column, card: Card) {
