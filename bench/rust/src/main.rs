@@ -1,6 +1,13 @@
+//! In-process timings of abm's calculators; each prints {"seconds": …} as JSON and writes its
+//! answers for the caller to compare with its peer.
+//!
 //! `abm-bench calendar-offsets PAIRS.csv HOLIDAYS.txt OUT.txt`: load (date, offset) pairs and a
-//! holiday list (untimed), compute every busday offset with abm-core's calendar (timed), write the
-//! results one a line for the caller to compare with its peer, print {"seconds": …} as JSON.
+//! holiday list (untimed), compute every busday offset with abm-core's calendar (timed).
+//!
+//! `abm-bench icp-score FACTS.csv ICP.toml OUT.csv`: load flat account facts (untimed; columns
+//! crm_id, segment, employees, dev_aberdeen, dev_crm, tech_stack, cloud_provider,
+//! first_order_available, account_rank, new_logo_target), score every account with the ICP on one
+//! core (timed, best of 3), write crm_id,icp,score,grade.
 
 use abm_core::{BusinessCalendar, Roll};
 use chrono::NaiveDate;
@@ -14,8 +21,14 @@ fn die(msg: String) -> ! {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.len() == 5 && args[1] == "icp-score" {
+        return icp_score(&args[2], &args[3], &args[4]);
+    }
     if args.len() != 5 || args[1] != "calendar-offsets" {
-        die("usage: abm-bench calendar-offsets PAIRS.csv HOLIDAYS.txt OUT.txt".into());
+        die(
+            "usage: abm-bench calendar-offsets PAIRS.csv HOLIDAYS.txt OUT.txt | icp-score FACTS.csv ICP.toml OUT.csv"
+                .into(),
+        );
     }
     let open = |p: &str| std::io::BufReader::new(std::fs::File::open(p).unwrap_or_else(|e| die(format!("{p}: {e}"))));
     let parse = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_else(|_| die(format!("bad date {s:?}")));
@@ -41,4 +54,74 @@ fn main() {
         writeln!(w, "{d}").expect("write");
     }
     println!("{}", serde_json::json!({ "seconds": seconds, "pairs": pairs.len() }));
+}
+
+fn icp_score(facts_csv: &str, icp_toml: &str, out: &str) {
+    use abm_core::icp::{AccountFacts, Fact, FactValue};
+    use std::sync::Arc;
+    let text = std::fs::read_to_string(icp_toml).unwrap_or_else(|e| die(format!("{icp_toml}: {e}")));
+    let icp = abm_workspace::icp::parse_icp(&text, icp_toml).unwrap_or_else(|e| die(e.to_string()));
+    let src = |s: &str| -> Arc<str> { s.into() };
+    let (aberdeen, crm, proxy, gainsight, family) = (
+        src("aberdeen"),
+        src("crm"),
+        src("employees (proxy)"),
+        src("gainsight"),
+        src("family roll-up"),
+    );
+    let fact = |v: &str, s: &Arc<str>| {
+        FactValue::parse(v).map(|value| Fact {
+            value,
+            source: s.clone(),
+            as_of: None,
+        })
+    };
+    let file = std::fs::File::open(facts_csv).unwrap_or_else(|e| die(format!("{facts_csv}: {e}")));
+    let mut ids = Vec::new();
+    let mut accounts = Vec::new();
+    for line in std::io::BufReader::new(file).lines().skip(1) {
+        let line = line.expect("read");
+        let c: Vec<&str> = line.split(',').collect();
+        if c.len() != 10 {
+            die(format!("expected 10 columns: {line:?}"));
+        }
+        let values = icp
+            .fields
+            .iter()
+            .map(|f| -> Vec<Fact> {
+                match f.as_str() {
+                    "developer_count" => [fact(c[3], &aberdeen), fact(c[4], &crm), fact(c[2], &proxy)]
+                        .into_iter()
+                        .flatten()
+                        .collect(),
+                    "tech_stack" => fact(c[5], &gainsight).into_iter().collect(),
+                    "cloud_provider" => fact(c[6], &aberdeen).into_iter().collect(),
+                    "first_order_available" => fact(c[7], &family).into_iter().collect(),
+                    "account_rank" => fact(c[8], &crm).into_iter().collect(),
+                    "new_logo_target" => fact(c[9], &crm).into_iter().collect(),
+                    "employees" => fact(c[2], &family).into_iter().collect(),
+                    other => die(format!("the benchmark has no column for field {other}")),
+                }
+            })
+            .collect();
+        ids.push(c[0].to_string());
+        accounts.push(AccountFacts {
+            segment: c[1].parse().ok(),
+            employees: c[2].parse().ok(),
+            values,
+        });
+    }
+    let mut best = f64::MAX;
+    let mut fits = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        fits = accounts.iter().map(|a| icp.fit(a)).collect::<Vec<_>>();
+        best = best.min(started.elapsed().as_secs_f64());
+    }
+    let mut w = std::io::BufWriter::new(std::fs::File::create(out).unwrap_or_else(|e| die(format!("{out}: {e}"))));
+    writeln!(w, "crm_id,icp,score,grade").expect("write");
+    for (id, f) in ids.iter().zip(&fits) {
+        writeln!(w, "{id},{},{},{}", f.icp, f.score, f.grade).expect("write");
+    }
+    println!("{}", serde_json::json!({ "seconds": best, "accounts": accounts.len() }));
 }

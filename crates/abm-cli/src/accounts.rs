@@ -39,6 +39,12 @@ pub enum AccountsCmd {
         geo: Option<String>,
         #[arg(long)]
         tier: Option<String>,
+        /// ICP grade under the active ICP version (A, B, C or D).
+        #[arg(long, value_parser = parse_grade)]
+        grade: Option<abm_core::icp::Grade>,
+        /// Only accounts in the ICP (`--icp true`) or out of it (`--icp false`).
+        #[arg(long)]
+        icp: Option<bool>,
         /// Search names, domains and CRM ids.
         #[arg(long, short = 'q')]
         search: Option<String>,
@@ -180,6 +186,10 @@ fn canonical<T: std::str::FromStr<Err = String> + ToString>(flag: &str, v: Optio
     .transpose()
 }
 
+fn parse_grade(s: &str) -> Result<abm_core::icp::Grade, String> {
+    s.parse()
+}
+
 pub fn run(ws: &Workspace, cmd: AccountsCmd) -> Result<()> {
     match cmd {
         AccountsCmd::Import(args) => import_accounts_file(ws, &args).map(|_| ()),
@@ -187,6 +197,8 @@ pub fn run(ws: &Workspace, cmd: AccountsCmd) -> Result<()> {
             segment,
             geo,
             tier,
+            grade,
+            icp,
             search,
             page,
             per_page,
@@ -205,6 +217,8 @@ pub fn run(ws: &Workspace, cmd: AccountsCmd) -> Result<()> {
                 segment: canonical::<abm_core::Segment>("segment", segment)?,
                 geo: canonical::<abm_core::Geo>("geo", geo)?,
                 tier: canonical::<abm_core::AbmTier>("tier", tier)?,
+                grade: grade.map(|g| g.to_string()),
+                icp,
                 text: search,
                 limit,
                 offset,
@@ -224,6 +238,11 @@ pub fn run(ws: &Workspace, cmd: AccountsCmd) -> Result<()> {
                         a.ultimate_parent_id.clone(),
                         a.abm_tier.clone().unwrap_or_default(),
                         format!("{:.2}", a.family_carr),
+                        a.icp
+                            .map(|i| if i { "yes" } else { "no" }.to_string())
+                            .unwrap_or_default(),
+                        a.fit_score.map(|s| s.to_string()).unwrap_or_default(),
+                        a.grade.clone().unwrap_or_default(),
                     ]
                 })
                 .collect();
@@ -239,6 +258,9 @@ pub fn run(ws: &Workspace, cmd: AccountsCmd) -> Result<()> {
                     "ultimate_parent_id",
                     "abm_tier",
                     "family_carr",
+                    "icp",
+                    "fit",
+                    "grade",
                 ],
                 &rows,
                 &serde_json::to_value(&page.accounts)?,
@@ -259,14 +281,19 @@ pub fn run_people(ws: &Workspace, cmd: PeopleCmd) -> Result<()> {
 }
 
 fn show(ws: &Workspace, id: &str, format: Format) -> Result<()> {
-    let account = ws
-        .store()?
+    let mut store = ws.store()?;
+    let account = store
         .get_account(id)?
         .ok_or_else(|| user_error(format!("no account {id:?}")))?
         .resolve(&ws.config.precedence);
+    let explanation = crate::icp::explain_active(ws, store.as_mut(), id)?;
     let (detail, resolved) = (&account.detail, &account.resolved_attributes);
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&account)?),
+        Format::Json => {
+            let mut v = serde_json::to_value(&account)?;
+            v["icp_explanation"] = serde_json::to_value(&explanation)?;
+            println!("{}", serde_json::to_string_pretty(&v)?)
+        }
         Format::Csv => {
             let rows: Vec<Vec<String>> = detail
                 .attributes
@@ -288,7 +315,31 @@ fn show(ws: &Workspace, id: &str, format: Format) -> Result<()> {
                 &serde_json::Value::Null,
             )?;
         }
-        Format::Table => print_detail(detail, resolved)?,
+        Format::Table => {
+            print_detail(detail, resolved)?;
+            if let Some((version, e)) = &explanation {
+                println!("\nICP (version {version}): {}", e.summary);
+                for c in &e.criteria {
+                    println!(
+                        "  {} {:<70} {:>3}/{:<3} {} = {}{}",
+                        if c.passed { "✓" } else { "✗" },
+                        c.criterion,
+                        c.points,
+                        if c.core {
+                            "core".to_string()
+                        } else {
+                            c.max_points.to_string()
+                        },
+                        c.field,
+                        c.value,
+                        c.source
+                            .as_ref()
+                            .map(|s| format!(" ({s}{})", c.as_of.map(|d| format!(", {d}")).unwrap_or_default()))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+        }
     }
     Ok(())
 }

@@ -65,6 +65,7 @@ pub fn run(dir: &Path, args: DemoArgs) -> Result<()> {
     import_people_file(&ws, &default_import_args(&out.join("people.csv")))?;
     crate::requests::import_team_file(&ws, Some("mmanager"), &out.join("team.csv"))?;
     crate::requests::import_requests_file(&ws, &out.join("requests.json"))?;
+    crate::icp::run(&ws, Some("demo"), crate::icp::IcpCmd::Score)?;
     // The team's PTO is what capacity planning reads (abm.toml: capacity.time_away).
     let away = ws.dir.join(&ws.config.time_away_file);
     std::fs::copy(out.join("pto.csv"), &away).map_err(|e| anyhow::anyhow!("{}: {e}", away.display()))?;

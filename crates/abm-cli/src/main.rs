@@ -6,6 +6,7 @@ mod accounts;
 mod calendar;
 mod connect;
 mod demo;
+mod icp;
 mod output;
 mod planning;
 mod progress;
@@ -46,6 +47,9 @@ enum Command {
     /// Accounts from the CRM: import, list, show.
     #[command(subcommand)]
     Accounts(accounts::AccountsCmd),
+    /// The ideal customer profile: score, diff, activate, roll back.
+    #[command(subcommand)]
+    Icp(icp::IcpCmd),
     /// People (contacts) linked to accounts.
     #[command(subcommand)]
     People(accounts::PeopleCmd),
@@ -179,6 +183,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Calendar(cmd) => calendar::run(&cli.workspace, cmd),
         Command::Accounts(cmd) => accounts::run(&open_workspace(&cli.workspace)?, cmd),
+        Command::Icp(cmd) => icp::run(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
         Command::People(cmd) => accounts::run_people(&open_workspace(&cli.workspace)?, cmd),
         Command::Team(cmd) => requests::run_team(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
         Command::Requests(cmd) => requests::run_requests(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),

@@ -12,6 +12,7 @@ pub mod fiscal;
 pub mod geo;
 pub mod hierarchy;
 pub mod holidays;
+pub mod icp;
 pub mod intake;
 pub mod labels;
 pub mod milestone;

@@ -29,7 +29,7 @@ pub struct AccountListParams {
     pub per_page: u64,
 }
 
-const KNOWN: &[&str] = &["segment", "geo", "tier", "q", "page", "per_page"];
+const KNOWN: &[&str] = &["segment", "geo", "tier", "grade", "icp", "q", "page", "per_page"];
 
 pub fn account_list(raw: &HashMap<String, String>) -> Result<AccountListParams, ParamError> {
     if let Some(unknown) = raw.keys().find(|k| !KNOWN.contains(&k.as_str())) {
@@ -57,6 +57,21 @@ pub fn account_list(raw: &HashMap<String, String>) -> Result<AccountListParams, 
         .map(|s| s.parse::<AbmTier>().map(|t| t.to_string()))
         .transpose()
         .map_err(parse_err("tier"))?;
+    let grade = get("grade")
+        .map(|s| s.parse::<abm_core::icp::Grade>().map(|g| g.to_string()))
+        .transpose()
+        .map_err(parse_err("grade"))?;
+    let icp = match get("icp") {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(other) => {
+            return Err(ParamError {
+                param: "icp".into(),
+                reason: format!("expected true or false, found {other:?}"),
+            })
+        }
+    };
     let number = |k: &str, default: u64, max: u64| -> Result<u64, ParamError> {
         match get(k) {
             None => Ok(default),
@@ -76,6 +91,8 @@ pub fn account_list(raw: &HashMap<String, String>) -> Result<AccountListParams, 
             segment,
             geo,
             tier,
+            grade,
+            icp,
             text: get("q").map(String::from),
             limit: Some(per_page),
             offset: (page - 1) * per_page,

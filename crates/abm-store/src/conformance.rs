@@ -3,6 +3,7 @@
 
 use crate::model::*;
 use crate::Store;
+use crate::StoredFit;
 use abm_core::account::{AccountRecord, AttributeValue};
 use abm_core::hierarchy::{FamilyFacts, HierarchyInput};
 use abm_core::{AbmTier, AccountType, CrmId, Domain, Geo};
@@ -18,7 +19,8 @@ macro_rules! conformance_suite {
             failed_write_leaves_store_unchanged,
             values_from_other_sources_are_kept, filters_and_paging,
             team_members_are_kept, requests_round_trip_with_their_audit_log, stale_saves_are_refused,
-            request_lists_filter, request_imports_match_on_external_id, updates_are_kept_for_digests);
+            request_lists_filter, request_imports_match_on_external_id, updates_are_kept_for_digests,
+            icp_versions_and_fits, scoring_inputs_come_in_families);
     };
     (@tests $make:expr; $($name:ident),+) => {
         $(
@@ -710,5 +712,72 @@ pub fn updates_are_kept_for_digests(store: &mut dyn Store) {
             id: b,
             ..u(2, UpdateKind::Update, "earlier")
         }
+    );
+}
+
+pub fn icp_versions_and_fits(store: &mut dyn Store) {
+    import(store, sample());
+    let at = moment(1, 9).at;
+    assert_eq!(store.save_icp_version("v1 text", "mmanager", at).unwrap(), 1);
+    assert_eq!(store.save_icp_version("v2 text", "aabm", at).unwrap(), 2);
+    let fit = |id: &str, v: i64, icp: bool, score: u32, grade: &str| StoredFit {
+        crm_id: id.into(),
+        version: v,
+        icp,
+        score,
+        grade: grade.into(),
+    };
+    let one = vec![fit("001A", 1, true, 85, "A"), fit("001B", 1, false, 20, "D")];
+    store.activate_icp(1, "mmanager", at, &one).unwrap();
+    assert_eq!(store.fits().unwrap(), one);
+    let two = vec![fit("001A", 2, true, 65, "B"), fit("001C", 2, true, 90, "A")];
+    store.activate_icp(2, "aabm", at, &two).unwrap();
+    assert_eq!(store.fits().unwrap(), two, "activation replaces every fit");
+    let v = store.icp_versions().unwrap();
+    assert_eq!(
+        v.iter().map(|v| (v.version, v.active)).collect::<Vec<_>>(),
+        vec![(1, false), (2, true)]
+    );
+    assert_eq!(v[0].definition, "v1 text");
+    let listed = store
+        .list_accounts(&AccountQuery {
+            grade: Some("A".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        listed.accounts.iter().map(|a| a.crm_id.as_str()).collect::<Vec<_>>(),
+        vec!["001C"]
+    );
+    assert_eq!(
+        (listed.accounts[0].fit_score, listed.accounts[0].icp_version),
+        (Some(90), Some(2))
+    );
+    let out = store
+        .list_accounts(&AccountQuery {
+            icp: Some(false),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        out.accounts.iter().map(|a| a.crm_id.as_str()).collect::<Vec<_>>(),
+        vec!["001B"],
+        "unscored counts as not ICP"
+    );
+}
+
+pub fn scoring_inputs_come_in_families(store: &mut dyn Store) {
+    import(store, sample());
+    let mut seen = Vec::new();
+    store
+        .each_scoring_input(&mut |i| seen.push((i.crm_id.clone(), i.ultimate_parent_id.clone(), i.attributes.len())))
+        .unwrap();
+    assert_eq!(
+        seen,
+        vec![
+            ("001A".to_string(), "001A".to_string(), 1),
+            ("001B".to_string(), "001A".to_string(), 1),
+            ("001C".to_string(), "001C".to_string(), 1)
+        ]
     );
 }

@@ -124,6 +124,22 @@ pub trait Store: Send {
 
     /// Updates posted in `[from, to)`, oldest first.
     fn updates(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<TeamUpdate>>;
+
+    /// Save an ICP definition as the next version; returns its number.
+    fn save_icp_version(&mut self, definition: &str, author: &str, at: DateTime<Utc>) -> Result<i64>;
+
+    /// Every ICP version, oldest first, the active one marked.
+    fn icp_versions(&mut self) -> Result<Vec<IcpVersion>>;
+
+    /// Make `version` the one in force and replace every stored fit with `fits` (computed under
+    /// it), in one transaction.
+    fn activate_icp(&mut self, version: i64, actor: &str, at: DateTime<Utc>, fits: &[StoredFit]) -> Result<()>;
+
+    /// Hand every account's scoring input to `f`, families together with the ultimate parent first.
+    fn each_scoring_input(&mut self, f: &mut dyn FnMut(ScoringInput)) -> Result<()>;
+
+    /// Every stored fit, by crm id.
+    fn fits(&mut self) -> Result<Vec<StoredFit>>;
 }
 
 /// Open the store a database URL names: a path or `sqlite://PATH` for SQLite (relative paths are

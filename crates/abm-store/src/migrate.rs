@@ -19,6 +19,10 @@ pub const SQLITE: &[Migration] = &[
         version: 3,
         sql: include_str!("migrations/sqlite/0003_updates.sql"),
     },
+    Migration {
+        version: 4,
+        sql: include_str!("migrations/sqlite/0004_icp.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -33,6 +37,10 @@ pub const POSTGRES: &[Migration] = &[
     Migration {
         version: 3,
         sql: include_str!("migrations/postgres/0003_updates.sql"),
+    },
+    Migration {
+        version: 4,
+        sql: include_str!("migrations/postgres/0004_icp.sql"),
     },
 ];
 

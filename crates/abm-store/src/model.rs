@@ -54,6 +54,10 @@ pub struct AccountQuery {
     pub segment: Option<String>,
     pub geo: Option<String>,
     pub tier: Option<String>,
+    /// ICP grade (A–D) under the active version.
+    pub grade: Option<String>,
+    /// In (true) or out of (false) the ICP under the active version.
+    pub icp: Option<bool>,
     /// Case-insensitive match on name, or exact crm id, or domain prefix.
     pub text: Option<String>,
     pub limit: Option<u64>,
@@ -76,6 +80,11 @@ pub struct AccountSummary {
     pub employees: Option<u32>,
     pub family_carr: f64,
     pub first_order_available: bool,
+    /// The stored fit under the ICP version that scored it (none until `abm icp score`).
+    pub icp: Option<bool>,
+    pub fit_score: Option<u32>,
+    pub grade: Option<String>,
+    pub icp_version: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -211,6 +220,16 @@ macro_rules! read_account_row {
             employees: employees.map(|e| e as u32),
             family_carr: $crate::model::cents_to_f64(r.get(11)$($q)?),
             first_order_available: r.get(12)$($q)?,
+            icp: {
+                let v: Option<i32> = r.get(27)$($q)?;
+                v.map(|v| v != 0)
+            },
+            fit_score: {
+                let v: Option<i32> = r.get(28)$($q)?;
+                v.map(|v| v as u32)
+            },
+            grade: r.get(29)$($q)?,
+            icp_version: r.get(30)$($q)?,
         };
         let revenue: Option<i64> = r.get(16)$($q)?;
         $crate::model::AccountDetail {
@@ -314,4 +333,44 @@ pub struct ImportedRequest {
     pub request: abm_core::request::Request,
     /// Written when the request is first imported; a changed re-import adds one `import` entry.
     pub history: Vec<abm_core::request::AuditEntry>,
+}
+
+/// An account's stored fit under an ICP version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredFit {
+    pub crm_id: String,
+    pub version: i64,
+    pub icp: bool,
+    pub score: u32,
+    pub grade: String,
+}
+
+/// A saved ICP definition. Versions never change once saved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IcpVersion {
+    pub version: i64,
+    pub created_at: String,
+    pub author: String,
+    pub definition: String,
+    /// Whether it is the one in force.
+    pub active: bool,
+}
+
+/// What scoring reads about one account: its own fields and its attribute values by source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoringInput {
+    pub crm_id: String,
+    pub ultimate_parent_id: String,
+    pub segment: String,
+    pub family_max_employees: Option<u32>,
+    pub first_order_available: bool,
+    pub family_carr_cents: i64,
+    pub account_type: Option<String>,
+    pub industry: Option<String>,
+    pub geo: Option<String>,
+    pub account_rank: Option<String>,
+    pub gtm_strategy: Option<String>,
+    pub new_logo_target: Option<String>,
+    pub annual_revenue_cents: Option<i64>,
+    pub attributes: Vec<abm_core::account::AttributeValue>,
 }

@@ -540,6 +540,103 @@ impl Store for PostgresStore {
         Ok(summary)
     }
 
+    fn save_icp_version(&mut self, definition: &str, author: &str, at: DateTime<Utc>) -> Result<i64> {
+        let mut tx = self.client.transaction()?;
+        tx.execute("LOCK TABLE icp_versions IN EXCLUSIVE MODE", &[])?;
+        let v: i64 = tx
+            .query_one("SELECT COALESCE(MAX(version), 0) + 1 FROM icp_versions", &[])?
+            .get(0);
+        tx.execute(
+            "INSERT INTO icp_versions (version, created_at, author, definition) VALUES ($1, $2, $3, $4)",
+            &[&v, &at, &author, &definition],
+        )?;
+        tx.commit()?;
+        Ok(v)
+    }
+
+    fn icp_versions(&mut self) -> Result<Vec<IcpVersion>> {
+        let sql = rows::ICP_VERSIONS.replacen("v.created_at", &ts("v.created_at"), 1);
+        Ok(self
+            .client
+            .query(&sql, &[])?
+            .iter()
+            .map(|r| IcpVersion {
+                version: r.get(0),
+                created_at: r.get(1),
+                author: r.get(2),
+                definition: r.get(3),
+                active: r.get::<_, Option<bool>>(4).unwrap_or(false),
+            })
+            .collect())
+    }
+
+    fn activate_icp(&mut self, version: i64, actor: &str, at: DateTime<Utc>, fits: &[StoredFit]) -> Result<()> {
+        let mut tx = self.client.transaction()?;
+        tx.execute(
+            "INSERT INTO icp_activations (version, at, actor) VALUES ($1, $2, $3)",
+            &[&version, &at, &actor],
+        )?;
+        tx.execute("DELETE FROM icp_scores", &[])?;
+        for chunk in fits.chunks(BATCH) {
+            let ids: Vec<&str> = chunk.iter().map(|f| f.crm_id.as_str()).collect();
+            let versions: Vec<i64> = chunk.iter().map(|f| f.version).collect();
+            let icp: Vec<i32> = chunk.iter().map(|f| f.icp as i32).collect();
+            let score: Vec<i32> = chunk.iter().map(|f| f.score as i32).collect();
+            let grade: Vec<&str> = chunk.iter().map(|f| f.grade.as_str()).collect();
+            tx.execute(
+                "INSERT INTO icp_scores (crm_id, version, icp, score, grade) \
+                 SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::int[], $4::int[], $5::text[])",
+                &[&ids, &versions, &icp, &score, &grade],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn each_scoring_input(&mut self, f: &mut dyn FnMut(ScoringInput)) -> Result<()> {
+        let sql = rows::scoring_select("attributes::text");
+        let mut it = self.client.query_raw(&sql, std::iter::empty::<&(dyn ToSql + Sync)>())?;
+        while let Some(r) = postgres::fallible_iterator::FallibleIterator::next(&mut it)? {
+            let employees: Option<i32> = r.get(3);
+            let text: String = r.get(13);
+            f(ScoringInput {
+                crm_id: r.get(0),
+                ultimate_parent_id: r.get(1),
+                segment: r.get(2),
+                family_max_employees: employees.map(|e| e as u32),
+                first_order_available: r.get(4),
+                family_carr_cents: r.get(5),
+                account_type: r.get(6),
+                industry: r.get(7),
+                geo: r.get(8),
+                account_rank: r.get(9),
+                gtm_strategy: r.get(10),
+                new_logo_target: r.get(11),
+                annual_revenue_cents: r.get(12),
+                attributes: sql::decode_attributes(&text).map_err(StoreError::Corrupt)?,
+            });
+        }
+        Ok(())
+    }
+
+    fn fits(&mut self) -> Result<Vec<StoredFit>> {
+        Ok(self
+            .client
+            .query(
+                "SELECT crm_id, version, icp, score, grade FROM icp_scores ORDER BY crm_id",
+                &[],
+            )?
+            .iter()
+            .map(|r| StoredFit {
+                crm_id: r.get(0),
+                version: r.get(1),
+                icp: r.get::<_, i32>(2) != 0,
+                score: r.get::<_, i32>(3) as u32,
+                grade: r.get(4),
+            })
+            .collect())
+    }
+
     fn add_update(&mut self, u: &TeamUpdate) -> Result<i64> {
         Ok(self
             .client

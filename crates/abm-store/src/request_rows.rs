@@ -98,3 +98,16 @@ pub fn list_sql(q: &crate::RequestQuery, placeholder: fn(usize) -> String) -> (S
     sql.push_str(" ORDER BY id");
     (sql, args)
 }
+
+/// Scoring inputs, families together with the ultimate parent first. `attributes` is the
+/// backend's expression for the attributes column as text.
+pub fn scoring_select(attributes: &str) -> String {
+    format!(
+        "SELECT crm_id, ultimate_parent_id, segment, family_max_employees, first_order_available, family_carr_cents, \
+         account_type, industry, geo, account_rank, gtm_strategy, new_logo_target, annual_revenue_cents, {attributes} \
+         FROM accounts ORDER BY ultimate_parent_id, (crm_id = ultimate_parent_id) DESC, crm_id"
+    )
+}
+
+pub const ICP_VERSIONS: &str = "SELECT v.version, v.created_at, v.author, v.definition, \
+     v.version = (SELECT a.version FROM icp_activations a ORDER BY a.id DESC LIMIT 1) FROM icp_versions v ORDER BY v.version";

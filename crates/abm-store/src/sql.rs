@@ -127,6 +127,11 @@ pub fn column_list() -> String {
     ACCOUNT_COLUMNS.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
 }
 
+/// One column of account `a`'s stored fit.
+fn fit(col: &str) -> String {
+    format!("(SELECT s.{col} FROM icp_scores s WHERE s.crm_id = a.crm_id)")
+}
+
 /// Columns of an [`crate::AccountSummary`], in the order readers expect; `domains` is the
 /// backend's aggregate expression.
 pub fn summary_select(domains: &str, ts: impl Fn(&str) -> String) -> String {
@@ -134,9 +139,14 @@ pub fn summary_select(domains: &str, ts: impl Fn(&str) -> String) -> String {
         "a.crm_id, a.name, {domains}, a.segment, a.geo, a.country, a.parent_id, a.ultimate_parent_id, \
          a.account_type, a.abm_tier, a.employees, a.family_carr_cents, a.first_order_available, \
          a.website, a.sub_region, a.industry, a.annual_revenue_cents, a.carr_cents, a.owner, a.sdr, \
-         a.account_rank, a.gtm_strategy, a.new_logo_target, a.family_max_employees, a.segment_fy, {}, {}",
+         a.account_rank, a.gtm_strategy, a.new_logo_target, a.family_max_employees, a.segment_fy, {}, {}, \
+         {}, {}, {}, {}",
         ts("a.created_at"),
-        ts("a.updated_at")
+        ts("a.updated_at"),
+        fit("icp"),
+        fit("score"),
+        fit("grade"),
+        fit("version")
     )
 }
 
@@ -160,6 +170,18 @@ pub fn account_filter(q: &AccountQuery, ph: impl Fn(usize) -> String, like: &str
     if let Some(t) = &q.tier {
         let p = push(&mut params, t.clone());
         clauses.push(format!("a.abm_tier = {p}"));
+    }
+    if let Some(g) = &q.grade {
+        let p = push(&mut params, g.clone());
+        clauses.push(format!(
+            "EXISTS (SELECT 1 FROM icp_scores s WHERE s.crm_id = a.crm_id AND s.grade = {p})"
+        ));
+    }
+    if let Some(icp) = q.icp {
+        clauses.push(format!(
+            "{}EXISTS (SELECT 1 FROM icp_scores s WHERE s.crm_id = a.crm_id AND s.icp = 1)",
+            if icp { "" } else { "NOT " }
+        ));
     }
     if let Some(t) = q.text.as_ref().map(|t| t.trim()).filter(|t| !t.is_empty()) {
         let escaped = t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");

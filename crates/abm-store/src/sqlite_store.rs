@@ -539,6 +539,93 @@ impl Store for SqliteStore {
         Ok(summary)
     }
 
+    fn save_icp_version(&mut self, definition: &str, author: &str, at: DateTime<Utc>) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        let v: i64 = tx.query_row("SELECT COALESCE(MAX(version), 0) + 1 FROM icp_versions", [], |r| {
+            r.get(0)
+        })?;
+        tx.execute(
+            "INSERT INTO icp_versions (version, created_at, author, definition) VALUES (?1, ?2, ?3, ?4)",
+            params![v, stamp(at), author, definition],
+        )?;
+        tx.commit()?;
+        Ok(v)
+    }
+
+    fn icp_versions(&mut self) -> Result<Vec<IcpVersion>> {
+        let mut st = self.conn.prepare(rows::ICP_VERSIONS)?;
+        let rows = st.query_map([], |r| {
+            Ok(IcpVersion {
+                version: r.get(0)?,
+                created_at: r.get(1)?,
+                author: r.get(2)?,
+                definition: r.get(3)?,
+                active: r.get::<_, Option<bool>>(4)?.unwrap_or(false),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn activate_icp(&mut self, version: i64, actor: &str, at: DateTime<Utc>, fits: &[StoredFit]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO icp_activations (version, at, actor) VALUES (?1, ?2, ?3)",
+            params![version, stamp(at), actor],
+        )?;
+        tx.execute("DELETE FROM icp_scores", [])?;
+        {
+            let mut st =
+                tx.prepare("INSERT INTO icp_scores (crm_id, version, icp, score, grade) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+            for f in fits {
+                st.execute(params![f.crm_id, f.version, f.icp as i64, f.score, f.grade])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn each_scoring_input(&mut self, f: &mut dyn FnMut(ScoringInput)) -> Result<()> {
+        let mut st = self.conn.prepare(&rows::scoring_select("attributes"))?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let text: String = r.get(13)?;
+            let employees: Option<i64> = r.get(3)?;
+            f(ScoringInput {
+                crm_id: r.get(0)?,
+                ultimate_parent_id: r.get(1)?,
+                segment: r.get(2)?,
+                family_max_employees: employees.map(|e| e as u32),
+                first_order_available: r.get(4)?,
+                family_carr_cents: r.get(5)?,
+                account_type: r.get(6)?,
+                industry: r.get(7)?,
+                geo: r.get(8)?,
+                account_rank: r.get(9)?,
+                gtm_strategy: r.get(10)?,
+                new_logo_target: r.get(11)?,
+                annual_revenue_cents: r.get(12)?,
+                attributes: sql::decode_attributes(&text).map_err(StoreError::Corrupt)?,
+            });
+        }
+        Ok(())
+    }
+
+    fn fits(&mut self) -> Result<Vec<StoredFit>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT crm_id, version, icp, score, grade FROM icp_scores ORDER BY crm_id")?;
+        let rows = st.query_map([], |r| {
+            Ok(StoredFit {
+                crm_id: r.get(0)?,
+                version: r.get(1)?,
+                icp: r.get::<_, i64>(2)? != 0,
+                score: r.get(3)?,
+                grade: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn add_update(&mut self, u: &TeamUpdate) -> Result<i64> {
         self.conn.execute(
             "INSERT INTO team_updates (at, author, kind, text, link) VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -3,6 +3,7 @@
 /// (path relative to the workspace, contents)
 pub const FILES: &[(&str, &str)] = &[
     ("abm.toml", ABM_TOML),
+    ("icp.toml", include_str!("../defaults/icp.toml")),
     ("mappings/accounts.example.toml", ACCOUNTS_MAPPING),
     (
         "templates/linkedin-campaign.toml",

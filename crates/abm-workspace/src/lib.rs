@@ -6,6 +6,7 @@
 mod config;
 pub mod defaults;
 pub mod desk;
+pub mod icp;
 pub mod planner;
 pub mod templates;
 
@@ -137,6 +138,16 @@ impl Workspace {
                 known: self.calendar_names().join(", "),
             }),
         }
+    }
+
+    /// The ICP in `icp.toml`, parsed (its text too, to save as a version).
+    pub fn icp(&self) -> Result<(abm_core::icp::Icp, String)> {
+        let path = self.dir.join("icp.toml");
+        let text = std::fs::read_to_string(&path).map_err(|source| WorkspaceError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        Ok((icp::parse_icp(&text, &path.display().to_string())?, text))
     }
 
     /// The request templates in `templates/`.
