@@ -78,8 +78,23 @@ pub async fn list_accounts(
 
 pub async fn get_account(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let lookup = id.clone();
-    match state.with_store(move |s| s.get_account(&lookup)).await? {
-        Some(detail) => Ok(Json(detail.resolve(&state.precedence)).into_response()),
+    let precedence = state.precedence.clone();
+    let found = state
+        .with_store(move |s| {
+            let Some(detail) = s.get_account(&lookup)? else {
+                return Ok(None);
+            };
+            let explanation = crate::icp_api::explain_active(s, &precedence, &lookup)?;
+            Ok(Some((detail, explanation)))
+        })
+        .await?;
+    match found {
+        Some((detail, explanation)) => {
+            let mut v = serde_json::to_value(detail.resolve(&state.precedence))
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            v["icp_explanation"] = json!(explanation);
+            Ok(Json(v).into_response())
+        }
         None => Err(ApiError::NotFound(format!("no account {id:?}"))),
     }
 }

@@ -3,6 +3,7 @@
 //! run store calls on the blocking pool, and never hold business rules of their own.
 
 mod api;
+mod icp_api;
 mod pages;
 mod params;
 mod requests_api;
@@ -72,6 +73,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/api/accounts", get(api::list_accounts))
         .route("/api/accounts/:id", get(api::get_account))
+        .route("/api/icp/versions", get(icp_api::versions))
+        .route("/api/icp/activate", post(icp_api::activate))
         .route("/api/team", get(requests_api::team).post(requests_api::add_team_member))
         .route(
             "/api/requests",

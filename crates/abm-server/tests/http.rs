@@ -32,6 +32,33 @@ fn start() -> App {
         at: "2026-11-28T10:00:00Z".into(),
     };
     import_accounts(&mut store, &file, &opts, &mut Quiet).unwrap();
+    // The shipped ICP as version 1, and a manager who may activate it.
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z")
+        .unwrap()
+        .to_utc();
+    let icp = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../abm-workspace/defaults/icp.toml"
+    ))
+    .unwrap();
+    store.save_icp_version(&icp, "setup", at).unwrap();
+    let boss = abm_store::TeamMember {
+        username: "mmanager".into(),
+        name: "Morgan".into(),
+        role: abm_core::intake::Role::Manager,
+    };
+    let entry = abm_store::AuditEntry {
+        request_id: None,
+        at,
+        actor: "setup".into(),
+        action: "team".into(),
+        field: None,
+        before: None,
+        after: None,
+        note: None,
+        refused: false,
+    };
+    store.put_team_member(&boss, &entry).unwrap();
     let base = common::serve(abm_server::AppState::new(Box::new(store) as Box<dyn Store>));
     App { base, _dir: dir }
 }
@@ -151,4 +178,46 @@ fn html_pages_show_accounts_and_escape_names() {
     );
     let (code, _) = get(&app, "/accounts/NOPE");
     assert_eq!(code, 404);
+}
+
+#[test]
+fn icp_versions_activate_and_explain() {
+    let app = start();
+    let (_, v) = json(&app, "/api/icp/versions");
+    assert_eq!(v[0]["version"], 1);
+    assert_eq!(v[0]["active"], false);
+    let post = |who: Option<&str>, body: serde_json::Value| {
+        let mut r = ureq::post(&format!("{}/api/icp/activate", app.base));
+        if let Some(w) = who {
+            r = r.set("X-ABM-User", w);
+        }
+        match r.send_json(body) {
+            Ok(r) => (r.status(), r.into_json::<serde_json::Value>().unwrap()),
+            Err(ureq::Error::Status(c, r)) => (c, r.into_json::<serde_json::Value>().unwrap()),
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert_eq!(post(None, serde_json::json!({"version": 1})).0, 401);
+    assert_eq!(post(Some("mmanager"), serde_json::json!({"version": 9})).0, 404);
+    let (code, v) = post(Some("mmanager"), serde_json::json!({"version": 1}));
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(v["accounts"], 3);
+    let (_, a1) = json(&app, "/api/accounts/A1");
+    let e = &a1["icp_explanation"][1];
+    let sum: i64 = e["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["points"].as_i64().unwrap())
+        .sum();
+    assert_eq!(sum, e["score"].as_i64().unwrap());
+    assert_eq!(a1["icp_explanation"][0], 1, "the explanation names its version");
+    let (_, list) = json(&app, "/api/accounts?icp=false");
+    assert_eq!(
+        list["total"].as_u64().unwrap() + json(&app, "/api/accounts?icp=true").1["total"].as_u64().unwrap(),
+        3
+    );
+    let (code, v) = json(&app, "/api/accounts?grade=Z");
+    assert_eq!(code, 400);
+    assert!(v["error"].as_str().unwrap().contains("query parameter grade"), "{v}");
 }

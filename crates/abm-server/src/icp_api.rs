@@ -1,0 +1,83 @@
+//! ICP endpoints: the versions, making one active (a rescore), and the explanation the account
+//! endpoint carries. Editing and dry-running a new definition happen in the workspace (`abm icp
+//! diff`), where the file lives.
+
+use crate::api::ApiError;
+use crate::AppState;
+use abm_core::account::Precedence;
+use abm_core::icp::Explanation;
+use abm_core::intake::Role;
+use abm_store::Store;
+use abm_workspace::icp::{parse_icp, score_all};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The active version's explanation of one account (None until accounts are scored).
+pub fn explain_active(
+    s: &mut dyn Store,
+    precedence: &Precedence,
+    crm_id: &str,
+) -> abm_store::Result<Option<(i64, Explanation)>> {
+    let Some(v) = s.icp_versions()?.into_iter().find(|v| v.active) else {
+        return Ok(None);
+    };
+    let icp = parse_icp(&v.definition, &format!("ICP version {}", v.version))
+        .map_err(|e| abm_store::StoreError::Corrupt(e.to_string()))?;
+    Ok(abm_workspace::icp::explain(s, &icp, precedence, crm_id)?.map(|e| (v.version, e)))
+}
+
+pub async fn versions(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let v = state.with_store(|s| s.icp_versions()).await?;
+    Ok(Json(json!(v)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActivateBody {
+    version: i64,
+}
+
+/// Make a saved version active and rescore every account (a rollback, or a roll forward).
+pub async fn activate(State(state): State<AppState>, headers: HeaderMap, raw: Bytes) -> Result<Json<Value>, ApiError> {
+    let b: ActivateBody = serde_json::from_slice(&raw).map_err(|e| ApiError::BadRequest(format!("body: {e}")))?;
+    let who = headers
+        .get(crate::requests_api::USER_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            ApiError::Unauthorized(format!(
+                "send the acting username in the {} header",
+                crate::requests_api::USER_HEADER
+            ))
+        })?;
+    let precedence = state.precedence.clone();
+    let now = state.desk.now().at;
+    state
+        .blocking(move |s| {
+            match s.team()?.iter().find(|m| m.username == who) {
+                Some(m) if matches!(m.role, Role::Manager | Role::Member) => {}
+                _ => {
+                    return Err(ApiError::Forbidden(format!(
+                        "{who} may not change the ICP: only the ABM team may"
+                    )))
+                }
+            }
+            let v = s
+                .icp_versions()?
+                .into_iter()
+                .find(|v| v.version == b.version)
+                .ok_or_else(|| ApiError::NotFound(format!("no ICP version {}", b.version)))?;
+            let icp = parse_icp(&v.definition, "icp").map_err(|e| ApiError::Internal(e.to_string()))?;
+            let fits = score_all(s, &icp, &precedence, v.version)?;
+            s.activate_icp(v.version, &who, now, &fits)?;
+            Ok(Json(
+                json!({ "version": v.version, "accounts": fits.len(), "icp": fits.iter().filter(|f| f.icp).count() }),
+            ))
+        })
+        .await
+}
