@@ -66,6 +66,16 @@ pub fn run(dir: &Path, args: DemoArgs) -> Result<()> {
     crate::requests::import_team_file(&ws, Some("mmanager"), &out.join("team.csv"))?;
     crate::requests::import_requests_file(&ws, &out.join("requests.json"))?;
     crate::icp::run(&ws, Some("demo"), crate::icp::IcpCmd::Score)?;
+    if ws.list_versions_empty()? {
+        crate::lists::run(
+            &ws,
+            Some("demo"),
+            crate::lists::ListsCmd::Build {
+                note: Some("the demo world's first list".into()),
+            },
+        )?;
+        crate::lists::run(&ws, Some("demo"), crate::lists::ListsCmd::Publish { version: 1 })?;
+    }
     // The team's PTO is what capacity planning reads (abm.toml: capacity.time_away).
     let away = ws.dir.join(&ws.config.time_away_file);
     std::fs::copy(out.join("pto.csv"), &away).map_err(|e| anyhow::anyhow!("{}: {e}", away.display()))?;

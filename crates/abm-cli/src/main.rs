@@ -7,6 +7,7 @@ mod calendar;
 mod connect;
 mod demo;
 mod icp;
+mod lists;
 mod output;
 mod planning;
 mod progress;
@@ -50,6 +51,9 @@ enum Command {
     /// The ideal customer profile: score, diff, activate, roll back.
     #[command(subcommand)]
     Icp(icp::IcpCmd),
+    /// Focus account lists in tiers: build, diff, publish, nominations, the quarterly refresh, exports.
+    #[command(subcommand)]
+    Lists(lists::ListsCmd),
     /// People (contacts) linked to accounts.
     #[command(subcommand)]
     People(accounts::PeopleCmd),
@@ -184,6 +188,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Calendar(cmd) => calendar::run(&cli.workspace, cmd),
         Command::Accounts(cmd) => accounts::run(&open_workspace(&cli.workspace)?, cmd),
         Command::Icp(cmd) => icp::run(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
+        Command::Lists(cmd) => lists::run(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
         Command::People(cmd) => accounts::run_people(&open_workspace(&cli.workspace)?, cmd),
         Command::Team(cmd) => requests::run_team(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
         Command::Requests(cmd) => requests::run_requests(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),

@@ -141,3 +141,140 @@ fn demo_world_scores_explain_diff_activate_and_roll_back() {
         2
     );
 }
+
+#[test]
+fn lists_publish_frozen_and_diff_with_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("demo");
+    ok(abm(&ws, TODAY, None, &["demo", "--today", TODAY]));
+    // The demo builds and publishes a first list with all three tiers.
+    let v1 = json(abm(&ws, TODAY, None, &["lists", "show", "1", "--format", "json"]));
+    assert!(v1["published"].is_array(), "{}", v1["published"]);
+    let tiers: std::collections::BTreeSet<&str> = v1["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["tier"].as_str().unwrap())
+        .collect();
+    assert_eq!(tiers, ["Tier 1", "Tier 2", "Tier 3"].into());
+    let tier1 = v1["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["tier"] == "Tier 1" && e["family"] == e["crm_id"])
+        .count();
+    assert!((5..=28).contains(&tier1), "{tier1} Tier 1 families");
+    // A published version cannot change.
+    let msg = fails(abm(&ws, TODAY, Some("mmanager"), &["lists", "publish", "1"]));
+    assert!(msg.contains("already published"), "{msg}");
+    // Flag a listed family, raise the bar for Tier 3, rebuild: every removal has a reason.
+    let listed = v1["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["tier"] == "Tier 2" && e["family"] == e["crm_id"])
+        .unwrap();
+    let flagged = listed["crm_id"].as_str().unwrap();
+    ok(abm(
+        &ws,
+        TODAY,
+        Some("sales-sam"),
+        &["lists", "flag", flagged, "--reason", "no budget this year"],
+    ));
+    let rules = std::fs::read_to_string(ws.join("lists.toml")).unwrap();
+    std::fs::write(
+        ws.join("lists.toml"),
+        rules.replace("max_accounts = 100", "max_accounts = 40"),
+    )
+    .unwrap();
+    ok(abm(&ws, TODAY, Some("mmanager"), &["lists", "build"]));
+    let d = json(abm(&ws, TODAY, None, &["lists", "diff", "1", "2", "--format", "json"]));
+    let removed = d["removed"].as_array().unwrap();
+    assert!(removed.len() > 20, "{} removed", removed.len());
+    assert!(
+        removed.iter().all(|r| !r[2].as_str().unwrap().is_empty()),
+        "every removal has a reason"
+    );
+    let why = removed.iter().find(|r| r[0] == flagged).unwrap();
+    assert_eq!(why[2], "flagged by sales: no budget this year");
+    assert_eq!(
+        json(abm(&ws, TODAY, None, &["lists", "show", "1", "--format", "json"])),
+        v1,
+        "version 1 did not change"
+    );
+    // Nominations get a decision date 5 business days out; a decision needs a reason.
+    let out = ok(abm(
+        &ws,
+        TODAY,
+        None,
+        &[
+            "lists",
+            "nominate",
+            flagged,
+            "--by",
+            "sales-sam",
+            "--reason",
+            "budget found",
+        ],
+    ));
+    assert!(out.contains("due by 2026-12-04"), "{out}");
+    fails(abm(
+        &ws,
+        TODAY,
+        Some("mmanager"),
+        &["lists", "decide", "1", "accept", "--reason", " "],
+    ));
+    ok(abm(
+        &ws,
+        TODAY,
+        Some("mmanager"),
+        &["lists", "decide", "1", "decline", "--reason", "flag stands"],
+    ));
+    fails(abm(
+        &ws,
+        TODAY,
+        Some("mmanager"),
+        &["lists", "decide", "1", "accept", "--reason", "changed my mind"],
+    ));
+    // Exports: the CRM update file and LinkedIn's company list.
+    let crm = dir.path().join("crm.csv");
+    let li = dir.path().join("linkedin.csv");
+    ok(abm(
+        &ws,
+        TODAY,
+        None,
+        &[
+            "lists",
+            "export",
+            "2",
+            "--crm",
+            crm.to_str().unwrap(),
+            "--linkedin",
+            li.to_str().unwrap(),
+        ],
+    ));
+    let crm = std::fs::read_to_string(crm).unwrap();
+    assert!(crm.starts_with("Account ID,ABM Tier,GTM Strategy\n"));
+    let li = std::fs::read_to_string(li).unwrap();
+    assert!(li.starts_with("companyname,companywebsite,companyemaildomain,linkedincompanypageurl,stocksymbol,industry,city,state,companycountry,zipcode\n"));
+    assert_eq!(crm.lines().count(), li.lines().count());
+    // A malformed lists.toml names its line.
+    std::fs::write(
+        ws.join("lists.toml"),
+        rules.replacen("min_grade = \"B\"", "min_grade = \"E\"", 1),
+    )
+    .unwrap();
+    let line = rules.lines().position(|l| l.contains("name = \"Tier 2\"")).unwrap();
+    let msg = fails(abm(&ws, TODAY, None, &["lists", "build"]));
+    assert!(
+        msg.contains("lists.toml:") && msg.contains("min_grade"),
+        "{msg} (tier 2 starts near line {line})"
+    );
+    assert_eq!(
+        json(abm(&ws, TODAY, None, &["lists", "history", "--format", "json"]))
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}

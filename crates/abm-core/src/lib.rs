@@ -15,6 +15,7 @@ pub mod holidays;
 pub mod icp;
 pub mod intake;
 pub mod labels;
+pub mod lists;
 pub mod milestone;
 pub mod planning;
 pub mod request;

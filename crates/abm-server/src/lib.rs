@@ -4,6 +4,7 @@
 
 mod api;
 mod icp_api;
+mod lists_api;
 mod pages;
 mod params;
 mod requests_api;
@@ -75,6 +76,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/accounts/:id", get(api::get_account))
         .route("/api/icp/versions", get(icp_api::versions))
         .route("/api/icp/activate", post(icp_api::activate))
+        .route("/api/lists", get(lists_api::versions).post(lists_api::build))
+        .route("/api/lists/diff", get(lists_api::list_diff))
+        .route(
+            "/api/lists/nominations",
+            get(lists_api::nominations).post(lists_api::nominate),
+        )
+        .route("/api/lists/nominations/:id/decision", post(lists_api::decide))
+        .route("/api/lists/:version", get(lists_api::version))
+        .route("/api/lists/:version/publish", post(lists_api::publish))
         .route("/api/team", get(requests_api::team).post(requests_api::add_team_member))
         .route(
             "/api/requests",

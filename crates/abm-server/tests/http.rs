@@ -221,3 +221,66 @@ fn icp_versions_activate_and_explain() {
     assert_eq!(code, 400);
     assert!(v["error"].as_str().unwrap().contains("query parameter grade"), "{v}");
 }
+
+#[test]
+fn lists_over_http() {
+    let app = start();
+    let send = |method: &str, path: &str, body: Option<serde_json::Value>| {
+        let r = ureq::request(method, &format!("{}{}", app.base, path)).set("X-ABM-User", "mmanager");
+        let res = match body {
+            Some(b) => r.send_json(b),
+            None => r.call(),
+        };
+        match res {
+            Ok(r) => (r.status(), r.into_json::<serde_json::Value>().unwrap()),
+            Err(ureq::Error::Status(c, r)) => (c, r.into_json::<serde_json::Value>().unwrap()),
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let (code, v) = send("POST", "/api/lists", None);
+    assert_eq!(code, 400, "accounts must be scored first: {v}");
+    assert_eq!(
+        send("POST", "/api/icp/activate", Some(serde_json::json!({"version": 1}))).0,
+        200
+    );
+    let (code, v) = send("POST", "/api/lists", None);
+    assert_eq!(code, 201, "{v}");
+    assert_eq!(v["version"], 1);
+    let (code, l) = json(&app, "/api/lists/1");
+    assert_eq!(code, 200, "{l}");
+    assert!(l["published"].is_null());
+    assert_eq!(send("POST", "/api/lists/1/publish", None).0, 200);
+    let (code, v) = send("POST", "/api/lists/1/publish", None);
+    assert_eq!(code, 409, "{v}");
+    let (code, n) = send(
+        "POST",
+        "/api/lists/nominations",
+        Some(serde_json::json!({"account": "A2", "reason": "strategic"})),
+    );
+    assert_eq!(code, 201, "{n}");
+    assert_eq!(n["crm_id"], "A1", "nominations are for the family");
+    let id = n["id"].as_i64().unwrap();
+    let (code, d) = send(
+        "POST",
+        &format!("/api/lists/nominations/{id}/decision"),
+        Some(serde_json::json!({"accept": true, "reason": "fits"})),
+    );
+    assert_eq!(code, 200, "{d}");
+    assert_eq!(
+        send(
+            "POST",
+            &format!("/api/lists/nominations/{id}/decision"),
+            Some(serde_json::json!({"accept": false, "reason": "no"}))
+        )
+        .0,
+        409
+    );
+    assert_eq!(send("POST", "/api/lists", None).0, 201);
+    let (code, d) = json(&app, "/api/lists/diff?from=1&to=2");
+    assert_eq!(code, 200, "{d}");
+    let (code, v) = json(&app, "/api/lists/diff?from=1");
+    assert_eq!(code, 400);
+    assert!(v["error"].as_str().unwrap().contains("query parameter to"), "{v}");
+    let (_, all) = json(&app, "/api/lists");
+    assert_eq!(all.as_array().unwrap().len(), 2);
+}

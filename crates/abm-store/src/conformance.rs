@@ -20,7 +20,8 @@ macro_rules! conformance_suite {
             values_from_other_sources_are_kept, filters_and_paging,
             team_members_are_kept, requests_round_trip_with_their_audit_log, stale_saves_are_refused,
             request_lists_filter, request_imports_match_on_external_id, updates_are_kept_for_digests,
-            icp_versions_and_fits, scoring_inputs_come_in_families);
+            icp_versions_and_fits, scoring_inputs_come_in_families, published_lists_never_change,
+            nominations_are_decided_once);
     };
     (@tests $make:expr; $($name:ident),+) => {
         $(
@@ -780,4 +781,90 @@ pub fn scoring_inputs_come_in_families(store: &mut dyn Store) {
             ("001C".to_string(), "001C".to_string(), 1)
         ]
     );
+}
+
+fn a_list(by: &str) -> abm_core::lists::ListVersion {
+    abm_core::lists::ListVersion {
+        version: 0,
+        created_at: moment(3, 9).at,
+        created_by: by.into(),
+        published: None,
+        icp_version: Some(1),
+        entries: vec![abm_core::lists::ListEntry {
+            crm_id: "001A".into(),
+            name: "Acme".into(),
+            tier: "Tier 1".into(),
+            geo: Some("AMER".into()),
+            family: "001A".into(),
+            rank: 1,
+            first_order: true,
+            reason: "ICP grade A, fit 90".into(),
+        }],
+        removed: [("001Z".to_string(), "not in the ICP".to_string())].into(),
+        note: None,
+    }
+}
+
+pub fn published_lists_never_change(store: &mut dyn Store) {
+    assert_eq!(store.save_list_version(&a_list("aabm")).unwrap(), 1);
+    assert_eq!(store.save_list_version(&a_list("mmanager")).unwrap(), 2);
+    store.publish_list(1, "mmanager", moment(4, 9).at).unwrap();
+    let before = store.list_versions().unwrap();
+    assert_eq!(before[0].version, 1);
+    assert_eq!(before[0].published, Some((moment(4, 9).at, "mmanager".to_string())));
+    assert_eq!(before[0].entries, a_list("x").entries);
+    assert_eq!(before[0].removed, a_list("x").removed);
+    assert!(before[1].published.is_none());
+    let err = store.publish_list(1, "aabm", moment(5, 9).at).unwrap_err();
+    assert!(matches!(err, crate::StoreError::Conflict(_)), "{err}");
+    assert!(matches!(
+        store.publish_list(9, "aabm", moment(5, 9).at),
+        Err(crate::StoreError::NotFound(_))
+    ));
+    assert_eq!(
+        store.list_versions().unwrap(),
+        before,
+        "a published version never changes"
+    );
+    store
+        .set_flag("001A", Some(("no budget", "sales-sam")), moment(5, 9).at)
+        .unwrap();
+    store
+        .set_flag("001B", Some(("merger", "sales-sam")), moment(5, 9).at)
+        .unwrap();
+    store.set_flag("001B", None, moment(5, 9).at).unwrap();
+    assert_eq!(
+        store.flags().unwrap(),
+        vec![("001A".to_string(), "no budget".to_string())]
+    );
+}
+
+pub fn nominations_are_decided_once(store: &mut dyn Store) {
+    use abm_core::lists::{Decision, Nomination};
+    let n = Nomination {
+        id: 0,
+        crm_id: "001C".into(),
+        by: "sales-sam".into(),
+        reason: "strategic".into(),
+        submitted: NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(),
+        decide_by: NaiveDate::from_ymd_opt(2026, 7, 9).unwrap(),
+        decision: None,
+    };
+    let id = store.add_nomination(&n).unwrap();
+    let decided = Nomination {
+        id,
+        decision: Some(Decision {
+            accepted: true,
+            by: "mmanager".into(),
+            on: NaiveDate::from_ymd_opt(2026, 7, 2).unwrap(),
+            reason: "fits".into(),
+        }),
+        ..n.clone()
+    };
+    store.decide_nomination(&decided).unwrap();
+    assert!(matches!(
+        store.decide_nomination(&decided),
+        Err(crate::StoreError::Conflict(_))
+    ));
+    assert_eq!(store.nominations().unwrap(), vec![decided]);
 }

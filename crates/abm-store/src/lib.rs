@@ -11,6 +11,7 @@ mod request_rows;
 mod sql;
 mod sqlite_store;
 
+pub use abm_core::lists::{ListVersion, Nomination};
 pub use abm_core::request::{AuditEntry, Request, TeamMember};
 pub use abm_core::updates::TeamUpdate;
 use chrono::{DateTime, Utc};
@@ -140,6 +141,29 @@ pub trait Store: Send {
 
     /// Every stored fit, by crm id.
     fn fits(&mut self) -> Result<Vec<StoredFit>>;
+
+    /// Store a built list as the next version (a draft); returns its number.
+    fn save_list_version(&mut self, list: &ListVersion) -> Result<i64>;
+
+    /// Every list version, oldest first.
+    fn list_versions(&mut self) -> Result<Vec<ListVersion>>;
+
+    /// Publish a draft: it never changes again. Publishing a published version is a `Conflict`.
+    fn publish_list(&mut self, version: i64, by: &str, at: DateTime<Utc>) -> Result<()>;
+
+    /// Record a nomination; returns its id.
+    fn add_nomination(&mut self, n: &Nomination) -> Result<i64>;
+
+    /// Record the decision on an undecided nomination (`Conflict` if it was decided already).
+    fn decide_nomination(&mut self, n: &Nomination) -> Result<()>;
+
+    fn nominations(&mut self) -> Result<Vec<Nomination>>;
+
+    /// Flag a family (no budget, …) so lists leave it out; `None` clears the flag.
+    fn set_flag(&mut self, crm_id: &str, flag: Option<(&str, &str)>, at: DateTime<Utc>) -> Result<()>;
+
+    /// (crm id, reason) of every flagged family.
+    fn flags(&mut self) -> Result<Vec<(String, String)>>;
 }
 
 /// Open the store a database URL names: a path or `sqlite://PATH` for SQLite (relative paths are

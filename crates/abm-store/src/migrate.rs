@@ -23,6 +23,10 @@ pub const SQLITE: &[Migration] = &[
         version: 4,
         sql: include_str!("migrations/sqlite/0004_icp.sql"),
     },
+    Migration {
+        version: 5,
+        sql: include_str!("migrations/sqlite/0005_lists.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -41,6 +45,10 @@ pub const POSTGRES: &[Migration] = &[
     Migration {
         version: 4,
         sql: include_str!("migrations/postgres/0004_icp.sql"),
+    },
+    Migration {
+        version: 5,
+        sql: include_str!("migrations/postgres/0005_lists.sql"),
     },
 ];
 

@@ -360,6 +360,7 @@ pub struct IcpVersion {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoringInput {
     pub crm_id: String,
+    pub name: String,
     pub ultimate_parent_id: String,
     pub segment: String,
     pub family_max_employees: Option<u32>,

@@ -5,7 +5,9 @@ use crate::migrate::{self, Migration};
 use crate::model::*;
 use crate::request_rows as rows;
 use crate::sql::{self, Cell, Kind};
-use crate::{AuditEntry, Progress, Request, Result, Store, StoreError, TeamMember, TeamUpdate};
+use crate::{
+    AuditEntry, ListVersion, Nomination, Progress, Request, Result, Store, StoreError, TeamMember, TeamUpdate,
+};
 use chrono::{DateTime, Utc};
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Transaction};
@@ -601,6 +603,7 @@ impl Store for PostgresStore {
             let text: String = r.get(13);
             f(ScoringInput {
                 crm_id: r.get(0),
+                name: r.get(14),
                 ultimate_parent_id: r.get(1),
                 segment: r.get(2),
                 family_max_employees: employees.map(|e| e as u32),
@@ -634,6 +637,118 @@ impl Store for PostgresStore {
                 score: r.get::<_, i32>(3) as u32,
                 grade: r.get(4),
             })
+            .collect())
+    }
+
+    fn save_list_version(&mut self, list: &ListVersion) -> Result<i64> {
+        let mut tx = self.client.transaction()?;
+        tx.execute("LOCK TABLE list_versions IN EXCLUSIVE MODE", &[])?;
+        let v: i64 = tx
+            .query_one("SELECT COALESCE(MAX(version), 0) + 1 FROM list_versions", &[])?
+            .get(0);
+        let doc = rows::to_json(
+            "list",
+            &ListVersion {
+                version: v,
+                published: None,
+                ..list.clone()
+            },
+        )?;
+        tx.execute(
+            "INSERT INTO list_versions (version, created_at, doc) VALUES ($1, $2, $3::text::jsonb)",
+            &[&v, &list.created_at, &doc],
+        )?;
+        tx.commit()?;
+        Ok(v)
+    }
+
+    fn list_versions(&mut self) -> Result<Vec<ListVersion>> {
+        self.client
+            .query("SELECT doc::text FROM list_versions ORDER BY version", &[])?
+            .iter()
+            .map(|r| rows::from_json("list", r.get::<_, &str>(0)))
+            .collect()
+    }
+
+    fn publish_list(&mut self, version: i64, by: &str, at: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.client.transaction()?;
+        let row = tx
+            .query_opt(
+                "SELECT doc::text, published_at IS NOT NULL FROM list_versions WHERE version = $1 FOR UPDATE",
+                &[&version],
+            )?
+            .ok_or_else(|| StoreError::NotFound(format!("list version {version}")))?;
+        if row.get::<_, bool>(1) {
+            return Err(StoreError::Conflict(format!(
+                "list version {version} (already published)"
+            )));
+        }
+        let mut list: ListVersion = rows::from_json("list", row.get::<_, &str>(0))?;
+        list.published = Some((at, by.to_string()));
+        tx.execute(
+            "UPDATE list_versions SET published_at = $1, doc = $2::text::jsonb WHERE version = $3 AND published_at IS NULL",
+            &[&at, &rows::to_json("list", &list)?, &version],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn add_nomination(&mut self, n: &Nomination) -> Result<i64> {
+        let mut tx = self.client.transaction()?;
+        let id: i64 = tx
+            .query_one(
+                "INSERT INTO nominations (crm_id, decided, doc) VALUES ($1, $2, '{}'::jsonb) RETURNING id",
+                &[&n.crm_id, &n.decision.is_some()],
+            )?
+            .get(0);
+        tx.execute(
+            "UPDATE nominations SET doc = $1::text::jsonb WHERE id = $2",
+            &[&rows::to_json("nomination", &Nomination { id, ..n.clone() })?, &id],
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn decide_nomination(&mut self, n: &Nomination) -> Result<()> {
+        let changed = self.client.execute(
+            "UPDATE nominations SET decided = true, doc = $1::text::jsonb WHERE id = $2 AND NOT decided",
+            &[&rows::to_json("nomination", n)?, &n.id],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::Conflict(format!(
+                "nomination {} (already decided, or unknown)",
+                n.id
+            )));
+        }
+        Ok(())
+    }
+
+    fn nominations(&mut self) -> Result<Vec<Nomination>> {
+        self.client
+            .query("SELECT doc::text FROM nominations ORDER BY id", &[])?
+            .iter()
+            .map(|r| rows::from_json("nomination", r.get::<_, &str>(0)))
+            .collect()
+    }
+
+    fn set_flag(&mut self, crm_id: &str, flag: Option<(&str, &str)>, at: DateTime<Utc>) -> Result<()> {
+        match flag {
+            None => self.client.execute("DELETE FROM list_flags WHERE crm_id = $1", &[&crm_id])?,
+            Some((reason, by)) => self.client.execute(
+                "INSERT INTO list_flags (crm_id, reason, flagged_by, at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (crm_id) DO UPDATE SET reason = excluded.reason, flagged_by = excluded.flagged_by, at = excluded.at",
+                &[&crm_id, &reason, &by, &at],
+            )?,
+        };
+        Ok(())
+    }
+
+    fn flags(&mut self) -> Result<Vec<(String, String)>> {
+        Ok(self
+            .client
+            .query("SELECT crm_id, reason FROM list_flags ORDER BY crm_id", &[])?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
             .collect())
     }
 

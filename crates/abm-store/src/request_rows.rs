@@ -104,10 +104,18 @@ pub fn list_sql(q: &crate::RequestQuery, placeholder: fn(usize) -> String) -> (S
 pub fn scoring_select(attributes: &str) -> String {
     format!(
         "SELECT crm_id, ultimate_parent_id, segment, family_max_employees, first_order_available, family_carr_cents, \
-         account_type, industry, geo, account_rank, gtm_strategy, new_logo_target, annual_revenue_cents, {attributes} \
+         account_type, industry, geo, account_rank, gtm_strategy, new_logo_target, annual_revenue_cents, {attributes}, name \
          FROM accounts ORDER BY ultimate_parent_id, (crm_id = ultimate_parent_id) DESC, crm_id"
     )
 }
 
 pub const ICP_VERSIONS: &str = "SELECT v.version, v.created_at, v.author, v.definition, \
      v.version = (SELECT a.version FROM icp_activations a ORDER BY a.id DESC LIMIT 1) FROM icp_versions v ORDER BY v.version";
+
+pub fn to_json<T: serde::Serialize>(what: &str, v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+pub fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}

@@ -5,7 +5,9 @@ use crate::migrate::{self, Migration};
 use crate::model::*;
 use crate::request_rows as rows;
 use crate::sql::{self, Cell};
-use crate::{AuditEntry, Progress, Request, Result, Store, StoreError, TeamMember, TeamUpdate};
+use crate::{
+    AuditEntry, ListVersion, Nomination, Progress, Request, Result, Store, StoreError, TeamMember, TeamUpdate,
+};
 use abm_core::account::merge_attribute_values;
 use chrono::{DateTime, Utc};
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
@@ -592,6 +594,7 @@ impl Store for SqliteStore {
             let employees: Option<i64> = r.get(3)?;
             f(ScoringInput {
                 crm_id: r.get(0)?,
+                name: r.get(14)?,
                 ultimate_parent_id: r.get(1)?,
                 segment: r.get(2)?,
                 family_max_employees: employees.map(|e| e as u32),
@@ -623,6 +626,113 @@ impl Store for SqliteStore {
                 grade: r.get(4)?,
             })
         })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn save_list_version(&mut self, list: &ListVersion) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        let v: i64 = tx.query_row("SELECT COALESCE(MAX(version), 0) + 1 FROM list_versions", [], |r| {
+            r.get(0)
+        })?;
+        let doc = rows::to_json(
+            "list",
+            &ListVersion {
+                version: v,
+                published: None,
+                ..list.clone()
+            },
+        )?;
+        tx.execute(
+            "INSERT INTO list_versions (version, created_at, doc) VALUES (?1, ?2, ?3)",
+            params![v, stamp(list.created_at), doc],
+        )?;
+        tx.commit()?;
+        Ok(v)
+    }
+
+    fn list_versions(&mut self) -> Result<Vec<ListVersion>> {
+        let mut st = self.conn.prepare("SELECT doc FROM list_versions ORDER BY version")?;
+        let docs: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        docs.iter().map(|d| rows::from_json("list", d)).collect()
+    }
+
+    fn publish_list(&mut self, version: i64, by: &str, at: DateTime<Utc>) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let found: Option<(String, Option<String>)> = tx
+            .query_row(
+                "SELECT doc, published_at FROM list_versions WHERE version = ?1",
+                [version],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (doc, published) = found.ok_or_else(|| StoreError::NotFound(format!("list version {version}")))?;
+        if published.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "list version {version} (already published)"
+            )));
+        }
+        let mut list: ListVersion = rows::from_json("list", &doc)?;
+        list.published = Some((at, by.to_string()));
+        tx.execute(
+            "UPDATE list_versions SET published_at = ?1, doc = ?2 WHERE version = ?3 AND published_at IS NULL",
+            params![stamp(at), rows::to_json("list", &list)?, version],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn add_nomination(&mut self, n: &Nomination) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO nominations (crm_id, decided, doc) VALUES (?1, ?2, '{}')",
+            params![n.crm_id, n.decision.is_some()],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.execute(
+            "UPDATE nominations SET doc = ?1 WHERE id = ?2",
+            params![rows::to_json("nomination", &Nomination { id, ..n.clone() })?, id],
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn decide_nomination(&mut self, n: &Nomination) -> Result<()> {
+        let changed = self.conn.execute(
+            "UPDATE nominations SET decided = 1, doc = ?1 WHERE id = ?2 AND decided = 0",
+            params![rows::to_json("nomination", n)?, n.id],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::Conflict(format!(
+                "nomination {} (already decided, or unknown)",
+                n.id
+            )));
+        }
+        Ok(())
+    }
+
+    fn nominations(&mut self) -> Result<Vec<Nomination>> {
+        let mut st = self.conn.prepare("SELECT doc FROM nominations ORDER BY id")?;
+        let docs: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        docs.iter().map(|d| rows::from_json("nomination", d)).collect()
+    }
+
+    fn set_flag(&mut self, crm_id: &str, flag: Option<(&str, &str)>, at: DateTime<Utc>) -> Result<()> {
+        match flag {
+            None => self.conn.execute("DELETE FROM list_flags WHERE crm_id = ?1", [crm_id])?,
+            Some((reason, by)) => self.conn.execute(
+                "INSERT INTO list_flags (crm_id, reason, flagged_by, at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (crm_id) DO UPDATE SET reason = excluded.reason, flagged_by = excluded.flagged_by, at = excluded.at",
+                params![crm_id, reason, by, stamp(at)],
+            )?,
+        };
+        Ok(())
+    }
+
+    fn flags(&mut self) -> Result<Vec<(String, String)>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT crm_id, reason FROM list_flags ORDER BY crm_id")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -4,6 +4,7 @@
 pub const FILES: &[(&str, &str)] = &[
     ("abm.toml", ABM_TOML),
     ("icp.toml", include_str!("../defaults/icp.toml")),
+    ("lists.toml", include_str!("../defaults/lists.toml")),
     ("mappings/accounts.example.toml", ACCOUNTS_MAPPING),
     (
         "templates/linkedin-campaign.toml",

@@ -65,6 +65,8 @@ pub struct Desk {
     pub capacity: CapacityRules,
     /// The time-away CSV (PTO and one-off meetings), read afresh whenever capacity is computed.
     pub time_away_file: Option<PathBuf>,
+    /// The list rules file, read afresh for each build (None: the shipped rules).
+    pub list_rules_file: Option<PathBuf>,
 }
 
 impl Desk {
@@ -78,6 +80,7 @@ impl Desk {
             milestones: ws.config.milestones.clone(),
             capacity: ws.config.capacity.clone(),
             time_away_file: Some(ws.dir.join(&ws.config.time_away_file)),
+            list_rules_file: Some(ws.dir.join("lists.toml")),
         })
     }
 
@@ -107,6 +110,21 @@ impl Desk {
                 ..Default::default()
             },
             time_away_file: None,
+            list_rules_file: None,
+        }
+    }
+
+    /// The focus-list rules: the workspace's lists.toml, or the shipped one.
+    pub fn list_rules(&self) -> std::result::Result<abm_core::lists::ListRules, WorkspaceError> {
+        match &self.list_rules_file {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| WorkspaceError::Io {
+                    path: p.clone(),
+                    source,
+                })?;
+                crate::lists::parse_rules(&text, &p.display().to_string())
+            }
+            None => crate::lists::parse_rules(include_str!("../defaults/lists.toml"), "lists.toml"),
         }
     }
 

@@ -394,6 +394,7 @@ pub fn scoring_input(store: &mut dyn Store, crm_id: &str) -> Result<Option<Scori
     };
     Ok(Some(ScoringInput {
         crm_id: d.summary.crm_id.clone(),
+        name: d.summary.name.clone(),
         ultimate_parent_id: d.summary.ultimate_parent_id.clone(),
         segment: d.summary.segment.clone(),
         family_max_employees: d.family_max_employees,

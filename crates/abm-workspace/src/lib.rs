@@ -7,6 +7,7 @@ mod config;
 pub mod defaults;
 pub mod desk;
 pub mod icp;
+pub mod lists;
 pub mod planner;
 pub mod templates;
 
@@ -148,6 +149,21 @@ impl Workspace {
             source,
         })?;
         Ok((icp::parse_icp(&text, &path.display().to_string())?, text))
+    }
+
+    /// Whether no focus list has been built yet.
+    pub fn list_versions_empty(&self) -> Result<bool> {
+        Ok(self.store()?.list_versions()?.is_empty())
+    }
+
+    /// The list rules in `lists.toml`.
+    pub fn list_rules(&self) -> Result<abm_core::lists::ListRules> {
+        let path = self.dir.join("lists.toml");
+        let text = std::fs::read_to_string(&path).map_err(|source| WorkspaceError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        lists::parse_rules(&text, &path.display().to_string())
     }
 
     /// The request templates in `templates/`.

@@ -1,0 +1,205 @@
+//! Focus-list endpoints: versions, a version, diffs, building and publishing, nominations and
+//! their decisions. The acting person comes from `X-ABM-User`.
+
+use crate::api::ApiError;
+use crate::requests_api::USER_HEADER;
+use crate::AppState;
+use abm_core::lists::{decide_by, diff, Decision, Nomination};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+fn who(headers: &HeaderMap) -> Result<String, ApiError> {
+    headers
+        .get(USER_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::Unauthorized(format!("send the acting username in the {USER_HEADER} header")))
+}
+
+fn version_param(s: &str, what: &str) -> Result<i64, ApiError> {
+    s.parse::<i64>()
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or_else(|| ApiError::BadRequest(format!("{what}: expected a list version number, found {s:?}")))
+}
+
+fn body<T: serde::de::DeserializeOwned>(raw: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(raw).map_err(|e| ApiError::BadRequest(format!("body: {e}")))
+}
+
+pub async fn versions(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let v = state.with_store(|s| s.list_versions()).await?;
+    Ok(Json(json!(v
+        .iter()
+        .map(
+            |l| json!({"version": l.version, "created_at": l.created_at, "created_by": l.created_by,
+            "published": l.published, "accounts": l.entries.len(), "note": l.note})
+        )
+        .collect::<Vec<_>>())))
+}
+
+pub async fn version(State(state): State<AppState>, Path(v): Path<String>) -> Result<Json<Value>, ApiError> {
+    let v = version_param(&v, "path")?;
+    let all = state.with_store(|s| s.list_versions()).await?;
+    let l = all
+        .into_iter()
+        .find(|l| l.version == v)
+        .ok_or_else(|| ApiError::NotFound(format!("no list version {v}")))?;
+    Ok(Json(json!(l)))
+}
+
+pub async fn list_diff(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let get = |k: &str| {
+        q.get(k)
+            .ok_or_else(|| ApiError::BadRequest(format!("query parameter {k}: is required")))
+            .and_then(|s| version_param(s, &format!("query parameter {k}")))
+    };
+    let (from, to) = (get("from")?, get("to")?);
+    let all = state.with_store(|s| s.list_versions()).await?;
+    let find = |v: i64| {
+        all.iter()
+            .find(|l| l.version == v)
+            .ok_or_else(|| ApiError::NotFound(format!("no list version {v}")))
+    };
+    Ok(Json(json!(diff(find(from)?, find(to)?))))
+}
+
+pub async fn build(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let by = who(&headers)?;
+    let rules = state
+        .desk
+        .list_rules()
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let now = state.desk.now().at;
+    let v = state
+        .blocking(move |s| {
+            let l = abm_workspace::lists::build_version(s, &rules, &by, now, false, None).map_err(|e| match e {
+                abm_workspace::lists::ListError::NotScored => ApiError::BadRequest(e.to_string()),
+                abm_workspace::lists::ListError::Store(s) => s.into(),
+            })?;
+            Ok(s.save_list_version(&l)?)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "version": v }))).into_response())
+}
+
+pub async fn publish(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(v): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let by = who(&headers)?;
+    let v = version_param(&v, "path")?;
+    let now = state.desk.now().at;
+    state
+        .blocking(move |s| match s.publish_list(v, &by, now) {
+            Ok(()) => Ok(Json(json!({ "version": v, "published_by": by }))),
+            Err(abm_store::StoreError::Conflict(_)) => Err(ApiError::Conflict(format!(
+                "list version {v} is already published and cannot change"
+            ))),
+            Err(abm_store::StoreError::NotFound(_)) => Err(ApiError::NotFound(format!("no list version {v}"))),
+            Err(e) => Err(e.into()),
+        })
+        .await
+}
+
+pub async fn nominations(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(state.with_store(|s| s.nominations()).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NominateBody {
+    account: String,
+    reason: String,
+}
+
+pub async fn nominate(State(state): State<AppState>, headers: HeaderMap, raw: Bytes) -> Result<Response, ApiError> {
+    let by = who(&headers)?;
+    let b: NominateBody = body(&raw)?;
+    if b.reason.trim().is_empty() {
+        return Err(ApiError::BadRequest("reason: is empty".into()));
+    }
+    let desk = state.desk.clone();
+    let n = state
+        .blocking(move |s| {
+            let d = s
+                .get_account(b.account.trim())?
+                .ok_or_else(|| ApiError::BadRequest(format!("account: no account {:?}", b.account)))?;
+            let today = desk.now().day;
+            let mut n = Nomination {
+                id: 0,
+                crm_id: d.summary.ultimate_parent_id,
+                by,
+                reason: b.reason.trim().to_string(),
+                submitted: today,
+                decide_by: decide_by(today, &desk.calendar),
+                decision: None,
+            };
+            n.id = s.add_nomination(&n)?;
+            Ok(n)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(n))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecideBody {
+    accept: bool,
+    reason: String,
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    raw: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let by = who(&headers)?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::BadRequest(format!("path: expected a nomination id, found {id:?}")))?;
+    let b: DecideBody = body(&raw)?;
+    if b.reason.trim().is_empty() {
+        return Err(ApiError::BadRequest(
+            "reason: is empty (every decision says why)".into(),
+        ));
+    }
+    let today = state.desk.now().day;
+    state
+        .blocking(move |s| {
+            let n = s
+                .nominations()?
+                .into_iter()
+                .find(|n| n.id == id)
+                .ok_or_else(|| ApiError::NotFound(format!("no nomination {id}")))?;
+            let decided = Nomination {
+                decision: Some(Decision {
+                    accepted: b.accept,
+                    by,
+                    on: today,
+                    reason: b.reason.trim().to_string(),
+                }),
+                ..n
+            };
+            match s.decide_nomination(&decided) {
+                Err(abm_store::StoreError::Conflict(_)) => {
+                    Err(ApiError::Conflict(format!("nomination {id} was already decided")))
+                }
+                other => other.map_err(ApiError::from),
+            }?;
+            Ok(Json(json!(decided)))
+        })
+        .await
+}
