@@ -58,3 +58,22 @@ def report(name, rows, results, notes):
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, f"{name}.json"), "w") as f:
         json.dump({"rows": rows, "results": summary, "notes": notes}, f, indent=2)
+
+
+def requests_export(rows):
+    """The GitLab issues export of `rows` requests (generated once, deterministic)."""
+    os.makedirs(DATA, exist_ok=True)
+    path = os.path.join(DATA, f"requests-{rows}.json")
+    if not os.path.exists(path):
+        subprocess.run([os.path.join(BIN, "abm-gen"), "requests", str(rows), path, "3"], check=True)
+    return path
+
+
+def fresh_workspace(name):
+    """An empty abm workspace under bench/data (replacing any old one); returns (dir, abm binary)."""
+    ws = os.path.join(DATA, name)
+    import shutil
+    shutil.rmtree(ws, ignore_errors=True)
+    abm = os.path.join(BIN, "abm")
+    subprocess.run([abm, "init", ws], check=True, capture_output=True)
+    return ws, abm

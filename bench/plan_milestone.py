@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from harness import BIN, DATA, ROOT, measure, report
+from harness import BIN, DATA, ROOT, fresh_workspace, measure, report, requests_export
 
 TODAY = "2026-11-28"
 MILESTONE = "Mktg: 2026-12-06"
@@ -75,15 +75,9 @@ def main():
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    os.makedirs(DATA, exist_ok=True)
-    issues = os.path.join(DATA, f"requests-{args.rows}.json")
-    if not os.path.exists(issues):
-        subprocess.run([os.path.join(BIN, "abm-gen"), "requests", str(args.rows), issues, "3"], check=True)
-    ws = os.path.join(DATA, "plan-workspace")
-    shutil.rmtree(ws, ignore_errors=True)
-    abm = os.path.join(BIN, "abm")
+    issues = requests_export(args.rows)
+    ws, abm = fresh_workspace("plan-workspace")
     env = dict(os.environ, ABM_TODAY=TODAY)
-    subprocess.run([abm, "init", ws], check=True, capture_output=True)
     team = os.path.join(DATA, "plan-team.csv")
     with open(team, "w") as f:
         f.write("Username,Name,Role\n" + "".join(f"{u},{u},{r}\n" for u, r in TEAM))

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 
-from harness import BIN, DATA, ROOT, measure, report
+from harness import BIN, DATA, ROOT, fresh_workspace, measure, report, requests_export
 
 TODAY = "2026-11-28"
 
@@ -23,14 +23,8 @@ def main():
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    os.makedirs(DATA, exist_ok=True)
-    issues = os.path.join(DATA, f"requests-{args.rows}.json")
-    if not os.path.exists(issues):
-        subprocess.run([os.path.join(BIN, "abm-gen"), "requests", str(args.rows), issues, "3"], check=True)
-    ws = os.path.join(DATA, "sla-workspace")
-    shutil.rmtree(ws, ignore_errors=True)
-    abm = os.path.join(BIN, "abm")
-    subprocess.run([abm, "init", ws], check=True, capture_output=True)
+    issues = requests_export(args.rows)
+    ws, abm = fresh_workspace("sla-workspace")
     env = dict(os.environ, ABM_TODAY=TODAY)
     import_secs, import_mib = measure([abm, "--workspace", ws, "requests", "import", issues], env=env)
     holidays = os.path.join(DATA, "us-federal-holidays.txt")

@@ -1,5 +1,6 @@
 //! `abm.toml`, parsed. Syntax errors and wrong values are both reported with the line they are on.
 
+use crate::toml_text::line_of;
 use crate::WorkspaceError;
 use abm_core::account::Precedence;
 use abm_core::capacity::{handbook_meetings, CapacityRules, Meeting, WeightHours};
@@ -148,10 +149,6 @@ struct RawCalendar {
     extra_working_days: Vec<Spanned<String>>,
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
 impl Config {
     pub fn parse(text: &str, file: &str) -> Result<Self, WorkspaceError> {
         let err = |line: usize, reason: String| WorkspaceError::Config {
@@ -159,10 +156,7 @@ impl Config {
             line,
             reason,
         };
-        let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
-            err(line, e.message().to_string())
-        })?;
+        let raw: RawConfig = crate::toml_text::parse(text, file)?;
         let at = |s: std::ops::Range<usize>| line_of(text, s.start);
         let time_zone = match raw.time_zone {
             None => chrono_tz::UTC,

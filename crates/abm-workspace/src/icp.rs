@@ -3,6 +3,7 @@
 //! order, developer count, tech stack and cloud provider read at the ultimate parent), and the
 //! score / diff / activate / rollback workflow over versions kept in the store.
 
+use crate::toml_text::line_of;
 use crate::WorkspaceError;
 use abm_core::account::{AttributeValue, Precedence, Segment};
 use abm_core::icp::{
@@ -84,10 +85,6 @@ struct RawCriterion {
     any_source: bool,
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
 /// Parse `icp.toml`. `file` names it in errors.
 pub fn parse_icp(text: &str, file: &str) -> Result<Icp, WorkspaceError> {
     let err = |line: usize, reason: String| WorkspaceError::Config {
@@ -95,12 +92,7 @@ pub fn parse_icp(text: &str, file: &str) -> Result<Icp, WorkspaceError> {
         line,
         reason,
     };
-    let raw: RawIcp = toml::from_str(text).map_err(|e| {
-        err(
-            e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
-            e.message().to_string(),
-        )
-    })?;
+    let raw: RawIcp = crate::toml_text::parse(text, file)?;
     let at = |s: std::ops::Range<usize>| line_of(text, s.start);
     let bands = match &raw.bands {
         None => Bands::default(),

@@ -10,6 +10,7 @@ pub mod icp;
 pub mod lists;
 pub mod planner;
 pub mod templates;
+mod toml_text;
 
 pub use config::{CalendarConfig, Config};
 

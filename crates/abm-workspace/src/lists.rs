@@ -2,6 +2,7 @@
 //! their line), families gathered from the store with their stored ICP fit, nominations and flags
 //! applied, and the quarterly refresh (closed-won logos out, with the reason).
 
+use crate::toml_text::line_of;
 use crate::WorkspaceError;
 use abm_core::icp::Grade;
 use abm_core::lists::{build, Candidate, ListRules, ListVersion, Override, TierRule};
@@ -43,22 +44,13 @@ struct RawTier {
     per_geo: BTreeMap<String, usize>,
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
 pub fn parse_rules(text: &str, file: &str) -> Result<ListRules, WorkspaceError> {
     let err = |line: usize, reason: String| WorkspaceError::Config {
         file: file.to_string(),
         line,
         reason,
     };
-    let raw: RawRules = toml::from_str(text).map_err(|e| {
-        err(
-            e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
-            e.message().to_string(),
-        )
-    })?;
+    let raw: RawRules = crate::toml_text::parse(text, file)?;
     let share = match &raw.max_expansion_percent {
         None => 0.15,
         Some(p) if (0.0..=100.0).contains(p.get_ref()) => p.get_ref() / 100.0,

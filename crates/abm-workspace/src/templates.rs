@@ -1,6 +1,7 @@
 //! Request and workback templates: TOML files under `templates/` and `workbacks/` in the
 //! workspace, one template a file, named by the file. Mistakes are reported with file and line.
 
+use crate::toml_text::line_of;
 use crate::WorkspaceError;
 use abm_core::intake::{FieldKind, FieldSpec, RequestTemplate};
 use abm_core::labels::Label;
@@ -58,10 +59,6 @@ struct RawTask {
     name: String,
     duration_business_days: u32,
     lead_business_days: i32,
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
 fn config_err(file: &Path, text: &str, e: toml::de::Error) -> WorkspaceError {
