@@ -65,6 +65,19 @@ pub fn run(dir: &Path, args: DemoArgs) -> Result<()> {
     import_people_file(&ws, &default_import_args(&out.join("people.csv")))?;
     crate::requests::import_team_file(&ws, Some("mmanager"), &out.join("team.csv"))?;
     crate::requests::import_requests_file(&ws, &out.join("requests.json"))?;
+    for ads in [
+        "linkedin-campaign-performance.csv",
+        "google-ads-campaign-report.csv",
+        "meta-ads-report.csv",
+    ] {
+        crate::paid::run_ads(
+            &ws,
+            crate::paid::AdsCmd::Import {
+                file: out.join("ads").join(ads),
+                platform: None,
+            },
+        )?;
+    }
     crate::icp::run(&ws, Some("demo"), crate::icp::IcpCmd::Score)?;
     if ws.list_versions_empty()? {
         crate::lists::run(

@@ -9,6 +9,7 @@ mod demo;
 mod icp;
 mod lists;
 mod output;
+mod paid;
 mod planning;
 mod progress;
 mod requests;
@@ -85,6 +86,15 @@ enum Command {
     /// Team updates to Slack: UPDATE / DISCUSS messages and milestone digests.
     #[command(subcommand)]
     Updates(connect::UpdatesCmd),
+    /// Ad-platform exports (LinkedIn, Google Ads, Meta).
+    #[command(subcommand)]
+    Ads(paid::AdsCmd),
+    /// UTM naming taxonomies: decode a value, check every imported name.
+    #[command(subcommand)]
+    Taxonomy(paid::TaxonomyCmd),
+    /// Reports: paid media by any dimension, with period comparisons.
+    #[command(subcommand)]
+    Report(paid::ReportCmd),
     /// Fill the workspace with a deterministic, realistic demo world.
     Demo(demo::DemoArgs),
     /// Serve the web app and JSON API.
@@ -202,6 +212,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Board(cmd) => planning::run_board(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
         Command::Gitlab(cmd) => connect::run_gitlab(&open_workspace(&cli.workspace)?, cmd),
         Command::Updates(cmd) => connect::run_updates(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
+        Command::Ads(cmd) => paid::run_ads(&open_workspace(&cli.workspace)?, cmd),
+        Command::Taxonomy(cmd) => paid::run_taxonomy(&open_workspace(&cli.workspace)?, cmd),
+        Command::Report(cmd) => paid::run_report(&open_workspace(&cli.workspace)?, cmd),
         Command::Demo(args) => demo::run(&cli.workspace, args),
         Command::Serve { addr } => serve(&open_workspace(&cli.workspace)?, &addr),
         Command::Status { format } => {

@@ -17,9 +17,11 @@ pub mod intake;
 pub mod labels;
 pub mod lists;
 pub mod milestone;
+pub mod paid;
 pub mod planning;
 pub mod request;
 pub mod sla;
+pub mod taxonomy;
 pub mod updates;
 pub mod workback;
 

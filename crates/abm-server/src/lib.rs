@@ -6,6 +6,7 @@ mod api;
 mod icp_api;
 mod lists_api;
 mod pages;
+mod paid_api;
 mod params;
 mod requests_api;
 
@@ -85,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/lists/nominations/:id/decision", post(lists_api::decide))
         .route("/api/lists/:version", get(lists_api::version))
         .route("/api/lists/:version/publish", post(lists_api::publish))
+        .route("/api/reports/paid", get(paid_api::paid))
         .route("/api/team", get(requests_api::team).post(requests_api::add_team_member))
         .route(
             "/api/requests",

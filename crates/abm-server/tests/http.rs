@@ -59,8 +59,42 @@ fn start() -> App {
         refused: false,
     };
     store.put_team_member(&boss, &entry).unwrap();
+    store
+        .replace_ad_facts("google", "acct", day(1), day(3), &ad_facts())
+        .unwrap();
     let base = common::serve(abm_server::AppState::new(Box::new(store) as Box<dyn Store>));
     App { base, _dir: dir }
+}
+
+fn day(d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
+}
+
+fn ad_facts() -> Vec<abm_core::paid::AdFact> {
+    [
+        ("autosd_amer_pr_rsa_nb_exact", 1, 12.5, 400, 9),
+        ("autosd_emea_pr_rsa_nb_exact", 2, 30.0, 1000, 12),
+        ("autosd_amer_rtg_rsa_nb_exact", 3, 7.25, 0, 0),
+    ]
+    .iter()
+    .map(|(c, d, spend, imps, clicks)| abm_core::paid::AdFact {
+        platform: "google".into(),
+        account: "acct".into(),
+        campaign: c.to_string(),
+        ad_group: "core".into(),
+        ad: String::new(),
+        date_from: day(*d),
+        date_to: day(*d),
+        currency: "USD".into(),
+        spend_micros: (*spend * 1e6) as i64,
+        impressions: *imps,
+        clicks: *clicks,
+        conversions_milli: 1000,
+        leads: 1,
+        reach: None,
+        utm: [("utm_source".to_string(), "google".to_string())].into(),
+    })
+    .collect()
 }
 
 fn get(app: &App, path: &str) -> (u16, String) {
@@ -283,4 +317,48 @@ fn lists_over_http() {
     assert!(v["error"].as_str().unwrap().contains("query parameter to"), "{v}");
     let (_, all) = json(&app, "/api/lists");
     assert_eq!(all.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn paid_report_over_http_is_the_engine_s() {
+    let app = start();
+    let (code, v) = json(
+        &app,
+        "/api/reports/paid?from=2026-11-01&to=2026-11-30&group_by=geo&filter=campaign_code%3Dauto*",
+    );
+    assert_eq!(code, 200, "{v}");
+    let q = abm_core::paid::ReportQuery {
+        from: day(1),
+        to: day(30),
+        filters: vec![abm_core::paid::Filter {
+            dimension: "campaign_code".into(),
+            values: vec!["auto*".into()],
+        }],
+        group_by: vec!["geo".into()],
+        grain: None,
+        compare: None,
+        today: v["to"].as_str().map(|_| day(30)).unwrap(),
+    };
+    let want = abm_core::paid::report(&ad_facts(), &abm_core::taxonomy::Taxonomy::presets(), &q);
+    assert_eq!(v["rows"], serde_json::to_value(&want.rows).unwrap());
+    assert_eq!(v["rows"][0]["metrics"]["ctr"].as_f64(), Some(9.0 / 400.0));
+    for (path, param) in [
+        ("/api/reports/paid?to=2026-11-30", "from"),
+        ("/api/reports/paid?from=2026-11-30&to=2026-11-01", "to"),
+        (
+            "/api/reports/paid?from=2026-11-01&to=2026-11-30&group_by=colour",
+            "group_by",
+        ),
+        ("/api/reports/paid?from=2026-11-01&to=2026-11-30&grain=year", "grain"),
+    ] {
+        let (code, v) = json(&app, path);
+        assert_eq!(code, 400, "{path}");
+        assert!(
+            v["error"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("query parameter {param}")),
+            "{v}"
+        );
+    }
 }

@@ -21,7 +21,7 @@ macro_rules! conformance_suite {
             team_members_are_kept, requests_round_trip_with_their_audit_log, stale_saves_are_refused,
             request_lists_filter, request_imports_match_on_external_id, updates_are_kept_for_digests,
             icp_versions_and_fits, scoring_inputs_come_in_families, published_lists_never_change,
-            nominations_are_decided_once);
+            nominations_are_decided_once, ad_exports_replace_their_days);
     };
     (@tests $make:expr; $($name:ident),+) => {
         $(
@@ -867,4 +867,55 @@ pub fn nominations_are_decided_once(store: &mut dyn Store) {
         Err(crate::StoreError::Conflict(_))
     ));
     assert_eq!(store.nominations().unwrap(), vec![decided]);
+}
+
+pub fn ad_exports_replace_their_days(store: &mut dyn Store) {
+    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+    let fact = |d: u32, spend: i64| abm_core::paid::AdFact {
+        platform: "google".into(),
+        account: "acct".into(),
+        campaign: "autosd_amer_pr_rsa_nb_exact".into(),
+        ad_group: "core".into(),
+        ad: String::new(),
+        date_from: day(d),
+        date_to: day(d),
+        currency: "USD".into(),
+        spend_micros: spend,
+        impressions: 100,
+        clicks: 5,
+        conversions_milli: 1500,
+        leads: 0,
+        reach: None,
+        utm: [("utm_source".to_string(), "google".to_string())].into(),
+    };
+    let first: Vec<_> = (1..=3).map(|d| fact(d, 1_000_000)).collect();
+    assert_eq!(
+        store
+            .replace_ad_facts("google", "acct", day(1), day(3), &first)
+            .unwrap(),
+        (0, 3)
+    );
+    assert_eq!(store.ad_facts().unwrap(), first);
+    // An overlapping export replaces the days it covers and keeps the others.
+    let second: Vec<_> = (3..=4).map(|d| fact(d, 2_000_000)).collect();
+    assert_eq!(
+        store
+            .replace_ad_facts("google", "acct", day(3), day(4), &second)
+            .unwrap(),
+        (1, 2)
+    );
+    let all = store.ad_facts().unwrap();
+    assert_eq!(
+        all.iter().map(|f| f.spend_micros).sum::<i64>(),
+        2 * 1_000_000 + 2 * 2_000_000
+    );
+    assert_eq!(all.len(), 4);
+    assert_eq!(
+        store
+            .replace_ad_facts("google", "acct", day(3), day(4), &second)
+            .unwrap(),
+        (2, 2),
+        "the same file again"
+    );
+    assert_eq!(store.ad_facts().unwrap(), all);
 }

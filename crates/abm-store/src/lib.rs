@@ -12,8 +12,10 @@ mod sql;
 mod sqlite_store;
 
 pub use abm_core::lists::{ListVersion, Nomination};
+pub use abm_core::paid::AdFact;
 pub use abm_core::request::{AuditEntry, Request, TeamMember};
 pub use abm_core::updates::TeamUpdate;
+use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 pub use model::*;
 pub use postgres_store::PostgresStore;
@@ -164,6 +166,21 @@ pub trait Store: Send {
 
     /// (crm id, reason) of every flagged family.
     fn flags(&mut self) -> Result<Vec<(String, String)>>;
+
+    /// Replace one export's facts: every fact of `platform` and `account` within `[from, to]` is
+    /// deleted and `facts` written, in one transaction, so an overlapping re-import never double
+    /// counts. Returns (deleted, written).
+    fn replace_ad_facts(
+        &mut self,
+        platform: &str,
+        account: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        facts: &[AdFact],
+    ) -> Result<(u64, u64)>;
+
+    /// Every ad fact.
+    fn ad_facts(&mut self) -> Result<Vec<AdFact>>;
 }
 
 /// Open the store a database URL names: a path or `sqlite://PATH` for SQLite (relative paths are

@@ -6,9 +6,9 @@ use crate::model::*;
 use crate::request_rows as rows;
 use crate::sql::{self, Cell, Kind};
 use crate::{
-    AuditEntry, ListVersion, Nomination, Progress, Request, Result, Store, StoreError, TeamMember, TeamUpdate,
+    AdFact, AuditEntry, ListVersion, Nomination, Progress, Request, Result, Store, StoreError, TeamMember, TeamUpdate,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Transaction};
 use std::collections::HashSet;
@@ -750,6 +750,80 @@ impl Store for PostgresStore {
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect())
+    }
+
+    fn replace_ad_facts(
+        &mut self,
+        platform: &str,
+        account: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        facts: &[AdFact],
+    ) -> Result<(u64, u64)> {
+        let mut tx = self.client.transaction()?;
+        let deleted = tx.execute(
+            "DELETE FROM ad_facts WHERE platform = $1 AND account = $2 AND date_from >= $3 AND date_to <= $4",
+            &[&platform, &account, &from, &to],
+        )?;
+        let st = tx.prepare(
+            "INSERT INTO ad_facts (platform, account, campaign, ad_group, ad, date_from, date_to, currency, spend_micros, \
+             impressions, clicks, conversions_milli, leads, reach, utm) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::text::jsonb)",
+        )?;
+        for f in facts {
+            let utm = rows::to_json("utm", &f.utm)?;
+            tx.execute(
+                &st,
+                &[
+                    &f.platform,
+                    &f.account,
+                    &f.campaign,
+                    &f.ad_group,
+                    &f.ad,
+                    &f.date_from,
+                    &f.date_to,
+                    &f.currency,
+                    &f.spend_micros,
+                    &f.impressions,
+                    &f.clicks,
+                    &f.conversions_milli,
+                    &f.leads,
+                    &f.reach,
+                    &utm,
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok((deleted, facts.len() as u64))
+    }
+
+    fn ad_facts(&mut self) -> Result<Vec<AdFact>> {
+        self.client
+            .query(
+                "SELECT platform, account, campaign, ad_group, ad, date_from, date_to, currency, spend_micros, impressions, \
+                 clicks, conversions_milli, leads, reach, utm::text FROM ad_facts ORDER BY date_from, platform, account, campaign, ad_group, ad",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(AdFact {
+                    platform: r.get(0),
+                    account: r.get(1),
+                    campaign: r.get(2),
+                    ad_group: r.get(3),
+                    ad: r.get(4),
+                    date_from: r.get(5),
+                    date_to: r.get(6),
+                    currency: r.get(7),
+                    spend_micros: r.get(8),
+                    impressions: r.get(9),
+                    clicks: r.get(10),
+                    conversions_milli: r.get(11),
+                    leads: r.get(12),
+                    reach: r.get(13),
+                    utm: rows::from_json("utm", r.get::<_, &str>(14))?,
+                })
+            })
+            .collect()
     }
 
     fn add_update(&mut self, u: &TeamUpdate) -> Result<i64> {

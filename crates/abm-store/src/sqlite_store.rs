@@ -6,10 +6,10 @@ use crate::model::*;
 use crate::request_rows as rows;
 use crate::sql::{self, Cell};
 use crate::{
-    AuditEntry, ListVersion, Nomination, Progress, Request, Result, Store, StoreError, TeamMember, TeamUpdate,
+    AdFact, AuditEntry, ListVersion, Nomination, Progress, Request, Result, Store, StoreError, TeamMember, TeamUpdate,
 };
 use abm_core::account::merge_attribute_values;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 use std::path::Path;
@@ -734,6 +734,83 @@ impl Store for SqliteStore {
             .prepare("SELECT crm_id, reason FROM list_flags ORDER BY crm_id")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn replace_ad_facts(
+        &mut self,
+        platform: &str,
+        account: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        facts: &[AdFact],
+    ) -> Result<(u64, u64)> {
+        let tx = self.conn.transaction()?;
+        let deleted = tx.execute(
+            "DELETE FROM ad_facts WHERE platform = ?1 AND account = ?2 AND date_from >= ?3 AND date_to <= ?4",
+            params![platform, account, from.to_string(), to.to_string()],
+        )?;
+        {
+            let mut st = tx.prepare(
+                "INSERT INTO ad_facts (platform, account, campaign, ad_group, ad, date_from, date_to, currency, spend_micros, \
+                 impressions, clicks, conversions_milli, leads, reach, utm) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )?;
+            for f in facts {
+                st.execute(params![
+                    f.platform,
+                    f.account,
+                    f.campaign,
+                    f.ad_group,
+                    f.ad,
+                    f.date_from.to_string(),
+                    f.date_to.to_string(),
+                    f.currency,
+                    f.spend_micros,
+                    f.impressions,
+                    f.clicks,
+                    f.conversions_milli,
+                    f.leads,
+                    f.reach,
+                    rows::to_json("utm", &f.utm)?
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok((deleted as u64, facts.len() as u64))
+    }
+
+    fn ad_facts(&mut self) -> Result<Vec<AdFact>> {
+        let mut st = self.conn.prepare(
+            "SELECT platform, account, campaign, ad_group, ad, date_from, date_to, currency, spend_micros, impressions, \
+             clicks, conversions_milli, leads, reach, utm FROM ad_facts ORDER BY date_from, platform, account, campaign, ad_group, ad",
+        )?;
+        let mut rows = st.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let day = |i: usize| -> Result<NaiveDate> {
+                let s: String = r.get(i)?;
+                NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                    .map_err(|e| StoreError::Corrupt(format!("ad fact date {s:?}: {e}")))
+            };
+            let utm: String = r.get(14)?;
+            out.push(AdFact {
+                platform: r.get(0)?,
+                account: r.get(1)?,
+                campaign: r.get(2)?,
+                ad_group: r.get(3)?,
+                ad: r.get(4)?,
+                date_from: day(5)?,
+                date_to: day(6)?,
+                currency: r.get(7)?,
+                spend_micros: r.get(8)?,
+                impressions: r.get(9)?,
+                clicks: r.get(10)?,
+                conversions_milli: r.get(11)?,
+                leads: r.get(12)?,
+                reach: r.get(13)?,
+                utm: rows::from_json("utm", &utm)?,
+            });
+        }
+        Ok(out)
     }
 
     fn add_update(&mut self, u: &TeamUpdate) -> Result<i64> {

@@ -67,6 +67,8 @@ pub struct Desk {
     pub time_away_file: Option<PathBuf>,
     /// The list rules file, read afresh for each build (None: the shipped rules).
     pub list_rules_file: Option<PathBuf>,
+    /// The UTM taxonomy paid-media reports decode campaign names with.
+    pub taxonomy: abm_core::taxonomy::Taxonomy,
 }
 
 impl Desk {
@@ -81,6 +83,7 @@ impl Desk {
             capacity: ws.config.capacity.clone(),
             time_away_file: Some(ws.dir.join(&ws.config.time_away_file)),
             list_rules_file: Some(ws.dir.join("lists.toml")),
+            taxonomy: ws.taxonomy()?,
         })
     }
 
@@ -111,6 +114,7 @@ impl Desk {
             },
             time_away_file: None,
             list_rules_file: None,
+            taxonomy: abm_core::taxonomy::Taxonomy::presets(),
         }
     }
 

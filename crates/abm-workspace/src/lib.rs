@@ -152,6 +152,16 @@ impl Workspace {
         Ok((icp::parse_icp(&text, &path.display().to_string())?, text))
     }
 
+    /// The UTM taxonomy in `taxonomy.toml` (the shipped presets when the file is missing).
+    pub fn taxonomy(&self) -> Result<abm_core::taxonomy::Taxonomy> {
+        let path = self.dir.join("taxonomy.toml");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => toml_text::parse(&text, &path.display().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(abm_core::taxonomy::Taxonomy::presets()),
+            Err(source) => Err(WorkspaceError::Io { path, source }),
+        }
+    }
+
     /// Whether no focus list has been built yet.
     pub fn list_versions_empty(&self) -> Result<bool> {
         Ok(self.store()?.list_versions()?.is_empty())

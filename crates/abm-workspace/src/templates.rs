@@ -188,6 +188,13 @@ mod tests {
             if path.starts_with("templates/") {
                 let t = parse_request_template(name, text, p).unwrap();
                 assert_eq!(t.fields.is_empty(), name == "workback-task", "{path}");
+            } else if *path == "taxonomy.toml" {
+                let parsed: abm_core::taxonomy::Taxonomy = crate::toml_text::parse(text, path).unwrap();
+                assert_eq!(
+                    parsed,
+                    abm_core::taxonomy::Taxonomy::presets(),
+                    "the shipped file is the presets"
+                );
             } else if path.starts_with("workbacks/") {
                 assert!(!parse_workback(name, text, p).unwrap().tasks.is_empty(), "{path}");
             }

@@ -1,0 +1,541 @@
+//! Paid-media reporting: ad-platform facts, their dimensions decoded through the taxonomy, and
+//! the report engine: filters, grouping, a time grain, metrics recomputed from summed numerators
+//! and denominators (never averaged ratios; a zero denominator gives no value), and period
+//! comparisons with absolute, percent and percentage-point deltas. Spend in different currencies
+//! is never summed: the currency is always part of a row's key.
+
+use crate::taxonomy::Taxonomy;
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// One row of an ad-platform export, at (dates, platform, account, campaign, ad group, ad,
+/// currency) grain.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AdFact {
+    pub platform: String,
+    pub account: String,
+    pub campaign: String,
+    pub ad_group: String,
+    pub ad: String,
+    /// A day, or a range when the export had no daily breakdown.
+    pub date_from: NaiveDate,
+    pub date_to: NaiveDate,
+    pub currency: String,
+    pub spend_micros: i64,
+    pub impressions: i64,
+    pub clicks: i64,
+    /// Thousandths (Google reports fractional conversions).
+    pub conversions_milli: i64,
+    pub leads: i64,
+    /// Not additive; kept, never summed across rows.
+    pub reach: Option<i64>,
+    /// utm_* parameters from the click URL (URL-decoded), `utm_campaign` defaulting to the
+    /// campaign name.
+    pub utm: BTreeMap<String, String>,
+}
+
+/// The dimensions a report can filter and group by.
+pub const DIMENSIONS: &[&str] = &[
+    "channel",
+    "platform",
+    "budget",
+    "team",
+    "segment",
+    "geo",
+    "sub_geo",
+    "content",
+    "language",
+    "campaign_code",
+    "campaign",
+    "targeting",
+    "ad_unit",
+    "brand",
+    "match_type",
+    "currency",
+];
+
+/// A fact's dimension values (absent: not known).
+pub fn dimensions(f: &AdFact, taxonomy: &Taxonomy) -> BTreeMap<&'static str, String> {
+    let mut d = BTreeMap::new();
+    let source = f.utm.get("utm_source").cloned().unwrap_or_else(|| f.platform.clone());
+    let channel = match source.as_str() {
+        "fb" | "facebook" | "instagram" | "meta" => "facebook".to_string(),
+        "li" | "linkedin" => "linkedin".to_string(),
+        "google" | "adwords" => "google".to_string(),
+        other => other.to_string(),
+    };
+    d.insert("channel", channel);
+    d.insert("platform", f.platform.clone());
+    d.insert("campaign", f.campaign.clone());
+    d.insert("currency", f.currency.clone());
+    let campaign = f.utm.get("utm_campaign").cloned().unwrap_or_else(|| f.campaign.clone());
+    if let Ok(c) = taxonomy.decode("utm_campaign", &campaign) {
+        for (k, dim) in [
+            ("campaign_code", "campaign_code"),
+            ("geo", "geo"),
+            ("geo_sub", "sub_geo"),
+            ("targeting", "targeting"),
+            ("ad_unit", "ad_unit"),
+            ("brand", "brand"),
+            ("match_type", "match_type"),
+            ("budget", "budget"),
+            ("language", "language"),
+            ("segment", "segment"),
+        ] {
+            if let Some(v) = c.fields.get(k) {
+                d.insert(dim, v.clone());
+            }
+        }
+    }
+    if let Some(content) = f.utm.get("utm_content") {
+        if let Ok(c) = taxonomy.decode("utm_content", content) {
+            for k in ["content", "team", "language", "budget"] {
+                if let Some(v) = c.fields.get(k) {
+                    d.entry(k_static(k)).or_insert_with(|| v.clone());
+                }
+            }
+        }
+    }
+    if let Some(b) = f.utm.get("utm_budget") {
+        d.insert("budget", b.clone());
+    }
+    if !d.contains_key("segment") && d.get("geo").map(String::as_str) == Some("pubsec") {
+        d.insert("segment", "pubsec".into());
+    }
+    d
+}
+
+fn k_static(k: &str) -> &'static str {
+    DIMENSIONS.iter().find(|d| **d == k).copied().unwrap_or("content")
+}
+
+/// Summed parts of a set of facts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Sums {
+    pub spend: f64,
+    pub impressions: i64,
+    pub clicks: i64,
+    pub conversions: f64,
+    pub leads: i64,
+}
+
+impl Sums {
+    fn add(&mut self, f: &AdFact) {
+        self.spend += f.spend_micros as f64 / 1e6;
+        self.impressions += f.impressions;
+        self.clicks += f.clicks;
+        self.conversions += f.conversions_milli as f64 / 1e3;
+        self.leads += f.leads;
+    }
+}
+
+fn ratio(n: f64, d: f64) -> Option<f64> {
+    (d != 0.0).then(|| n / d)
+}
+
+/// Every metric of a set of facts, recomputed from the sums.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Metrics {
+    pub spend: f64,
+    pub impressions: i64,
+    pub clicks: i64,
+    pub conversions: f64,
+    pub leads: i64,
+    pub ctr: Option<f64>,
+    pub cpc: Option<f64>,
+    pub cpm: Option<f64>,
+    pub conversion_rate: Option<f64>,
+    pub cost_per_conversion: Option<f64>,
+    pub cpl: Option<f64>,
+}
+
+impl From<Sums> for Metrics {
+    fn from(s: Sums) -> Self {
+        Metrics {
+            spend: (s.spend * 100.0).round() / 100.0,
+            impressions: s.impressions,
+            clicks: s.clicks,
+            conversions: s.conversions,
+            leads: s.leads,
+            ctr: ratio(s.clicks as f64, s.impressions as f64),
+            cpc: ratio(s.spend, s.clicks as f64),
+            cpm: ratio(s.spend * 1000.0, s.impressions as f64),
+            conversion_rate: ratio(s.conversions, s.clicks as f64),
+            cost_per_conversion: ratio(s.spend, s.conversions),
+            cpl: ratio(s.spend, s.leads as f64),
+        }
+    }
+}
+
+/// Rates compare in percentage points; cost metrics are better lower.
+pub const RATES: &[&str] = &["ctr", "conversion_rate"];
+pub const LOWER_IS_BETTER: &[&str] = &["cpc", "cpm", "cost_per_conversion", "cpl"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Grain {
+    Day,
+    Week,
+    Month,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Compare {
+    PreviousPeriod,
+    PreviousYear,
+}
+
+/// A filter: the dimension is one of `values`; a value ending in `*` matches a prefix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Filter {
+    pub dimension: String,
+    pub values: Vec<String>,
+}
+
+impl Filter {
+    fn matches(&self, v: Option<&String>) -> bool {
+        let Some(v) = v else { return false };
+        self.values.iter().any(|x| match x.strip_suffix('*') {
+            Some(p) => v.starts_with(p),
+            None => x.eq_ignore_ascii_case(v),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportQuery {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub filters: Vec<Filter>,
+    pub group_by: Vec<String>,
+    pub grain: Option<Grain>,
+    pub compare: Option<Compare>,
+    /// "Today": the current range is trimmed to it before the previous period is worked out.
+    pub today: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Delta {
+    pub previous: Option<f64>,
+    pub absolute: Option<f64>,
+    /// None when the previous value was 0 ("new") or missing.
+    pub percent: Option<f64>,
+    /// For rates: the change in percentage points.
+    pub points: Option<f64>,
+    pub better: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportRow {
+    pub period: Option<String>,
+    pub key: BTreeMap<String, String>,
+    pub metrics: Metrics,
+    pub sums: Sums,
+    pub deltas: BTreeMap<&'static str, Delta>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub compared_with: Option<(NaiveDate, NaiveDate)>,
+    pub rows: Vec<ReportRow>,
+    /// One totals row per currency.
+    pub totals: Vec<ReportRow>,
+}
+
+/// The range the current one is compared with (after trimming it to `today`).
+pub fn comparison_range(from: NaiveDate, to: NaiveDate, today: NaiveDate, how: Compare) -> (NaiveDate, NaiveDate) {
+    let to = to.min(today).max(from);
+    match how {
+        Compare::PreviousPeriod => {
+            let days = (to - from).num_days() + 1;
+            (from - Duration::days(days), from - Duration::days(1))
+        }
+        Compare::PreviousYear => {
+            let back = |d: NaiveDate| d.with_year(d.year() - 1).unwrap_or(d - Duration::days(365));
+            (back(from), back(to))
+        }
+    }
+}
+
+fn bucket(d: NaiveDate, grain: Grain) -> String {
+    match grain {
+        Grain::Day => d.to_string(),
+        Grain::Week => (d - Duration::days(d.weekday().num_days_from_monday() as i64)).to_string(),
+        Grain::Month => format!("{}-{:02}", d.year(), d.month()),
+    }
+}
+
+type Key = (Option<String>, Vec<(String, String)>);
+
+fn aggregate<'a>(
+    facts: impl Iterator<Item = (&'a AdFact, &'a BTreeMap<&'static str, String>)>,
+    q: &ReportQuery,
+    from: NaiveDate,
+    to: NaiveDate,
+    with_period: bool,
+) -> BTreeMap<Key, Sums> {
+    let mut out: BTreeMap<Key, Sums> = BTreeMap::new();
+    for (f, dims) in facts {
+        if f.date_from < from || f.date_to > to {
+            continue;
+        }
+        if !q
+            .filters
+            .iter()
+            .all(|flt| flt.matches(dims.get(flt.dimension.as_str())))
+        {
+            continue;
+        }
+        let mut key: Vec<(String, String)> = q
+            .group_by
+            .iter()
+            .map(|g| {
+                (
+                    g.clone(),
+                    dims.get(g.as_str()).cloned().unwrap_or_else(|| "(none)".into()),
+                )
+            })
+            .collect();
+        if !q.group_by.iter().any(|g| g == "currency") {
+            key.push(("currency".into(), f.currency.clone()));
+        }
+        let period = if with_period {
+            q.grain.map(|g| bucket(f.date_from, g))
+        } else {
+            None
+        };
+        out.entry((period, key)).or_default().add(f);
+    }
+    out
+}
+
+fn metric_values(m: &Metrics) -> [(&'static str, Option<f64>); 11] {
+    [
+        ("spend", Some(m.spend)),
+        ("impressions", Some(m.impressions as f64)),
+        ("clicks", Some(m.clicks as f64)),
+        ("conversions", Some(m.conversions)),
+        ("leads", Some(m.leads as f64)),
+        ("ctr", m.ctr),
+        ("cpc", m.cpc),
+        ("cpm", m.cpm),
+        ("conversion_rate", m.conversion_rate),
+        ("cost_per_conversion", m.cost_per_conversion),
+        ("cpl", m.cpl),
+    ]
+}
+
+fn deltas(now: &Metrics, before: Option<&Metrics>) -> BTreeMap<&'static str, Delta> {
+    let prev = before.map(metric_values);
+    metric_values(now)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, cur))| {
+            let p = prev.as_ref().and_then(|p| p[i].1);
+            let absolute = cur.zip(p).map(|(c, p)| c - p);
+            let percent = match (cur, p) {
+                (Some(c), Some(p)) if p != 0.0 => Some((c - p) / p * 100.0),
+                _ => None,
+            };
+            let points = RATES.contains(&name).then(|| absolute.map(|a| a * 100.0)).flatten();
+            let better = absolute
+                .filter(|a| *a != 0.0)
+                .map(|a| (a < 0.0) == LOWER_IS_BETTER.contains(&name));
+            (
+                name,
+                Delta {
+                    previous: p,
+                    absolute,
+                    percent: if RATES.contains(&name) { None } else { percent },
+                    points,
+                    better,
+                },
+            )
+        })
+        .collect()
+}
+
+/// Run a report over `facts`.
+pub fn report(facts: &[AdFact], taxonomy: &Taxonomy, q: &ReportQuery) -> Report {
+    let mut cache: HashMap<
+        (String, Option<String>, Option<String>, String, String, String),
+        BTreeMap<&'static str, String>,
+    > = HashMap::new();
+    let dims: Vec<BTreeMap<&'static str, String>> = facts
+        .iter()
+        .map(|f| {
+            let k = (
+                f.campaign.clone(),
+                f.utm.get("utm_campaign").cloned(),
+                f.utm.get("utm_content").cloned(),
+                f.utm.get("utm_source").cloned().unwrap_or_default()
+                    + "|"
+                    + f.utm.get("utm_budget").map(String::as_str).unwrap_or(""),
+                f.platform.clone(),
+                f.currency.clone(),
+            );
+            cache.entry(k).or_insert_with(|| dimensions(f, taxonomy)).clone()
+        })
+        .collect();
+    let pairs = || facts.iter().zip(dims.iter());
+    let current = aggregate(pairs(), q, q.from, q.to, true);
+    let compared = q.compare.map(|c| comparison_range(q.from, q.to, q.today, c));
+    let previous = compared.map(|(f, t)| aggregate(pairs(), q, f, t, false));
+    let previous_by_key: Option<BTreeMap<Vec<(String, String)>, Sums>> =
+        previous.map(|p| p.into_iter().map(|((_, k), s)| (k, s)).collect());
+    let rows: Vec<ReportRow> = current
+        .iter()
+        .map(|((period, key), sums)| {
+            let m = Metrics::from(*sums);
+            let before = previous_by_key.as_ref().map(|p| p.get(key).copied().map(Metrics::from));
+            ReportRow {
+                period: period.clone(),
+                key: key.iter().cloned().collect(),
+                metrics: m,
+                sums: *sums,
+                deltas: match before {
+                    None => BTreeMap::new(),
+                    Some(b) if q.grain.is_none() => deltas(&m, b.as_ref()),
+                    Some(_) => BTreeMap::new(),
+                },
+            }
+        })
+        .collect();
+    // Totals per currency, recomputed from sums.
+    let mut totals: BTreeMap<String, Sums> = BTreeMap::new();
+    for r in &rows {
+        let t = totals
+            .entry(r.key.get("currency").cloned().unwrap_or_default())
+            .or_default();
+        t.spend += r.sums.spend;
+        t.impressions += r.sums.impressions;
+        t.clicks += r.sums.clicks;
+        t.conversions += r.sums.conversions;
+        t.leads += r.sums.leads;
+    }
+    let mut prev_totals: BTreeMap<String, Sums> = BTreeMap::new();
+    if let Some(p) = &previous_by_key {
+        for (k, s) in p {
+            let cur = k
+                .iter()
+                .find(|(d, _)| d == "currency")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            let t = prev_totals.entry(cur).or_default();
+            t.spend += s.spend;
+            t.impressions += s.impressions;
+            t.clicks += s.clicks;
+            t.conversions += s.conversions;
+            t.leads += s.leads;
+        }
+    }
+    let totals = totals
+        .into_iter()
+        .map(|(cur, s)| {
+            let m = Metrics::from(s);
+            ReportRow {
+                period: None,
+                key: [("currency".to_string(), cur.clone())].into(),
+                metrics: m,
+                sums: s,
+                deltas: if compared.is_some() {
+                    deltas(&m, prev_totals.get(&cur).map(|p| Metrics::from(*p)).as_ref())
+                } else {
+                    BTreeMap::new()
+                },
+            }
+        })
+        .collect();
+    Report {
+        from: q.from,
+        to: q.to,
+        compared_with: compared,
+        rows,
+        totals,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn fact(day: &str, campaign: &str, spend: f64, impressions: i64, clicks: i64, leads: i64) -> AdFact {
+        AdFact {
+            platform: "google".into(),
+            account: "a".into(),
+            campaign: campaign.into(),
+            ad_group: "g".into(),
+            ad: String::new(),
+            date_from: d(day),
+            date_to: d(day),
+            currency: "USD".into(),
+            spend_micros: (spend * 1e6) as i64,
+            impressions,
+            clicks,
+            conversions_milli: leads * 1000,
+            leads,
+            reach: None,
+            utm: [("utm_source".to_string(), "google".to_string())].into(),
+        }
+    }
+
+    #[test]
+    fn on_the_2nd_this_month_compares_with_the_last_two_days_before() {
+        let (f, t) = comparison_range(
+            d("2026-03-01"),
+            d("2026-03-31"),
+            d("2026-03-02"),
+            Compare::PreviousPeriod,
+        );
+        assert_eq!((f, t), (d("2026-02-27"), d("2026-02-28")));
+        let (f, t) = comparison_range(d("2026-03-01"), d("2026-03-07"), d("2026-06-01"), Compare::PreviousYear);
+        assert_eq!((f, t), (d("2025-03-01"), d("2025-03-07")));
+    }
+
+    #[test]
+    fn ratios_come_from_sums_and_zero_denominators_give_none() {
+        let facts = vec![
+            fact("2026-03-01", "autosd_amer_pr_rsa_nb_exact", 10.0, 1000, 10, 1),
+            fact("2026-03-01", "autosd_emea_pr_rsa_nb_exact", 90.0, 100, 1, 0),
+            fact("2026-02-27", "autosd_amer_pr_rsa_nb_exact", 5.0, 0, 0, 0),
+        ];
+        let q = ReportQuery {
+            from: d("2026-03-01"),
+            to: d("2026-03-31"),
+            filters: vec![],
+            group_by: vec!["campaign_code".into()],
+            grain: None,
+            compare: Some(Compare::PreviousPeriod),
+            today: d("2026-03-02"),
+        };
+        let r = report(&facts, &Taxonomy::presets(), &q);
+        assert_eq!(r.rows.len(), 1);
+        let m = r.rows[0].metrics;
+        assert_eq!(m.ctr, Some(11.0 / 1100.0), "not the average of 1% and 1%");
+        assert_eq!(m.cpc, Some(100.0 / 11.0));
+        let prev = &r.rows[0].deltas["ctr"];
+        assert_eq!(prev.previous, None, "no impressions before: no CTR");
+        assert_eq!(r.rows[0].deltas["spend"].percent, Some(1900.0));
+        assert_eq!(r.rows[0].deltas["cpc"].better, None);
+        let q2 = ReportQuery {
+            filters: vec![Filter {
+                dimension: "geo".into(),
+                values: vec!["emea".into()],
+            }],
+            group_by: vec!["geo".into()],
+            compare: None,
+            ..q
+        };
+        let r = report(&facts, &Taxonomy::presets(), &q2);
+        assert_eq!(r.rows.len(), 1);
+        assert_eq!(r.rows[0].metrics.cpl, None, "no leads: no CPL");
+    }
+}

@@ -1,0 +1,470 @@
+//! Ad-platform exports: LinkedIn Campaign Manager, Google Ads and Meta Ads Manager, as users
+//! download them. The platform is recognised from the header (found below any preamble); total
+//! rows and repeated headers are skipped; null markers (`--`, `-`, `—`, `n/a`) read as nothing;
+//! thousands separators and decimal commas are decided per file; a day/month order that the file
+//! does not settle is refused rather than guessed; the currency comes from a column or the header.
+//! Every problem is reported as `FILE:LINE: column NAME: reason`; a file with problems gives nothing.
+
+use crate::errors::{ImportError, RowError};
+use abm_core::paid::AdFact;
+use chrono::NaiveDate;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    LinkedIn,
+    Google,
+    Meta,
+}
+
+impl Platform {
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::LinkedIn => "linkedin",
+            Platform::Google => "google",
+            Platform::Meta => "meta",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "linkedin" => Ok(Platform::LinkedIn),
+            "google" | "google-ads" => Ok(Platform::Google),
+            "meta" | "facebook" => Ok(Platform::Meta),
+            other => Err(format!("expected linkedin, google or meta, found {other:?}")),
+        }
+    }
+
+    /// Headers that identify the platform's export.
+    fn signature(self) -> &'static [&'static str] {
+        match self {
+            Platform::LinkedIn => &["Start Date (in UTC)", "Campaign Name", "Total Spent"],
+            Platform::Google => &["Day", "Campaign", "Impr."],
+            Platform::Meta => &["Reporting starts", "Reporting ends", "Campaign name"],
+        }
+    }
+}
+
+/// What one export holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdExport {
+    pub platform: Platform,
+    pub account: String,
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+    pub facts: Vec<AdFact>,
+    pub rows: u64,
+    pub skipped_total_rows: u64,
+}
+
+const NULLS: &[&str] = &["", "--", "-", "—", "n/a", "N/A", "null"];
+
+/// Parse a number with the file's decimal mark; null markers are None.
+fn number(s: &str, decimal_comma: bool) -> Result<Option<f64>, String> {
+    let t = s.trim().trim_end_matches('%').trim();
+    if NULLS.contains(&t) {
+        return Ok(None);
+    }
+    let cleaned: String = if decimal_comma {
+        t.replace(['.', ' ', '\u{a0}'], "").replace(',', ".")
+    } else {
+        t.replace([',', ' ', '\u{a0}'], "")
+    };
+    let cleaned = cleaned.trim_start_matches(['$', '€', '£']);
+    cleaned
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite())
+        .map(Some)
+        .ok_or_else(|| format!("expected a number, found {s:?}"))
+}
+
+/// `?a=b&c=d` from a URL, percent-decoded.
+fn utm_params(url: &str) -> BTreeMap<String, String> {
+    let Some((_, q)) = url.split_once('?') else {
+        return BTreeMap::new();
+    };
+    let q = q.split('#').next().unwrap_or(q);
+    q.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .filter(|(k, _)| k.starts_with("utm_"))
+        .map(|(k, v)| (k.to_string(), percent_decode(v)))
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                    Ok(v) => {
+                        out.push(v);
+                        i += 3;
+                        continue;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Day/month order for a file of `a/b/yyyy` dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SlashOrder {
+    MonthFirst,
+    DayFirst,
+}
+
+fn slash_order(values: &[&str]) -> Result<Option<SlashOrder>, String> {
+    let mut first_gt12 = false;
+    let mut second_gt12 = false;
+    let mut any = false;
+    for v in values {
+        let parts: Vec<&str> = v.trim().split('/').collect();
+        if parts.len() != 3 {
+            continue;
+        }
+        any = true;
+        let a: u32 = parts[0].parse().unwrap_or(0);
+        let b: u32 = parts[1].parse().unwrap_or(0);
+        first_gt12 |= a > 12;
+        second_gt12 |= b > 12;
+    }
+    match (any, first_gt12, second_gt12) {
+        (false, _, _) => Ok(None),
+        (true, true, true) => Err("dates are neither day/month nor month/day".into()),
+        (true, true, false) => Ok(Some(SlashOrder::DayFirst)),
+        (true, false, true) => Ok(Some(SlashOrder::MonthFirst)),
+        (true, false, false) => Err("dates like 03/04/2026 could be day/month or month/day and no date in the file settles it; export with ISO dates (2026-04-03)".into()),
+    }
+}
+
+fn date(s: &str, order: Option<SlashOrder>) -> Result<NaiveDate, String> {
+    let t = s.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return Ok(d);
+    }
+    let fmt = match order {
+        Some(SlashOrder::MonthFirst) => "%m/%d/%Y",
+        Some(SlashOrder::DayFirst) => "%d/%m/%Y",
+        None => return Err(format!("expected a date like 2026-04-03, found {t:?}")),
+    };
+    NaiveDate::parse_from_str(t, fmt).map_err(|_| format!("expected a date, found {t:?}"))
+}
+
+/// Read and check an export. `platform` forces the layout; otherwise it is recognised.
+pub fn read_export(path: &Path, platform: Option<Platform>) -> Result<AdExport, ImportError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if bytes.starts_with(&[0x50, 0x4b, 0x03, 0x04]) {
+        return Err(ImportError::File {
+            file,
+            line: 1,
+            reason: "this is a spreadsheet (.xlsx), not CSV: open it and save it as CSV (UTF-8)".into(),
+        });
+    }
+    let text = String::from_utf8_lossy(bytes.strip_prefix(&[0xef, 0xbb, 0xbf]).unwrap_or(&bytes)).into_owned();
+    // Find the header line and the delimiter together.
+    let mut header_at = None;
+    'find: for (i, line) in text.lines().enumerate().take(50) {
+        for delim in [',', ';', '\t'] {
+            let cells: Vec<String> = split_line(line, delim);
+            for p in [Platform::LinkedIn, Platform::Google, Platform::Meta] {
+                if platform.is_some_and(|f| f != p) {
+                    continue;
+                }
+                if p.signature().iter().all(|h| cells.iter().any(|c| c.trim() == *h)) {
+                    header_at = Some((i, delim, p, cells));
+                    break 'find;
+                }
+            }
+        }
+    }
+    let Some((header_line, delim, platform, header)) = header_at else {
+        return Err(ImportError::File {
+            file,
+            line: 1,
+            reason: "not a LinkedIn Campaign Manager, Google Ads or Meta Ads Manager export (no header found in the first 50 lines)".into(),
+        });
+    };
+    let col = |names: &[&str]| names.iter().find_map(|n| header.iter().position(|h| h.trim() == *n));
+    let preamble: Vec<&str> = text.lines().take(header_line).collect();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delim as u8)
+        .from_reader(text.as_bytes());
+    let records: Vec<(u64, csv::StringRecord)> = reader
+        .records()
+        .filter_map(|r| r.ok())
+        .map(|r| (r.position().map(|p| p.line()).unwrap_or(0), r))
+        .filter(|(line, _)| *line as usize > header_line + 1)
+        .collect();
+    // Decimal commas: decided per file from the spend column.
+    let spend_col = match platform {
+        Platform::LinkedIn => col(&["Total Spent"]),
+        Platform::Google => col(&["Cost"]),
+        Platform::Meta => header.iter().position(|h| h.trim().starts_with("Amount spent")),
+    };
+    let decimal_comma = spend_col.is_some_and(|c| {
+        records.iter().filter_map(|(_, r)| r.get(c)).any(|v| {
+            let v = v.trim();
+            v.rsplit_once(',')
+                .is_some_and(|(_, dec)| dec.len() <= 2 && !v.contains('.'))
+                || v.rsplit_once(',')
+                    .is_some_and(|(int, dec)| dec.len() <= 2 && int.contains('.'))
+        })
+    });
+    let date_cols: Vec<usize> = match platform {
+        Platform::LinkedIn => col(&["Start Date (in UTC)"]).into_iter().collect(),
+        Platform::Google => col(&["Day"]).into_iter().collect(),
+        Platform::Meta => [col(&["Reporting starts"]), col(&["Reporting ends"])]
+            .into_iter()
+            .flatten()
+            .collect(),
+    };
+    let date_values: Vec<&str> = records
+        .iter()
+        .flat_map(|(_, r)| date_cols.iter().filter_map(|c| r.get(*c)))
+        .collect();
+    let mut errors: Vec<RowError> = Vec::new();
+    let order = match slash_order(&date_values) {
+        Ok(o) => o,
+        Err(reason) => {
+            return Err(ImportError::File {
+                file,
+                line: header_line as u64 + 2,
+                reason,
+            })
+        }
+    };
+    let meta_currency = header.iter().find_map(|h| {
+        h.trim()
+            .strip_prefix("Amount spent (")
+            .and_then(|r| r.strip_suffix(')'))
+            .map(str::to_string)
+    });
+    let account_from_preamble = preamble.iter().find_map(|l| {
+        l.strip_prefix("Account:")
+            .map(|a| a.trim().trim_matches('"').to_string())
+    });
+    let mut facts: BTreeMap<(String, String, String, String, NaiveDate, NaiveDate, String), AdFact> = BTreeMap::new();
+    let (mut rows, mut totals) = (0u64, 0u64);
+    let header_trimmed: Vec<&str> = header.iter().map(|h| h.trim()).collect();
+    for (line, r) in &records {
+        let cells: Vec<&str> = r.iter().collect();
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        if cells.iter().map(|c| c.trim()).eq(header_trimmed.iter().copied()) {
+            continue; // a second header from concatenated files
+        }
+        if cells.first().is_some_and(|c| c.trim_start().starts_with("Total")) {
+            totals += 1;
+            continue;
+        }
+        rows += 1;
+        let mut bad = |column: &str, reason: String| {
+            errors.push(RowError {
+                file: file.clone(),
+                line: *line,
+                column: column.to_string(),
+                reason,
+            })
+        };
+        let get = |names: &[&str]| col(names).and_then(|c| cells.get(c).copied()).unwrap_or("").trim();
+        let num = |names: &[&str], bad: &mut dyn FnMut(&str, String)| -> f64 {
+            match number(get(names), decimal_comma) {
+                Ok(v) => v.unwrap_or(0.0),
+                Err(e) => {
+                    bad(names[0], e);
+                    0.0
+                }
+            }
+        };
+        let (from_h, to_h): (&str, &str) = match platform {
+            Platform::LinkedIn => ("Start Date (in UTC)", "Start Date (in UTC)"),
+            Platform::Google => ("Day", "Day"),
+            Platform::Meta => ("Reporting starts", "Reporting ends"),
+        };
+        let from = date(get(&[from_h]), order).map_err(|e| bad(from_h, e)).ok();
+        let to = date(get(&[to_h]), order).map_err(|e| bad(to_h, e)).ok();
+        let (campaign, ad_group, ad, url, currency, spend, imps, clicks, conv, leads, reach) = match platform {
+            Platform::LinkedIn => (
+                get(&["Campaign Name"]),
+                get(&["Campaign Group Name"]),
+                get(&["Creative Name"]),
+                get(&["Click URL"]),
+                get(&["Currency"]).to_string(),
+                num(&["Total Spent"], &mut bad),
+                num(&["Impressions"], &mut bad),
+                num(&["Clicks"], &mut bad),
+                num(&["Conversions"], &mut bad),
+                num(&["Leads"], &mut bad),
+                number(get(&["Reach"]), decimal_comma).ok().flatten(),
+            ),
+            Platform::Google => (
+                get(&["Campaign"]),
+                get(&["Ad group"]),
+                "",
+                get(&["Final URL"]),
+                get(&["Currency code"]).to_string(),
+                num(&["Cost"], &mut bad),
+                num(&["Impr."], &mut bad),
+                num(&["Clicks"], &mut bad),
+                num(&["Conversions"], &mut bad),
+                0.0,
+                None,
+            ),
+            Platform::Meta => (
+                get(&["Campaign name"]),
+                get(&["Ad set name"]),
+                get(&["Ad name"]),
+                get(&["Website URL"]),
+                meta_currency.clone().unwrap_or_else(|| get(&["Currency"]).to_string()),
+                spend_col
+                    .map(|c| cells.get(c).copied().unwrap_or(""))
+                    .map(|v| number(v, decimal_comma))
+                    .transpose()
+                    .ok()
+                    .flatten()
+                    .flatten()
+                    .unwrap_or(0.0),
+                num(&["Impressions"], &mut bad),
+                num(&["Link clicks"], &mut bad),
+                num(&["Results"], &mut bad),
+                num(&["Leads"], &mut bad),
+                number(get(&["Reach"]), decimal_comma).ok().flatten(),
+            ),
+        };
+        if campaign.is_empty() {
+            bad("Campaign", "is required".into());
+        }
+        if currency.trim().is_empty() {
+            bad(
+                "Currency",
+                "is required (a column, or in the spend header like \"Amount spent (USD)\")".into(),
+            );
+        }
+        let (Some(from), Some(to)) = (from, to) else { continue };
+        if to < from {
+            bad(to_h, format!("ends ({to}) before it starts ({from})"));
+            continue;
+        }
+        let account = match platform {
+            Platform::LinkedIn => get(&["Account Name"]).to_string(),
+            _ => account_from_preamble
+                .clone()
+                .unwrap_or_else(|| platform.name().to_string()),
+        };
+        let mut utm = utm_params(url);
+        utm.entry("utm_campaign".into()).or_insert_with(|| campaign.to_string());
+        let key = (
+            account.clone(),
+            campaign.to_string(),
+            ad_group.to_string(),
+            ad.to_string(),
+            from,
+            to,
+            currency.trim().to_string(),
+        );
+        let f = facts.entry(key).or_insert_with(|| AdFact {
+            platform: platform.name().into(),
+            account: account.clone(),
+            campaign: campaign.to_string(),
+            ad_group: ad_group.to_string(),
+            ad: ad.to_string(),
+            date_from: from,
+            date_to: to,
+            currency: currency.trim().to_string(),
+            spend_micros: 0,
+            impressions: 0,
+            clicks: 0,
+            conversions_milli: 0,
+            leads: 0,
+            reach: None,
+            utm,
+        });
+        f.spend_micros += (spend * 1e6).round() as i64;
+        f.impressions += imps.round() as i64;
+        f.clicks += clicks.round() as i64;
+        f.conversions_milli += (conv * 1000.0).round() as i64;
+        f.leads += leads.round() as i64;
+        f.reach = reach.map(|r| r as i64).or(f.reach);
+    }
+    if !errors.is_empty() {
+        return Err(ImportError::BadRows(errors));
+    }
+    let facts: Vec<AdFact> = facts.into_values().collect();
+    let first_day = facts.iter().map(|f| f.date_from).min();
+    let last_day = facts.iter().map(|f| f.date_to).max();
+    let (Some(first_day), Some(last_day)) = (first_day, last_day) else {
+        return Err(ImportError::File {
+            file,
+            line: header_line as u64 + 1,
+            reason: "the export has no rows".into(),
+        });
+    };
+    let account = facts[0].account.clone();
+    Ok(AdExport {
+        platform,
+        account,
+        first_day,
+        last_day,
+        facts,
+        rows,
+        skipped_total_rows: totals,
+    })
+}
+
+fn split_line(line: &str, delim: char) -> Vec<String> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(delim as u8)
+        .from_reader(line.as_bytes());
+    r.records()
+        .next()
+        .and_then(|x| x.ok())
+        .map(|rec| rec.iter().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_nulls_and_decimal_marks() {
+        assert_eq!(number("1,679,183", false).unwrap(), Some(1679183.0));
+        assert_eq!(number("5.00%", false).unwrap(), Some(5.0));
+        assert_eq!(number("--", false).unwrap(), None);
+        assert_eq!(number("1.234,56", true).unwrap(), Some(1234.56));
+        assert!(number("lots", false).is_err());
+    }
+
+    #[test]
+    fn day_month_order_is_decided_or_refused() {
+        assert_eq!(
+            slash_order(&["11/28/2025", "12/01/2025"]).unwrap(),
+            Some(SlashOrder::MonthFirst)
+        );
+        assert_eq!(slash_order(&["28/11/2025"]).unwrap(), Some(SlashOrder::DayFirst));
+        assert!(slash_order(&["03/04/2026", "05/06/2026"]).is_err());
+        assert_eq!(
+            percent_decode("Brand%20-%20Search%20(legacy)"),
+            "Brand - Search (legacy)"
+        );
+    }
+}
