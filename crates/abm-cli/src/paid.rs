@@ -63,7 +63,7 @@ pub enum ReportCmd {
         /// day, week or month.
         #[arg(long)]
         grain: Option<String>,
-        /// previous-period or previous-year.
+        /// previous-period (with --grain: each week or month against the one before) or previous-year.
         #[arg(long)]
         compare: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -265,7 +265,7 @@ pub fn run_report(ws: &Workspace, cmd: ReportCmd) -> Result<()> {
     ] {
         header.push(m.into());
     }
-    if compare.is_some() && grain.is_none() {
+    if compare.is_some() {
         header.extend(["spend Δ%".into(), "clicks Δ%".into(), "ctr Δpp".into(), "cpc Δ%".into()]);
     }
     let line = |row: &abm_core::paid::ReportRow, total: bool| -> Vec<String> {
@@ -301,7 +301,7 @@ pub fn run_report(ws: &Workspace, cmd: ReportCmd) -> Result<()> {
             m.leads.to_string(),
             fmt_opt(m.cpl, 2),
         ]);
-        if compare.is_some() && grain.is_none() {
+        if compare.is_some() {
             let d = |k: &str| row.deltas.get(k);
             out.push(fmt_opt(d("spend").and_then(|d| d.percent), 1));
             out.push(fmt_opt(d("clicks").and_then(|d| d.percent), 1));

@@ -271,6 +271,32 @@ fn bucket(d: NaiveDate, grain: Grain) -> String {
 
 type Key = (Option<String>, Vec<(String, String)>);
 
+/// The first day of the bucket before the one `d` is in.
+fn previous_bucket_start(d: NaiveDate, grain: Grain) -> NaiveDate {
+    let start = parse_bucket(&bucket(d, grain), grain);
+    match grain {
+        Grain::Day => start - Duration::days(1),
+        Grain::Week => start - Duration::days(7),
+        Grain::Month => {
+            let (y, m) = if start.month() == 1 {
+                (start.year() - 1, 12)
+            } else {
+                (start.year(), start.month() - 1)
+            };
+            NaiveDate::from_ymd_opt(y, m, 1).expect("a month start")
+        }
+    }
+}
+
+/// The first day of a bucket label.
+fn parse_bucket(label: &str, grain: Grain) -> NaiveDate {
+    match grain {
+        Grain::Month => NaiveDate::parse_from_str(&format!("{label}-01"), "%Y-%m-%d"),
+        _ => NaiveDate::parse_from_str(label, "%Y-%m-%d"),
+    }
+    .expect("a bucket this module wrote")
+}
+
 fn aggregate<'a>(
     facts: impl Iterator<Item = (&'a AdFact, &'a BTreeMap<&'static str, String>)>,
     q: &ReportQuery,
@@ -383,6 +409,15 @@ pub fn report(facts: &[AdFact], taxonomy: &Taxonomy, q: &ReportQuery) -> Report 
         .collect();
     let pairs = || facts.iter().zip(dims.iter());
     let current = aggregate(pairs(), q, q.from, q.to, true);
+    // With a grain, each bucket is compared with the bucket before it (week over week, month
+    // over month); the bucket before the first one is read from before the range.
+    let bucket_before: Option<BTreeMap<Key, Sums>> = match (q.grain, q.compare) {
+        (Some(g), Some(Compare::PreviousPeriod)) => {
+            let start = previous_bucket_start(q.from, g);
+            Some(aggregate(pairs(), q, start, q.to, true))
+        }
+        _ => None,
+    };
     let compared = q.compare.map(|c| comparison_range(q.from, q.to, q.today, c));
     let previous = compared.map(|(f, t)| aggregate(pairs(), q, f, t, false));
     let previous_by_key: Option<BTreeMap<Vec<(String, String)>, Sums>> =
@@ -397,10 +432,17 @@ pub fn report(facts: &[AdFact], taxonomy: &Taxonomy, q: &ReportQuery) -> Report 
                 key: key.iter().cloned().collect(),
                 metrics: m,
                 sums: *sums,
-                deltas: match before {
-                    None => BTreeMap::new(),
-                    Some(b) if q.grain.is_none() => deltas(&m, b.as_ref()),
-                    Some(_) => BTreeMap::new(),
+                deltas: match (&bucket_before, before, period) {
+                    (Some(all), _, Some(p)) => {
+                        let g = q.grain.expect("a grain");
+                        let prev_key = (
+                            Some(bucket(previous_bucket_start(parse_bucket(p, g), g), g)),
+                            key.clone(),
+                        );
+                        deltas(&m, all.get(&prev_key).copied().map(Metrics::from).as_ref())
+                    }
+                    (_, Some(b), _) if q.grain.is_none() => deltas(&m, b.as_ref()),
+                    _ => BTreeMap::new(),
                 },
             }
         })
@@ -498,6 +540,38 @@ mod tests {
         assert_eq!((f, t), (d("2026-02-27"), d("2026-02-28")));
         let (f, t) = comparison_range(d("2026-03-01"), d("2026-03-07"), d("2026-06-01"), Compare::PreviousYear);
         assert_eq!((f, t), (d("2025-03-01"), d("2025-03-07")));
+    }
+
+    #[test]
+    fn week_over_week_compares_each_week_with_the_one_before() {
+        let facts = vec![
+            fact("2026-02-27", "autosd_amer_pr_rsa_nb_exact", 50.0, 1000, 10, 1), // Fri, the week of Feb 23
+            fact("2026-03-03", "autosd_amer_pr_rsa_nb_exact", 100.0, 1000, 20, 1), // the week of Mar 2
+            fact("2026-03-10", "autosd_amer_pr_rsa_nb_exact", 80.0, 1000, 20, 1), // the week of Mar 9
+        ];
+        let q = ReportQuery {
+            from: d("2026-03-01"),
+            to: d("2026-03-14"),
+            filters: vec![],
+            group_by: vec![],
+            grain: Some(Grain::Week),
+            compare: Some(Compare::PreviousPeriod),
+            today: d("2026-04-01"),
+        };
+        let r = report(&facts, &Taxonomy::presets(), &q);
+        let got: Vec<(Option<String>, Option<f64>)> = r
+            .rows
+            .iter()
+            .map(|row| (row.period.clone(), row.deltas["spend"].percent))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Some("2026-03-02".into()), Some(100.0)),
+                (Some("2026-03-09".into()), Some(-20.0))
+            ]
+        );
+        assert_eq!(previous_bucket_start(d("2026-01-15"), Grain::Month), d("2025-12-01"));
     }
 
     #[test]
