@@ -342,6 +342,8 @@ fn gitlab_round_trip() {
         let i = st.issues.iter_mut().find(|i| i["iid"] == 3).unwrap();
         i["due_date"] = json!("2027-01-08");
         i["labels"] = json!(["mktg-status::wip", "ABM-Priority::High"]);
+        i["weight"] = json!(3);
+        i["time_stats"] = json!({"time_estimate": 14400, "total_time_spent": 3600});
     }
     let out = ok(sync(&ws, &[]));
     assert!(out.contains("1 pulled, 0 pushed"), "{out}");
@@ -351,6 +353,11 @@ fn gitlab_round_trip() {
     )
     .clone();
     assert_eq!(gamma["due_date"], "2027-01-08");
+    assert_eq!(gamma["weight"], 3, "weight is GitLab's");
+    assert_eq!(
+        gamma["time_stats"],
+        json!({"estimate_seconds": 14400, "spent_seconds": 3600})
+    );
     assert!(gamma["labels"].as_array().unwrap().contains(&json!("mktg-status::wip")));
     let log = json(abm(
         &ws,

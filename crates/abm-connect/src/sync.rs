@@ -13,7 +13,7 @@ use crate::http::ConnectError;
 use abm_core::intake::{RequestTemplate, Role};
 use abm_core::labels::Label;
 use abm_core::milestone::MilestoneSeries;
-use abm_core::request::{Command, Moment, RemoteState, Request, Rules, TeamMember};
+use abm_core::request::{Command, Moment, RemoteState, Request, Rules, TeamMember, TimeStats};
 use abm_import::gitlab::{convert_issues, external_id, GitlabContext};
 use abm_store::{ImportedRequest, RequestQuery, Store};
 use serde::Serialize;
@@ -169,7 +169,7 @@ pub fn sync(client: &Client, store: &mut dyn Store, cx: &SyncContext<'_>) -> Res
                 issue["resource_label_events"] = Value::Array(events);
                 new_issues.push((issue, remote));
             }
-            Some(r) => sync_one(client, store, cx, &team, &mut lists, r, pid, iid, remote, &mut report)?,
+            Some(r) => sync_one(client, store, cx, &team, &mut lists, r, &issue, remote, &mut report)?,
         }
     }
     if !new_issues.is_empty() {
@@ -194,11 +194,12 @@ fn sync_one(
     team: &[TeamMember],
     lists: &mut ServerLists,
     mut r: Request,
-    pid: i64,
-    iid: i64,
+    issue: &Value,
     remote: RemoteState,
     report: &mut SyncReport,
 ) -> Result<(), SyncError> {
+    let pid = issue.get("project_id").and_then(Value::as_i64).unwrap_or_default();
+    let iid = issue.get("iid").and_then(Value::as_i64).unwrap_or_default();
     let base = r.remote.clone().unwrap_or_else(|| remote.clone());
     let local = local_state(&r, cx.milestones);
     let tag = format!("#{} (GitLab {iid})", r.id);
@@ -243,6 +244,25 @@ fn sync_one(
     if remote.closed != base.closed && local.closed == base.closed {
         pulls.push(if remote.closed { Command::Close } else { Command::Reopen });
         pulled_text.push(if remote.closed { "closed" } else { "reopened" }.to_string());
+    }
+
+    // Weight and time tracking are GitLab's: pulled whenever they differ.
+    let remote_weight = issue
+        .get("weight")
+        .and_then(Value::as_i64)
+        .filter(|w| (1..=5).contains(w))
+        .map(|w| w as u8);
+    if remote_weight != r.weight {
+        pulls.push(Command::SetWeight(remote_weight));
+        pulled_text.push(format!("weight → {}", opt(&remote_weight)));
+    }
+    let remote_time = issue.get("time_stats").map(|t| TimeStats {
+        estimate_seconds: t.get("time_estimate").and_then(Value::as_i64).unwrap_or(0),
+        spent_seconds: t.get("total_time_spent").and_then(Value::as_i64).unwrap_or(0),
+    });
+    let time_changed = remote_time.is_some() && remote_time != r.time_stats;
+    if time_changed {
+        pulled_text.push("time tracking".into());
     }
 
     // Push what abm changed.
@@ -334,7 +354,7 @@ fn sync_one(
         }
     }
 
-    if pulls.is_empty() && body.is_empty() {
+    if pulls.is_empty() && body.is_empty() && !time_changed {
         if r.remote.as_ref() != Some(&remote) {
             if !cx.dry_run {
                 r.remote = Some(remote);
@@ -393,6 +413,9 @@ fn sync_one(
         remote
     };
     r.remote = Some(new_remote);
+    if time_changed {
+        r.time_stats = remote_time;
+    }
     store.update_request(&r, &audit)?;
     Ok(())
 }

@@ -94,6 +94,16 @@ pub struct Request {
     /// What the issue tracker held at the last sync (None: never synced).
     #[serde(default)]
     pub remote: Option<RemoteState>,
+    /// Time tracked in the issue tracker (GitLab's `time_stats`), when synced from one.
+    #[serde(default)]
+    pub time_stats: Option<TimeStats>,
+}
+
+/// Estimated and spent time, in seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeStats {
+    pub estimate_seconds: i64,
+    pub spent_seconds: i64,
 }
 
 /// The fields abm keeps in step with an issue tracker, as they stood at the last sync. A sync
@@ -294,6 +304,7 @@ impl Request {
             closed: None,
             version: 0,
             remote: None,
+            time_stats: None,
         };
         let mut log = Log {
             request_id: 0,

@@ -41,8 +41,17 @@ struct Issue {
     updated_at: Option<String>,
     due_date: Option<String>,
     weight: Option<i64>,
+    time_stats: Option<RawTimeStats>,
     #[serde(default)]
     resource_label_events: Vec<LabelEvent>,
+}
+
+#[derive(Deserialize)]
+struct RawTimeStats {
+    #[serde(default)]
+    time_estimate: i64,
+    #[serde(default)]
+    total_time_spent: i64,
 }
 
 #[derive(Deserialize)]
@@ -358,6 +367,7 @@ fn convert(issue: Issue, cx: &GitlabContext<'_>, bad: &mut dyn FnMut(String, Str
         return None;
     }
     let (template, author, created, iid) = (template?, author?, created?, iid?);
+    let time_stats = issue.time_stats;
     events.sort_by_key(|e| e.0);
     let rules = Rules {
         template,
@@ -387,6 +397,10 @@ fn convert(issue: Issue, cx: &GitlabContext<'_>, bad: &mut dyn FnMut(String, Str
         closed: closed_at.map(|t| (cx.moment)(t)),
         version: 0,
         remote: None,
+        time_stats: time_stats.map(|t| abm_core::request::TimeStats {
+            estimate_seconds: t.time_estimate,
+            spent_seconds: t.total_time_spent,
+        }),
     };
     let entry = |at: DateTime<Utc>,
                  actor: &str,

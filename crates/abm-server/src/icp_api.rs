@@ -81,3 +81,18 @@ pub async fn activate(State(state): State<AppState>, headers: HeaderMap, raw: By
         })
         .await
 }
+
+/// A dry run: what activating `definition` (the text of an edited icp.toml, as the request body)
+/// would change against the stored scores. Nothing is stored.
+pub async fn diff(State(state): State<AppState>, raw: Bytes) -> Result<Json<Value>, ApiError> {
+    let text = String::from_utf8(raw.to_vec()).map_err(|_| ApiError::BadRequest("body: is not UTF-8 text".into()))?;
+    let icp = parse_icp(&text, "body").map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let precedence = state.precedence.clone();
+    state
+        .blocking(move |s| {
+            let before = s.fits()?;
+            let after = score_all(s, &icp, &precedence, 0)?;
+            Ok(Json(json!(abm_workspace::icp::diff(&before, &after))))
+        })
+        .await
+}

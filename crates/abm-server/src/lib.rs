@@ -77,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/accounts/:id", get(api::get_account))
         .route("/api/icp/versions", get(icp_api::versions))
         .route("/api/icp/activate", post(icp_api::activate))
+        .route("/api/icp/diff", post(icp_api::diff))
         .route("/api/lists", get(lists_api::versions).post(lists_api::build))
         .route("/api/lists/diff", get(lists_api::list_diff))
         .route(

@@ -251,6 +251,25 @@ fn icp_versions_activate_and_explain() {
         list["total"].as_u64().unwrap() + json(&app, "/api/accounts?icp=true").1["total"].as_u64().unwrap(),
         3
     );
+    // A dry run of an edited definition changes nothing stored.
+    let icp = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../abm-workspace/defaults/icp.toml"
+    ))
+    .unwrap();
+    let dry = |body: String| match ureq::post(&format!("{}/api/icp/diff", app.base)).send_string(&body) {
+        Ok(r) => (r.status(), r.into_json::<serde_json::Value>().unwrap()),
+        Err(ureq::Error::Status(c, r)) => (c, r.into_json::<serde_json::Value>().unwrap()),
+        Err(e) => panic!("{e}"),
+    };
+    let (code, d) = dry(icp.clone());
+    assert_eq!(code, 200, "{d}");
+    assert_eq!(d["changed"], 0, "the same definition changes nothing");
+    let (code, d) = dry(icp.replace("A = 80", "A = 101"));
+    assert_eq!(code, 400);
+    assert!(d["error"].as_str().unwrap().contains("body:"), "{d}");
+    let (_, a1_again) = json(&app, "/api/accounts/A1");
+    assert_eq!(a1_again["icp_explanation"], a1["icp_explanation"]);
     let (code, v) = json(&app, "/api/accounts?grade=Z");
     assert_eq!(code, 400);
     assert!(v["error"].as_str().unwrap().contains("query parameter grade"), "{v}");
