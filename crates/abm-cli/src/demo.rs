@@ -78,6 +78,12 @@ pub fn run(dir: &Path, args: DemoArgs) -> Result<()> {
             },
         )?;
     }
+    crate::paid::run_budget(
+        &ws,
+        crate::paid::BudgetCmd::Import {
+            file: out.join("budget.csv"),
+        },
+    )?;
     crate::icp::run(&ws, Some("demo"), crate::icp::IcpCmd::Score)?;
     if ws.list_versions_empty()? {
         crate::lists::run(

@@ -89,6 +89,9 @@ enum Command {
     /// Ad-platform exports (LinkedIn, Google Ads, Meta).
     #[command(subcommand)]
     Ads(paid::AdsCmd),
+    /// Budget lines against actuals: import, list with variances and cost per MQL.
+    #[command(subcommand)]
+    Budget(paid::BudgetCmd),
     /// UTM naming taxonomies: decode a value, check every imported name.
     #[command(subcommand)]
     Taxonomy(paid::TaxonomyCmd),
@@ -213,6 +216,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Gitlab(cmd) => connect::run_gitlab(&open_workspace(&cli.workspace)?, cmd),
         Command::Updates(cmd) => connect::run_updates(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
         Command::Ads(cmd) => paid::run_ads(&open_workspace(&cli.workspace)?, cmd),
+        Command::Budget(cmd) => paid::run_budget(&open_workspace(&cli.workspace)?, cmd),
         Command::Taxonomy(cmd) => paid::run_taxonomy(&open_workspace(&cli.workspace)?, cmd),
         Command::Report(cmd) => paid::run_report(&open_workspace(&cli.workspace)?, cmd),
         Command::Demo(args) => demo::run(&cli.workspace, args),

@@ -27,6 +27,21 @@ pub enum AdsCmd {
 }
 
 #[derive(Subcommand)]
+pub enum BudgetCmd {
+    /// Import budget lines (an Allocadia-style CSV); replaces the lines held.
+    Import { file: PathBuf },
+    /// Every line with plan, forecast, actual (or mapped ad spend), variance, comment flags and
+    /// planned against actual cost per MQL.
+    List {
+        /// Only lines that need a comment (variance over $5,000 without one).
+        #[arg(long)]
+        needs_comment: bool,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum TaxonomyCmd {
     /// Decode one UTM value with the workspace's taxonomy.
     Decode {
@@ -324,4 +339,77 @@ pub fn run_report(ws: &Workspace, cmd: ReportCmd) -> Result<()> {
     }
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     print_rows(format, &header, &rows, &r)
+}
+
+pub fn run_budget(ws: &Workspace, cmd: BudgetCmd) -> Result<()> {
+    let mut store = ws.store()?;
+    match cmd {
+        BudgetCmd::Import { file } => {
+            let lines = abm_import::budget::read_budget(&file)?;
+            store.replace_budget(&lines)?;
+            println!("{}: {} budget lines", file.display(), lines.len());
+            Ok(())
+        }
+        BudgetCmd::List { needs_comment, format } => {
+            let lines = store.budget()?;
+            let facts = store.ad_facts()?;
+            let taxonomy = ws.taxonomy()?;
+            let code_of = |f: &abm_core::paid::AdFact| {
+                let c = f.utm.get("utm_campaign").cloned().unwrap_or_else(|| f.campaign.clone());
+                taxonomy
+                    .decode("utm_campaign", &c)
+                    .ok()
+                    .and_then(|d| d.fields.get("campaign_code").cloned())
+            };
+            let mut rows = abm_core::budget::evaluate(&lines, &facts, &code_of);
+            if needs_comment {
+                rows.retain(|r| r.needs_comment);
+            }
+            let money = |v: Option<f64>| v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "—".into());
+            let table: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.line.key(),
+                        format!("{} to {}", r.line.start, r.line.end),
+                        money(r.line.target),
+                        money(Some(r.line.plan)),
+                        money(r.line.forecast),
+                        money(r.actual_used),
+                        r.ad_spend
+                            .iter()
+                            .map(|(c, s)| format!("{s:.2} {c}"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        money(r.variance),
+                        if r.needs_comment {
+                            "NEEDS A COMMENT".into()
+                        } else {
+                            r.line.comment.clone().unwrap_or_default()
+                        },
+                        money(r.planned_cost_per_mql),
+                        money(r.actual_cost_per_mql),
+                    ]
+                })
+                .collect();
+            print_rows(
+                format,
+                &[
+                    "line",
+                    "dates",
+                    "target",
+                    "plan",
+                    "forecast",
+                    "actual",
+                    "ad spend",
+                    "variance",
+                    "comment",
+                    "plan / MQL",
+                    "actual / MQL",
+                ],
+                &table,
+                &rows,
+            )
+        }
+    }
 }

@@ -219,3 +219,54 @@ fn demo_exports_import_decode_and_report_from_summed_parts() {
     ));
     assert!(msg.contains("unknown dimension"), "{msg}");
 }
+
+#[test]
+fn budget_lines_take_actuals_from_ad_spend_and_flag_big_variances() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("demo");
+    ok(abm(&ws, TODAY, None, &["demo", "--today", TODAY]));
+    let rows = json(abm(&ws, TODAY, None, &["budget", "list", "--format", "json"]));
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 16);
+    let facts: Vec<AdFact> = abm_store::SqliteStore::open(&ws.join("abm.db"))
+        .unwrap()
+        .ad_facts()
+        .unwrap();
+    for r in rows {
+        let variance = r["variance"].as_f64();
+        let needs = r["needs_comment"].as_bool().unwrap();
+        assert_eq!(needs, variance.is_some_and(|v| v.abs() > 5000.0), "{r}");
+        if r["vendor"] == "Google" {
+            let (start, end) = (r["start"].as_str().unwrap(), r["end"].as_str().unwrap());
+            let spend: f64 = facts
+                .iter()
+                .filter(|f| {
+                    f.platform == "google"
+                        && f.date_from.to_string().as_str() >= start
+                        && f.date_to.to_string().as_str() <= end
+                })
+                .map(|f| f.spend_micros as f64 / 1e6)
+                .sum();
+            assert!((r["actual_used"].as_f64().unwrap() - spend).abs() < 0.01, "{r}");
+        }
+        if r["vendor"] == "LinkedIn" {
+            assert!(r["actual_used"].is_null(), "spend in two currencies is not summed: {r}");
+        }
+    }
+    assert!(rows.iter().any(|r| r["needs_comment"] == true) && rows.iter().any(|r| r["needs_comment"] == false));
+    // A broken budget file names its line and column and replaces nothing.
+    let bad = dir.path().join("budget.csv");
+    std::fs::write(&bad, "Category,Line item,Start,End,Plan\nPaid,Search,2026-11-01,2026-10-01,100\nPaid,Social,2026-11-01,2026-11-30,lots\n").unwrap();
+    let msg = fails(abm(&ws, TODAY, None, &["budget", "import", bad.to_str().unwrap()]));
+    assert!(
+        msg.contains("budget.csv:2: column End") && msg.contains("budget.csv:3: column Plan"),
+        "{msg}"
+    );
+    assert_eq!(
+        json(abm(&ws, TODAY, None, &["budget", "list", "--format", "json"]))
+            .as_array()
+            .unwrap()
+            .len(),
+        16
+    );
+}

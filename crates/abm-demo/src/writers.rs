@@ -185,6 +185,71 @@ pub fn write_requests_json(path: &Path, seed: u64, count: u32, today: NaiveDate)
     Ok(requests.len())
 }
 
+/// A budget export (Allocadia-style) for the demo's paid campaigns, quarter by quarter.
+fn write_budget(path: &Path, today: NaiveDate) -> Result<(), DemoError> {
+    use chrono::Datelike;
+    let fiscal = abm_core::FiscalCalendar::default();
+    let mut q = fiscal.quarter_of(today - chrono::Duration::days(270));
+    let mut rows = Vec::new();
+    for _ in 0..4 {
+        let (start, end) = (fiscal.quarter_start(q), fiscal.quarter_end(q));
+        for (i, (sub, vendor, campaign, plan, mqls)) in [
+            ("Paid search", "Google", "*", 106_000.0, 300.0),
+            ("Paid social", "LinkedIn", "*", 120_000.0, 260.0),
+            ("Paid social", "Meta", "*", 111_000.0, 120.0),
+            ("Content syndication", "TechTarget", "", 15_000.0, 90.0),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let actual = if campaign.is_empty() {
+                format!("{:.2}", plan * (0.9 + 0.05 * ((start.month() as usize + i) % 4) as f64))
+            } else {
+                String::new()
+            };
+            rows.push(vec![
+                "Demand generation".to_string(),
+                sub.to_string(),
+                format!("{q} {vendor} {sub}"),
+                vendor.to_string(),
+                "Global".into(),
+                campaign.to_string(),
+                start.to_string(),
+                end.to_string(),
+                format!("{:.2}", plan * 1.1),
+                format!("{plan:.2}"),
+                format!("{:.2}", plan * 0.97),
+                actual,
+                format!("{mqls}"),
+                String::new(),
+                String::new(),
+            ]);
+        }
+        q = q.next();
+    }
+    write_csv(
+        path,
+        &[
+            "Category",
+            "Sub-category",
+            "Line item",
+            "Vendor",
+            "Region",
+            "Campaign",
+            "Start",
+            "End",
+            "Target",
+            "Plan",
+            "Forecast",
+            "Actual",
+            "Planned MQLs",
+            "Actual MQLs",
+            "Comment",
+        ],
+        rows.into_iter(),
+    )
+}
+
 /// Write a CSV file: a header and rows.
 fn write_csv(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<(), DemoError> {
     let mut w = csv_writer(path)?;
@@ -375,6 +440,7 @@ pub fn write_world(dir: &Path, options: DemoOptions) -> Result<(World, Manifest)
     std::fs::write(&p, text).map_err(io_err(&p))?;
 
     let ad = ads::write_ads(&world, &mut file)?;
+    write_budget(&file("budget.csv"), options.today)?;
 
     let manifest = Manifest {
         seed: options.seed,

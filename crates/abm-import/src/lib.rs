@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod ads;
+pub mod budget;
 pub mod errors;
 pub mod gitlab;
 pub mod mapping;

@@ -21,7 +21,8 @@ macro_rules! conformance_suite {
             team_members_are_kept, requests_round_trip_with_their_audit_log, stale_saves_are_refused,
             request_lists_filter, request_imports_match_on_external_id, updates_are_kept_for_digests,
             icp_versions_and_fits, scoring_inputs_come_in_families, published_lists_never_change,
-            nominations_are_decided_once, ad_exports_replace_their_days);
+            nominations_are_decided_once, ad_exports_replace_their_days,
+            budget_imports_replace_the_lines);
     };
     (@tests $make:expr; $($name:ident),+) => {
         $(
@@ -918,4 +919,27 @@ pub fn ad_exports_replace_their_days(store: &mut dyn Store) {
         "the same file again"
     );
     assert_eq!(store.ad_facts().unwrap(), all);
+}
+
+pub fn budget_imports_replace_the_lines(store: &mut dyn Store) {
+    let line = |item: &str, plan: f64| abm_core::budget::BudgetLine {
+        category: "Paid".into(),
+        sub_category: "Search".into(),
+        line_item: item.into(),
+        vendor: Some("Google".into()),
+        region: None,
+        campaign: Some("autosd*".into()),
+        start: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        end: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+        target: None,
+        plan,
+        forecast: Some(plan),
+        actual: None,
+        planned_mqls: Some(10.0),
+        actual_mqls: None,
+        comment: None,
+    };
+    store.replace_budget(&[line("B", 1.0), line("A", 2.0)]).unwrap();
+    store.replace_budget(&[line("C", 3.5), line("A", 2.0)]).unwrap();
+    assert_eq!(store.budget().unwrap(), vec![line("A", 2.0), line("C", 3.5)]);
 }

@@ -11,6 +11,7 @@ mod request_rows;
 mod sql;
 mod sqlite_store;
 
+pub use abm_core::budget::BudgetLine;
 pub use abm_core::lists::{ListVersion, Nomination};
 pub use abm_core::paid::AdFact;
 pub use abm_core::request::{AuditEntry, Request, TeamMember};
@@ -181,6 +182,12 @@ pub trait Store: Send {
 
     /// Every ad fact.
     fn ad_facts(&mut self) -> Result<Vec<AdFact>>;
+
+    /// Replace every budget line with `lines` (a budget export is a full snapshot).
+    fn replace_budget(&mut self, lines: &[BudgetLine]) -> Result<()>;
+
+    /// Every budget line, by key.
+    fn budget(&mut self) -> Result<Vec<BudgetLine>>;
 }
 
 /// Open the store a database URL names: a path or `sqlite://PATH` for SQLite (relative paths are

@@ -31,6 +31,10 @@ pub const SQLITE: &[Migration] = &[
         version: 6,
         sql: include_str!("migrations/sqlite/0006_ads.sql"),
     },
+    Migration {
+        version: 7,
+        sql: include_str!("migrations/sqlite/0007_budget.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -57,6 +61,10 @@ pub const POSTGRES: &[Migration] = &[
     Migration {
         version: 6,
         sql: include_str!("migrations/postgres/0006_ads.sql"),
+    },
+    Migration {
+        version: 7,
+        sql: include_str!("migrations/postgres/0007_budget.sql"),
     },
 ];
 

@@ -6,7 +6,8 @@ use crate::model::*;
 use crate::request_rows as rows;
 use crate::sql::{self, Cell, Kind};
 use crate::{
-    AdFact, AuditEntry, ListVersion, Nomination, Progress, Request, Result, Store, StoreError, TeamMember, TeamUpdate,
+    AdFact, AuditEntry, BudgetLine, ListVersion, Nomination, Progress, Request, Result, Store, StoreError, TeamMember,
+    TeamUpdate,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use postgres::types::ToSql;
@@ -823,6 +824,27 @@ impl Store for PostgresStore {
                     utm: rows::from_json("utm", r.get::<_, &str>(14))?,
                 })
             })
+            .collect()
+    }
+
+    fn replace_budget(&mut self, lines: &[BudgetLine]) -> Result<()> {
+        let mut tx = self.client.transaction()?;
+        tx.execute("DELETE FROM budget_lines", &[])?;
+        for l in lines {
+            tx.execute(
+                "INSERT INTO budget_lines (line_key, doc) VALUES ($1, $2::text::jsonb)",
+                &[&l.key(), &rows::to_json("budget line", l)?],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn budget(&mut self) -> Result<Vec<BudgetLine>> {
+        self.client
+            .query("SELECT doc::text FROM budget_lines ORDER BY line_key", &[])?
+            .iter()
+            .map(|r| rows::from_json("budget line", r.get::<_, &str>(0)))
             .collect()
     }
 

@@ -6,7 +6,8 @@ use crate::model::*;
 use crate::request_rows as rows;
 use crate::sql::{self, Cell};
 use crate::{
-    AdFact, AuditEntry, ListVersion, Nomination, Progress, Request, Result, Store, StoreError, TeamMember, TeamUpdate,
+    AdFact, AuditEntry, BudgetLine, ListVersion, Nomination, Progress, Request, Result, Store, StoreError, TeamMember,
+    TeamUpdate,
 };
 use abm_core::account::merge_attribute_values;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -811,6 +812,25 @@ impl Store for SqliteStore {
             });
         }
         Ok(out)
+    }
+
+    fn replace_budget(&mut self, lines: &[BudgetLine]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM budget_lines", [])?;
+        for l in lines {
+            tx.execute(
+                "INSERT INTO budget_lines (line_key, doc) VALUES (?1, ?2)",
+                params![l.key(), rows::to_json("budget line", l)?],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn budget(&mut self) -> Result<Vec<BudgetLine>> {
+        let mut st = self.conn.prepare("SELECT doc FROM budget_lines ORDER BY line_key")?;
+        let docs: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        docs.iter().map(|d| rows::from_json("budget line", d)).collect()
     }
 
     fn add_update(&mut self, u: &TeamUpdate) -> Result<i64> {
