@@ -225,6 +225,12 @@ pub fn run_report(ws: &Workspace, cmd: ReportCmd) -> Result<()> {
         })
         .transpose()?
         .unwrap_or_default();
+    if group_by.len() > abm_core::paid::MAX_GROUP_BY {
+        return Err(user_error(format!(
+            "--group-by: at most {} dimensions",
+            abm_core::paid::MAX_GROUP_BY
+        )));
+    }
     let grain = match grain.as_deref() {
         None => None,
         Some("day") => Some(Grain::Day),

@@ -32,7 +32,8 @@ pub struct AdFact {
     pub reach: Option<i64>,
     /// utm_* parameters from the click URL (URL-decoded), `utm_campaign` defaulting to the
     /// campaign name.
-    pub utm: BTreeMap<String, String>,
+    /// Shared between the facts of one export that carry the same URL.
+    pub utm: std::sync::Arc<BTreeMap<String, String>>,
 }
 
 /// The dimensions a report can filter and group by.
@@ -118,16 +119,6 @@ pub struct Sums {
     pub clicks: i64,
     pub conversions: f64,
     pub leads: i64,
-}
-
-impl Sums {
-    fn add(&mut self, f: &AdFact) {
-        self.spend += f.spend_micros as f64 / 1e6;
-        self.impressions += f.impressions;
-        self.clicks += f.clicks;
-        self.conversions += f.conversions_milli as f64 / 1e3;
-        self.leads += f.leads;
-    }
 }
 
 fn ratio(n: f64, d: f64) -> Option<f64> {
@@ -297,46 +288,259 @@ fn parse_bucket(label: &str, grain: Grain) -> NaiveDate {
     .expect("a bucket this module wrote")
 }
 
-fn aggregate<'a>(
-    facts: impl Iterator<Item = (&'a AdFact, &'a BTreeMap<&'static str, String>)>,
-    q: &ReportQuery,
-    from: NaiveDate,
-    to: NaiveDate,
-    with_period: bool,
-) -> BTreeMap<Key, Sums> {
-    let mut out: BTreeMap<Key, Sums> = BTreeMap::new();
-    for (f, dims) in facts {
-        if f.date_from < from || f.date_to > to {
-            continue;
+/// Facts laid out for fast queries: every dimension dictionary-encoded once (code 0: unknown),
+/// dates as day numbers, measures as integer columns. Built once per set of facts; each query is
+/// a scan over two threads with a small hash table per thread.
+pub struct Cube {
+    rows: usize,
+    /// Per dimension (in [`DIMENSIONS`] order): the code of each row, and the values by code.
+    codes: Vec<Vec<u32>>,
+    dict: Vec<Vec<String>>,
+    day_from: Vec<i32>,
+    day_to: Vec<i32>,
+    week: Vec<i32>,
+    month: Vec<i32>,
+    spend_micros: Vec<i64>,
+    impressions: Vec<i64>,
+    clicks: Vec<i64>,
+    conversions_milli: Vec<i64>,
+    leads: Vec<i64>,
+}
+
+/// At most this many group-by dimensions (besides the currency and the time bucket).
+pub const MAX_GROUP_BY: usize = 6;
+
+type FastKey = [u32; 8];
+
+/// A multiply-rotate hasher (FxHash's), for small integer keys.
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(*b as u64);
         }
-        if !q
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(i as u64);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+}
+
+type FxBuild = std::hash::BuildHasherDefault<Fx>;
+
+#[derive(Default, Clone, Copy)]
+struct IntSums {
+    spend_micros: i64,
+    impressions: i64,
+    clicks: i64,
+    conversions_milli: i64,
+    leads: i64,
+}
+
+impl Cube {
+    pub fn build(facts: &[AdFact], taxonomy: &Taxonomy) -> Cube {
+        let n = facts.len();
+        let mut codes: Vec<Vec<u32>> = vec![Vec::with_capacity(n); DIMENSIONS.len()];
+        let mut dict: Vec<Vec<String>> = vec![vec![String::new()]; DIMENSIONS.len()];
+        let mut index: Vec<HashMap<String, u32>> = vec![HashMap::new(); DIMENSIONS.len()];
+        let mut cache: HashMap<
+            (
+                String,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                String,
+                String,
+            ),
+            Vec<u32>,
+        > = HashMap::new();
+        let mut cube = Cube {
+            rows: n,
+            codes: Vec::new(),
+            dict: Vec::new(),
+            day_from: Vec::with_capacity(n),
+            day_to: Vec::with_capacity(n),
+            week: Vec::with_capacity(n),
+            month: Vec::with_capacity(n),
+            spend_micros: Vec::with_capacity(n),
+            impressions: Vec::with_capacity(n),
+            clicks: Vec::with_capacity(n),
+            conversions_milli: Vec::with_capacity(n),
+            leads: Vec::with_capacity(n),
+        };
+        for f in facts {
+            let k = (
+                f.campaign.clone(),
+                f.utm.get("utm_campaign").cloned(),
+                f.utm.get("utm_content").cloned(),
+                f.utm.get("utm_source").cloned(),
+                f.utm.get("utm_budget").cloned(),
+                f.platform.clone(),
+                f.currency.clone(),
+            );
+            let row = cache.entry(k).or_insert_with(|| {
+                let dims = dimensions(f, taxonomy);
+                DIMENSIONS
+                    .iter()
+                    .enumerate()
+                    .map(|(d, name)| match dims.get(name) {
+                        None => 0,
+                        Some(v) => *index[d].entry(v.clone()).or_insert_with(|| {
+                            dict[d].push(v.clone());
+                            (dict[d].len() - 1) as u32
+                        }),
+                    })
+                    .collect()
+            });
+            for (d, c) in row.iter().enumerate() {
+                codes[d].push(*c);
+            }
+            let from = f.date_from.num_days_from_ce();
+            cube.day_from.push(from);
+            cube.day_to.push(f.date_to.num_days_from_ce());
+            cube.week
+                .push(from - f.date_from.weekday().num_days_from_monday() as i32);
+            cube.month.push(f.date_from.year() * 12 + f.date_from.month0() as i32);
+            cube.spend_micros.push(f.spend_micros);
+            cube.impressions.push(f.impressions);
+            cube.clicks.push(f.clicks);
+            cube.conversions_milli.push(f.conversions_milli);
+            cube.leads.push(f.leads);
+        }
+        cube.codes = codes;
+        cube.dict = dict;
+        cube
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    fn dim(name: &str) -> usize {
+        DIMENSIONS.iter().position(|d| *d == name).unwrap_or(0)
+    }
+
+    fn aggregate(&self, q: &ReportQuery, from: NaiveDate, to: NaiveDate, with_period: bool) -> BTreeMap<Key, Sums> {
+        let (from_d, to_d) = (from.num_days_from_ce(), to.num_days_from_ce());
+        let masks: Vec<(usize, Vec<bool>)> = q
             .filters
             .iter()
-            .all(|flt| flt.matches(dims.get(flt.dimension.as_str())))
-        {
-            continue;
-        }
-        let mut key: Vec<(String, String)> = q
-            .group_by
-            .iter()
-            .map(|g| {
-                (
-                    g.clone(),
-                    dims.get(g.as_str()).cloned().unwrap_or_else(|| "(none)".into()),
-                )
+            .map(|flt| {
+                let d = Self::dim(&flt.dimension);
+                let m = self.dict[d]
+                    .iter()
+                    .enumerate()
+                    .map(|(code, v)| flt.matches(if code == 0 { None } else { Some(v) }))
+                    .collect();
+                (d, m)
             })
             .collect();
-        if !q.group_by.iter().any(|g| g == "currency") {
-            key.push(("currency".into(), f.currency.clone()));
+        let mut group: Vec<usize> = q.group_by.iter().take(MAX_GROUP_BY).map(|g| Self::dim(g)).collect();
+        let currency = Self::dim("currency");
+        if !group.contains(&currency) {
+            group.push(currency);
         }
-        let period = if with_period {
-            q.grain.map(|g| bucket(f.date_from, g))
-        } else {
-            None
+        let grain = if with_period { q.grain } else { None };
+        let scan = |range: std::ops::Range<usize>| -> HashMap<FastKey, IntSums, FxBuild> {
+            let mut out: HashMap<FastKey, IntSums, FxBuild> = HashMap::default();
+            'rows: for i in range {
+                if self.day_from[i] < from_d || self.day_to[i] > to_d {
+                    continue;
+                }
+                for (d, m) in &masks {
+                    if !m[self.codes[*d][i] as usize] {
+                        continue 'rows;
+                    }
+                }
+                let mut key: FastKey = [0; 8];
+                key[0] = match grain {
+                    None => 0,
+                    Some(Grain::Day) => self.day_from[i] as u32,
+                    Some(Grain::Week) => self.week[i] as u32,
+                    Some(Grain::Month) => self.month[i] as u32,
+                };
+                for (slot, d) in group.iter().enumerate() {
+                    key[slot + 1] = self.codes[*d][i];
+                }
+                let s = out.entry(key).or_default();
+                s.spend_micros += self.spend_micros[i];
+                s.impressions += self.impressions[i];
+                s.clicks += self.clicks[i];
+                s.conversions_milli += self.conversions_milli[i];
+                s.leads += self.leads[i];
+            }
+            out
         };
-        out.entry((period, key)).or_default().add(f);
+        let half = self.rows / 2;
+        let (a, b) = if self.rows > 100_000 {
+            std::thread::scope(|sc| {
+                let h = sc.spawn(|| scan(0..half));
+                let b = scan(half..self.rows);
+                (h.join().expect("scan thread"), b)
+            })
+        } else {
+            (scan(0..self.rows), HashMap::default())
+        };
+        let mut merged = a;
+        for (k, v) in b {
+            let s = merged.entry(k).or_default();
+            s.spend_micros += v.spend_micros;
+            s.impressions += v.impressions;
+            s.clicks += v.clicks;
+            s.conversions_milli += v.conversions_milli;
+            s.leads += v.leads;
+        }
+        let mut out = BTreeMap::new();
+        for (k, v) in merged {
+            let period = grain.map(|g| match g {
+                Grain::Day | Grain::Week => NaiveDate::from_num_days_from_ce_opt(k[0] as i32)
+                    .expect("a day")
+                    .to_string(),
+                Grain::Month => format!("{}-{:02}", k[0] as i32 / 12, k[0] as i32 % 12 + 1),
+            });
+            let key: Vec<(String, String)> = group
+                .iter()
+                .enumerate()
+                .map(|(slot, d)| {
+                    let code = k[slot + 1] as usize;
+                    (
+                        DIMENSIONS[*d].to_string(),
+                        if code == 0 {
+                            "(none)".to_string()
+                        } else {
+                            self.dict[*d][code].clone()
+                        },
+                    )
+                })
+                .collect();
+            out.insert(
+                (period, key),
+                Sums {
+                    spend: v.spend_micros as f64 / 1e6,
+                    impressions: v.impressions,
+                    clicks: v.clicks,
+                    conversions: v.conversions_milli as f64 / 1e3,
+                    leads: v.leads,
+                },
+            );
+        }
+        out
     }
-    out
 }
 
 fn metric_values(m: &Metrics) -> [(&'static str, Option<f64>); 11] {
@@ -387,117 +591,103 @@ fn deltas(now: &Metrics, before: Option<&Metrics>) -> BTreeMap<&'static str, Del
 
 /// Run a report over `facts`.
 pub fn report(facts: &[AdFact], taxonomy: &Taxonomy, q: &ReportQuery) -> Report {
-    let mut cache: HashMap<
-        (String, Option<String>, Option<String>, String, String, String),
-        BTreeMap<&'static str, String>,
-    > = HashMap::new();
-    let dims: Vec<BTreeMap<&'static str, String>> = facts
-        .iter()
-        .map(|f| {
-            let k = (
-                f.campaign.clone(),
-                f.utm.get("utm_campaign").cloned(),
-                f.utm.get("utm_content").cloned(),
-                f.utm.get("utm_source").cloned().unwrap_or_default()
-                    + "|"
-                    + f.utm.get("utm_budget").map(String::as_str).unwrap_or(""),
-                f.platform.clone(),
-                f.currency.clone(),
-            );
-            cache.entry(k).or_insert_with(|| dimensions(f, taxonomy)).clone()
-        })
-        .collect();
-    let pairs = || facts.iter().zip(dims.iter());
-    let current = aggregate(pairs(), q, q.from, q.to, true);
-    // With a grain, each bucket is compared with the bucket before it (week over week, month
-    // over month); the bucket before the first one is read from before the range.
-    let bucket_before: Option<BTreeMap<Key, Sums>> = match (q.grain, q.compare) {
-        (Some(g), Some(Compare::PreviousPeriod)) => {
-            let start = previous_bucket_start(q.from, g);
-            Some(aggregate(pairs(), q, start, q.to, true))
-        }
-        _ => None,
-    };
-    let compared = q.compare.map(|c| comparison_range(q.from, q.to, q.today, c));
-    let previous = compared.map(|(f, t)| aggregate(pairs(), q, f, t, false));
-    let previous_by_key: Option<BTreeMap<Vec<(String, String)>, Sums>> =
-        previous.map(|p| p.into_iter().map(|((_, k), s)| (k, s)).collect());
-    let rows: Vec<ReportRow> = current
-        .iter()
-        .map(|((period, key), sums)| {
-            let m = Metrics::from(*sums);
-            let before = previous_by_key.as_ref().map(|p| p.get(key).copied().map(Metrics::from));
-            ReportRow {
-                period: period.clone(),
-                key: key.iter().cloned().collect(),
-                metrics: m,
-                sums: *sums,
-                deltas: match (&bucket_before, before, period) {
-                    (Some(all), _, Some(p)) => {
-                        let g = q.grain.expect("a grain");
-                        let prev_key = (
-                            Some(bucket(previous_bucket_start(parse_bucket(p, g), g), g)),
-                            key.clone(),
-                        );
-                        deltas(&m, all.get(&prev_key).copied().map(Metrics::from).as_ref())
-                    }
-                    (_, Some(b), _) if q.grain.is_none() => deltas(&m, b.as_ref()),
-                    _ => BTreeMap::new(),
-                },
+    Cube::build(facts, taxonomy).report(q)
+}
+
+impl Cube {
+    /// Run a report over the cube's facts.
+    pub fn report(&self, q: &ReportQuery) -> Report {
+        let current = self.aggregate(q, q.from, q.to, true);
+        // With a grain, each bucket is compared with the bucket before it (week over week, month
+        // over month); the bucket before the first one is read from before the range.
+        let bucket_before: Option<BTreeMap<Key, Sums>> = match (q.grain, q.compare) {
+            (Some(g), Some(Compare::PreviousPeriod)) => {
+                let start = previous_bucket_start(q.from, g);
+                Some(self.aggregate(q, start, q.to, true))
             }
-        })
-        .collect();
-    // Totals per currency, recomputed from sums.
-    let mut totals: BTreeMap<String, Sums> = BTreeMap::new();
-    for r in &rows {
-        let t = totals
-            .entry(r.key.get("currency").cloned().unwrap_or_default())
-            .or_default();
-        t.spend += r.sums.spend;
-        t.impressions += r.sums.impressions;
-        t.clicks += r.sums.clicks;
-        t.conversions += r.sums.conversions;
-        t.leads += r.sums.leads;
-    }
-    let mut prev_totals: BTreeMap<String, Sums> = BTreeMap::new();
-    if let Some(p) = &previous_by_key {
-        for (k, s) in p {
-            let cur = k
-                .iter()
-                .find(|(d, _)| d == "currency")
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default();
-            let t = prev_totals.entry(cur).or_default();
-            t.spend += s.spend;
-            t.impressions += s.impressions;
-            t.clicks += s.clicks;
-            t.conversions += s.conversions;
-            t.leads += s.leads;
+            _ => None,
+        };
+        let compared = q.compare.map(|c| comparison_range(q.from, q.to, q.today, c));
+        let previous = compared.map(|(f, t)| self.aggregate(q, f, t, false));
+        let previous_by_key: Option<BTreeMap<Vec<(String, String)>, Sums>> =
+            previous.map(|p| p.into_iter().map(|((_, k), s)| (k, s)).collect());
+        let rows: Vec<ReportRow> = current
+            .iter()
+            .map(|((period, key), sums)| {
+                let m = Metrics::from(*sums);
+                let before = previous_by_key.as_ref().map(|p| p.get(key).copied().map(Metrics::from));
+                ReportRow {
+                    period: period.clone(),
+                    key: key.iter().cloned().collect(),
+                    metrics: m,
+                    sums: *sums,
+                    deltas: match (&bucket_before, before, period) {
+                        (Some(all), _, Some(p)) => {
+                            let g = q.grain.expect("a grain");
+                            let prev_key = (
+                                Some(bucket(previous_bucket_start(parse_bucket(p, g), g), g)),
+                                key.clone(),
+                            );
+                            deltas(&m, all.get(&prev_key).copied().map(Metrics::from).as_ref())
+                        }
+                        (_, Some(b), _) if q.grain.is_none() => deltas(&m, b.as_ref()),
+                        _ => BTreeMap::new(),
+                    },
+                }
+            })
+            .collect();
+        // Totals per currency, recomputed from sums.
+        let mut totals: BTreeMap<String, Sums> = BTreeMap::new();
+        for r in &rows {
+            let t = totals
+                .entry(r.key.get("currency").cloned().unwrap_or_default())
+                .or_default();
+            t.spend += r.sums.spend;
+            t.impressions += r.sums.impressions;
+            t.clicks += r.sums.clicks;
+            t.conversions += r.sums.conversions;
+            t.leads += r.sums.leads;
         }
-    }
-    let totals = totals
-        .into_iter()
-        .map(|(cur, s)| {
-            let m = Metrics::from(s);
-            ReportRow {
-                period: None,
-                key: [("currency".to_string(), cur.clone())].into(),
-                metrics: m,
-                sums: s,
-                deltas: if compared.is_some() {
-                    deltas(&m, prev_totals.get(&cur).map(|p| Metrics::from(*p)).as_ref())
-                } else {
-                    BTreeMap::new()
-                },
+        let mut prev_totals: BTreeMap<String, Sums> = BTreeMap::new();
+        if let Some(p) = &previous_by_key {
+            for (k, s) in p {
+                let cur = k
+                    .iter()
+                    .find(|(d, _)| d == "currency")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                let t = prev_totals.entry(cur).or_default();
+                t.spend += s.spend;
+                t.impressions += s.impressions;
+                t.clicks += s.clicks;
+                t.conversions += s.conversions;
+                t.leads += s.leads;
             }
-        })
-        .collect();
-    Report {
-        from: q.from,
-        to: q.to,
-        compared_with: compared,
-        rows,
-        totals,
+        }
+        let totals = totals
+            .into_iter()
+            .map(|(cur, s)| {
+                let m = Metrics::from(s);
+                ReportRow {
+                    period: None,
+                    key: [("currency".to_string(), cur.clone())].into(),
+                    metrics: m,
+                    sums: s,
+                    deltas: if compared.is_some() {
+                        deltas(&m, prev_totals.get(&cur).map(|p| Metrics::from(*p)).as_ref())
+                    } else {
+                        BTreeMap::new()
+                    },
+                }
+            })
+            .collect();
+        Report {
+            from: q.from,
+            to: q.to,
+            compared_with: compared,
+            rows,
+            totals,
+        }
     }
 }
 
@@ -525,7 +715,7 @@ mod tests {
             conversions_milli: leads * 1000,
             leads,
             reach: None,
-            utm: [("utm_source".to_string(), "google".to_string())].into(),
+            utm: std::sync::Arc::new([("utm_source".to_string(), "google".to_string())].into()),
         }
     }
 

@@ -124,28 +124,43 @@ enum SlashOrder {
     DayFirst,
 }
 
-fn slash_order(values: &[&str]) -> Result<Option<SlashOrder>, String> {
-    let mut first_gt12 = false;
-    let mut second_gt12 = false;
-    let mut any = false;
-    for v in values {
-        let parts: Vec<&str> = v.trim().split('/').collect();
-        if parts.len() != 3 {
-            continue;
-        }
-        any = true;
-        let a: u32 = parts[0].parse().unwrap_or(0);
-        let b: u32 = parts[1].parse().unwrap_or(0);
-        first_gt12 |= a > 12;
-        second_gt12 |= b > 12;
+/// What the `a/b/yyyy` dates of a file say about their order, seen one at a time.
+#[derive(Default)]
+struct SlashScan {
+    any: bool,
+    first_gt12: bool,
+    second_gt12: bool,
+}
+
+impl SlashScan {
+    fn add(&mut self, v: &str) {
+        let mut parts = v.trim().split('/');
+        let (Some(a), Some(b), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+            return;
+        };
+        self.any = true;
+        self.first_gt12 |= a.parse::<u32>().unwrap_or(0) > 12;
+        self.second_gt12 |= b.parse::<u32>().unwrap_or(0) > 12;
     }
-    match (any, first_gt12, second_gt12) {
+
+    fn finish(&self) -> Result<Option<SlashOrder>, String> {
+        match (self.any, self.first_gt12, self.second_gt12) {
         (false, _, _) => Ok(None),
         (true, true, true) => Err("dates are neither day/month nor month/day".into()),
         (true, true, false) => Ok(Some(SlashOrder::DayFirst)),
         (true, false, true) => Ok(Some(SlashOrder::MonthFirst)),
         (true, false, false) => Err("dates like 03/04/2026 could be day/month or month/day and no date in the file settles it; export with ISO dates (2026-04-03)".into()),
+        }
     }
+}
+
+#[cfg(test)]
+fn slash_order(values: &[&str]) -> Result<Option<SlashOrder>, String> {
+    let mut s = SlashScan::default();
+    for v in values {
+        s.add(v);
+    }
+    s.finish()
 }
 
 fn date(s: &str, order: Option<SlashOrder>) -> Result<NaiveDate, String> {
@@ -199,34 +214,28 @@ pub fn read_export(path: &Path, platform: Option<Platform>) -> Result<AdExport, 
             reason: "not a LinkedIn Campaign Manager, Google Ads or Meta Ads Manager export (no header found in the first 50 lines)".into(),
         });
     };
-    let col = |names: &[&str]| names.iter().find_map(|n| header.iter().position(|h| h.trim() == *n));
+    let positions: std::collections::HashMap<&str, usize> =
+        header.iter().enumerate().rev().map(|(i, h)| (h.trim(), i)).collect();
+    let col = |names: &[&str]| names.iter().find_map(|n| positions.get(n).copied());
     let preamble: Vec<&str> = text.lines().take(header_line).collect();
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delim as u8)
-        .from_reader(text.as_bytes());
-    let records: Vec<(u64, csv::StringRecord)> = reader
-        .records()
-        .filter_map(|r| r.ok())
-        .map(|r| (r.position().map(|p| p.line()).unwrap_or(0), r))
-        .filter(|(line, _)| *line as usize > header_line + 1)
-        .collect();
-    // Decimal commas: decided per file from the spend column.
+    // The rows after the header, read afresh for each pass (nothing is held but the text).
+    let records = || {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delim as u8)
+            .from_reader(text.as_bytes())
+            .into_records()
+            .filter_map(|r| r.ok())
+            .map(|r| (r.position().map(|p| p.line()).unwrap_or(0), r))
+            .filter(move |(line, _)| *line as usize > header_line + 1)
+    };
+    // Pass 1: decimal commas (from the spend column) and the day/month order, decided per file.
     let spend_col = match platform {
         Platform::LinkedIn => col(&["Total Spent"]),
         Platform::Google => col(&["Cost"]),
         Platform::Meta => header.iter().position(|h| h.trim().starts_with("Amount spent")),
     };
-    let decimal_comma = spend_col.is_some_and(|c| {
-        records.iter().filter_map(|(_, r)| r.get(c)).any(|v| {
-            let v = v.trim();
-            v.rsplit_once(',')
-                .is_some_and(|(_, dec)| dec.len() <= 2 && !v.contains('.'))
-                || v.rsplit_once(',')
-                    .is_some_and(|(int, dec)| dec.len() <= 2 && int.contains('.'))
-        })
-    });
     let date_cols: Vec<usize> = match platform {
         Platform::LinkedIn => col(&["Start Date (in UTC)"]).into_iter().collect(),
         Platform::Google => col(&["Day"]).into_iter().collect(),
@@ -235,12 +244,23 @@ pub fn read_export(path: &Path, platform: Option<Platform>) -> Result<AdExport, 
             .flatten()
             .collect(),
     };
-    let date_values: Vec<&str> = records
-        .iter()
-        .flat_map(|(_, r)| date_cols.iter().filter_map(|c| r.get(*c)))
-        .collect();
+    let mut decimal_comma = false;
+    let mut dates = SlashScan::default();
+    for (_, r) in records() {
+        if let Some(v) = spend_col.and_then(|c| r.get(c)) {
+            let v = v.trim();
+            decimal_comma |= v
+                .rsplit_once(',')
+                .is_some_and(|(int, dec)| dec.len() <= 2 && (!v.contains('.') || int.contains('.')));
+        }
+        for c in &date_cols {
+            if let Some(v) = r.get(*c) {
+                dates.add(v);
+            }
+        }
+    }
     let mut errors: Vec<RowError> = Vec::new();
-    let order = match slash_order(&date_values) {
+    let order = match dates.finish() {
         Ok(o) => o,
         Err(reason) => {
             return Err(ImportError::File {
@@ -260,10 +280,14 @@ pub fn read_export(path: &Path, platform: Option<Platform>) -> Result<AdExport, 
         l.strip_prefix("Account:")
             .map(|a| a.trim().trim_matches('"').to_string())
     });
-    let mut facts: BTreeMap<(String, String, String, String, NaiveDate, NaiveDate, String), AdFact> = BTreeMap::new();
+    let mut facts: std::collections::HashMap<(String, String, String, String, NaiveDate, NaiveDate, String), AdFact> =
+        std::collections::HashMap::new();
+    let mut utm_cache: std::collections::HashMap<(String, String), std::sync::Arc<BTreeMap<String, String>>> =
+        std::collections::HashMap::new();
     let (mut rows, mut totals) = (0u64, 0u64);
     let header_trimmed: Vec<&str> = header.iter().map(|h| h.trim()).collect();
-    for (line, r) in &records {
+    for (line, r) in records() {
+        let line = &line;
         let cells: Vec<&str> = r.iter().collect();
         if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
@@ -369,8 +393,16 @@ pub fn read_export(path: &Path, platform: Option<Platform>) -> Result<AdExport, 
                 .clone()
                 .unwrap_or_else(|| platform.name().to_string()),
         };
-        let mut utm = utm_params(url);
-        utm.entry("utm_campaign".into()).or_insert_with(|| campaign.to_string());
+        let utm = match utm_cache.get(&(url.to_string(), campaign.to_string())) {
+            Some(u) => u.clone(),
+            None => {
+                let mut u = utm_params(url);
+                u.entry("utm_campaign".into()).or_insert_with(|| campaign.to_string());
+                let u = std::sync::Arc::new(u);
+                utm_cache.insert((url.to_string(), campaign.to_string()), u.clone());
+                u
+            }
+        };
         let key = (
             account.clone(),
             campaign.to_string(),
@@ -407,7 +439,16 @@ pub fn read_export(path: &Path, platform: Option<Platform>) -> Result<AdExport, 
     if !errors.is_empty() {
         return Err(ImportError::BadRows(errors));
     }
-    let facts: Vec<AdFact> = facts.into_values().collect();
+    let mut facts: Vec<AdFact> = facts.into_values().collect();
+    facts.sort_by(|a, b| {
+        (a.date_from, &a.campaign, &a.ad_group, &a.ad, &a.currency).cmp(&(
+            b.date_from,
+            &b.campaign,
+            &b.ad_group,
+            &b.ad,
+            &b.currency,
+        ))
+    });
     let first_day = facts.iter().map(|f| f.date_from).min();
     let last_day = facts.iter().map(|f| f.date_to).max();
     let (Some(first_day), Some(last_day)) = (first_day, last_day) else {

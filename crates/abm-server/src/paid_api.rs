@@ -91,6 +91,12 @@ pub fn parse(raw: &str, today: NaiveDate) -> Result<ReportQuery, ApiError> {
             }
         }
     }
+    if group_by.len() > abm_core::paid::MAX_GROUP_BY {
+        return Err(bad(
+            "group_by",
+            format!("at most {} dimensions", abm_core::paid::MAX_GROUP_BY),
+        ));
+    }
     let from = from.ok_or_else(|| bad("from", "is required"))?;
     let to = to.ok_or_else(|| bad("to", "is required"))?;
     if to < from {

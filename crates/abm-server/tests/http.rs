@@ -92,7 +92,7 @@ fn ad_facts() -> Vec<abm_core::paid::AdFact> {
         conversions_milli: 1000,
         leads: 1,
         reach: None,
-        utm: [("utm_source".to_string(), "google".to_string())].into(),
+        utm: std::sync::Arc::new([("utm_source".to_string(), "google".to_string())].into()),
     })
     .collect()
 }

@@ -887,7 +887,7 @@ pub fn ad_exports_replace_their_days(store: &mut dyn Store) {
         conversions_milli: 1500,
         leads: 0,
         reach: None,
-        utm: [("utm_source".to_string(), "google".to_string())].into(),
+        utm: std::sync::Arc::new([("utm_source".to_string(), "google".to_string())].into()),
     };
     let first: Vec<_> = (1..=3).map(|d| fact(d, 1_000_000)).collect();
     assert_eq!(
