@@ -321,7 +321,11 @@ impl std::hash::Hasher for Fx {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.write_u64(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        for b in chunks.remainder() {
             self.write_u64(*b as u64);
         }
     }
@@ -435,8 +439,17 @@ impl Cube {
         DIMENSIONS.iter().position(|d| *d == name).unwrap_or(0)
     }
 
-    fn aggregate(&self, q: &ReportQuery, from: NaiveDate, to: NaiveDate, with_period: bool) -> BTreeMap<Key, Sums> {
-        let (from_d, to_d) = (from.num_days_from_ce(), to.num_days_from_ce());
+    /// Aggregate several date ranges in one scan: for each `(from, to, with_period)` the sums by
+    /// key (and by time bucket when `with_period`).
+    fn aggregate(&self, q: &ReportQuery, specs: &[(NaiveDate, NaiveDate, bool)]) -> Vec<BTreeMap<Key, Sums>> {
+        let ranges: Vec<(i32, i32, bool)> = specs
+            .iter()
+            .map(|(f, t, p)| (f.num_days_from_ce(), t.num_days_from_ce(), *p))
+            .collect();
+        let (lo, hi) = (
+            ranges.iter().map(|r| r.0).min().unwrap_or(0),
+            ranges.iter().map(|r| r.1).max().unwrap_or(0),
+        );
         let masks: Vec<(usize, Vec<bool>)> = q
             .filters
             .iter()
@@ -455,11 +468,12 @@ impl Cube {
         if !group.contains(&currency) {
             group.push(currency);
         }
-        let grain = if with_period { q.grain } else { None };
-        let scan = |range: std::ops::Range<usize>| -> HashMap<FastKey, IntSums, FxBuild> {
-            let mut out: HashMap<FastKey, IntSums, FxBuild> = HashMap::default();
+        let grain = q.grain;
+        let scan = |range: std::ops::Range<usize>| -> Vec<HashMap<FastKey, IntSums, FxBuild>> {
+            let mut out: Vec<HashMap<FastKey, IntSums, FxBuild>> = vec![HashMap::default(); ranges.len()];
             'rows: for i in range {
-                if self.day_from[i] < from_d || self.day_to[i] > to_d {
+                let (df, dt) = (self.day_from[i], self.day_to[i]);
+                if df < lo || dt > hi {
                     continue;
                 }
                 for (d, m) in &masks {
@@ -468,21 +482,27 @@ impl Cube {
                     }
                 }
                 let mut key: FastKey = [0; 8];
-                key[0] = match grain {
-                    None => 0,
-                    Some(Grain::Day) => self.day_from[i] as u32,
-                    Some(Grain::Week) => self.week[i] as u32,
-                    Some(Grain::Month) => self.month[i] as u32,
-                };
                 for (slot, d) in group.iter().enumerate() {
                     key[slot + 1] = self.codes[*d][i];
                 }
-                let s = out.entry(key).or_default();
-                s.spend_micros += self.spend_micros[i];
-                s.impressions += self.impressions[i];
-                s.clicks += self.clicks[i];
-                s.conversions_milli += self.conversions_milli[i];
-                s.leads += self.leads[i];
+                let bucket = match grain {
+                    None => 0,
+                    Some(Grain::Day) => df as u32,
+                    Some(Grain::Week) => self.week[i] as u32,
+                    Some(Grain::Month) => self.month[i] as u32,
+                };
+                for (j, (f, t, with_period)) in ranges.iter().enumerate() {
+                    if df < *f || dt > *t {
+                        continue;
+                    }
+                    key[0] = if *with_period { bucket } else { 0 };
+                    let s = out[j].entry(key).or_default();
+                    s.spend_micros += self.spend_micros[i];
+                    s.impressions += self.impressions[i];
+                    s.clicks += self.clicks[i];
+                    s.conversions_milli += self.conversions_milli[i];
+                    s.leads += self.leads[i];
+                }
             }
             out
         };
@@ -494,17 +514,32 @@ impl Cube {
                 (h.join().expect("scan thread"), b)
             })
         } else {
-            (scan(0..self.rows), HashMap::default())
+            (scan(0..self.rows), vec![HashMap::default(); ranges.len()])
         };
-        let mut merged = a;
-        for (k, v) in b {
-            let s = merged.entry(k).or_default();
-            s.spend_micros += v.spend_micros;
-            s.impressions += v.impressions;
-            s.clicks += v.clicks;
-            s.conversions_milli += v.conversions_milli;
-            s.leads += v.leads;
-        }
+        a.into_iter()
+            .zip(b)
+            .zip(&ranges)
+            .map(|((mut merged, other), (_, _, with_period))| {
+                for (k, v) in other {
+                    let s = merged.entry(k).or_default();
+                    s.spend_micros += v.spend_micros;
+                    s.impressions += v.impressions;
+                    s.clicks += v.clicks;
+                    s.conversions_milli += v.conversions_milli;
+                    s.leads += v.leads;
+                }
+                self.finish(merged, &group, if *with_period { grain } else { None })
+            })
+            .collect()
+    }
+
+    /// Integer sums by code → sums by dimension values.
+    fn finish(
+        &self,
+        merged: HashMap<FastKey, IntSums, FxBuild>,
+        group: &[usize],
+        grain: Option<Grain>,
+    ) -> BTreeMap<Key, Sums> {
         let mut out = BTreeMap::new();
         for (k, v) in merged {
             let period = grain.map(|g| match g {
@@ -597,18 +632,24 @@ pub fn report(facts: &[AdFact], taxonomy: &Taxonomy, q: &ReportQuery) -> Report 
 impl Cube {
     /// Run a report over the cube's facts.
     pub fn report(&self, q: &ReportQuery) -> Report {
-        let current = self.aggregate(q, q.from, q.to, true);
-        // With a grain, each bucket is compared with the bucket before it (week over week, month
-        // over month); the bucket before the first one is read from before the range.
-        let bucket_before: Option<BTreeMap<Key, Sums>> = match (q.grain, q.compare) {
-            (Some(g), Some(Compare::PreviousPeriod)) => {
-                let start = previous_bucket_start(q.from, g);
-                Some(self.aggregate(q, start, q.to, true))
-            }
+        let compared = q.compare.map(|c| comparison_range(q.from, q.to, q.today, c));
+        let bucket_start = match (q.grain, q.compare) {
+            (Some(g), Some(Compare::PreviousPeriod)) => Some(previous_bucket_start(q.from, g)),
             _ => None,
         };
-        let compared = q.compare.map(|c| comparison_range(q.from, q.to, q.today, c));
-        let previous = compared.map(|(f, t)| self.aggregate(q, f, t, false));
+        let mut specs = vec![(q.from, q.to, true)];
+        if let Some(start) = bucket_start {
+            specs.push((start, q.to, true));
+        }
+        if let Some((f, t)) = compared {
+            specs.push((f, t, false));
+        }
+        let mut maps = self.aggregate(q, &specs).into_iter();
+        let current = maps.next().expect("the current range");
+        // With a grain, each bucket is compared with the bucket before it (week over week, month
+        // over month); the bucket before the first one is read from before the range.
+        let bucket_before: Option<BTreeMap<Key, Sums>> = bucket_start.map(|_| maps.next().expect("the buckets before"));
+        let previous = compared.map(|_| maps.next().expect("the compared range"));
         let previous_by_key: Option<BTreeMap<Vec<(String, String)>, Sums>> =
             previous.map(|p| p.into_iter().map(|((_, k), s)| (k, s)).collect());
         let rows: Vec<ReportRow> = current
