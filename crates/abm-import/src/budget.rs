@@ -13,19 +13,12 @@ use std::path::Path;
 pub fn read_budget(path: &Path) -> Result<Vec<BudgetLine>, ImportError> {
     let mut t = CsvTable::open(path)?;
     let find = |t: &CsvTable, n: &str| t.find(&[n.to_string()]);
-    let need = |t: &CsvTable, n: &str| {
-        find(t, n).ok_or_else(|| ImportError::File {
-            file: t.file.clone(),
-            line: 1,
-            reason: format!("no {n} column (found: {})", t.headers.join(", ")),
-        })
-    };
     let (cat, item, start, end, plan) = (
-        need(&t, "Category")?,
-        need(&t, "Line item")?,
-        need(&t, "Start")?,
-        need(&t, "End")?,
-        need(&t, "Plan")?,
+        t.required("Category")?,
+        t.required("Line item")?,
+        t.required("Start")?,
+        t.required("End")?,
+        t.required("Plan")?,
     );
     let opt_cols: Vec<(&str, Option<usize>)> = [
         "Sub-category",
@@ -45,13 +38,8 @@ pub fn read_budget(path: &Path) -> Result<Vec<BudgetLine>, ImportError> {
     let file = t.file.clone();
     let mut out: Vec<BudgetLine> = Vec::new();
     let mut errors = Vec::new();
-    for rec in t.reader.records() {
-        let rec = rec.map_err(|e| ImportError::File {
-            file: file.clone(),
-            line: e.position().map(|p| p.line()).unwrap_or(0),
-            reason: e.to_string(),
-        })?;
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+    for row in t.rows() {
+        let (line, rec) = row?;
         let cell = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("").trim().to_string();
         let opt = |n: &str| {
             let v = cell(opt_cols.iter().find(|(c, _)| *c == n).and_then(|(_, i)| *i));

@@ -69,6 +69,29 @@ impl CsvTable {
         })
     }
 
+    /// The index of a column the file must have.
+    pub fn required(&self, name: &str) -> Result<usize, ImportError> {
+        self.find(&[name.to_string()]).ok_or_else(|| ImportError::File {
+            file: self.file.clone(),
+            line: 1,
+            reason: format!("no {name} column (found: {})", self.headers.join(", ")),
+        })
+    }
+
+    /// Each record with the line it starts on; a record the CSV reader cannot read is an error
+    /// naming its line.
+    pub fn rows(&mut self) -> impl Iterator<Item = Result<(u64, csv::StringRecord), ImportError>> + '_ {
+        let file = self.file.clone();
+        self.reader.records().map(move |rec| {
+            let rec = rec.map_err(|e| ImportError::File {
+                file: file.clone(),
+                line: e.position().map(|p| p.line()).unwrap_or(0),
+                reason: e.to_string(),
+            })?;
+            Ok((rec.position().map(|p| p.line()).unwrap_or(0), rec))
+        })
+    }
+
     /// Index of the first header matching any of `names` (case and spacing ignored).
     pub fn find(&self, names: &[String]) -> Option<usize> {
         names.iter().find_map(|n| {

@@ -8,28 +8,14 @@ use abm_core::capacity::{AwayKind, TimeAway};
 use abm_core::request::{parse_username, TeamMember};
 use std::path::Path;
 
-/// The index of a column the file must have.
-fn required(t: &CsvTable, name: &str) -> Result<usize, ImportError> {
-    t.find(&[name.to_string()]).ok_or_else(|| ImportError::File {
-        file: t.file.clone(),
-        line: 1,
-        reason: format!("no {name} column (found: {})", t.headers.join(", ")),
-    })
-}
-
 pub fn read_team(path: &Path) -> Result<Vec<TeamMember>, ImportError> {
     let mut t = CsvTable::open(path)?;
-    let (u, n, r) = (required(&t, "Username")?, required(&t, "Name")?, required(&t, "Role")?);
+    let (u, n, r) = (t.required("Username")?, t.required("Name")?, t.required("Role")?);
     let mut out: Vec<TeamMember> = Vec::new();
     let mut errors = Vec::new();
     let file = t.file.clone();
-    for rec in t.reader.records() {
-        let rec = rec.map_err(|e| ImportError::File {
-            file: file.clone(),
-            line: e.position().map(|p| p.line()).unwrap_or(0),
-            reason: e.to_string(),
-        })?;
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+    for row in t.rows() {
+        let (line, rec) = row?;
         let cell = |i: usize| rec.get(i).unwrap_or("").trim();
         let mut bad = |column: &str, reason: String| {
             errors.push(RowError {
@@ -68,19 +54,14 @@ pub fn read_time_away(path: &Path, full_day: f64) -> Result<Vec<TimeAway>, Impor
         return Ok(Vec::new());
     }
     let mut t = CsvTable::open(path)?;
-    let (u, d) = (required(&t, "Username")?, required(&t, "Date")?);
+    let (u, d) = (t.required("Username")?, t.required("Date")?);
     let h = t.find(&["Hours".to_string()]);
     let k = t.find(&["Kind".to_string()]);
     let file = t.file.clone();
     let mut out = Vec::new();
     let mut errors = Vec::new();
-    for rec in t.reader.records() {
-        let rec = rec.map_err(|e| ImportError::File {
-            file: file.clone(),
-            line: e.position().map(|p| p.line()).unwrap_or(0),
-            reason: e.to_string(),
-        })?;
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+    for row in t.rows() {
+        let (line, rec) = row?;
         let cell = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("").trim();
         let mut bad = |column: &str, reason: String| {
             errors.push(RowError {
