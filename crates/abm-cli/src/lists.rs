@@ -236,13 +236,13 @@ pub fn run(ws: &Workspace, as_user: Option<&str>, cmd: ListsCmd) -> Result<()> {
                     why.clone(),
                 ]);
             }
-            for (id, a, b) in &d.tier_changed {
+            for (id, a, b, why) in &d.tier_changed {
                 rows.push(vec![
                     "tier changed".into(),
                     id.clone(),
                     a.clone(),
                     b.clone(),
-                    String::new(),
+                    why.clone(),
                 ]);
             }
             print_rows(format, &["change", "crm_id", "from", "to", "why"], &rows, &d)

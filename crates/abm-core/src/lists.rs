@@ -295,8 +295,8 @@ pub struct ListDiff {
     pub added: Vec<(String, String, String)>,
     /// (crm id, tier it had, reason)
     pub removed: Vec<(String, String, String)>,
-    /// (crm id, from tier, to tier)
-    pub tier_changed: Vec<(String, String, String)>,
+    /// (crm id, from tier, to tier, why it has the new tier)
+    pub tier_changed: Vec<(String, String, String, String)>,
 }
 
 /// Diff `a` → `b`. Removal reasons come from `b` (recorded when it was built), or say that `b`
@@ -308,7 +308,14 @@ pub fn diff(a: &ListVersion, b: &ListVersion) -> ListDiff {
     for (id, e) in &tb {
         match ta.get(id) {
             None => d.added.push((id.to_string(), e.tier.clone(), e.reason.clone())),
-            Some(old) if old.tier != e.tier => d.tier_changed.push((id.to_string(), old.tier.clone(), e.tier.clone())),
+            Some(old) if old.tier != e.tier => {
+                let why = match tier_rank(&old.tier, b).cmp(&tier_rank(&e.tier, b)) {
+                    std::cmp::Ordering::Less => format!("demoted: {}", e.reason),
+                    _ => format!("promoted: {}", e.reason),
+                };
+                d.tier_changed
+                    .push((id.to_string(), old.tier.clone(), e.tier.clone(), why))
+            }
             _ => {}
         }
     }
@@ -325,6 +332,17 @@ pub fn diff(a: &ListVersion, b: &ListVersion) -> ListDiff {
         }
     }
     d
+}
+
+/// A tier's position (Tier 1 first) by its name's number, else alphabetically.
+fn tier_rank(tier: &str, _in: &ListVersion) -> (u32, String) {
+    let n = tier
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .collect::<String>()
+        .parse()
+        .unwrap_or(u32::MAX);
+    (n, tier.to_string())
 }
 
 /// A nomination by sales.
