@@ -533,7 +533,12 @@ mod tests {
         );
         assert_eq!(
             d.tier_changed,
-            vec![("A".to_string(), "Tier 1".to_string(), "Tier 2".to_string())]
+            vec![(
+                "A".to_string(),
+                "Tier 1".to_string(),
+                "Tier 2".to_string(),
+                "demoted: ICP".to_string()
+            )]
         );
         let back = diff(&b, &a);
         assert!(back.removed[0].2.contains("built before"), "{:?}", back.removed);
