@@ -314,7 +314,7 @@ type FastKey = [u32; 8];
 
 /// A multiply-rotate hasher (FxHash's), for small integer keys.
 #[derive(Default, Clone, Copy)]
-struct Fx(u64);
+pub struct Fx(u64);
 
 impl std::hash::Hasher for Fx {
     fn finish(&self) -> u64 {
@@ -340,7 +340,8 @@ impl std::hash::Hasher for Fx {
     }
 }
 
-type FxBuild = std::hash::BuildHasherDefault<Fx>;
+/// A hash-map builder with [`Fx`], for maps keyed by small values built in hot loops.
+pub type FxBuild = std::hash::BuildHasherDefault<Fx>;
 
 #[derive(Default, Clone, Copy)]
 struct IntSums {

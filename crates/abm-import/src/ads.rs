@@ -6,7 +6,7 @@
 //! Every problem is reported as `FILE:LINE: column NAME: reason`; a file with problems gives nothing.
 
 use crate::errors::{ImportError, RowError};
-use abm_core::paid::AdFact;
+use abm_core::paid::{AdFact, FxBuild};
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -190,7 +190,14 @@ pub fn read_export(path: &Path, platform: Option<Platform>) -> Result<AdExport, 
             reason: "this is a spreadsheet (.xlsx), not CSV: open it and save it as CSV (UTF-8)".into(),
         });
     }
-    let text = String::from_utf8_lossy(bytes.strip_prefix(&[0xef, 0xbb, 0xbf]).unwrap_or(&bytes)).into_owned();
+    let body = bytes
+        .strip_prefix(&[0xef, 0xbb, 0xbf])
+        .map(|b| b.to_vec())
+        .unwrap_or(bytes);
+    let text = match String::from_utf8(body) {
+        Ok(t) => t,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
     // Find the header line and the delimiter together.
     let mut header_at = None;
     'find: for (i, line) in text.lines().enumerate().take(50) {
@@ -280,10 +287,19 @@ pub fn read_export(path: &Path, platform: Option<Platform>) -> Result<AdExport, 
         l.strip_prefix("Account:")
             .map(|a| a.trim().trim_matches('"').to_string())
     });
-    let mut facts: std::collections::HashMap<(String, String, String, String, NaiveDate, NaiveDate, String), AdFact> =
-        std::collections::HashMap::new();
-    let mut utm_cache: std::collections::HashMap<(String, String), std::sync::Arc<BTreeMap<String, String>>> =
-        std::collections::HashMap::new();
+    let mut facts: std::collections::HashMap<
+        (String, String, String, String, NaiveDate, NaiveDate, String),
+        AdFact,
+        FxBuild,
+    > = Default::default();
+    // Parsed UTM parameters by URL (and, for URLs without utm_campaign, by campaign too).
+    let mut utm_by_url: std::collections::HashMap<String, std::sync::Arc<BTreeMap<String, String>>, FxBuild> =
+        Default::default();
+    let mut utm_by_campaign: std::collections::HashMap<
+        (String, String),
+        std::sync::Arc<BTreeMap<String, String>>,
+        FxBuild,
+    > = Default::default();
     let (mut rows, mut totals) = (0u64, 0u64);
     let header_trimmed: Vec<&str> = header.iter().map(|h| h.trim()).collect();
     for (line, r) in records() {
@@ -393,15 +409,27 @@ pub fn read_export(path: &Path, platform: Option<Platform>) -> Result<AdExport, 
                 .clone()
                 .unwrap_or_else(|| platform.name().to_string()),
         };
-        let utm = match utm_cache.get(&(url.to_string(), campaign.to_string())) {
+        let parsed = match utm_by_url.get(url) {
             Some(u) => u.clone(),
             None => {
-                let mut u = utm_params(url);
-                u.entry("utm_campaign".into()).or_insert_with(|| campaign.to_string());
-                let u = std::sync::Arc::new(u);
-                utm_cache.insert((url.to_string(), campaign.to_string()), u.clone());
+                let u = std::sync::Arc::new(utm_params(url));
+                utm_by_url.insert(url.to_string(), u.clone());
                 u
             }
+        };
+        // utm_campaign defaults to the campaign name when the URL has none.
+        let utm = if parsed.contains_key("utm_campaign") {
+            parsed
+        } else {
+            let key = (url.to_string(), campaign.to_string());
+            utm_by_campaign
+                .entry(key)
+                .or_insert_with(|| {
+                    let mut u = (*parsed).clone();
+                    u.insert("utm_campaign".into(), campaign.to_string());
+                    std::sync::Arc::new(u)
+                })
+                .clone()
         };
         let key = (
             account.clone(),
