@@ -75,6 +75,7 @@ pub fn run(dir: &Path, args: DemoArgs) -> Result<()> {
             crate::paid::AdsCmd::Import {
                 file: out.join("ads").join(ads),
                 platform: None,
+                mapping: None,
             },
         )?;
     }

@@ -23,6 +23,9 @@ pub enum AdsCmd {
         /// linkedin, google or meta (default: recognised from the file).
         #[arg(long, value_parser = Platform::parse)]
         platform: Option<Platform>,
+        /// Any other export: a TOML file naming its columns (see README), e.g. for Demandbase.
+        #[arg(long, conflicts_with = "platform")]
+        mapping: Option<PathBuf>,
     },
 }
 
@@ -99,11 +102,18 @@ fn dimension(s: &str, what: &str) -> Result<String> {
 }
 
 pub fn run_ads(ws: &Workspace, cmd: AdsCmd) -> Result<()> {
-    let AdsCmd::Import { file, platform } = cmd;
-    let export = read_export(&file, platform)?;
+    let AdsCmd::Import {
+        file,
+        platform,
+        mapping,
+    } = cmd;
+    let export = match mapping {
+        Some(m) => abm_import::ads::read_generic(&file, &abm_import::ads::read_mapping(&m)?)?,
+        None => read_export(&file, platform)?,
+    };
     let mut store = ws.store()?;
     let (deleted, written) = store.replace_ad_facts(
-        export.platform.name(),
+        &export.platform_name,
         &export.account,
         export.first_day,
         export.last_day,
@@ -112,7 +122,7 @@ pub fn run_ads(ws: &Workspace, cmd: AdsCmd) -> Result<()> {
     println!(
         "{}: {} export for {}, {} to {}: {} rows ({} total rows skipped) → {} facts; {} earlier facts for these days replaced",
         file.display(),
-        export.platform.name(),
+        export.platform_name,
         export.account,
         export.first_day,
         export.last_day,

@@ -270,3 +270,82 @@ fn budget_lines_take_actuals_from_ad_spend_and_flag_big_variances() {
         16
     );
 }
+
+#[test]
+fn a_generic_export_imports_through_a_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    ok(abm(&ws, TODAY, None, &["init"]));
+    let map = dir.path().join("demandbase.toml");
+    std::fs::write(
+        &map,
+        "platform = \"demandbase\"\naccount = \"ABM Demo\"\ncurrency = \"USD\"\n[columns]\ndate = \"Date\"\ncampaign = \"Campaign\"\nspend = \"Spend\"\nimpressions = \"Impressions\"\nclicks = \"Clicks\"\nreach = \"Accounts Reached\"\n",
+    )
+    .unwrap();
+    let csv = dir.path().join("demandbase.csv");
+    std::fs::write(
+        &csv,
+        "Date;Campaign;Spend;Impressions;Clicks;Accounts Reached\n\
+         2026-11-02;autosd_amer_abm_display_nb_x;1.234,50;10.000;12;40\n\
+         2026-11-03;autosd_amer_abm_display_nb_x;765,50;5.000;8;35\n",
+    )
+    .unwrap();
+    let out = ok(abm(
+        &ws,
+        TODAY,
+        None,
+        &[
+            "ads",
+            "import",
+            csv.to_str().unwrap(),
+            "--mapping",
+            map.to_str().unwrap(),
+        ],
+    ));
+    assert!(out.contains("demandbase export for ABM Demo"), "{out}");
+    let r = json(abm(
+        &ws,
+        TODAY,
+        None,
+        &[
+            "report",
+            "paid",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+            "--group-by",
+            "channel,targeting",
+            "--format",
+            "json",
+        ],
+    ));
+    let row = &r["rows"][0];
+    assert_eq!(row["key"]["channel"], "demandbase");
+    assert_eq!(row["key"]["targeting"], "abm");
+    assert_eq!(
+        row["metrics"]["spend"].as_f64(),
+        Some(2000.0),
+        "decimal commas read per file"
+    );
+    assert_eq!(row["metrics"]["impressions"], 15000);
+    // A mapping that names a column the file does not have says so.
+    std::fs::write(
+        &map,
+        "platform = \"x\"\ncurrency = \"USD\"\n[columns]\ndate = \"Day\"\ncampaign = \"Campaign\"\nspend = \"Spend\"\n",
+    )
+    .unwrap();
+    let msg = fails(abm(
+        &ws,
+        TODAY,
+        None,
+        &[
+            "ads",
+            "import",
+            csv.to_str().unwrap(),
+            "--mapping",
+            map.to_str().unwrap(),
+        ],
+    ));
+    assert!(msg.contains("no Day column"), "{msg}");
+}

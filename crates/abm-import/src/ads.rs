@@ -50,6 +50,8 @@ impl Platform {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdExport {
     pub platform: Platform,
+    /// The name facts carry: the platform's, or a generic mapping's.
+    pub platform_name: String,
     pub account: String,
     pub first_day: NaiveDate,
     pub last_day: NaiveDate,
@@ -489,6 +491,7 @@ pub fn read_export(path: &Path, platform: Option<Platform>) -> Result<AdExport, 
     let account = facts[0].account.clone();
     Ok(AdExport {
         platform,
+        platform_name: platform.name().to_string(),
         account,
         first_day,
         last_day,
@@ -536,4 +539,264 @@ mod tests {
             "Brand - Search (legacy)"
         );
     }
+}
+
+/// How a generic export's columns map to facts (`--mapping FILE.toml`).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenericMap {
+    /// The platform name the facts carry (e.g. `demandbase`).
+    pub platform: String,
+    /// A fixed account name, unless `columns.account` names a column.
+    pub account: Option<String>,
+    /// A fixed currency, unless `columns.currency` names a column.
+    pub currency: Option<String>,
+    pub columns: GenericColumns,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenericColumns {
+    /// A day column, or `date_from` and `date_to` for ranges.
+    pub date: Option<String>,
+    pub date_from: Option<String>,
+    pub date_to: Option<String>,
+    pub campaign: String,
+    pub ad_group: Option<String>,
+    pub ad: Option<String>,
+    pub spend: String,
+    pub impressions: Option<String>,
+    pub clicks: Option<String>,
+    pub conversions: Option<String>,
+    pub leads: Option<String>,
+    /// Not additive (accounts reached, people reached): kept per row, never summed.
+    pub reach: Option<String>,
+    pub currency: Option<String>,
+    pub account: Option<String>,
+    pub url: Option<String>,
+}
+
+/// Read a mapping file.
+pub fn read_mapping(path: &Path) -> Result<GenericMap, ImportError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let map: GenericMap = toml::from_str(&text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+            .unwrap_or(1);
+        ImportError::Mapping {
+            file: file.clone(),
+            reason: format!("line {line}: {}", e.message()),
+        }
+    })?;
+    let c = &map.columns;
+    if c.date.is_none() && (c.date_from.is_none() || c.date_to.is_none()) {
+        return Err(ImportError::Mapping {
+            file,
+            reason: "columns: set date, or date_from and date_to".into(),
+        });
+    }
+    if map.currency.is_none() && c.currency.is_none() {
+        return Err(ImportError::Mapping {
+            file,
+            reason: "set currency (a fixed value) or columns.currency".into(),
+        });
+    }
+    Ok(map)
+}
+
+/// Read an export laid out as `map` says; the same checks as the platform readers.
+pub fn read_generic(path: &Path, map: &GenericMap) -> Result<AdExport, ImportError> {
+    let mut t = crate::table::CsvTable::open(path)?;
+    let file = t.file.clone();
+    let c = &map.columns;
+    let col = |t: &crate::table::CsvTable, name: &Option<String>| -> Result<Option<usize>, ImportError> {
+        match name {
+            None => Ok(None),
+            Some(n) => t.required(n).map(Some),
+        }
+    };
+    let (from_c, to_c) = match &c.date {
+        Some(d) => (t.required(d)?, t.required(d)?),
+        None => (
+            col(&t, &c.date_from)?.expect("checked"),
+            col(&t, &c.date_to)?.expect("checked"),
+        ),
+    };
+    let campaign_c = t.required(&c.campaign)?;
+    let spend_c = t.required(&c.spend)?;
+    let [ad_group_c, ad_c, imps_c, clicks_c, conv_c, leads_c, reach_c, cur_c, acct_c, url_c] = [
+        &c.ad_group,
+        &c.ad,
+        &c.impressions,
+        &c.clicks,
+        &c.conversions,
+        &c.leads,
+        &c.reach,
+        &c.currency,
+        &c.account,
+        &c.url,
+    ]
+    .map(|n| col(&t, n));
+    let (ad_group_c, ad_c, imps_c, clicks_c, conv_c, leads_c, reach_c, cur_c, acct_c, url_c) = (
+        ad_group_c?,
+        ad_c?,
+        imps_c?,
+        clicks_c?,
+        conv_c?,
+        leads_c?,
+        reach_c?,
+        cur_c?,
+        acct_c?,
+        url_c?,
+    );
+    let rows: Vec<(u64, csv::StringRecord)> = t.rows().collect::<Result<_, _>>()?;
+    let decimal_comma = rows.iter().filter_map(|(_, r)| r.get(spend_c)).any(|v| {
+        let v = v.trim();
+        v.rsplit_once(',')
+            .is_some_and(|(int, dec)| dec.len() <= 2 && (!v.contains('.') || int.contains('.')))
+    });
+    let mut dates = SlashScan::default();
+    for (_, r) in &rows {
+        for i in [from_c, to_c] {
+            if let Some(v) = r.get(i) {
+                dates.add(v);
+            }
+        }
+    }
+    let order = dates.finish().map_err(|reason| ImportError::File {
+        file: file.clone(),
+        line: 2,
+        reason,
+    })?;
+    let mut errors = Vec::new();
+    let mut facts: Vec<AdFact> = Vec::new();
+    let header_name = |i: usize| t.headers.get(i).cloned().unwrap_or_default();
+    for (line, r) in &rows {
+        let cell = |i: Option<usize>| i.and_then(|i| r.get(i)).unwrap_or("").trim();
+        if cell(Some(campaign_c)).starts_with("Total") {
+            continue;
+        }
+        let mut bad = |i: usize, reason: String| {
+            errors.push(RowError {
+                file: file.clone(),
+                line: *line,
+                column: header_name(i),
+                reason,
+            })
+        };
+        let num = |i: Option<usize>, bad: &mut dyn FnMut(usize, String)| -> f64 {
+            match i {
+                None => 0.0,
+                Some(i) => number(cell(Some(i)), decimal_comma)
+                    .unwrap_or_else(|e| {
+                        bad(i, e);
+                        None
+                    })
+                    .unwrap_or(0.0),
+            }
+        };
+        let from = date(cell(Some(from_c)), order).map_err(|e| bad(from_c, e)).ok();
+        let to = date(cell(Some(to_c)), order).map_err(|e| bad(to_c, e)).ok();
+        let campaign = cell(Some(campaign_c)).to_string();
+        if campaign.is_empty() {
+            bad(campaign_c, "is required".into());
+        }
+        let spend = num(Some(spend_c), &mut bad);
+        let (imps, clicks, conv, leads) = (
+            num(imps_c, &mut bad),
+            num(clicks_c, &mut bad),
+            num(conv_c, &mut bad),
+            num(leads_c, &mut bad),
+        );
+        let reach = reach_c.and_then(|i| number(cell(Some(i)), decimal_comma).ok().flatten());
+        let currency = cur_c
+            .map(|i| cell(Some(i)).to_string())
+            .or_else(|| map.currency.clone())
+            .unwrap_or_default();
+        let (Some(from), Some(to)) = (from, to) else { continue };
+        let mut utm = utm_params(cell(url_c));
+        utm.entry("utm_campaign".into()).or_insert_with(|| campaign.clone());
+        facts.push(AdFact {
+            platform: map.platform.clone(),
+            account: acct_c
+                .map(|i| cell(Some(i)).to_string())
+                .or_else(|| map.account.clone())
+                .unwrap_or_else(|| map.platform.clone()),
+            campaign,
+            ad_group: cell(ad_group_c).to_string(),
+            ad: cell(ad_c).to_string(),
+            date_from: from,
+            date_to: to,
+            currency,
+            spend_micros: (spend * 1e6).round() as i64,
+            impressions: imps.round() as i64,
+            clicks: clicks.round() as i64,
+            conversions_milli: (conv * 1000.0).round() as i64,
+            leads: leads.round() as i64,
+            reach: reach.map(|r| r as i64),
+            utm: std::sync::Arc::new(utm),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(ImportError::BadRows(errors));
+    }
+    let (Some(first_day), Some(last_day)) = (
+        facts.iter().map(|f| f.date_from).min(),
+        facts.iter().map(|f| f.date_to).max(),
+    ) else {
+        return Err(ImportError::File {
+            file,
+            line: 2,
+            reason: "the export has no rows".into(),
+        });
+    };
+    // Rows with the same key (dates, account, campaign, ad group, ad, currency) add up.
+    let mut merged: std::collections::HashMap<
+        (String, String, String, String, NaiveDate, NaiveDate, String),
+        AdFact,
+        FxBuild,
+    > = Default::default();
+    for f in facts {
+        let key = (
+            f.account.clone(),
+            f.campaign.clone(),
+            f.ad_group.clone(),
+            f.ad.clone(),
+            f.date_from,
+            f.date_to,
+            f.currency.clone(),
+        );
+        match merged.get_mut(&key) {
+            Some(m) => {
+                m.spend_micros += f.spend_micros;
+                m.impressions += f.impressions;
+                m.clicks += f.clicks;
+                m.conversions_milli += f.conversions_milli;
+                m.leads += f.leads;
+                m.reach = f.reach.or(m.reach);
+            }
+            None => {
+                merged.insert(key, f);
+            }
+        }
+    }
+    let mut facts: Vec<AdFact> = merged.into_values().collect();
+    facts.sort_by(|a, b| {
+        (a.date_from, &a.campaign, &a.ad_group, &a.ad).cmp(&(b.date_from, &b.campaign, &b.ad_group, &b.ad))
+    });
+    Ok(AdExport {
+        platform: Platform::Google,
+        platform_name: map.platform.clone(),
+        account: facts[0].account.clone(),
+        first_day,
+        last_day,
+        rows: rows.len() as u64,
+        skipped_total_rows: 0,
+        facts,
+    })
 }
