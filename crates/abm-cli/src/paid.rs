@@ -107,10 +107,12 @@ pub fn run_ads(ws: &Workspace, cmd: AdsCmd) -> Result<()> {
         platform,
         mapping,
     } = cmd;
+    let started = std::time::Instant::now();
     let export = match mapping {
         Some(m) => abm_import::ads::read_generic(&file, &abm_import::ads::read_mapping(&m)?)?,
         None => read_export(&file, platform)?,
     };
+    let read = started.elapsed();
     let mut store = ws.store()?;
     let (deleted, written) = store.replace_ad_facts(
         &export.platform_name,
@@ -120,7 +122,7 @@ pub fn run_ads(ws: &Workspace, cmd: AdsCmd) -> Result<()> {
         &export.facts,
     )?;
     println!(
-        "{}: {} export for {}, {} to {}: {} rows ({} total rows skipped) → {} facts; {} earlier facts for these days replaced",
+        "{}: {} export for {}, {} to {}: {} rows ({} total rows skipped) → {} facts; {} earlier facts for these days replaced ({:.1}s: read {:.1}s, write {:.1}s)",
         file.display(),
         export.platform_name,
         export.account,
@@ -129,7 +131,10 @@ pub fn run_ads(ws: &Workspace, cmd: AdsCmd) -> Result<()> {
         export.rows,
         export.skipped_total_rows,
         written,
-        deleted
+        deleted,
+        started.elapsed().as_secs_f64(),
+        read.as_secs_f64(),
+        (started.elapsed() - read).as_secs_f64()
     );
     Ok(())
 }

@@ -68,10 +68,14 @@ fn number(s: &str, decimal_comma: bool) -> Result<Option<f64>, String> {
     if NULLS.contains(&t) {
         return Ok(None);
     }
-    let cleaned: String = if decimal_comma {
-        t.replace(['.', ' ', '\u{a0}'], "").replace(',', ".")
+    // Most cells are plain numbers: parse those without copying.
+    let plain = !t.contains([',', ' ', '\u{a0}']) && (!decimal_comma || !t.contains('.'));
+    let cleaned: std::borrow::Cow<str> = if plain {
+        std::borrow::Cow::Borrowed(t)
+    } else if decimal_comma {
+        std::borrow::Cow::Owned(t.replace(['.', ' ', '\u{a0}'], "").replace(',', "."))
     } else {
-        t.replace([',', ' ', '\u{a0}'], "")
+        std::borrow::Cow::Owned(t.replace([',', ' ', '\u{a0}'], ""))
     };
     let cleaned = cleaned.trim_start_matches(['$', '€', '£']);
     cleaned
