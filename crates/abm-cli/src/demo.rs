@@ -63,6 +63,15 @@ pub fn run(dir: &Path, args: DemoArgs) -> Result<()> {
     );
     import_accounts_file(&ws, &default_import_args(&out.join("accounts.csv")))?;
     import_people_file(&ws, &default_import_args(&out.join("people.csv")))?;
+    crate::activities::run_ip_ranges(
+        &ws,
+        crate::activities::IpRangesCmd::Import {
+            file: out.join("ip-ranges.csv"),
+        },
+    )?;
+    for f in ["activities.csv", "web-visits.csv", "intent.csv"] {
+        crate::activities::run(&ws, crate::activities::ActivitiesCmd::Import { file: out.join(f) })?;
+    }
     crate::requests::import_team_file(&ws, Some("mmanager"), &out.join("team.csv"))?;
     crate::requests::import_requests_file(&ws, &out.join("requests.json"))?;
     for ads in [

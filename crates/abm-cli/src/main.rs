@@ -3,6 +3,7 @@
 //! (bad input, unknown names), 2 something went wrong inside abm or its database.
 
 mod accounts;
+mod activities;
 mod calendar;
 mod connect;
 mod demo;
@@ -55,6 +56,12 @@ enum Command {
     /// Focus account lists in tiers: build, diff, publish, nominations, the quarterly refresh, exports.
     #[command(subcommand)]
     Lists(lists::ListsCmd),
+    /// Activities (marketing automation, web analytics, intent) matched to accounts.
+    #[command(subcommand)]
+    Activities(activities::ActivitiesCmd),
+    /// The IP-range table anonymous visits are matched with.
+    #[command(subcommand, name = "ip-ranges")]
+    IpRanges(activities::IpRangesCmd),
     /// People (contacts) linked to accounts.
     #[command(subcommand)]
     People(accounts::PeopleCmd),
@@ -202,6 +209,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Accounts(cmd) => accounts::run(&open_workspace(&cli.workspace)?, cmd),
         Command::Icp(cmd) => icp::run(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
         Command::Lists(cmd) => lists::run(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
+        Command::Activities(cmd) => activities::run(&open_workspace(&cli.workspace)?, cmd),
+        Command::IpRanges(cmd) => activities::run_ip_ranges(&open_workspace(&cli.workspace)?, cmd),
         Command::People(cmd) => accounts::run_people(&open_workspace(&cli.workspace)?, cmd),
         Command::Team(cmd) => requests::run_team(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
         Command::Requests(cmd) => requests::run_requests(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),

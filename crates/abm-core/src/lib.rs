@@ -5,6 +5,7 @@
 //! and lets the store, importers, CLI and server share one definition of each rule.
 
 pub mod account;
+pub mod activity;
 pub mod budget;
 pub mod calendar;
 pub mod capacity;

@@ -3,6 +3,7 @@
 //! transaction. Every problem is reported as `FILE:LINE: column NAME: reason`, all of them at once.
 
 pub mod accounts;
+pub mod activities;
 pub mod ads;
 pub mod budget;
 pub mod errors;

@@ -22,7 +22,7 @@ macro_rules! conformance_suite {
             request_lists_filter, request_imports_match_on_external_id, updates_are_kept_for_digests,
             icp_versions_and_fits, scoring_inputs_come_in_families, published_lists_never_change,
             nominations_are_decided_once, ad_exports_replace_their_days,
-            budget_imports_replace_the_lines);
+            budget_imports_replace_the_lines, activities_are_appended_once);
     };
     (@tests $make:expr; $($name:ident),+) => {
         $(
@@ -942,4 +942,57 @@ pub fn budget_imports_replace_the_lines(store: &mut dyn Store) {
     store.replace_budget(&[line("B", 1.0), line("A", 2.0)]).unwrap();
     store.replace_budget(&[line("C", 3.5), line("A", 2.0)]).unwrap();
     assert_eq!(store.budget().unwrap(), vec![line("A", 2.0), line("C", 3.5)]);
+}
+
+pub fn activities_are_appended_once(store: &mut dyn Store) {
+    use abm_core::activity::{Activity, Match, Method};
+    let act = |id: &str, account: Option<&str>| {
+        (
+            Activity {
+                source: "marketing-automation".into(),
+                source_id: id.into(),
+                at: moment(2, 10).at,
+                kind: "Email Open".into(),
+                email: Some("jo@acme.com".into()),
+                account_id: None,
+                ip: Some("100.0.7.9".parse().unwrap()),
+                company_domain: None,
+                attributes: [("campaign".to_string(), "autosd".to_string())].into(),
+            },
+            Match {
+                account: account.map(String::from),
+                method: if account.is_some() {
+                    Method::EmailDomain
+                } else {
+                    Method::Unmatched
+                },
+                confidence: if account.is_some() { 0.95 } else { 0.0 },
+                why_not: if account.is_some() {
+                    None
+                } else {
+                    Some("email domain belongs to no account")
+                },
+            },
+        )
+    };
+    let batch = vec![act("1", Some("001A")), act("2", None), act("3", Some("001A"))];
+    assert_eq!(store.insert_activities(&batch).unwrap(), (3, 0));
+    assert_eq!(
+        store.insert_activities(&batch).unwrap(),
+        (0, 3),
+        "the same file again adds nothing"
+    );
+    let (methods, why) = store.activity_summary().unwrap();
+    assert_eq!(
+        methods,
+        vec![("email_domain".to_string(), 2), ("unmatched".to_string(), 1)]
+    );
+    assert_eq!(why, vec![("email domain belongs to no account".to_string(), 1)]);
+    store
+        .replace_ip_ranges(&[("100.0.7.0/24".into(), 0x6400_0700, 0x6400_07ff, "001A".into())])
+        .unwrap();
+    assert_eq!(
+        store.ip_ranges().unwrap(),
+        vec![(0x6400_0700, 0x6400_07ff, "001A".to_string())]
+    );
 }

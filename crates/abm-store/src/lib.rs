@@ -11,6 +11,7 @@ mod request_rows;
 mod sql;
 mod sqlite_store;
 
+pub use abm_core::activity::{Activity, Match};
 pub use abm_core::budget::BudgetLine;
 pub use abm_core::lists::{ListVersion, Nomination};
 pub use abm_core::paid::AdFact;
@@ -188,6 +189,19 @@ pub trait Store: Send {
 
     /// Every budget line, by key.
     fn budget(&mut self) -> Result<Vec<BudgetLine>>;
+
+    /// Append activities with their matches; ones already held (same source and source id) are
+    /// skipped. One transaction. Returns (added, already there).
+    fn insert_activities(&mut self, activities: &[(Activity, Match)]) -> Result<(u64, u64)>;
+
+    /// Counts of activities by match method, and of unmatched ones by reason.
+    fn activity_summary(&mut self) -> Result<(Vec<(String, u64)>, Vec<(String, u64)>)>;
+
+    /// Replace the IP-range table: (cidr, first address, last address, crm id).
+    fn replace_ip_ranges(&mut self, ranges: &[(String, u32, u32, String)]) -> Result<()>;
+
+    /// (first address, last address, crm id) of every range.
+    fn ip_ranges(&mut self) -> Result<Vec<(u32, u32, String)>>;
 }
 
 /// Open the store a database URL names: a path or `sqlite://PATH` for SQLite (relative paths are

@@ -6,8 +6,8 @@ use crate::model::*;
 use crate::request_rows as rows;
 use crate::sql::{self, Cell, Kind};
 use crate::{
-    AdFact, AuditEntry, BudgetLine, ListVersion, Nomination, Progress, Request, Result, Store, StoreError, TeamMember,
-    TeamUpdate,
+    Activity, AdFact, AuditEntry, BudgetLine, ListVersion, Match, Nomination, Progress, Request, Result, Store,
+    StoreError, TeamMember, TeamUpdate,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use postgres::types::ToSql;
@@ -846,6 +846,82 @@ impl Store for PostgresStore {
             .iter()
             .map(|r| rows::from_json("budget line", r.get::<_, &str>(0)))
             .collect()
+    }
+
+    fn insert_activities(&mut self, activities: &[(Activity, Match)]) -> Result<(u64, u64)> {
+        let mut tx = self.client.transaction()?;
+        let st = tx.prepare(
+            "INSERT INTO activities (source, source_id, at, kind, email, account_id, ip, company_domain, crm_id, \
+             method, confidence, why_not, attributes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::text::jsonb) \
+             ON CONFLICT (source, source_id) DO NOTHING",
+        )?;
+        let mut added = 0u64;
+        for (a, m) in activities {
+            let ip = a.ip.map(|i| i.to_string());
+            let attrs = rows::to_json("attributes", &a.attributes)?;
+            added += tx.execute(
+                &st,
+                &[
+                    &a.source,
+                    &a.source_id,
+                    &a.at,
+                    &a.kind,
+                    &a.email,
+                    &a.account_id,
+                    &ip,
+                    &a.company_domain,
+                    &m.account,
+                    &m.method.as_str(),
+                    &m.confidence,
+                    &m.why_not,
+                    &attrs,
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok((added, activities.len() as u64 - added))
+    }
+
+    fn activity_summary(&mut self) -> Result<(Vec<(String, u64)>, Vec<(String, u64)>)> {
+        let methods = self
+            .client
+            .query(
+                "SELECT method, count(*) FROM activities GROUP BY method ORDER BY method",
+                &[],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get::<_, i64>(1) as u64))
+            .collect();
+        let why = self
+            .client
+            .query(
+                "SELECT COALESCE(why_not, ''), count(*) FROM activities WHERE crm_id IS NULL GROUP BY why_not ORDER BY count(*) DESC, 1",
+                &[],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get::<_, i64>(1) as u64))
+            .collect();
+        Ok((methods, why))
+    }
+
+    fn replace_ip_ranges(&mut self, ranges: &[(String, u32, u32, String)]) -> Result<()> {
+        let mut tx = self.client.transaction()?;
+        tx.execute("DELETE FROM ip_ranges", &[])?;
+        let st = tx.prepare("INSERT INTO ip_ranges (cidr, first_ip, last_ip, crm_id) VALUES ($1, $2, $3, $4)")?;
+        for (c, f, l, a) in ranges {
+            tx.execute(&st, &[c, &(*f as i64), &(*l as i64), a])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn ip_ranges(&mut self) -> Result<Vec<(u32, u32, String)>> {
+        Ok(self
+            .client
+            .query("SELECT first_ip, last_ip, crm_id FROM ip_ranges ORDER BY first_ip", &[])?
+            .iter()
+            .map(|r| (r.get::<_, i64>(0) as u32, r.get::<_, i64>(1) as u32, r.get(2)))
+            .collect())
     }
 
     fn add_update(&mut self, u: &TeamUpdate) -> Result<i64> {

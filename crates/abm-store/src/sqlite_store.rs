@@ -6,8 +6,8 @@ use crate::model::*;
 use crate::request_rows as rows;
 use crate::sql::{self, Cell};
 use crate::{
-    AdFact, AuditEntry, BudgetLine, ListVersion, Nomination, Progress, Request, Result, Store, StoreError, TeamMember,
-    TeamUpdate,
+    Activity, AdFact, AuditEntry, BudgetLine, ListVersion, Match, Nomination, Progress, Request, Result, Store,
+    StoreError, TeamMember, TeamUpdate,
 };
 use abm_core::account::merge_attribute_values;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -831,6 +831,81 @@ impl Store for SqliteStore {
         let mut st = self.conn.prepare("SELECT doc FROM budget_lines ORDER BY line_key")?;
         let docs: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
         docs.iter().map(|d| rows::from_json("budget line", d)).collect()
+    }
+
+    fn insert_activities(&mut self, activities: &[(Activity, Match)]) -> Result<(u64, u64)> {
+        let tx = self.conn.transaction()?;
+        let mut added = 0u64;
+        {
+            let mut st = tx.prepare(
+                "INSERT OR IGNORE INTO activities (source, source_id, at, kind, email, account_id, ip, company_domain, crm_id, \
+                 method, confidence, why_not, attributes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?;
+            for (a, m) in activities {
+                added += st.execute(params![
+                    a.source,
+                    a.source_id,
+                    stamp(a.at),
+                    a.kind,
+                    a.email,
+                    a.account_id,
+                    a.ip.map(|i| i.to_string()),
+                    a.company_domain,
+                    m.account,
+                    m.method.as_str(),
+                    m.confidence as f64,
+                    m.why_not,
+                    rows::to_json("attributes", &a.attributes)?
+                ])? as u64;
+            }
+        }
+        tx.commit()?;
+        Ok((added, activities.len() as u64 - added))
+    }
+
+    fn activity_summary(&mut self) -> Result<(Vec<(String, u64)>, Vec<(String, u64)>)> {
+        let mut st = self
+            .conn
+            .prepare("SELECT method, count(*) FROM activities GROUP BY method ORDER BY method")?;
+        let methods = st
+            .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut st = self.conn.prepare(
+            "SELECT why_not, count(*) FROM activities WHERE crm_id IS NULL GROUP BY why_not ORDER BY count(*) DESC, why_not",
+        )?;
+        let why = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                    r.get::<_, i64>(1)? as u64,
+                ))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok((methods, why))
+    }
+
+    fn replace_ip_ranges(&mut self, ranges: &[(String, u32, u32, String)]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM ip_ranges", [])?;
+        {
+            let mut st =
+                tx.prepare("INSERT INTO ip_ranges (cidr, first_ip, last_ip, crm_id) VALUES (?1, ?2, ?3, ?4)")?;
+            for (c, f, l, a) in ranges {
+                st.execute(params![c, *f as i64, *l as i64, a])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn ip_ranges(&mut self) -> Result<Vec<(u32, u32, String)>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT first_ip, last_ip, crm_id FROM ip_ranges ORDER BY first_ip")?;
+        let rows = st.query_map([], |r| {
+            Ok((r.get::<_, i64>(0)? as u32, r.get::<_, i64>(1)? as u32, r.get(2)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn add_update(&mut self, u: &TeamUpdate) -> Result<i64> {

@@ -1,0 +1,206 @@
+//! Activities and identity resolution: every signal (page view, email open, form fill, meeting,
+//! intent, …) is an append-only fact, matched to an account in the order the spec gives: the
+//! person's email domain (free-mail never matches; a domain several accounts claim goes to the one
+//! with the most people), an explicit account id, then the visitor's IP against the CIDR table.
+//! The method and confidence are kept; what stays unmatched is counted with why.
+
+use crate::domain::Domain;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::Ipv4Addr;
+
+/// One activity as imported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    /// Which kind of export it came from (`marketing-automation`, `web-analytics`, `intent`).
+    pub source: String,
+    /// The export's id for it, or a hash of its content: re-imports match on (source, source_id).
+    pub source_id: String,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub email: Option<String>,
+    pub account_id: Option<String>,
+    pub ip: Option<Ipv4Addr>,
+    /// A company domain the activity names (intent data).
+    pub company_domain: Option<String>,
+    pub attributes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    EmailDomain,
+    AccountId,
+    CompanyDomain,
+    IpRange,
+    Unmatched,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::EmailDomain => "email_domain",
+            Method::AccountId => "account_id",
+            Method::CompanyDomain => "company_domain",
+            Method::IpRange => "ip_range",
+            Method::Unmatched => "unmatched",
+        }
+    }
+}
+
+/// The account an activity belongs to, how it was found, and how sure that is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Match {
+    pub account: Option<String>,
+    pub method: Method,
+    pub confidence: f32,
+    /// Why it did not match (for `abm activities unmatched`).
+    pub why_not: Option<&'static str>,
+}
+
+/// CIDR ranges → accounts, for anonymous visitors.
+#[derive(Debug, Clone, Default)]
+pub struct IpTable {
+    /// (first, last, account), sorted by first address.
+    ranges: Vec<(u32, u32, String)>,
+}
+
+/// Parse `a.b.c.d/n`.
+pub fn parse_cidr(s: &str) -> Result<(u32, u32), String> {
+    let (ip, bits) = s
+        .trim()
+        .split_once('/')
+        .ok_or_else(|| format!("expected a range like 100.0.7.0/24, found {s:?}"))?;
+    let ip: Ipv4Addr = ip.parse().map_err(|_| format!("{ip:?} is not an IPv4 address"))?;
+    let bits: u32 = bits
+        .parse()
+        .ok()
+        .filter(|b| *b <= 32)
+        .ok_or_else(|| format!("prefix length {bits:?} is not 0 to 32"))?;
+    let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+    let first = u32::from(ip) & mask;
+    Ok((first, first | !mask))
+}
+
+impl IpTable {
+    pub fn new(mut ranges: Vec<(u32, u32, String)>) -> Self {
+        ranges.sort_by_key(|r| (r.0, r.1));
+        Self { ranges }
+    }
+
+    pub fn lookup(&self, ip: Ipv4Addr) -> Option<&str> {
+        let x = u32::from(ip);
+        let i = self.ranges.partition_point(|r| r.0 <= x);
+        self.ranges[..i]
+            .iter()
+            .rev()
+            .take(8)
+            .find(|r| r.1 >= x)
+            .map(|r| r.2.as_str())
+    }
+
+    pub fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+}
+
+/// What identity resolution matches against.
+#[derive(Debug, Clone, Default)]
+pub struct Resolver {
+    /// Domain → the account that wins it (most people).
+    pub domains: HashMap<String, String>,
+    pub accounts: HashSet<String>,
+    pub ips: IpTable,
+}
+
+impl Resolver {
+    pub fn resolve(&self, a: &Activity) -> Match {
+        let found = |account: &str, method, confidence| Match {
+            account: Some(account.to_string()),
+            method,
+            confidence,
+            why_not: None,
+        };
+        let mut why = "no email, account id, company domain or IP";
+        if let Some(email) = &a.email {
+            match Domain::from_email(email) {
+                Ok(d) => match self.domains.get(d.as_str()) {
+                    Some(acct) => return found(acct, Method::EmailDomain, 0.95),
+                    None => why = "email domain belongs to no account",
+                },
+                Err(_) => why = "free-mail or malformed email",
+            }
+        }
+        if let Some(id) = a.account_id.as_deref().filter(|i| !i.is_empty()) {
+            if self.accounts.contains(id) {
+                return found(id, Method::AccountId, 1.0);
+            }
+            why = "account id not in the CRM";
+        }
+        if let Some(d) = &a.company_domain {
+            if let Ok(d) = Domain::parse_company(d) {
+                if let Some(acct) = self.domains.get(d.as_str()) {
+                    return found(acct, Method::CompanyDomain, 0.9);
+                }
+            }
+            why = "company domain belongs to no account";
+        }
+        if let Some(ip) = a.ip {
+            if let Some(acct) = self.ips.lookup(ip) {
+                return found(acct, Method::IpRange, 0.7);
+            }
+            why = "IP address in no known range";
+        }
+        Match {
+            account: None,
+            method: Method::Unmatched,
+            confidence: 0.0,
+            why_not: Some(why),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn act(email: Option<&str>, account: Option<&str>, ip: Option<&str>) -> Activity {
+        Activity {
+            source: "t".into(),
+            source_id: "1".into(),
+            at: DateTime::UNIX_EPOCH,
+            kind: "Web Visit".into(),
+            email: email.map(String::from),
+            account_id: account.map(String::from),
+            ip: ip.map(|i| i.parse().unwrap()),
+            company_domain: None,
+            attributes: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn email_domain_then_account_id_then_ip() {
+        let (f, l) = parse_cidr("100.0.7.0/24").unwrap();
+        let r = Resolver {
+            domains: [("acme.com".to_string(), "A1".to_string())].into(),
+            accounts: ["A1".to_string(), "B1".to_string()].into(),
+            ips: IpTable::new(vec![(f, l, "B1".into())]),
+        };
+        let m = r.resolve(&act(Some("jo@acme.com"), Some("B1"), None));
+        assert_eq!((m.account.as_deref(), m.method), (Some("A1"), Method::EmailDomain));
+        let m = r.resolve(&act(Some("jo@gmail.com"), Some("B1"), None));
+        assert_eq!((m.account.as_deref(), m.method), (Some("B1"), Method::AccountId));
+        let m = r.resolve(&act(None, None, Some("100.0.7.200")));
+        assert_eq!((m.account.as_deref(), m.method), (Some("B1"), Method::IpRange));
+        let m = r.resolve(&act(Some("jo@gmail.com"), None, Some("100.0.8.1")));
+        assert_eq!(m.method, Method::Unmatched);
+        assert_eq!(m.why_not, Some("IP address in no known range"));
+        assert!(parse_cidr("100.0.7.0/33").is_err());
+        assert_eq!(parse_cidr("10.1.2.3/8").unwrap(), (0x0a00_0000, 0x0aff_ffff));
+    }
+}
