@@ -102,3 +102,89 @@ pub fn run(ws: &Workspace, cmd: ActivitiesCmd) -> Result<()> {
         }
     }
 }
+
+#[derive(Subcommand)]
+pub enum OpportunitiesCmd {
+    /// Import opportunities (and their stage history); re-imports replace by id.
+    Import {
+        file: PathBuf,
+        /// The stage-history export (Opportunity ID, Stage, Entered At).
+        #[arg(long)]
+        history: Option<PathBuf>,
+    },
+    /// Sales-accepted opportunities: those that left stage 0 between two days.
+    Saos {
+        #[arg(long, value_parser = crate::calendar::parse_date)]
+        from: chrono::NaiveDate,
+        #[arg(long, value_parser = crate::calendar::parse_date)]
+        to: chrono::NaiveDate,
+        /// Only New – First Order opportunities.
+        #[arg(long)]
+        first_order: bool,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+pub fn run_opportunities(ws: &Workspace, cmd: OpportunitiesCmd) -> Result<()> {
+    let mut store = ws.store()?;
+    match cmd {
+        OpportunitiesCmd::Import { file, history } => {
+            let opps = abm_import::opportunities::read_opportunities(&file, history.as_deref())?;
+            let s = store.upsert_opportunities(&opps)?;
+            println!(
+                "{}: {} opportunities; {} added, {} updated, {} unchanged",
+                file.display(),
+                opps.len(),
+                s.inserted,
+                s.updated,
+                s.unchanged
+            );
+            Ok(())
+        }
+        OpportunitiesCmd::Saos {
+            from,
+            to,
+            first_order,
+            format,
+        } => {
+            if to < from {
+                return Err(crate::user_error(format!("--to {to} is before --from {from}")));
+            }
+            let saos: Vec<(chrono::DateTime<chrono::Utc>, abm_core::opportunity::Opportunity)> = store
+                .opportunities()?
+                .into_iter()
+                .filter(|o| !first_order || o.is_first_order())
+                .filter_map(|o| o.sao_at().map(|at| (at, o)))
+                .filter(|(at, _)| (from..=to).contains(&at.date_naive()))
+                .collect();
+            let rows: Vec<Vec<String>> = saos
+                .iter()
+                .map(|(at, o)| {
+                    vec![
+                        at.date_naive().to_string(),
+                        o.id.clone(),
+                        o.crm_id.clone(),
+                        o.name.clone(),
+                        o.order_type.clone(),
+                        format!("{:.2}", o.amount_cents as f64 / 100.0),
+                        o.stage.clone(),
+                    ]
+                })
+                .collect();
+            if format == Format::Table {
+                println!("{} SAOs from {from} to {to}", saos.len());
+            }
+            let json: Vec<serde_json::Value> = saos
+                .iter()
+                .map(|(at, o)| serde_json::json!({"sao_at": at, "opportunity": o}))
+                .collect();
+            print_rows(
+                format,
+                &["sao day", "id", "account", "name", "order type", "amount", "stage now"],
+                &rows,
+                &json,
+            )
+        }
+    }
+}

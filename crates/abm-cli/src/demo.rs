@@ -72,6 +72,13 @@ pub fn run(dir: &Path, args: DemoArgs) -> Result<()> {
     for f in ["activities.csv", "web-visits.csv", "intent.csv"] {
         crate::activities::run(&ws, crate::activities::ActivitiesCmd::Import { file: out.join(f) })?;
     }
+    crate::activities::run_opportunities(
+        &ws,
+        crate::activities::OpportunitiesCmd::Import {
+            file: out.join("opportunities.csv"),
+            history: Some(out.join("opportunity-stage-history.csv")),
+        },
+    )?;
     crate::requests::import_team_file(&ws, Some("mmanager"), &out.join("team.csv"))?;
     crate::requests::import_requests_file(&ws, &out.join("requests.json"))?;
     for ads in [

@@ -59,6 +59,9 @@ enum Command {
     /// Activities (marketing automation, web analytics, intent) matched to accounts.
     #[command(subcommand)]
     Activities(activities::ActivitiesCmd),
+    /// Opportunities and their stage history; SAOs.
+    #[command(subcommand)]
+    Opportunities(activities::OpportunitiesCmd),
     /// The IP-range table anonymous visits are matched with.
     #[command(subcommand, name = "ip-ranges")]
     IpRanges(activities::IpRangesCmd),
@@ -210,6 +213,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Icp(cmd) => icp::run(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
         Command::Lists(cmd) => lists::run(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
         Command::Activities(cmd) => activities::run(&open_workspace(&cli.workspace)?, cmd),
+        Command::Opportunities(cmd) => activities::run_opportunities(&open_workspace(&cli.workspace)?, cmd),
         Command::IpRanges(cmd) => activities::run_ip_ranges(&open_workspace(&cli.workspace)?, cmd),
         Command::People(cmd) => accounts::run_people(&open_workspace(&cli.workspace)?, cmd),
         Command::Team(cmd) => requests::run_team(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),

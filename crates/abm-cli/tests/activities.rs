@@ -22,21 +22,83 @@ fn demo_activities_match_and_reimports_add_nothing() {
         .map(|m| m[1].as_u64().unwrap())
         .sum();
     assert!(total > 400_000, "{total} activities");
-    assert!((unmatched as f64) < 0.05 * total as f64, "{unmatched} of {total} unmatched");
-    let methods: Vec<&str> = s["by_method"].as_array().unwrap().iter().map(|m| m[0].as_str().unwrap()).collect();
+    assert!(
+        (unmatched as f64) < 0.05 * total as f64,
+        "{unmatched} of {total} unmatched"
+    );
+    let methods: Vec<&str> = s["by_method"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m[0].as_str().unwrap())
+        .collect();
     for m in ["account_id", "company_domain", "email_domain", "ip_range"] {
         assert!(methods.contains(&m), "{methods:?}");
     }
-    let reasons: u64 = s["unmatched_by_reason"].as_array().unwrap().iter().map(|r| r[1].as_u64().unwrap()).sum();
+    let reasons: u64 = s["unmatched_by_reason"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[1].as_u64().unwrap())
+        .sum();
     assert_eq!(reasons, unmatched, "every unmatched activity says why");
-    let out = ok(abm(&ws, TODAY, None, &["activities", "import", ws.join("demo/web-visits.csv").to_str().unwrap()]));
+    let out = ok(abm(
+        &ws,
+        TODAY,
+        None,
+        &["activities", "import", ws.join("demo/web-visits.csv").to_str().unwrap()],
+    ));
     assert!(out.contains(" 0 added, 208450 already held"), "{out}");
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "Timestamp,Visitor IP,Page URL,Known Email,UTM Campaign\n2026-11-01T10:00:00Z,999.1.1.1,https://x.example/,,\nyesterday,10.0.0.1,https://x.example/,,\n").unwrap();
     let msg = fails(abm(&ws, TODAY, None, &["activities", "import", bad.to_str().unwrap()]));
-    assert!(msg.contains("bad.csv:2: column Visitor IP") && msg.contains("bad.csv:3: column Timestamp"), "{msg}");
+    assert!(
+        msg.contains("bad.csv:2: column Visitor IP") && msg.contains("bad.csv:3: column Timestamp"),
+        "{msg}"
+    );
     let again = json(abm(&ws, TODAY, None, &["activities", "unmatched", "--format", "json"]));
     assert_eq!(again["total"], s["total"], "a bad file adds nothing");
+    // SAOs: opportunities whose history leaves stage 0, counted here from the raw files.
+    let history = std::fs::read_to_string(ws.join("demo/opportunity-stage-history.csv")).unwrap();
+    let mut stages: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for l in history.lines().skip(1) {
+        let c: Vec<&str> = l.split(',').collect();
+        stages.entry(c[0]).or_default().push(c[1]);
+    }
+    let want = stages
+        .values()
+        .filter(|s| s[0].starts_with("0-") && s.len() > 1)
+        .count();
+    let saos = json(abm(
+        &ws,
+        TODAY,
+        None,
+        &[
+            "opportunities",
+            "saos",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2100-01-01",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(saos.as_array().unwrap().len(), want);
+    assert!(want > 100, "{want} SAOs");
+    let out = ok(abm(
+        &ws,
+        TODAY,
+        None,
+        &[
+            "opportunities",
+            "import",
+            ws.join("demo/opportunities.csv").to_str().unwrap(),
+            "--history",
+            ws.join("demo/opportunity-stage-history.csv").to_str().unwrap(),
+        ],
+    ));
+    assert!(out.contains("0 added, 0 updated, 294 unchanged"), "{out}");
     std::fs::write(&bad, "CIDR,Account ID\n100.0.0.0/40,0015g0000000000001\n").unwrap();
     let msg = fails(abm(&ws, TODAY, None, &["ip-ranges", "import", bad.to_str().unwrap()]));
     assert!(msg.contains("bad.csv:2: column CIDR"), "{msg}");

@@ -19,6 +19,7 @@ pub mod intake;
 pub mod labels;
 pub mod lists;
 pub mod milestone;
+pub mod opportunity;
 pub mod paid;
 pub mod planning;
 pub mod request;

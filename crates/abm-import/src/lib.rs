@@ -9,6 +9,7 @@ pub mod budget;
 pub mod errors;
 pub mod gitlab;
 pub mod mapping;
+pub mod opportunities;
 pub mod people;
 pub mod table;
 pub mod team;

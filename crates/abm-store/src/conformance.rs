@@ -22,7 +22,7 @@ macro_rules! conformance_suite {
             request_lists_filter, request_imports_match_on_external_id, updates_are_kept_for_digests,
             icp_versions_and_fits, scoring_inputs_come_in_families, published_lists_never_change,
             nominations_are_decided_once, ad_exports_replace_their_days,
-            budget_imports_replace_the_lines, activities_are_appended_once);
+            budget_imports_replace_the_lines, activities_are_appended_once, opportunities_upsert_by_id);
     };
     (@tests $make:expr; $($name:ident),+) => {
         $(
@@ -994,5 +994,31 @@ pub fn activities_are_appended_once(store: &mut dyn Store) {
     assert_eq!(
         store.ip_ranges().unwrap(),
         vec![(0x6400_0700, 0x6400_07ff, "001A".to_string())]
+    );
+}
+
+pub fn opportunities_upsert_by_id(store: &mut dyn Store) {
+    let o = |id: &str, stage: &str| abm_core::opportunity::Opportunity {
+        id: id.into(),
+        crm_id: "001A".into(),
+        name: format!("Acme {id}"),
+        created: date(),
+        stage: stage.into(),
+        amount_cents: 500_000,
+        order_type: "New - First Order".into(),
+        close_date: None,
+        history: vec![("0-Pending Acceptance".into(), moment(1, 12).at)],
+    };
+    let s = store
+        .upsert_opportunities(&[o("1", "0-Pending Acceptance"), o("2", "1-Discovery")])
+        .unwrap();
+    assert_eq!((s.inserted, s.updated, s.unchanged), (2, 0, 0));
+    let s = store
+        .upsert_opportunities(&[o("1", "0-Pending Acceptance"), o("2", "2-Scoping")])
+        .unwrap();
+    assert_eq!((s.inserted, s.updated, s.unchanged), (0, 1, 1));
+    assert_eq!(
+        store.opportunities().unwrap(),
+        vec![o("1", "0-Pending Acceptance"), o("2", "2-Scoping")]
     );
 }

@@ -14,6 +14,7 @@ mod sqlite_store;
 pub use abm_core::activity::{Activity, Match};
 pub use abm_core::budget::BudgetLine;
 pub use abm_core::lists::{ListVersion, Nomination};
+pub use abm_core::opportunity::Opportunity;
 pub use abm_core::paid::AdFact;
 pub use abm_core::request::{AuditEntry, Request, TeamMember};
 pub use abm_core::updates::TeamUpdate;
@@ -202,6 +203,12 @@ pub trait Store: Send {
 
     /// (first address, last address, crm id) of every range.
     fn ip_ranges(&mut self) -> Result<Vec<(u32, u32, String)>>;
+
+    /// Insert or replace opportunities by id (identical ones are left alone). One transaction.
+    fn upsert_opportunities(&mut self, opportunities: &[Opportunity]) -> Result<WriteSummary>;
+
+    /// Every opportunity, by id.
+    fn opportunities(&mut self) -> Result<Vec<Opportunity>>;
 }
 
 /// Open the store a database URL names: a path or `sqlite://PATH` for SQLite (relative paths are

@@ -39,6 +39,10 @@ pub const SQLITE: &[Migration] = &[
         version: 8,
         sql: include_str!("migrations/sqlite/0008_activities.sql"),
     },
+    Migration {
+        version: 9,
+        sql: include_str!("migrations/sqlite/0009_opportunities.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -73,6 +77,10 @@ pub const POSTGRES: &[Migration] = &[
     Migration {
         version: 8,
         sql: include_str!("migrations/postgres/0008_activities.sql"),
+    },
+    Migration {
+        version: 9,
+        sql: include_str!("migrations/postgres/0009_opportunities.sql"),
     },
 ];
 

@@ -5,6 +5,7 @@ use crate::migrate::{self, Migration};
 use crate::model::*;
 use crate::request_rows as rows;
 use crate::sql::{self, Cell, Kind};
+use crate::Opportunity;
 use crate::{
     Activity, AdFact, AuditEntry, BudgetLine, ListVersion, Match, Nomination, Progress, Request, Result, Store,
     StoreError, TeamMember, TeamUpdate,
@@ -922,6 +923,44 @@ impl Store for PostgresStore {
             .iter()
             .map(|r| (r.get::<_, i64>(0) as u32, r.get::<_, i64>(1) as u32, r.get(2)))
             .collect())
+    }
+
+    fn upsert_opportunities(&mut self, opportunities: &[Opportunity]) -> Result<WriteSummary> {
+        let mut summary = WriteSummary::default();
+        let mut tx = self.client.transaction()?;
+        for o in opportunities {
+            let doc = rows::to_json("opportunity", o)?;
+            let old = tx.query_opt("SELECT doc::text FROM opportunities WHERE id = $1", &[&o.id])?;
+            match old {
+                Some(r) if rows::from_json::<Opportunity>("opportunity", r.get::<_, &str>(0))? == *o => {
+                    summary.unchanged += 1
+                }
+                Some(_) => {
+                    tx.execute(
+                        "UPDATE opportunities SET crm_id = $1, doc = $2::text::jsonb WHERE id = $3",
+                        &[&o.crm_id, &doc, &o.id],
+                    )?;
+                    summary.updated += 1;
+                }
+                None => {
+                    tx.execute(
+                        "INSERT INTO opportunities (id, crm_id, doc) VALUES ($1, $2, $3::text::jsonb)",
+                        &[&o.id, &o.crm_id, &doc],
+                    )?;
+                    summary.inserted += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(summary)
+    }
+
+    fn opportunities(&mut self) -> Result<Vec<Opportunity>> {
+        self.client
+            .query("SELECT doc::text FROM opportunities ORDER BY id", &[])?
+            .iter()
+            .map(|r| rows::from_json("opportunity", r.get::<_, &str>(0)))
+            .collect()
     }
 
     fn add_update(&mut self, u: &TeamUpdate) -> Result<i64> {

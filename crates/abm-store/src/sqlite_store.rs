@@ -5,6 +5,7 @@ use crate::migrate::{self, Migration};
 use crate::model::*;
 use crate::request_rows as rows;
 use crate::sql::{self, Cell};
+use crate::Opportunity;
 use crate::{
     Activity, AdFact, AuditEntry, BudgetLine, ListVersion, Match, Nomination, Progress, Request, Result, Store,
     StoreError, TeamMember, TeamUpdate,
@@ -906,6 +907,42 @@ impl Store for SqliteStore {
             Ok((r.get::<_, i64>(0)? as u32, r.get::<_, i64>(1)? as u32, r.get(2)?))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn upsert_opportunities(&mut self, opportunities: &[Opportunity]) -> Result<WriteSummary> {
+        let mut summary = WriteSummary::default();
+        let tx = self.conn.transaction()?;
+        for o in opportunities {
+            let doc = rows::to_json("opportunity", o)?;
+            let old: Option<String> = tx
+                .query_row("SELECT doc FROM opportunities WHERE id = ?1", [&o.id], |r| r.get(0))
+                .optional()?;
+            match old {
+                Some(d) if rows::from_json::<Opportunity>("opportunity", &d)? == *o => summary.unchanged += 1,
+                Some(_) => {
+                    tx.execute(
+                        "UPDATE opportunities SET crm_id = ?1, doc = ?2 WHERE id = ?3",
+                        params![o.crm_id, doc, o.id],
+                    )?;
+                    summary.updated += 1;
+                }
+                None => {
+                    tx.execute(
+                        "INSERT INTO opportunities (id, crm_id, doc) VALUES (?1, ?2, ?3)",
+                        params![o.id, o.crm_id, doc],
+                    )?;
+                    summary.inserted += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(summary)
+    }
+
+    fn opportunities(&mut self) -> Result<Vec<Opportunity>> {
+        let mut st = self.conn.prepare("SELECT doc FROM opportunities ORDER BY id")?;
+        let docs: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        docs.iter().map(|d| rows::from_json("opportunity", d)).collect()
     }
 
     fn add_update(&mut self, u: &TeamUpdate) -> Result<i64> {
