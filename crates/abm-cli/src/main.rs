@@ -249,6 +249,11 @@ fn run(cli: Cli) -> Result<()> {
                 vec!["domains".into(), counts.domains.to_string()],
                 vec!["attribute values".into(), counts.attributes.to_string()],
                 vec!["people".into(), counts.people.to_string()],
+                vec!["activities".into(), counts.activities.to_string()],
+                vec!["opportunities".into(), counts.opportunities.to_string()],
+                vec!["requests".into(), counts.requests.to_string()],
+                vec!["ad facts".into(), counts.ad_facts.to_string()],
+                vec!["list versions".into(), counts.list_versions.to_string()],
             ];
             output::print_rows(
                 format,

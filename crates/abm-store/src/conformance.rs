@@ -167,7 +167,12 @@ pub fn import_and_list(store: &mut dyn Store) {
             accounts: 3,
             domains: 4,
             attributes: 3,
-            people: 0
+            people: 0,
+            requests: 0,
+            activities: 0,
+            opportunities: 0,
+            ad_facts: 0,
+            list_versions: 0,
         }
     );
 }

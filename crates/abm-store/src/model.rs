@@ -192,7 +192,16 @@ pub struct StoreCounts {
     pub domains: u64,
     pub attributes: u64,
     pub people: u64,
+    pub requests: u64,
+    pub activities: u64,
+    pub opportunities: u64,
+    pub ad_facts: u64,
+    pub list_versions: u64,
 }
+
+/// Counts of the tables besides accounts, in [`StoreCounts`] order after `people`.
+pub(crate) const OTHER_COUNTS: &str = "(SELECT count(*) FROM requests), (SELECT count(*) FROM activities), \
+     (SELECT count(*) FROM opportunities), (SELECT count(*) FROM ad_facts), (SELECT count(*) FROM list_versions)";
 
 pub(crate) fn cents_to_f64(c: i64) -> f64 {
     c as f64 / 100.0

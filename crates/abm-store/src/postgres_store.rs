@@ -407,8 +407,11 @@ impl Store for PostgresStore {
 
     fn counts(&mut self) -> Result<StoreCounts> {
         let row = self.client.query_one(
-            "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM account_domains), \
-             (SELECT COALESCE(sum(jsonb_array_length(attributes)), 0)::BIGINT FROM accounts), (SELECT count(*) FROM people)",
+            &format!(
+                "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM account_domains), \
+                 (SELECT COALESCE(sum(jsonb_array_length(attributes)), 0)::BIGINT FROM accounts), (SELECT count(*) FROM people), \
+                 {OTHER_COUNTS}"
+            ),
             &[],
         )?;
         Ok(StoreCounts {
@@ -416,6 +419,11 @@ impl Store for PostgresStore {
             domains: row.get::<_, i64>(1) as u64,
             attributes: row.get::<_, i64>(2) as u64,
             people: row.get::<_, i64>(3) as u64,
+            requests: row.get::<_, i64>(4) as u64,
+            activities: row.get::<_, i64>(5) as u64,
+            opportunities: row.get::<_, i64>(6) as u64,
+            ad_facts: row.get::<_, i64>(7) as u64,
+            list_versions: row.get::<_, i64>(8) as u64,
         })
     }
 

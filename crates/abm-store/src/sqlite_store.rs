@@ -399,11 +399,19 @@ impl Store for SqliteStore {
         let c = |conn: &Connection, t: &str| -> Result<u64> {
             Ok(conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get::<_, i64>(0))? as u64)
         };
+        let other: [i64; 5] = self.conn.query_row(&format!("SELECT {OTHER_COUNTS}"), [], |r| {
+            Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?])
+        })?;
         Ok(StoreCounts {
             accounts: c(&self.conn, "accounts")?,
             domains: c(&self.conn, "account_domains")?,
             attributes: c(&self.conn, "accounts, json_each(accounts.attributes)")?,
             people: c(&self.conn, "people")?,
+            requests: other[0] as u64,
+            activities: other[1] as u64,
+            opportunities: other[2] as u64,
+            ad_facts: other[3] as u64,
+            list_versions: other[4] as u64,
         })
     }
 
