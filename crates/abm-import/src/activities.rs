@@ -96,14 +96,7 @@ pub fn read_activities(path: &Path) -> Result<(&'static str, Vec<Activity>), Imp
                 .trim()
         };
         let some = |n: &str| Some(cell(n)).filter(|v| !v.is_empty()).map(String::from);
-        let mut bad = |column: &str, reason: String| {
-            errors.push(RowError {
-                file: file.clone(),
-                line,
-                column: column.into(),
-                reason,
-            })
-        };
+        let mut bad = |column: &str, reason: String| errors.push(RowError::at(&file, line, column, reason));
         let mut attributes = BTreeMap::new();
         let a = match kind {
             "marketing-automation" => {

@@ -48,14 +48,7 @@ pub fn read_budget(path: &Path) -> Result<Vec<BudgetLine>, ImportError> {
         if rec.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let mut bad = |column: &str, reason: String| {
-            errors.push(RowError {
-                file: file.clone(),
-                line,
-                column: column.into(),
-                reason,
-            })
-        };
+        let mut bad = |column: &str, reason: String| errors.push(RowError::at(&file, line, column, reason));
         let money = |v: Option<String>, col: &str, bad: &mut dyn FnMut(&str, String)| -> Option<f64> {
             let v = v?;
             match parse_money_cents(&v) {

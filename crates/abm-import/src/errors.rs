@@ -14,6 +14,17 @@ pub struct RowError {
     pub reason: String,
 }
 
+impl RowError {
+    pub fn at(file: &str, line: u64, column: &str, reason: impl Into<String>) -> Self {
+        RowError {
+            file: file.to_string(),
+            line,
+            column: column.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

@@ -29,14 +29,7 @@ pub fn read_opportunities(path: &Path, history: Option<&Path>) -> Result<Vec<Opp
     for row in t.rows() {
         let (line, rec) = row?;
         let cell = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("").trim();
-        let mut bad = |column: &str, reason: String| {
-            errors.push(RowError {
-                file: file.clone(),
-                line,
-                column: column.into(),
-                reason,
-            })
-        };
+        let mut bad = |column: &str, reason: String| errors.push(RowError::at(&file, line, column, reason));
         let id = cell(Some(cols[0])).to_string();
         let crm_id = cell(Some(cols[1])).to_string();
         if id.is_empty() {

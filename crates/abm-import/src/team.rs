@@ -17,14 +17,7 @@ pub fn read_team(path: &Path) -> Result<Vec<TeamMember>, ImportError> {
     for row in t.rows() {
         let (line, rec) = row?;
         let cell = |i: usize| rec.get(i).unwrap_or("").trim();
-        let mut bad = |column: &str, reason: String| {
-            errors.push(RowError {
-                file: file.clone(),
-                line,
-                column: column.into(),
-                reason,
-            })
-        };
+        let mut bad = |column: &str, reason: String| errors.push(RowError::at(&file, line, column, reason));
         let username = parse_username(cell(u)).map_err(|e| bad("Username", e)).ok();
         let role = cell(r).parse().map_err(|e| bad("Role", e)).ok();
         if let (Some(username), Some(role)) = (username, role) {
@@ -63,14 +56,7 @@ pub fn read_time_away(path: &Path, full_day: f64) -> Result<Vec<TimeAway>, Impor
     for row in t.rows() {
         let (line, rec) = row?;
         let cell = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("").trim();
-        let mut bad = |column: &str, reason: String| {
-            errors.push(RowError {
-                file: file.clone(),
-                line,
-                column: column.into(),
-                reason,
-            })
-        };
+        let mut bad = |column: &str, reason: String| errors.push(RowError::at(&file, line, column, reason));
         let username = parse_username(cell(Some(u))).map_err(|e| bad("Username", e)).ok();
         let day = chrono::NaiveDate::parse_from_str(cell(Some(d)), "%Y-%m-%d")
             .map_err(|_| {
