@@ -188,3 +188,93 @@ pub fn run_opportunities(ws: &Workspace, cmd: OpportunitiesCmd) -> Result<()> {
         }
     }
 }
+
+#[derive(Subcommand)]
+pub enum EngagementCmd {
+    /// Every activity that counts towards an account's engagement score, with rule, points,
+    /// weight, decay and running total; the total is the score.
+    Explain {
+        account: String,
+        /// The moment the score is read at (default: now).
+        #[arg(long, value_parser = crate::calendar::parse_date)]
+        as_of: Option<chrono::NaiveDate>,
+        /// The window in days (7, 30 or 90 are the usual ones).
+        #[arg(long, default_value_t = 90)]
+        window: i64,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+pub fn run_engagement(ws: &Workspace, cmd: EngagementCmd) -> Result<()> {
+    let EngagementCmd::Explain {
+        account,
+        as_of,
+        window,
+        format,
+    } = cmd;
+    if !(1..=3650).contains(&window) {
+        return Err(crate::user_error(format!(
+            "--window: expected 1 to 3650 days, found {window}"
+        )));
+    }
+    let rules = ws.engagement_rules()?;
+    let mut store = ws.store()?;
+    let detail = store
+        .get_account(account.trim())?
+        .ok_or_else(|| crate::user_error(format!("no account {account:?}")))?;
+    let titles: HashMap<String, String> = detail
+        .people
+        .iter()
+        .filter_map(|p| Some((p.email.clone()?.to_lowercase(), p.title.clone()?)))
+        .collect();
+    let activities: Vec<_> = store
+        .activities_of(&detail.summary.crm_id)?
+        .into_iter()
+        .map(|a| {
+            let t = a.email.as_ref().and_then(|e| titles.get(&e.to_lowercase()).cloned());
+            (a, t)
+        })
+        .collect();
+    let at = match as_of {
+        Some(d) => d.and_hms_opt(23, 59, 59).expect("a time").and_utc(),
+        None => ws.now().at,
+    };
+    let e = abm_core::engagement::explain(&rules, &activities, at, window);
+    if format == Format::Table {
+        println!(
+            "{} ({}): {:.2} points over {window} days to {}, {} engaged people{}",
+            detail.summary.name,
+            detail.summary.crm_id,
+            e.score,
+            at.format("%Y-%m-%d"),
+            e.engaged_people,
+            if e.engaged { " — engaged" } else { "" }
+        );
+    }
+    let rows: Vec<Vec<String>> = e
+        .contributions
+        .iter()
+        .map(|c| {
+            vec![
+                c.at.format("%Y-%m-%d %H:%M").to_string(),
+                c.kind.clone(),
+                c.email.clone().unwrap_or_default(),
+                c.rule.clone(),
+                format!("{}", c.points),
+                format!("{}", c.weight),
+                format!("{:.3}", c.decay),
+                format!("{:.2}", c.total),
+                format!("{:.2}", c.running_total),
+            ]
+        })
+        .collect();
+    print_rows(
+        format,
+        &[
+            "when", "kind", "person", "rule", "points", "weight", "decay", "total", "running",
+        ],
+        &rows,
+        &e,
+    )
+}

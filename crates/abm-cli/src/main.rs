@@ -59,6 +59,9 @@ enum Command {
     /// Activities (marketing automation, web analytics, intent) matched to accounts.
     #[command(subcommand)]
     Activities(activities::ActivitiesCmd),
+    /// Engagement points, explained activity by activity.
+    #[command(subcommand)]
+    Engagement(activities::EngagementCmd),
     /// Opportunities and their stage history; SAOs.
     #[command(subcommand)]
     Opportunities(activities::OpportunitiesCmd),
@@ -213,6 +216,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Icp(cmd) => icp::run(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
         Command::Lists(cmd) => lists::run(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
         Command::Activities(cmd) => activities::run(&open_workspace(&cli.workspace)?, cmd),
+        Command::Engagement(cmd) => activities::run_engagement(&open_workspace(&cli.workspace)?, cmd),
         Command::Opportunities(cmd) => activities::run_opportunities(&open_workspace(&cli.workspace)?, cmd),
         Command::IpRanges(cmd) => activities::run_ip_ranges(&open_workspace(&cli.workspace)?, cmd),
         Command::People(cmd) => accounts::run_people(&open_workspace(&cli.workspace)?, cmd),

@@ -99,6 +99,48 @@ fn demo_activities_match_and_reimports_add_nothing() {
         ],
     ));
     assert!(out.contains("0 added, 0 updated, 294 unchanged"), "{out}");
+    // Engagement: for accounts with activity, the explained contributions add up to the score.
+    let accounts = json(abm(
+        &ws,
+        TODAY,
+        None,
+        &["accounts", "list", "--limit", "40", "--format", "json"],
+    ));
+    let mut scored = 0;
+    for a in accounts.as_array().unwrap() {
+        let e = json(abm(
+            &ws,
+            TODAY,
+            None,
+            &[
+                "engagement",
+                "explain",
+                a["crm_id"].as_str().unwrap(),
+                "--window",
+                "90",
+                "--format",
+                "json",
+            ],
+        ));
+        let parts: Vec<f64> = e["contributions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["total"].as_f64().unwrap())
+            .collect();
+        let sum: f64 = parts.iter().sum();
+        // Exact in abm (see the core property test); JSON parsing may differ in the last bit.
+        assert!(
+            (sum - e["score"].as_f64().unwrap()).abs() <= 1e-9 * sum.abs().max(1.0),
+            "{}",
+            a["crm_id"]
+        );
+        if let Some(last) = e["contributions"].as_array().unwrap().last() {
+            assert_eq!(last["running_total"], e["score"]);
+            scored += 1;
+        }
+    }
+    assert!(scored > 10, "{scored} of 40 accounts have engagement");
     std::fs::write(&bad, "CIDR,Account ID\n100.0.0.0/40,0015g0000000000001\n").unwrap();
     let msg = fails(abm(&ws, TODAY, None, &["ip-ranges", "import", bad.to_str().unwrap()]));
     assert!(msg.contains("bad.csv:2: column CIDR"), "{msg}");

@@ -10,6 +10,7 @@ pub mod budget;
 pub mod calendar;
 pub mod capacity;
 pub mod domain;
+pub mod engagement;
 pub mod fiscal;
 pub mod geo;
 pub mod hierarchy;

@@ -195,6 +195,9 @@ pub trait Store: Send {
     /// skipped. One transaction. Returns (added, already there).
     fn insert_activities(&mut self, activities: &[(Activity, Match)]) -> Result<(u64, u64)>;
 
+    /// The activities matched to an account, oldest first.
+    fn activities_of(&mut self, crm_id: &str) -> Result<Vec<Activity>>;
+
     /// Counts of activities by match method, and of unmatched ones by reason.
     fn activity_summary(&mut self) -> Result<(Vec<(String, u64)>, Vec<(String, u64)>)>;
 

@@ -891,6 +891,30 @@ impl Store for PostgresStore {
         Ok((added, activities.len() as u64 - added))
     }
 
+    fn activities_of(&mut self, crm_id: &str) -> Result<Vec<Activity>> {
+        self.client
+            .query(
+                "SELECT source, source_id, at, kind, email, account_id, ip, company_domain, attributes::text FROM activities \
+                 WHERE crm_id = $1 ORDER BY at, source_id",
+                &[&crm_id],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(Activity {
+                    source: r.get(0),
+                    source_id: r.get(1),
+                    at: r.get(2),
+                    kind: r.get(3),
+                    email: r.get(4),
+                    account_id: r.get(5),
+                    ip: r.get::<_, Option<String>>(6).and_then(|i| i.parse().ok()),
+                    company_domain: r.get(7),
+                    attributes: rows::from_json("attributes", r.get::<_, &str>(8))?,
+                })
+            })
+            .collect()
+    }
+
     fn activity_summary(&mut self) -> Result<(Vec<(String, u64)>, Vec<(String, u64)>)> {
         let methods = self
             .client

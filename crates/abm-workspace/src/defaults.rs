@@ -5,6 +5,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("abm.toml", ABM_TOML),
     ("icp.toml", include_str!("../defaults/icp.toml")),
     ("lists.toml", include_str!("../defaults/lists.toml")),
+    ("engagement.toml", include_str!("../defaults/engagement.toml")),
     ("taxonomy.toml", include_str!("../defaults/taxonomy.toml")),
     ("mappings/accounts.example.toml", ACCOUNTS_MAPPING),
     (

@@ -162,6 +162,18 @@ impl Workspace {
         }
     }
 
+    /// The engagement rules in `engagement.toml` (the shipped ones when the file is missing).
+    pub fn engagement_rules(&self) -> Result<abm_core::engagement::EngagementRules> {
+        let path = self.dir.join("engagement.toml");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => toml_text::parse(&text, &path.display().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                toml_text::parse(include_str!("../defaults/engagement.toml"), "engagement.toml")
+            }
+            Err(source) => Err(WorkspaceError::Io { path, source }),
+        }
+    }
+
     /// Whether no focus list has been built yet.
     pub fn list_versions_empty(&self) -> Result<bool> {
         Ok(self.store()?.list_versions()?.is_empty())

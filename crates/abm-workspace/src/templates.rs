@@ -188,6 +188,9 @@ mod tests {
             if path.starts_with("templates/") {
                 let t = parse_request_template(name, text, p).unwrap();
                 assert_eq!(t.fields.is_empty(), name == "workback-task", "{path}");
+            } else if *path == "engagement.toml" {
+                let parsed: abm_core::engagement::EngagementRules = crate::toml_text::parse(text, path).unwrap();
+                assert!(parsed.rules.len() > 10, "{path}");
             } else if *path == "taxonomy.toml" {
                 let parsed: abm_core::taxonomy::Taxonomy = crate::toml_text::parse(text, path).unwrap();
                 assert_eq!(
