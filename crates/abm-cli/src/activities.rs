@@ -278,3 +278,65 @@ pub fn run_engagement(ws: &Workspace, cmd: EngagementCmd) -> Result<()> {
         &e,
     )
 }
+
+#[derive(Subcommand)]
+pub enum IntentCmd {
+    /// Accounts whose intent for a keyword set surged: this week against the weeks before.
+    Surging {
+        #[arg(long, value_parser = crate::calendar::parse_date)]
+        as_of: Option<chrono::NaiveDate>,
+        #[arg(long, default_value_t = 3)]
+        baseline_weeks: i64,
+        /// How much above the baseline's weekly average counts as a surge.
+        #[arg(long, default_value_t = 1.5)]
+        factor: f64,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+pub fn run_intent(ws: &Workspace, cmd: IntentCmd) -> Result<()> {
+    let IntentCmd::Surging {
+        as_of,
+        baseline_weeks,
+        factor,
+        format,
+    } = cmd;
+    if !(1..=52).contains(&baseline_weeks) || !(factor > 0.0) {
+        return Err(crate::user_error(
+            "--baseline-weeks must be 1 to 52 and --factor above 0",
+        ));
+    }
+    let at = match as_of {
+        Some(d) => d.and_hms_opt(23, 59, 59).expect("a time").and_utc(),
+        None => ws.now().at,
+    };
+    let mut store = ws.store()?;
+    let intent = store.activities_of_kind("Intent")?;
+    let surges = abm_core::intent::surging(&intent, at, baseline_weeks, factor);
+    let rows: Vec<Vec<String>> = surges
+        .iter()
+        .map(|s| {
+            vec![
+                s.crm_id.clone(),
+                s.keyword_set.clone(),
+                format!("{}", s.recent),
+                format!("{:.2}", s.baseline),
+                s.lift.map(|l| format!("{l:.2}x")).unwrap_or_else(|| "new".into()),
+            ]
+        })
+        .collect();
+    if format == Format::Table {
+        println!(
+            "{} surging (account, keyword set) pairs in the week to {}",
+            surges.len(),
+            at.format("%Y-%m-%d")
+        );
+    }
+    print_rows(
+        format,
+        &["account", "keyword set", "this week", "baseline / week", "lift"],
+        &rows,
+        &surges,
+    )
+}

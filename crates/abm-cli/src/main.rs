@@ -62,6 +62,9 @@ enum Command {
     /// Engagement points, explained activity by activity.
     #[command(subcommand)]
     Engagement(activities::EngagementCmd),
+    /// Intent: which accounts are surging on which keyword sets.
+    #[command(subcommand)]
+    Intent(activities::IntentCmd),
     /// Opportunities and their stage history; SAOs.
     #[command(subcommand)]
     Opportunities(activities::OpportunitiesCmd),
@@ -171,6 +174,15 @@ fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // A reader that stops early (`abm … | head`) is not an error.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             let import = e.downcast_ref::<abm_import::ImportError>().or_else(|| {
                 match e.downcast_ref::<abm_workspace::desk::DeskError>() {
@@ -217,6 +229,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Lists(cmd) => lists::run(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
         Command::Activities(cmd) => activities::run(&open_workspace(&cli.workspace)?, cmd),
         Command::Engagement(cmd) => activities::run_engagement(&open_workspace(&cli.workspace)?, cmd),
+        Command::Intent(cmd) => activities::run_intent(&open_workspace(&cli.workspace)?, cmd),
         Command::Opportunities(cmd) => activities::run_opportunities(&open_workspace(&cli.workspace)?, cmd),
         Command::IpRanges(cmd) => activities::run_ip_ranges(&open_workspace(&cli.workspace)?, cmd),
         Command::People(cmd) => accounts::run_people(&open_workspace(&cli.workspace)?, cmd),

@@ -141,6 +141,14 @@ fn demo_activities_match_and_reimports_add_nothing() {
         }
     }
     assert!(scored > 10, "{scored} of 40 accounts have engagement");
+    // Intent surges: this week against the three before.
+    let surges = json(abm(&ws, TODAY, None, &["intent", "surging", "--format", "json"]));
+    let surges = surges.as_array().unwrap();
+    assert!(!surges.is_empty());
+    for s in surges {
+        assert!(s["recent"].as_f64().unwrap() >= 2.0, "{s}");
+        assert!(s["lift"].is_null() || s["lift"].as_f64().unwrap() >= 1.5, "{s}");
+    }
     std::fs::write(&bad, "CIDR,Account ID\n100.0.0.0/40,0015g0000000000001\n").unwrap();
     let msg = fails(abm(&ws, TODAY, None, &["ip-ranges", "import", bad.to_str().unwrap()]));
     assert!(msg.contains("bad.csv:2: column CIDR"), "{msg}");

@@ -17,6 +17,7 @@ pub mod hierarchy;
 pub mod holidays;
 pub mod icp;
 pub mod intake;
+pub mod intent;
 pub mod labels;
 pub mod lists;
 pub mod milestone;

@@ -195,6 +195,9 @@ pub trait Store: Send {
     /// skipped. One transaction. Returns (added, already there).
     fn insert_activities(&mut self, activities: &[(Activity, Match)]) -> Result<(u64, u64)>;
 
+    /// Every matched activity of one kind (e.g. `Intent`) with its account, oldest first.
+    fn activities_of_kind(&mut self, kind: &str) -> Result<Vec<(String, Activity)>>;
+
     /// The activities matched to an account, oldest first.
     fn activities_of(&mut self, crm_id: &str) -> Result<Vec<Activity>>;
 

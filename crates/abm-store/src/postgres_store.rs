@@ -891,6 +891,33 @@ impl Store for PostgresStore {
         Ok((added, activities.len() as u64 - added))
     }
 
+    fn activities_of_kind(&mut self, kind: &str) -> Result<Vec<(String, Activity)>> {
+        self.client
+            .query(
+                "SELECT source, source_id, at, kind, email, account_id, ip, company_domain, attributes::text, crm_id FROM activities \
+                 WHERE kind = $1 AND crm_id IS NOT NULL ORDER BY at, source_id",
+                &[&kind],
+            )?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.get(9),
+                    Activity {
+                        source: r.get(0),
+                        source_id: r.get(1),
+                        at: r.get(2),
+                        kind: r.get(3),
+                        email: r.get(4),
+                        account_id: r.get(5),
+                        ip: r.get::<_, Option<String>>(6).and_then(|i| i.parse().ok()),
+                        company_domain: r.get(7),
+                        attributes: rows::from_json("attributes", r.get::<_, &str>(8))?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
     fn activities_of(&mut self, crm_id: &str) -> Result<Vec<Activity>> {
         self.client
             .query(

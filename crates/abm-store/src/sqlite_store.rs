@@ -872,6 +872,35 @@ impl Store for SqliteStore {
         Ok((added, activities.len() as u64 - added))
     }
 
+    fn activities_of_kind(&mut self, kind: &str) -> Result<Vec<(String, Activity)>> {
+        let mut st = self.conn.prepare(
+            "SELECT source, source_id, at, kind, email, account_id, ip, company_domain, attributes, crm_id FROM activities \
+             WHERE kind = ?1 AND crm_id IS NOT NULL ORDER BY at, source_id",
+        )?;
+        let mut rows = st.query([kind])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let at: String = r.get(2)?;
+            let ip: Option<String> = r.get(6)?;
+            let attrs: String = r.get(8)?;
+            out.push((
+                r.get(9)?,
+                Activity {
+                    source: r.get(0)?,
+                    source_id: r.get(1)?,
+                    at: rows::parse_timestamp(&at)?,
+                    kind: r.get(3)?,
+                    email: r.get(4)?,
+                    account_id: r.get(5)?,
+                    ip: ip.and_then(|i| i.parse().ok()),
+                    company_domain: r.get(7)?,
+                    attributes: rows::from_json("attributes", &attrs)?,
+                },
+            ));
+        }
+        Ok(out)
+    }
+
     fn activities_of(&mut self, crm_id: &str) -> Result<Vec<Activity>> {
         let mut st = self.conn.prepare(
             "SELECT source, source_id, at, kind, email, account_id, ip, company_domain, attributes FROM activities \
