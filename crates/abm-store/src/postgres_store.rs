@@ -892,54 +892,14 @@ impl Store for PostgresStore {
     }
 
     fn activities_of_kind(&mut self, kind: &str) -> Result<Vec<(String, Activity)>> {
-        self.client
-            .query(
-                "SELECT source, source_id, at, kind, email, account_id, ip, company_domain, attributes::text, crm_id FROM activities \
-                 WHERE kind = $1 AND crm_id IS NOT NULL ORDER BY at, source_id",
-                &[&kind],
-            )?
-            .iter()
-            .map(|r| {
-                Ok((
-                    r.get(9),
-                    Activity {
-                        source: r.get(0),
-                        source_id: r.get(1),
-                        at: r.get(2),
-                        kind: r.get(3),
-                        email: r.get(4),
-                        account_id: r.get(5),
-                        ip: r.get::<_, Option<String>>(6).and_then(|i| i.parse().ok()),
-                        company_domain: r.get(7),
-                        attributes: rows::from_json("attributes", r.get::<_, &str>(8))?,
-                    },
-                ))
-            })
-            .collect()
+        select_activities(&mut self.client, "kind = $1 AND crm_id IS NOT NULL", kind)
     }
 
     fn activities_of(&mut self, crm_id: &str) -> Result<Vec<Activity>> {
-        self.client
-            .query(
-                "SELECT source, source_id, at, kind, email, account_id, ip, company_domain, attributes::text FROM activities \
-                 WHERE crm_id = $1 ORDER BY at, source_id",
-                &[&crm_id],
-            )?
-            .iter()
-            .map(|r| {
-                Ok(Activity {
-                    source: r.get(0),
-                    source_id: r.get(1),
-                    at: r.get(2),
-                    kind: r.get(3),
-                    email: r.get(4),
-                    account_id: r.get(5),
-                    ip: r.get::<_, Option<String>>(6).and_then(|i| i.parse().ok()),
-                    company_domain: r.get(7),
-                    attributes: rows::from_json("attributes", r.get::<_, &str>(8))?,
-                })
-            })
-            .collect()
+        Ok(select_activities(&mut self.client, "crm_id = $1", crm_id)?
+            .into_iter()
+            .map(|(_, a)| a)
+            .collect())
     }
 
     fn activity_summary(&mut self) -> Result<(Vec<(String, u64)>, Vec<(String, u64)>)> {
@@ -1145,4 +1105,33 @@ fn insert_audit(tx: &mut Transaction<'_>, entries: &[AuditEntry]) -> Result<()> 
         )?;
     }
     Ok(())
+}
+
+/// Matched activities where `filter` (with one parameter, `$1`) holds, with their account,
+/// oldest first.
+fn select_activities(client: &mut Client, filter: &str, param: &str) -> Result<Vec<(String, Activity)>> {
+    let sql = format!(
+        "{} WHERE {filter} ORDER BY at, source_id",
+        rows::ACTIVITY_SELECT.replacen("attributes,", "attributes::text,", 1)
+    );
+    client
+        .query(&sql, &[&param])?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.get::<_, Option<String>>(9).unwrap_or_default(),
+                Activity {
+                    source: r.get(0),
+                    source_id: r.get(1),
+                    at: r.get(2),
+                    kind: r.get(3),
+                    email: r.get(4),
+                    account_id: r.get(5),
+                    ip: r.get::<_, Option<String>>(6).and_then(|i| i.parse().ok()),
+                    company_domain: r.get(7),
+                    attributes: rows::from_json("attributes", r.get::<_, &str>(8))?,
+                },
+            ))
+        })
+        .collect()
 }

@@ -119,3 +119,7 @@ pub fn to_json<T: serde::Serialize>(what: &str, v: &T) -> Result<String> {
 pub fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
+
+/// The columns an activity is read back from (then its account), in the order readers take them.
+pub const ACTIVITY_SELECT: &str =
+    "SELECT source, source_id, at, kind, email, account_id, ip, company_domain, attributes, crm_id FROM activities";

@@ -873,58 +873,14 @@ impl Store for SqliteStore {
     }
 
     fn activities_of_kind(&mut self, kind: &str) -> Result<Vec<(String, Activity)>> {
-        let mut st = self.conn.prepare(
-            "SELECT source, source_id, at, kind, email, account_id, ip, company_domain, attributes, crm_id FROM activities \
-             WHERE kind = ?1 AND crm_id IS NOT NULL ORDER BY at, source_id",
-        )?;
-        let mut rows = st.query([kind])?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            let at: String = r.get(2)?;
-            let ip: Option<String> = r.get(6)?;
-            let attrs: String = r.get(8)?;
-            out.push((
-                r.get(9)?,
-                Activity {
-                    source: r.get(0)?,
-                    source_id: r.get(1)?,
-                    at: rows::parse_timestamp(&at)?,
-                    kind: r.get(3)?,
-                    email: r.get(4)?,
-                    account_id: r.get(5)?,
-                    ip: ip.and_then(|i| i.parse().ok()),
-                    company_domain: r.get(7)?,
-                    attributes: rows::from_json("attributes", &attrs)?,
-                },
-            ));
-        }
-        Ok(out)
+        select_activities(&self.conn, "kind = ?1 AND crm_id IS NOT NULL", kind)
     }
 
     fn activities_of(&mut self, crm_id: &str) -> Result<Vec<Activity>> {
-        let mut st = self.conn.prepare(
-            "SELECT source, source_id, at, kind, email, account_id, ip, company_domain, attributes FROM activities \
-             WHERE crm_id = ?1 ORDER BY at, source_id",
-        )?;
-        let mut rows = st.query([crm_id])?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            let at: String = r.get(2)?;
-            let ip: Option<String> = r.get(6)?;
-            let attrs: String = r.get(8)?;
-            out.push(Activity {
-                source: r.get(0)?,
-                source_id: r.get(1)?,
-                at: rows::parse_timestamp(&at)?,
-                kind: r.get(3)?,
-                email: r.get(4)?,
-                account_id: r.get(5)?,
-                ip: ip.and_then(|i| i.parse().ok()),
-                company_domain: r.get(7)?,
-                attributes: rows::from_json("attributes", &attrs)?,
-            });
-        }
-        Ok(out)
+        Ok(select_activities(&self.conn, "crm_id = ?1", crm_id)?
+            .into_iter()
+            .map(|(_, a)| a)
+            .collect())
     }
 
     fn activity_summary(&mut self) -> Result<(Vec<(String, u64)>, Vec<(String, u64)>)> {
@@ -1147,4 +1103,35 @@ fn insert_audit(tx: &rusqlite::Transaction<'_>, entries: &[AuditEntry]) -> Resul
         ])?;
     }
     Ok(())
+}
+
+/// Matched activities where `filter` (with one parameter, `?1`) holds, with their account,
+/// oldest first.
+fn select_activities(conn: &Connection, filter: &str, param: &str) -> Result<Vec<(String, Activity)>> {
+    let mut st = conn.prepare(&format!(
+        "{} WHERE {filter} ORDER BY at, source_id",
+        rows::ACTIVITY_SELECT
+    ))?;
+    let mut found = st.query([param])?;
+    let mut out = Vec::new();
+    while let Some(r) = found.next()? {
+        let at: String = r.get(2)?;
+        let ip: Option<String> = r.get(6)?;
+        let attrs: String = r.get(8)?;
+        out.push((
+            r.get::<_, Option<String>>(9)?.unwrap_or_default(),
+            Activity {
+                source: r.get(0)?,
+                source_id: r.get(1)?,
+                at: rows::parse_timestamp(&at)?,
+                kind: r.get(3)?,
+                email: r.get(4)?,
+                account_id: r.get(5)?,
+                ip: ip.and_then(|i| i.parse().ok()),
+                company_domain: r.get(7)?,
+                attributes: rows::from_json("attributes", &attrs)?,
+            },
+        ));
+    }
+    Ok(out)
 }
