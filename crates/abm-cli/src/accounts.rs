@@ -286,7 +286,7 @@ fn show(ws: &Workspace, id: &str, format: Format) -> Result<()> {
         .get_account(id)?
         .ok_or_else(|| user_error(format!("no account {id:?}")))?
         .resolve(&ws.config.precedence);
-    let explanation = crate::icp::explain_active(ws, store.as_mut(), id)?;
+    let explanation = abm_workspace::icp::explain_active(store.as_mut(), &ws.config.precedence, id)?;
     let (detail, resolved) = (&account.detail, &account.resolved_attributes);
     match format {
         Format::Json => {

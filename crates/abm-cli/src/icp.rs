@@ -5,7 +5,7 @@
 use crate::output::{print_rows, Format};
 
 use crate::user_error;
-use abm_workspace::icp::{diff, explain, parse_icp, score_all};
+use abm_workspace::icp::{diff, parse_icp, score_all};
 use abm_workspace::Workspace;
 use anyhow::Result;
 use clap::Subcommand;
@@ -159,17 +159,4 @@ pub fn run(ws: &Workspace, as_user: Option<&str>, cmd: IcpCmd) -> Result<()> {
             Ok(())
         }
     }
-}
-
-/// The active version's explanation of one account, if accounts have been scored.
-pub fn explain_active(
-    ws: &Workspace,
-    store: &mut dyn abm_store::Store,
-    crm_id: &str,
-) -> Result<Option<(i64, abm_core::icp::Explanation)>> {
-    let Some(v) = store.icp_versions()?.into_iter().find(|v| v.active) else {
-        return Ok(None);
-    };
-    let icp = parse_icp(&v.definition, &format!("ICP version {}", v.version))?;
-    Ok(explain(store, &icp, &ws.config.precedence, crm_id)?.map(|e| (v.version, e)))
 }

@@ -84,7 +84,7 @@ pub async fn get_account(State(state): State<AppState>, Path(id): Path<String>) 
             let Some(detail) = s.get_account(&lookup)? else {
                 return Ok(None);
             };
-            let explanation = crate::icp_api::explain_active(s, &precedence, &lookup)?;
+            let explanation = abm_workspace::icp::explain_active(s, &precedence, &lookup)?;
             Ok(Some((detail, explanation)))
         })
         .await?;

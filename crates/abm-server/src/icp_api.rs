@@ -4,10 +4,7 @@
 
 use crate::api::ApiError;
 use crate::AppState;
-use abm_core::account::Precedence;
-use abm_core::icp::Explanation;
 use abm_core::intake::Role;
-use abm_store::Store;
 use abm_workspace::icp::{parse_icp, score_all};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -15,20 +12,6 @@ use axum::http::HeaderMap;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-/// The active version's explanation of one account (None until accounts are scored).
-pub fn explain_active(
-    s: &mut dyn Store,
-    precedence: &Precedence,
-    crm_id: &str,
-) -> abm_store::Result<Option<(i64, Explanation)>> {
-    let Some(v) = s.icp_versions()?.into_iter().find(|v| v.active) else {
-        return Ok(None);
-    };
-    let icp = parse_icp(&v.definition, &format!("ICP version {}", v.version))
-        .map_err(|e| abm_store::StoreError::Corrupt(e.to_string()))?;
-    Ok(abm_workspace::icp::explain(s, &icp, precedence, crm_id)?.map(|e| (v.version, e)))
-}
 
 pub async fn versions(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let v = state.with_store(|s| s.icp_versions()).await?;

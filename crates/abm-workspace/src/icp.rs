@@ -422,6 +422,21 @@ pub fn explain(
     Ok(Some(icp.explain(&builder.facts(&a, parent.as_ref().unwrap_or(&a)))))
 }
 
+/// The active ICP version's explanation of one account (None until accounts are scored, or for
+/// an unknown account), with the version that gives it.
+pub fn explain_active(
+    store: &mut dyn Store,
+    precedence: &Precedence,
+    crm_id: &str,
+) -> Result<Option<(i64, Explanation)>, abm_store::StoreError> {
+    let Some(v) = store.icp_versions()?.into_iter().find(|v| v.active) else {
+        return Ok(None);
+    };
+    let icp = parse_icp(&v.definition, &format!("ICP version {}", v.version))
+        .map_err(|e| abm_store::StoreError::Corrupt(e.to_string()))?;
+    Ok(explain(store, &icp, precedence, crm_id)?.map(|e| (v.version, e)))
+}
+
 /// What `abm icp diff` reports: how grades and ICP membership would move.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct IcpDiff {
