@@ -12,7 +12,7 @@ use abm_core::request::{parse_username, parse_weight, AuditEntry, Command, NewRe
 use abm_core::workback;
 use abm_import::accounts::ImportProgress;
 use abm_store::{RequestQuery, Store};
-use abm_workspace::desk::{Desk, SlaRow};
+use abm_workspace::desk::{describe_member, Desk, SlaRow};
 use abm_workspace::Workspace;
 use anyhow::Result;
 use chrono::NaiveDate;
@@ -273,8 +273,7 @@ pub fn run_team(ws: &Workspace, as_user: Option<&str>, cmd: TeamCmd) -> Result<(
                 username,
                 role,
             };
-            let actor = team_admin(ws, store.as_mut(), as_user)?;
-            put_member(ws, store.as_mut(), &actor, &member)
+            put_members(ws, store.as_mut(), as_user, &[member])
         }
         TeamCmd::List { format } => {
             let team = store.team()?;
@@ -292,62 +291,20 @@ pub fn run_team(ws: &Workspace, as_user: Option<&str>, cmd: TeamCmd) -> Result<(
 pub fn import_team_file(ws: &Workspace, as_user: Option<&str>, file: &std::path::Path) -> Result<()> {
     let mut store = ws.store()?;
     let people = abm_import::team::read_team(file)?;
-    let actor = team_admin(ws, store.as_mut(), as_user)?;
-    for m in &people {
-        put_member(ws, store.as_mut(), &actor, m)?;
-    }
+    put_members(ws, store.as_mut(), as_user, &people)?;
     println!("{}: {} people on the team", file.display(), people.len());
     Ok(())
 }
 
-/// Who may change the team: a manager, or anyone while the team has no manager yet.
-fn team_admin(ws: &Workspace, store: &mut dyn Store, as_user: Option<&str>) -> Result<String> {
-    let team = store.team()?;
-    if !team.iter().any(|m| m.role == Role::Manager) {
-        return Ok(as_user.unwrap_or("setup").to_string());
-    }
-    let (me, _) = desk(ws)?.actor(store, as_user)?;
-    if me.role != Role::Manager {
-        let msg = format!(
-            "{} ({}) may not change the team: only a manager may",
-            me.username, me.role
-        );
-        store.append_audit(&[team_entry(ws, &me.username, None, None, Some(msg.clone()), true)])?;
-        return Err(user_error(format!("refused: {msg}")));
-    }
-    Ok(me.username)
-}
-
-fn team_entry(
-    ws: &Workspace,
-    actor: &str,
-    field: Option<&str>,
-    change: Option<(Option<String>, String)>,
-    note: Option<String>,
-    refused: bool,
-) -> AuditEntry {
-    let (before, after) = change.map(|(b, a)| (b, Some(a))).unwrap_or((None, None));
-    AuditEntry {
-        request_id: None,
-        at: ws.now().at,
-        actor: actor.to_string(),
-        action: "team".into(),
-        field: field.map(str::to_string),
-        before,
-        after,
-        note,
-        refused,
-    }
-}
-
-fn put_member(ws: &Workspace, store: &mut dyn Store, actor: &str, m: &TeamMember) -> Result<()> {
-    let desc = |m: &TeamMember| format!("{} ({})", m.name, m.role);
-    let entry = team_entry(ws, actor, Some(&m.username), Some((None, desc(m))), None, false);
-    let before = store.put_team_member(m, &entry)?;
-    match before {
-        None => println!("added {} as {}", m.username, m.role),
-        Some(b) if b == *m => println!("{} is already {}", m.username, m.role),
-        Some(b) => println!("{}: {} → {}", m.username, desc(&b), desc(m)),
+/// Add or update members, saying what changed for each.
+fn put_members(ws: &Workspace, store: &mut dyn Store, as_user: Option<&str>, people: &[TeamMember]) -> Result<()> {
+    let before = desk(ws)?.put_team_members(store, as_user, people, ws.now())?;
+    for (m, before) in people.iter().zip(before) {
+        match before {
+            None => println!("added {} as {}", m.username, m.role),
+            Some(b) if b == *m => println!("{} is already {}", m.username, m.role),
+            Some(b) => println!("{}: {} → {}", m.username, describe_member(&b), describe_member(m)),
+        }
     }
     Ok(())
 }

@@ -136,33 +136,8 @@ pub async fn add_team_member(
     let desk = state.desk.clone();
     let (created, member) = state
         .blocking(move |s| {
-            let team = s.team()?;
-            let now = desk.now();
-            let actor = if team.iter().any(|m| m.role == Role::Manager) {
-                let (me, _) = desk.actor(s, who.as_deref())?;
-                if me.role != Role::Manager {
-                    return Err(ApiError::Forbidden(format!(
-                        "{} ({}) may not change the team: only a manager may",
-                        me.username, me.role
-                    )));
-                }
-                me.username
-            } else {
-                who.unwrap_or_else(|| "setup".into())
-            };
-            let entry = AuditEntry {
-                request_id: None,
-                at: now.at,
-                actor,
-                action: "team".into(),
-                field: Some(member.username.clone()),
-                before: None,
-                after: Some(format!("{} ({})", member.name, member.role)),
-                note: None,
-                refused: false,
-            };
-            let before = s.put_team_member(&member, &entry)?;
-            Ok((before.is_none(), member))
+            let before = desk.put_team_members(s, who.as_deref(), std::slice::from_ref(&member), desk.now())?;
+            Ok((before[0].is_none(), member))
         })
         .await?;
     let code = if created { StatusCode::CREATED } else { StatusCode::OK };

@@ -5,7 +5,7 @@
 
 use crate::{Workspace, WorkspaceError};
 use abm_core::capacity::{CapacityRules, TimeAway};
-use abm_core::intake::RequestTemplate;
+use abm_core::intake::{RequestTemplate, Role};
 use abm_core::milestone::MilestoneSeries;
 use abm_core::request::{AuditEntry, Command, Moment, NewRequest, Request, RequestError, Rules, TeamMember};
 use abm_core::sla::ReblockPolicy;
@@ -185,6 +185,61 @@ impl Desk {
             .cloned()
             .ok_or(DeskError::UnknownPerson(name))?;
         Ok((me, team))
+    }
+
+    /// Add or update team members as `acting`. Once the team has a manager only a manager may
+    /// change it (a refusal is audited); before that anyone may, so a new workspace can be set
+    /// up (`setup` when nobody says who they are). Who may is decided once for the whole batch,
+    /// so a team file that names the first manager imports whole. Returns each member as they
+    /// were before.
+    pub fn put_team_members(
+        &self,
+        store: &mut dyn Store,
+        acting: Option<&str>,
+        members: &[TeamMember],
+        now: Moment,
+    ) -> Result<Vec<Option<TeamMember>>> {
+        let entry = |actor: &str| AuditEntry {
+            request_id: None,
+            at: now.at,
+            actor: actor.to_string(),
+            action: "team".into(),
+            field: None,
+            before: None,
+            after: None,
+            note: None,
+            refused: false,
+        };
+        let has_manager = store.team()?.iter().any(|m| m.role == Role::Manager);
+        let actor = if has_manager {
+            let (me, _) = self.actor(store, acting)?;
+            if me.role != Role::Manager {
+                let msg = format!(
+                    "{} ({}) may not change the team: only a manager may",
+                    me.username, me.role
+                );
+                let refusal = AuditEntry {
+                    note: Some(msg.clone()),
+                    refused: true,
+                    ..entry(&me.username)
+                };
+                store.append_audit(&[refusal])?;
+                return Err(DeskError::Refused(msg));
+            }
+            me.username
+        } else {
+            acting.unwrap_or("setup").to_string()
+        };
+        let mut before = Vec::with_capacity(members.len());
+        for member in members {
+            let change = AuditEntry {
+                field: Some(member.username.clone()),
+                after: Some(describe_member(member)),
+                ..entry(&actor)
+            };
+            before.push(store.put_team_member(member, &change)?);
+        }
+        Ok(before)
     }
 
     /// Submit a new request as `actor`.
@@ -483,4 +538,9 @@ pub struct SlaReport {
     pub open_breached: u64,
     pub open_at_risk: u64,
     pub blocked_by_requester: Vec<RequesterBlocks>,
+}
+
+/// How a team member reads in the audit log and in messages: `Name (role)`.
+pub fn describe_member(m: &TeamMember) -> String {
+    format!("{} ({})", m.name, m.role)
 }
