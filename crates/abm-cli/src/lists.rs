@@ -4,8 +4,8 @@
 
 use crate::output::{print_rows, Format};
 use crate::user_error;
-use abm_core::lists::{decide_by, diff, refresh_calendar, Decision, ListVersion, Nomination};
-use abm_workspace::lists::{build_version, ListError};
+use abm_core::lists::{diff, refresh_calendar, ListVersion};
+use abm_workspace::lists::{build_version, decide, family_of, nominate, ListError};
 use abm_workspace::Workspace;
 use anyhow::Result;
 use clap::Subcommand;
@@ -92,8 +92,8 @@ fn actor(as_user: Option<&str>) -> String {
 
 fn list_err(e: ListError) -> anyhow::Error {
     match e {
-        ListError::NotScored => user_error(e.to_string()),
         ListError::Store(s) => anyhow::Error::new(s),
+        e => user_error(e.to_string()),
     }
 }
 
@@ -118,14 +118,6 @@ fn summary(l: &ListVersion) -> String {
         .map(|(t, (f, a))| format!("{t}: {f} families, {a} accounts"))
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-/// The family (ultimate parent) of an account id, checked against the store.
-fn family_of(store: &mut dyn abm_store::Store, account: &str) -> Result<String> {
-    let d = store
-        .get_account(account.trim())?
-        .ok_or_else(|| user_error(format!("no account {account:?}")))?;
-    Ok(d.summary.ultimate_parent_id)
 }
 
 pub fn run(ws: &Workspace, as_user: Option<&str>, cmd: ListsCmd) -> Result<()> {
@@ -298,18 +290,8 @@ pub fn run(ws: &Workspace, as_user: Option<&str>, cmd: ListsCmd) -> Result<()> {
             if reason.trim().is_empty() {
                 return Err(user_error("--reason: is empty"));
             }
-            let family = family_of(store, &account)?;
-            let cal = ws.calendar(None)?;
-            let n = Nomination {
-                id: 0,
-                crm_id: family.clone(),
-                by: by.trim().to_string(),
-                reason: reason.trim().to_string(),
-                submitted: now.day,
-                decide_by: decide_by(now.day, &cal),
-                decision: None,
-            };
-            let id = store.add_nomination(&n)?;
+            let n = nominate(store, &account, &by, &reason, now.day, &ws.calendar(None)?).map_err(list_err)?;
+            let (id, family) = (n.id, &n.crm_id);
             println!(
                 "nomination {id}: family {family} by {}; a decision is due by {}",
                 n.by, n.decide_by
@@ -329,26 +311,7 @@ pub fn run(ws: &Workspace, as_user: Option<&str>, cmd: ListsCmd) -> Result<()> {
             if reason.trim().is_empty() {
                 return Err(user_error("--reason: is empty (every decision says why)"));
             }
-            let n = store
-                .nominations()?
-                .into_iter()
-                .find(|n| n.id == id)
-                .ok_or_else(|| user_error(format!("no nomination {id}")))?;
-            let decided = Nomination {
-                decision: Some(Decision {
-                    accepted,
-                    by: who.clone(),
-                    on: now.day,
-                    reason: reason.trim().to_string(),
-                }),
-                ..n.clone()
-            };
-            match store.decide_nomination(&decided) {
-                Err(abm_store::StoreError::Conflict(_)) => {
-                    return Err(user_error(format!("nomination {id} was already decided")))
-                }
-                other => other?,
-            }
+            let n = decide(store, id, accepted, &who, &reason, now.day).map_err(list_err)?;
             println!(
                 "nomination {id} {}{}",
                 if accepted { "accepted" } else { "declined" },
@@ -397,13 +360,13 @@ pub fn run(ws: &Workspace, as_user: Option<&str>, cmd: ListsCmd) -> Result<()> {
             if reason.trim().is_empty() {
                 return Err(user_error("--reason: is empty"));
             }
-            let family = family_of(store, &account)?;
+            let family = family_of(store, &account).map_err(list_err)?;
             store.set_flag(&family, Some((reason.trim(), &who)), now.at)?;
             println!("family {family} flagged: {}", reason.trim());
             Ok(())
         }
         ListsCmd::Unflag { account } => {
-            let family = family_of(store, &account)?;
+            let family = family_of(store, &account).map_err(list_err)?;
             store.set_flag(&family, None, now.at)?;
             println!("family {family} unflagged");
             Ok(())

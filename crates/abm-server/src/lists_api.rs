@@ -4,7 +4,8 @@
 use crate::api::ApiError;
 use crate::requests_api::USER_HEADER;
 use crate::AppState;
-use abm_core::lists::{decide_by, diff, Decision, Nomination};
+use abm_core::lists::diff;
+use abm_workspace::lists::{self, ListError};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -13,6 +14,18 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
+
+impl From<ListError> for ApiError {
+    fn from(e: ListError) -> Self {
+        match e {
+            ListError::Store(s) => s.into(),
+            ListError::NoAccount(_) => ApiError::BadRequest(format!("account: {e}")),
+            ListError::NoNomination(_) => ApiError::NotFound(e.to_string()),
+            ListError::AlreadyDecided(_) => ApiError::Conflict(e.to_string()),
+            ListError::NotScored => ApiError::BadRequest(e.to_string()),
+        }
+    }
+}
 
 fn who(headers: &HeaderMap) -> Result<String, ApiError> {
     headers
@@ -83,10 +96,7 @@ pub async fn build(State(state): State<AppState>, headers: HeaderMap) -> Result<
     let now = state.desk.now().at;
     let v = state
         .blocking(move |s| {
-            let l = abm_workspace::lists::build_version(s, &rules, &by, now, false, None).map_err(|e| match e {
-                abm_workspace::lists::ListError::NotScored => ApiError::BadRequest(e.to_string()),
-                abm_workspace::lists::ListError::Store(s) => s.into(),
-            })?;
+            let l = lists::build_version(s, &rules, &by, now, false, None)?;
             Ok(s.save_list_version(&l)?)
         })
         .await?;
@@ -133,21 +143,14 @@ pub async fn nominate(State(state): State<AppState>, headers: HeaderMap, raw: By
     let desk = state.desk.clone();
     let n = state
         .blocking(move |s| {
-            let d = s
-                .get_account(b.account.trim())?
-                .ok_or_else(|| ApiError::BadRequest(format!("account: no account {:?}", b.account)))?;
-            let today = desk.now().day;
-            let mut n = Nomination {
-                id: 0,
-                crm_id: d.summary.ultimate_parent_id,
-                by,
-                reason: b.reason.trim().to_string(),
-                submitted: today,
-                decide_by: decide_by(today, &desk.calendar),
-                decision: None,
-            };
-            n.id = s.add_nomination(&n)?;
-            Ok(n)
+            Ok(lists::nominate(
+                s,
+                &b.account,
+                &by,
+                &b.reason,
+                desk.now().day,
+                &desk.calendar,
+            )?)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(json!(n))).into_response())
@@ -179,26 +182,7 @@ pub async fn decide(
     let today = state.desk.now().day;
     state
         .blocking(move |s| {
-            let n = s
-                .nominations()?
-                .into_iter()
-                .find(|n| n.id == id)
-                .ok_or_else(|| ApiError::NotFound(format!("no nomination {id}")))?;
-            let decided = Nomination {
-                decision: Some(Decision {
-                    accepted: b.accept,
-                    by,
-                    on: today,
-                    reason: b.reason.trim().to_string(),
-                }),
-                ..n
-            };
-            match s.decide_nomination(&decided) {
-                Err(abm_store::StoreError::Conflict(_)) => {
-                    Err(ApiError::Conflict(format!("nomination {id} was already decided")))
-                }
-                other => other.map_err(ApiError::from),
-            }?;
+            let decided = lists::decide(s, id, b.accept, &by, &b.reason, today)?;
             Ok(Json(json!(decided)))
         })
         .await

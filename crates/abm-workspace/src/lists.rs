@@ -5,9 +5,10 @@
 use crate::toml_text::line_of;
 use crate::WorkspaceError;
 use abm_core::icp::Grade;
-use abm_core::lists::{build, Candidate, ListRules, ListVersion, Override, TierRule};
+use abm_core::lists::{build, decide_by, Candidate, Decision, ListRules, ListVersion, Nomination, Override, TierRule};
+use abm_core::BusinessCalendar;
 use abm_store::Store;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use toml::Spanned;
@@ -97,6 +98,12 @@ pub fn parse_rules(text: &str, file: &str) -> Result<ListRules, WorkspaceError> 
 pub enum ListError {
     #[error("accounts have not been scored: run `abm icp score` first")]
     NotScored,
+    #[error("no account {0:?}")]
+    NoAccount(String),
+    #[error("no nomination {0}")]
+    NoNomination(i64),
+    #[error("nomination {0} was already decided")]
+    AlreadyDecided(i64),
     #[error(transparent)]
     Store(#[from] abm_store::StoreError),
 }
@@ -213,4 +220,64 @@ pub fn build_version(
         removed,
         note,
     })
+}
+
+/// The family (ultimate parent) of an account id, checked against the store.
+pub fn family_of(store: &mut dyn Store, account: &str) -> Result<String, ListError> {
+    let d = store
+        .get_account(account.trim())?
+        .ok_or_else(|| ListError::NoAccount(account.to_string()))?;
+    Ok(d.summary.ultimate_parent_id)
+}
+
+/// Record a sales nomination of an account's family; a decision is due within 5 business days
+/// of `today` on `calendar`. Returns the stored nomination.
+pub fn nominate(
+    store: &mut dyn Store,
+    account: &str,
+    by: &str,
+    reason: &str,
+    today: NaiveDate,
+    calendar: &BusinessCalendar,
+) -> Result<Nomination, ListError> {
+    let mut n = Nomination {
+        id: 0,
+        crm_id: family_of(store, account)?,
+        by: by.trim().to_string(),
+        reason: reason.trim().to_string(),
+        submitted: today,
+        decide_by: decide_by(today, calendar),
+        decision: None,
+    };
+    n.id = store.add_nomination(&n)?;
+    Ok(n)
+}
+
+/// Accept or decline nomination `id`, once. Returns the nomination as decided.
+pub fn decide(
+    store: &mut dyn Store,
+    id: i64,
+    accepted: bool,
+    by: &str,
+    reason: &str,
+    today: NaiveDate,
+) -> Result<Nomination, ListError> {
+    let n = store
+        .nominations()?
+        .into_iter()
+        .find(|n| n.id == id)
+        .ok_or(ListError::NoNomination(id))?;
+    let decided = Nomination {
+        decision: Some(Decision {
+            accepted,
+            by: by.to_string(),
+            on: today,
+            reason: reason.trim().to_string(),
+        }),
+        ..n
+    };
+    match store.decide_nomination(&decided) {
+        Err(abm_store::StoreError::Conflict(_)) => Err(ListError::AlreadyDecided(id)),
+        other => Ok(other.map(|_| decided)?),
+    }
 }
