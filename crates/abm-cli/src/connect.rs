@@ -8,12 +8,11 @@ use crate::user_error;
 use abm_connect::gitlab::{Client, Scope};
 use abm_connect::slack::Webhook;
 use abm_connect::sync::{sync, SyncContext};
-use abm_core::updates::{check_update, digest, message, MilestoneCounts, TeamUpdate, UpdateKind};
-use abm_store::RequestQuery;
+use abm_core::updates::{check_update, message, TeamUpdate, UpdateKind};
 use abm_workspace::desk::Desk;
 use abm_workspace::Workspace;
 use anyhow::Result;
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use clap::Subcommand;
 
 #[derive(Subcommand)]
@@ -198,31 +197,7 @@ pub fn run_updates(ws: &Workspace, as_user: Option<&str>, cmd: UpdatesCmd) -> Re
         }
         UpdatesCmd::Digest { milestone, dry_run } => {
             let m = desk.milestone(milestone.as_deref(), ws.today())?;
-            let tz = ws.config.time_zone;
-            let start = |d: NaiveDate| {
-                tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
-                    .earliest()
-                    .map(|t| t.with_timezone(&chrono::Utc))
-                    .expect("a time")
-            };
-            let updates = store.updates(start(m.start()), start(m.end + chrono::Duration::days(1)))?;
-            let mut counts = MilestoneCounts::default();
-            store.each_request(&RequestQuery::default(), &mut |r| {
-                let due_in = r.due_date.is_some_and(|d| m.contains(d));
-                match r.closed {
-                    Some(c) if m.contains(c.day) => counts.closed += 1,
-                    None if due_in && r.status() == Some("blocked") => counts.blocked += 1,
-                    None if due_in => counts.in_progress += 1,
-                    _ => {}
-                }
-            })?;
-            counts.carried_over = desk
-                .carry_over(store, ws.today())?
-                .iter()
-                .filter(|c| c.milestone == m)
-                .map(|c| c.issues)
-                .sum();
-            let text = digest(&m, &updates, &counts);
+            let text = desk.milestone_digest(store, &m, ws.today())?;
             if dry_run {
                 println!("{text}");
                 return Ok(());
@@ -241,16 +216,9 @@ pub fn run_updates(ws: &Workspace, as_user: Option<&str>, cmd: UpdatesCmd) -> Re
         }
         UpdatesCmd::List { from, to, format } => {
             let today = ws.today();
-            let tz = ws.config.time_zone;
-            let at = |d: NaiveDate| {
-                tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
-                    .earliest()
-                    .map(|t| t.with_timezone(&chrono::Utc))
-                    .expect("a time")
-            };
             let from = from.unwrap_or(today - chrono::Duration::days(14));
             let to = to.unwrap_or(today);
-            let list = store.updates(at(from), at(to + chrono::Duration::days(1)))?;
+            let list = desk.updates_between(store, from, to)?;
             let rows: Vec<Vec<String>> = list
                 .iter()
                 .map(|u| {

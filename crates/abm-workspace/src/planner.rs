@@ -1,6 +1,7 @@
 //! Milestone planning and boards over the stored requests: what the CLI and the API show for
-//! `plan milestone`, `plan carry-over` and the three boards. The rules (capacity, fill order,
-//! carry-over) are abm-core's; this module gathers their inputs from the store and the workspace.
+//! `plan milestone`, `plan carry-over`, the three boards and the milestone digest. The rules
+//! (capacity, fill order, carry-over, the digest's text) are abm-core's; this module gathers
+//! their inputs from the store and the workspace.
 
 use crate::desk::{Desk, Result};
 use abm_core::capacity::capacity;
@@ -10,8 +11,9 @@ use abm_core::planning::{
     carry_over, plan_person, priority_rank, requesters_to_tell, CarryItem, CarryOver, PersonPlan, PlanItem,
 };
 use abm_core::request::Request;
+use abm_core::updates::{digest, MilestoneCounts, TeamUpdate};
 use abm_store::{RequestQuery, Store};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, TimeZone};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -24,6 +26,17 @@ pub struct MilestonePlan {
     pub tell: BTreeMap<String, Vec<i64>>,
     /// Work due in the milestone that nobody is assigned to.
     pub unassigned: Vec<PlanItem>,
+}
+
+/// The instant day `d` starts in time zone `tz`. Where clocks skip midnight (a DST gap, as in
+/// Santiago) the day starts an hour later.
+pub fn start_of_day(tz: chrono_tz::Tz, d: NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    let midnight = d.and_hms_opt(0, 0, 0).expect("midnight exists");
+    let local = tz.from_local_datetime(&midnight).earliest().or_else(|| {
+        tz.from_local_datetime(&(midnight + chrono::Duration::hours(1)))
+            .earliest()
+    });
+    local.map_or(midnight.and_utc(), |t| t.with_timezone(&chrono::Utc))
 }
 
 /// The priority columns, in board order.
@@ -189,6 +202,37 @@ impl Desk {
         Ok(carry_over(&self.milestones, &items, today))
     }
 
+    /// Team updates posted from the start of day `from` to the end of day `to`, days in the
+    /// team's time zone.
+    pub fn updates_between(&self, store: &mut dyn Store, from: NaiveDate, to: NaiveDate) -> Result<Vec<TeamUpdate>> {
+        let tz = self.time_zone;
+        Ok(store.updates(start_of_day(tz, from), start_of_day(tz, to + chrono::Duration::days(1)))?)
+    }
+
+    /// The milestone digest's text: the updates posted during milestone `m` (days in the team's
+    /// time zone), topics to discuss, and counts of work closed, blocked, in progress and carried
+    /// over.
+    pub fn milestone_digest(&self, store: &mut dyn Store, m: &Milestone, today: NaiveDate) -> Result<String> {
+        let updates = self.updates_between(store, m.start(), m.end)?;
+        let mut counts = MilestoneCounts::default();
+        store.each_request(&RequestQuery::default(), &mut |r| {
+            let due_in = r.due_date.is_some_and(|d| m.contains(d));
+            match r.closed {
+                Some(c) if m.contains(c.day) => counts.closed += 1,
+                None if due_in && r.status() == Some("blocked") => counts.blocked += 1,
+                None if due_in => counts.in_progress += 1,
+                _ => {}
+            }
+        })?;
+        counts.carried_over = self
+            .carry_over(store, today)?
+            .iter()
+            .filter(|c| c.milestone == *m)
+            .map(|c| c.issues)
+            .sum();
+        Ok(digest(m, &updates, &counts))
+    }
+
     /// The prioritisation board: open requests in a column per `ABM-Priority::` value.
     pub fn priority_board(&self, store: &mut dyn Store, assignee: Option<&str>) -> Result<Vec<Column>> {
         let mut cols = empty_columns();
@@ -283,4 +327,20 @@ fn push_card(col: &mut Column, card: Card) {
     col.weight += card.weight.unwrap_or(0) as u32;
     col.hours = abm_core::capacity::round_hours(col.hours + card.hours);
     col.cards.push(card);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::start_of_day;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn a_day_starts_at_local_midnight_or_after_a_dst_gap() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let ny = start_of_day(chrono_tz::America::New_York, d("2026-07-01"));
+        assert_eq!(ny.to_rfc3339(), "2026-07-01T04:00:00+00:00");
+        // Santiago skipped from 00:00 to 01:00 on 2024-09-08: the day starts at 01:00 (-03).
+        let scl = start_of_day(chrono_tz::America::Santiago, d("2024-09-08"));
+        assert_eq!(scl.to_rfc3339(), "2024-09-08T04:00:00+00:00");
+    }
 }
