@@ -3,7 +3,6 @@
 //! append-only facts; re-importing a file adds nothing twice.
 
 use crate::output::{print_rows, Format};
-use abm_core::activity::{IpTable, Resolver};
 use abm_workspace::Workspace;
 use anyhow::Result;
 use clap::Subcommand;
@@ -28,22 +27,6 @@ pub enum IpRangesCmd {
     Import { file: PathBuf },
 }
 
-/// What identity resolution matches against, from the store.
-fn resolver(store: &mut dyn abm_store::Store) -> Result<Resolver> {
-    let mut best: HashMap<String, (String, u64)> = HashMap::new();
-    for c in store.domain_claims()? {
-        let e = best.entry(c.domain.clone()).or_insert((c.crm_id.clone(), c.people));
-        if c.people > e.1 {
-            *e = (c.crm_id, c.people);
-        }
-    }
-    Ok(Resolver {
-        domains: best.into_iter().map(|(d, (id, _))| (d, id)).collect(),
-        accounts: store.hierarchy_rows()?.into_iter().map(|m| m.input.id).collect(),
-        ips: IpTable::new(store.ip_ranges()?),
-    })
-}
-
 pub fn run_ip_ranges(ws: &Workspace, cmd: IpRangesCmd) -> Result<()> {
     let IpRangesCmd::Import { file } = cmd;
     let ranges = abm_import::activities::read_ip_ranges(&file)?;
@@ -57,7 +40,7 @@ pub fn run(ws: &Workspace, cmd: ActivitiesCmd) -> Result<()> {
     match cmd {
         ActivitiesCmd::Import { file } => {
             let (kind, activities) = abm_import::activities::read_activities(&file)?;
-            let r = resolver(store.as_mut())?;
+            let r = abm_import::activities::resolver(store.as_mut())?;
             let matched: Vec<_> = activities
                 .into_iter()
                 .map(|a| {

@@ -7,7 +7,8 @@
 
 use crate::errors::{ImportError, RowError};
 use crate::table::CsvTable;
-use abm_core::activity::{parse_cidr, Activity};
+use abm_core::activity::{parse_cidr, Activity, IpTable, Resolver};
+use abm_store::Store;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -32,6 +33,17 @@ fn timestamp(s: &str) -> Result<DateTime<Utc>, String> {
             NaiveDate::parse_from_str(t, "%Y-%m-%d").map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
         })
         .map_err(|_| format!("expected a timestamp like 2026-07-02T14:00:00Z, found {t:?}"))
+}
+
+/// What identity resolution matches against, from the store: each domain's owner (most people,
+/// then the smaller CRM id, as `people::domain_owners` decides), every account id, and the IP
+/// ranges.
+pub fn resolver(store: &mut dyn Store) -> Result<Resolver, ImportError> {
+    Ok(Resolver {
+        domains: crate::people::domain_owners(store)?.0,
+        accounts: store.hierarchy_rows()?.into_iter().map(|m| m.input.id).collect(),
+        ips: IpTable::new(store.ip_ranges()?),
+    })
 }
 
 /// Read an activity export; returns the kind of export and its activities.
