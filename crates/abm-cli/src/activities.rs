@@ -56,6 +56,10 @@ pub fn run(ws: &Workspace, cmd: ActivitiesCmd) -> Result<()> {
                 matched.len(),
                 if matched.is_empty() { 0.0 } else { hits as f64 * 100.0 / matched.len() as f64 }
             );
+            if added > 0 {
+                let touched = matched.iter().filter_map(|(_, m)| m.account.clone()).collect();
+                update_journeys(ws, store.as_mut(), &touched)?;
+            }
             Ok(())
         }
         ActivitiesCmd::Unmatched { format } => {
@@ -84,6 +88,20 @@ pub fn run(ws: &Workspace, cmd: ActivitiesCmd) -> Result<()> {
             )
         }
     }
+}
+
+/// Bring the journeys of the accounts new facts touched up to today.
+fn update_journeys(
+    ws: &Workspace,
+    store: &mut dyn abm_store::Store,
+    touched: &std::collections::BTreeSet<String>,
+) -> Result<()> {
+    let r = abm_workspace::journey::update(ws, store, touched, ws.today())?;
+    println!(
+        "Journeys of {} accounts replayed through {}: {} stage changes in {} ms",
+        r.accounts, r.through, r.stage_changes, r.millis
+    );
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -123,6 +141,10 @@ pub fn run_opportunities(ws: &Workspace, cmd: OpportunitiesCmd) -> Result<()> {
                 s.updated,
                 s.unchanged
             );
+            if s.inserted + s.updated > 0 {
+                let touched = opps.iter().map(|o| o.crm_id.clone()).collect();
+                update_journeys(ws, store.as_mut(), &touched)?;
+            }
             Ok(())
         }
         OpportunitiesCmd::Saos {
@@ -187,15 +209,21 @@ pub enum EngagementCmd {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Replay every account's scores and journey stages from the facts (after editing
+    /// engagement.toml or stages.toml, activating an ICP, or to bring every account to today).
+    Rebuild,
 }
 
 pub fn run_engagement(ws: &Workspace, cmd: EngagementCmd) -> Result<()> {
-    let EngagementCmd::Explain {
-        account,
-        as_of,
-        window,
-        format,
-    } = cmd;
+    let (account, as_of, window, format) = match cmd {
+        EngagementCmd::Rebuild => return crate::journey::rebuild(ws),
+        EngagementCmd::Explain {
+            account,
+            as_of,
+            window,
+            format,
+        } => (account, as_of, window, format),
+    };
     if !(1..=3650).contains(&window) {
         return Err(crate::user_error(format!(
             "--window: expected 1 to 3650 days, found {window}"

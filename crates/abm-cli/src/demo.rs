@@ -63,6 +63,8 @@ pub fn run(dir: &Path, args: DemoArgs) -> Result<()> {
     );
     import_accounts_file(&ws, &default_import_args(&out.join("accounts.csv")))?;
     import_people_file(&ws, &default_import_args(&out.join("people.csv")))?;
+    // Fits first: journey stages (Demographic Qualified) read them as activities arrive.
+    crate::icp::run(&ws, Some("demo"), crate::icp::IcpCmd::Score)?;
     crate::activities::run_ip_ranges(
         &ws,
         crate::activities::IpRangesCmd::Import {
@@ -101,7 +103,6 @@ pub fn run(dir: &Path, args: DemoArgs) -> Result<()> {
             file: out.join("budget.csv"),
         },
     )?;
-    crate::icp::run(&ws, Some("demo"), crate::icp::IcpCmd::Score)?;
     if ws.list_versions_empty()? {
         crate::lists::run(
             &ws,

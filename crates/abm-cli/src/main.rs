@@ -8,6 +8,7 @@ mod calendar;
 mod connect;
 mod demo;
 mod icp;
+mod journey;
 mod lists;
 mod output;
 mod paid;
@@ -62,6 +63,9 @@ enum Command {
     /// Engagement points, explained activity by activity.
     #[command(subcommand)]
     Engagement(activities::EngagementCmd),
+    /// Journey stages: an account's history, stage counts on a day, the funnel between two days.
+    #[command(subcommand)]
+    Journey(journey::JourneyCmd),
     /// Intent: which accounts are surging on which keyword sets.
     #[command(subcommand)]
     Intent(activities::IntentCmd),
@@ -229,6 +233,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Lists(cmd) => lists::run(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
         Command::Activities(cmd) => activities::run(&open_workspace(&cli.workspace)?, cmd),
         Command::Engagement(cmd) => activities::run_engagement(&open_workspace(&cli.workspace)?, cmd),
+        Command::Journey(cmd) => journey::run(&open_workspace(&cli.workspace)?, cmd),
         Command::Intent(cmd) => activities::run_intent(&open_workspace(&cli.workspace)?, cmd),
         Command::Opportunities(cmd) => activities::run_opportunities(&open_workspace(&cli.workspace)?, cmd),
         Command::IpRanges(cmd) => activities::run_ip_ranges(&open_workspace(&cli.workspace)?, cmd),

@@ -34,8 +34,11 @@ pub fn print_rows(format: Format, header: &[&str], rows: &[Vec<String>], json: &
     Ok(())
 }
 
+/// An aligned table; cells over 48 characters are clipped, except in the last column, which
+/// aligns nothing after it and is printed whole.
 pub fn write_table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
     const MAX: usize = 48;
+    let last = header.len().saturating_sub(1);
     let clip = |s: &str| -> String {
         if s.chars().count() > MAX {
             format!("{}…", s.chars().take(MAX - 1).collect::<String>())
@@ -46,7 +49,7 @@ pub fn write_table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) 
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate() {
-            if i < widths.len() {
+            if i < last {
                 widths[i] = widths[i].max(clip(c).chars().count());
             }
         }
@@ -63,7 +66,12 @@ pub fn write_table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) 
     };
     writeln!(out, "{}", line(header.iter().map(|h| h.to_uppercase()).collect()))?;
     for r in rows {
-        writeln!(out, "{}", line(r.iter().map(|c| clip(c)).collect()))?;
+        let cells = r
+            .iter()
+            .enumerate()
+            .map(|(i, c)| if i >= last { c.clone() } else { clip(c) })
+            .collect();
+        writeln!(out, "{}", line(cells))?;
     }
     Ok(())
 }

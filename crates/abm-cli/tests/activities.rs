@@ -152,4 +152,107 @@ fn demo_activities_match_and_reimports_add_nothing() {
     std::fs::write(&bad, "CIDR,Account ID\n100.0.0.0/40,0015g0000000000001\n").unwrap();
     let msg = fails(abm(&ws, TODAY, None, &["ip-ranges", "import", bad.to_str().unwrap()]));
     assert!(msg.contains("bad.csv:2: column CIDR"), "{msg}");
+    journeys_of_the_demo_world(&ws);
+}
+
+/// The demo's imports kept journeys current account by account; a rebuild from the facts
+/// gives the same; every stage from 01 to 11 is held; the last quarter's funnel is sane.
+fn journeys_of_the_demo_world(ws: &std::path::Path) {
+    let incremental = json(abm(ws, TODAY, None, &["journey", "accounts", "--format", "json"]));
+    let journeys = incremental.as_array().unwrap();
+    assert_eq!(journeys.len(), 6309, "every account has a journey");
+    // Stored 90-day scores are what explain lists, for accounts with activity.
+    for j in journeys
+        .iter()
+        .filter(|j| j["scores"][2]["points"].as_f64().unwrap() > 0.0)
+        .take(15)
+    {
+        let e = json(abm(
+            ws,
+            TODAY,
+            None,
+            &[
+                "engagement",
+                "explain",
+                j["crm_id"].as_str().unwrap(),
+                "--as-of",
+                TODAY,
+                "--format",
+                "json",
+            ],
+        ));
+        assert_eq!(e["score"], j["scores"][2]["points"], "{}", j["crm_id"]);
+        assert_eq!(e["engaged_people"], j["scores"][2]["engaged_people"]);
+    }
+    ok(abm(ws, TODAY, None, &["engagement", "rebuild"]));
+    let rebuilt = json(abm(ws, TODAY, None, &["journey", "accounts", "--format", "json"]));
+    assert!(incremental == rebuilt, "incremental updates must equal a rebuild");
+    let counts = json(abm(ws, TODAY, None, &["journey", "as-of", TODAY, "--format", "json"]));
+    for c in counts
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["stage"].as_u64().unwrap() <= 11)
+    {
+        assert!(c["accounts"].as_u64().unwrap() > 0, "no account in {c}");
+    }
+    let total: u64 = counts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["accounts"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 6309);
+    // Counting one account's stage changes: `as-of` agrees with the history on either side.
+    let mqa = journeys
+        .iter()
+        .find(|j| j["events"].as_array().unwrap().iter().any(|e| e["to"] == 6))
+        .expect("an account reached MQA");
+    let entered = mqa["events"].as_array().unwrap().iter().find(|e| e["to"] == 6).unwrap();
+    let history = ok(abm(
+        ws,
+        TODAY,
+        None,
+        &["journey", "history", mqa["crm_id"].as_str().unwrap()],
+    ));
+    assert!(
+        history.contains(&format!("{}  ", entered["day"].as_str().unwrap())) && history.contains("engaged people"),
+        "{history}"
+    );
+    let funnel = json(abm(
+        ws,
+        TODAY,
+        None,
+        &[
+            "journey",
+            "funnel",
+            "--from",
+            "2026-08-01",
+            "--to",
+            "2026-10-31",
+            "--format",
+            "json",
+        ],
+    ));
+    let rows = funnel.as_array().unwrap();
+    assert_eq!(rows.len(), 11, "stages 01 to 11 are in the funnel");
+    for r in rows {
+        let (were, moved) = (r["were_in"].as_u64().unwrap(), r["moved_on"].as_u64().unwrap());
+        assert!(moved <= were, "{r}");
+        if let Some(c) = r["conversion"].as_f64() {
+            assert!((0.0..=1.0).contains(&c), "{r}");
+        }
+    }
+    let mqa_row = rows.iter().find(|r| r["stage"] == 6).unwrap();
+    assert!(
+        mqa_row["reached"].as_u64().unwrap() > 10,
+        "accounts reached MQA last quarter: {mqa_row}"
+    );
+    let msg = fails(abm(
+        ws,
+        TODAY,
+        None,
+        &["journey", "funnel", "--from", "2026-10-31", "--to", "2026-08-01"],
+    ));
+    assert!(msg.contains("before --from"), "{msg}");
 }

@@ -91,6 +91,59 @@ impl Rule {
     }
 }
 
+/// One matching rule's undecayed part of one activity's points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part<'r> {
+    pub rule: &'r str,
+    pub points: f64,
+    pub weight: f64,
+    pub half_life_days: Option<f64>,
+}
+
+impl Part<'_> {
+    /// The decay factor of an activity at `at` read at `as_of` (1 without a half-life).
+    pub fn decay_at(&self, at: DateTime<Utc>, as_of: DateTime<Utc>) -> f64 {
+        let age_days = (as_of - at).num_seconds() as f64 / 86_400.0;
+        self.half_life_days.map(|h| 0.5f64.powf(age_days / h)).unwrap_or(1.0)
+    }
+}
+
+/// The parts an activity scores by (each matching rule's points times the person's weight), or
+/// `None` when no rule matches or a matching rule worth 0 keeps it out of scores. The one place
+/// points are decided: explanations and journey stages both read them from here.
+pub fn score_activity<'r>(rules: &'r EngagementRules, a: &Activity, title: Option<&str>) -> Option<Vec<Part<'r>>> {
+    let matching: Vec<&Rule> = rules.rules.iter().filter(|r| r.matches(a)).collect();
+    let excluded = matching.iter().any(|r| r.points_from.is_none() && r.points == 0.0);
+    if matching.is_empty() || excluded {
+        return None;
+    }
+    let title = title.unwrap_or("").to_lowercase();
+    let weight: f64 = rules
+        .weights
+        .iter()
+        .filter(|w| w.title_contains.iter().any(|t| title.contains(&t.to_lowercase())))
+        .map(|w| w.factor)
+        .product();
+    Some(
+        matching
+            .into_iter()
+            .map(|r| Part {
+                rule: &r.name,
+                points: match &r.points_from {
+                    Some(attr) => a
+                        .attributes
+                        .get(attr)
+                        .and_then(|v| v.trim().parse::<f64>().ok())
+                        .unwrap_or(0.0),
+                    None => r.points,
+                },
+                weight,
+                half_life_days: r.half_life_days,
+            })
+            .collect(),
+    )
+}
+
 /// One rule's part in a score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Contribution {
@@ -132,11 +185,9 @@ pub fn explain(
     let mut running = 0.0;
     let mut people = BTreeSet::new();
     for (a, title) in sorted {
-        let matching: Vec<&Rule> = rules.rules.iter().filter(|r| r.matches(a)).collect();
-        let excluded = matching.iter().any(|r| r.points_from.is_none() && r.points == 0.0);
-        if matching.is_empty() || excluded {
+        let Some(parts) = score_activity(rules, a, title.as_deref()) else {
             continue;
-        }
+        };
         if a.at >= engaged_since {
             if let Some(e) = &a.email {
                 people.insert(e.to_lowercase());
@@ -145,34 +196,18 @@ pub fn explain(
         if a.at < start {
             continue;
         }
-        let title = title.as_deref().unwrap_or("").to_lowercase();
-        let weight: f64 = rules
-            .weights
-            .iter()
-            .filter(|w| w.title_contains.iter().any(|t| title.contains(&t.to_lowercase())))
-            .map(|w| w.factor)
-            .product();
-        for r in matching {
-            let points = match &r.points_from {
-                Some(attr) => a
-                    .attributes
-                    .get(attr)
-                    .and_then(|v| v.trim().parse::<f64>().ok())
-                    .unwrap_or(0.0),
-                None => r.points,
-            };
-            let age_days = (as_of - a.at).num_seconds() as f64 / 86_400.0;
-            let decay = r.half_life_days.map(|h| 0.5f64.powf(age_days / h)).unwrap_or(1.0);
-            let total = points * weight * decay;
+        for p in parts {
+            let decay = p.decay_at(a.at, as_of);
+            let total = p.points * p.weight * decay;
             running += total;
             out.push(Contribution {
                 at: a.at,
                 kind: a.kind.clone(),
                 email: a.email.clone(),
                 source_id: a.source_id.clone(),
-                rule: r.name.clone(),
-                points,
-                weight,
+                rule: p.rule.to_string(),
+                points: p.points,
+                weight: p.weight,
                 decay,
                 total,
                 running_total: running,

@@ -18,6 +18,7 @@ pub mod holidays;
 pub mod icp;
 pub mod intake;
 pub mod intent;
+pub mod journey;
 pub mod labels;
 pub mod lists;
 pub mod milestone;

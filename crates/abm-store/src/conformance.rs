@@ -22,7 +22,8 @@ macro_rules! conformance_suite {
             request_lists_filter, request_imports_match_on_external_id, updates_are_kept_for_digests,
             icp_versions_and_fits, scoring_inputs_come_in_families, published_lists_never_change,
             nominations_are_decided_once, ad_exports_replace_their_days,
-            budget_imports_replace_the_lines, activities_are_appended_once, opportunities_upsert_by_id);
+            budget_imports_replace_the_lines, activities_are_appended_once, opportunities_upsert_by_id,
+            journeys_replace_by_account);
     };
     (@tests $make:expr; $($name:ident),+) => {
         $(
@@ -1026,4 +1027,42 @@ pub fn opportunities_upsert_by_id(store: &mut dyn Store) {
         store.opportunities().unwrap(),
         vec![o("1", "0-Pending Acceptance"), o("2", "2-Scoping")]
     );
+}
+
+pub fn journeys_replace_by_account(store: &mut dyn Store) {
+    use abm_core::journey::{Journey, StageEvent, WindowScore};
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+    let j = |crm: &str, moves: &[(u32, u32, u32)], points: f64| Journey {
+        crm_id: crm.into(),
+        base_stage: 1,
+        through: day(31),
+        events: moves
+            .iter()
+            .map(|(d, from, to)| StageEvent {
+                crm_id: crm.into(),
+                day: day(*d),
+                from: *from,
+                to: *to,
+                cause: format!("moved to {to}"),
+            })
+            .collect(),
+        scores: vec![WindowScore {
+            window_days: 90,
+            points,
+            engaged_people: 3,
+            engaged: true,
+        }],
+    };
+    let a = j("001A", &[(2, 1, 5), (20, 5, 6)], 120.5);
+    let b = j("001B", &[(3, 1, 2)], 0.0);
+    store.replace_journeys(&[a.clone(), b.clone()], true).unwrap();
+    assert_eq!(store.journeys(None).unwrap(), vec![a.clone(), b.clone()]);
+    // Replacing one account's journey leaves the others alone.
+    let a2 = j("001A", &[(2, 1, 5)], 30.25);
+    store.replace_journeys(std::slice::from_ref(&a2), false).unwrap();
+    assert_eq!(store.journeys(None).unwrap(), vec![a2.clone(), b.clone()]);
+    assert_eq!(store.journeys(Some("001B")).unwrap(), vec![b]);
+    // A full replace drops accounts that are no longer given.
+    store.replace_journeys(std::slice::from_ref(&a2), true).unwrap();
+    assert_eq!(store.journeys(None).unwrap(), vec![a2]);
 }

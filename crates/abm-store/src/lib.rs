@@ -13,6 +13,7 @@ mod sqlite_store;
 
 pub use abm_core::activity::{Activity, Match};
 pub use abm_core::budget::BudgetLine;
+pub use abm_core::journey::{Journey, StageEvent};
 pub use abm_core::lists::{ListVersion, Nomination};
 pub use abm_core::opportunity::Opportunity;
 pub use abm_core::paid::AdFact;
@@ -215,6 +216,22 @@ pub trait Store: Send {
 
     /// Every opportunity, by id.
     fn opportunities(&mut self) -> Result<Vec<Opportunity>>;
+
+    /// Every matched activity with its account, by account then oldest first.
+    fn each_matched_activity(&mut self, f: &mut dyn FnMut(String, Activity)) -> Result<()>;
+
+    /// (crm id, lower-case email, title) of every person with both.
+    fn person_titles(&mut self) -> Result<Vec<(String, String, String)>>;
+
+    /// Store replayed journeys, replacing what those accounts had (every account's, when `all`).
+    /// One transaction.
+    fn replace_journeys(&mut self, journeys: &[Journey], all: bool) -> Result<()>;
+
+    /// (accounts held, accounts with a stored journey).
+    fn journey_coverage(&mut self) -> Result<(u64, u64)>;
+
+    /// The stored journeys (one account's, or all), by account, events oldest first.
+    fn journeys(&mut self, crm_id: Option<&str>) -> Result<Vec<Journey>>;
 }
 
 /// Open the store a database URL names: a path or `sqlite://PATH` for SQLite (relative paths are

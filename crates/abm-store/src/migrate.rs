@@ -43,6 +43,10 @@ pub const SQLITE: &[Migration] = &[
         version: 9,
         sql: include_str!("migrations/sqlite/0009_opportunities.sql"),
     },
+    Migration {
+        version: 10,
+        sql: include_str!("migrations/sqlite/0010_journey.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -81,6 +85,10 @@ pub const POSTGRES: &[Migration] = &[
     Migration {
         version: 9,
         sql: include_str!("migrations/postgres/0009_opportunities.sql"),
+    },
+    Migration {
+        version: 10,
+        sql: include_str!("migrations/postgres/0010_journey.sql"),
     },
 ];
 

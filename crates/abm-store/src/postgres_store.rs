@@ -892,14 +892,133 @@ impl Store for PostgresStore {
     }
 
     fn activities_of_kind(&mut self, kind: &str) -> Result<Vec<(String, Activity)>> {
-        select_activities(&mut self.client, "kind = $1 AND crm_id IS NOT NULL", kind)
+        let mut out = Vec::new();
+        select_activities(
+            &mut self.client,
+            "kind = $1 AND crm_id IS NOT NULL",
+            kind,
+            "at, source_id",
+            &mut |c, a| out.push((c, a)),
+        )?;
+        Ok(out)
     }
 
     fn activities_of(&mut self, crm_id: &str) -> Result<Vec<Activity>> {
-        Ok(select_activities(&mut self.client, "crm_id = $1", crm_id)?
-            .into_iter()
-            .map(|(_, a)| a)
+        let mut out = Vec::new();
+        select_activities(&mut self.client, "crm_id = $1", crm_id, "at, source_id", &mut |_, a| {
+            out.push(a)
+        })?;
+        Ok(out)
+    }
+
+    fn each_matched_activity(&mut self, f: &mut dyn FnMut(String, Activity)) -> Result<()> {
+        select_activities(
+            &mut self.client,
+            "crm_id IS NOT NULL AND $1 = $1",
+            "",
+            "crm_id COLLATE \"C\", at, source_id",
+            f,
+        )
+    }
+
+    fn person_titles(&mut self) -> Result<Vec<(String, String, String)>> {
+        Ok(self
+            .client
+            .query(
+                "SELECT crm_id, lower(email), title FROM people WHERE email IS NOT NULL AND title IS NOT NULL \
+                 ORDER BY crm_id COLLATE \"C\", person_id COLLATE \"C\"",
+                &[],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
             .collect())
+    }
+
+    fn replace_journeys(&mut self, journeys: &[crate::Journey], all: bool) -> Result<()> {
+        let mut tx = self.client.transaction()?;
+        if all {
+            tx.execute("DELETE FROM journeys", &[])?;
+            tx.execute("DELETE FROM journey_events", &[])?;
+        }
+        for chunk in journeys.chunks(BATCH) {
+            let ids: Vec<&str> = chunk.iter().map(|j| j.crm_id.as_str()).collect();
+            if !all {
+                tx.execute("DELETE FROM journeys WHERE crm_id = ANY($1)", &[&ids])?;
+                tx.execute("DELETE FROM journey_events WHERE crm_id = ANY($1)", &[&ids])?;
+            }
+            let base: Vec<i32> = chunk.iter().map(|j| j.base_stage as i32).collect();
+            let through: Vec<NaiveDate> = chunk.iter().map(|j| j.through).collect();
+            let scores: Vec<String> = chunk
+                .iter()
+                .map(|j| rows::to_json("scores", &j.scores))
+                .collect::<Result<_>>()?;
+            tx.execute(
+                "INSERT INTO journeys (crm_id, base_stage, through, scores) \
+                 SELECT c, b, t, s::jsonb FROM UNNEST($1::text[], $2::int[], $3::date[], $4::text[]) AS x(c, b, t, s)",
+                &[&ids, &base, &through, &scores],
+            )?;
+            let events: Vec<&crate::StageEvent> = chunk.iter().flat_map(|j| &j.events).collect();
+            let crm: Vec<&str> = events.iter().map(|e| e.crm_id.as_str()).collect();
+            let day: Vec<NaiveDate> = events.iter().map(|e| e.day).collect();
+            let from: Vec<i32> = events.iter().map(|e| e.from as i32).collect();
+            let to: Vec<i32> = events.iter().map(|e| e.to as i32).collect();
+            let cause: Vec<&str> = events.iter().map(|e| e.cause.as_str()).collect();
+            tx.execute(
+                "INSERT INTO journey_events (crm_id, day, from_stage, to_stage, cause) \
+                 SELECT * FROM UNNEST($1::text[], $2::date[], $3::int[], $4::int[], $5::text[])",
+                &[&crm, &day, &from, &to, &cause],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn journey_coverage(&mut self) -> Result<(u64, u64)> {
+        let r = self.client.query_one(
+            "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM journeys)",
+            &[],
+        )?;
+        Ok((r.get::<_, i64>(0) as u64, r.get::<_, i64>(1) as u64))
+    }
+
+    fn journeys(&mut self, crm_id: Option<&str>) -> Result<Vec<crate::Journey>> {
+        let filter = if crm_id.is_some() { "crm_id = $1" } else { "$1 = $1" };
+        let param = crm_id.unwrap_or("");
+        let mut events: std::collections::HashMap<String, Vec<crate::StageEvent>> = Default::default();
+        for r in self.client.query(
+            &format!(
+                "SELECT crm_id, day, from_stage, to_stage, cause FROM journey_events WHERE {filter} ORDER BY crm_id, day"
+            ),
+            &[&param],
+        )? {
+            let crm: String = r.get(0);
+            events.entry(crm.clone()).or_default().push(crate::StageEvent {
+                crm_id: crm,
+                day: r.get(1),
+                from: r.get::<_, i32>(2) as u32,
+                to: r.get::<_, i32>(3) as u32,
+                cause: r.get(4),
+            });
+        }
+        self.client
+            .query(
+                &format!(
+                    "SELECT crm_id, base_stage, through, scores::text FROM journeys WHERE {filter} ORDER BY crm_id COLLATE \"C\""
+                ),
+                &[&param],
+            )?
+            .iter()
+            .map(|r| {
+                let crm: String = r.get(0);
+                Ok(crate::Journey {
+                    events: events.remove(&crm).unwrap_or_default(),
+                    crm_id: crm,
+                    base_stage: r.get::<_, i32>(1) as u32,
+                    through: r.get(2),
+                    scores: rows::from_json("scores", r.get::<_, &str>(3))?,
+                })
+            })
+            .collect()
     }
 
     fn activity_summary(&mut self) -> Result<(Vec<(String, u64)>, Vec<(String, u64)>)> {
@@ -1109,29 +1228,34 @@ fn insert_audit(tx: &mut Transaction<'_>, entries: &[AuditEntry]) -> Result<()> 
 
 /// Matched activities where `filter` (with one parameter, `$1`) holds, with their account,
 /// oldest first.
-fn select_activities(client: &mut Client, filter: &str, param: &str) -> Result<Vec<(String, Activity)>> {
+fn select_activities(
+    client: &mut Client,
+    filter: &str,
+    param: &str,
+    order: &str,
+    f: &mut dyn FnMut(String, Activity),
+) -> Result<()> {
+    use postgres::fallible_iterator::FallibleIterator;
     let sql = format!(
-        "{} WHERE {filter} ORDER BY at, source_id",
+        "{} WHERE {filter} ORDER BY {order}",
         rows::ACTIVITY_SELECT.replacen("attributes,", "attributes::text,", 1)
     );
-    client
-        .query(&sql, &[&param])?
-        .iter()
-        .map(|r| {
-            Ok((
-                r.get::<_, Option<String>>(9).unwrap_or_default(),
-                Activity {
-                    source: r.get(0),
-                    source_id: r.get(1),
-                    at: r.get(2),
-                    kind: r.get(3),
-                    email: r.get(4),
-                    account_id: r.get(5),
-                    ip: r.get::<_, Option<String>>(6).and_then(|i| i.parse().ok()),
-                    company_domain: r.get(7),
-                    attributes: rows::from_json("attributes", r.get::<_, &str>(8))?,
-                },
-            ))
-        })
-        .collect()
+    let mut found = client.query_raw(&sql, [param])?;
+    while let Some(r) = found.next()? {
+        f(
+            r.get::<_, Option<String>>(9).unwrap_or_default(),
+            Activity {
+                source: r.get(0),
+                source_id: r.get(1),
+                at: r.get(2),
+                kind: r.get(3),
+                email: r.get(4),
+                account_id: r.get(5),
+                ip: r.get::<_, Option<String>>(6).and_then(|i| i.parse().ok()),
+                company_domain: r.get(7),
+                attributes: rows::from_json("attributes", r.get::<_, &str>(8))?,
+            },
+        );
+    }
+    Ok(())
 }

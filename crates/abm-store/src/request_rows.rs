@@ -81,6 +81,11 @@ pub fn parse_timestamp(s: &str) -> Result<DateTime<Utc>> {
         .map_err(|e| StoreError::Corrupt(format!("timestamp {s:?}: {e}")))
 }
 
+/// A day stored as `YYYY-MM-DD` text (SQLite).
+pub fn parse_day(s: &str) -> Result<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| StoreError::Corrupt(format!("day {s:?}: {e}")))
+}
+
 /// The query for a request list: SQL with numbered placeholders (`placeholder(1)` → `?1` or
 /// `$1`) and the text values to bind, in order.
 pub fn list_sql(q: &crate::RequestQuery, placeholder: fn(usize) -> String) -> (String, Vec<&str>) {

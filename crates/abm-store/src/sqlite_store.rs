@@ -798,8 +798,7 @@ impl Store for SqliteStore {
         while let Some(r) = rows.next()? {
             let day = |i: usize| -> Result<NaiveDate> {
                 let s: String = r.get(i)?;
-                NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-                    .map_err(|e| StoreError::Corrupt(format!("ad fact date {s:?}: {e}")))
+                rows::parse_day(&s)
             };
             let utm: String = r.get(14)?;
             out.push(AdFact {
@@ -873,14 +872,124 @@ impl Store for SqliteStore {
     }
 
     fn activities_of_kind(&mut self, kind: &str) -> Result<Vec<(String, Activity)>> {
-        select_activities(&self.conn, "kind = ?1 AND crm_id IS NOT NULL", kind)
+        let mut out = Vec::new();
+        select_activities(
+            &self.conn,
+            "kind = ?1 AND crm_id IS NOT NULL",
+            kind,
+            "at, source_id",
+            &mut |c, a| out.push((c, a)),
+        )?;
+        Ok(out)
     }
 
     fn activities_of(&mut self, crm_id: &str) -> Result<Vec<Activity>> {
-        Ok(select_activities(&self.conn, "crm_id = ?1", crm_id)?
-            .into_iter()
-            .map(|(_, a)| a)
-            .collect())
+        let mut out = Vec::new();
+        select_activities(&self.conn, "crm_id = ?1", crm_id, "at, source_id", &mut |_, a| {
+            out.push(a)
+        })?;
+        Ok(out)
+    }
+
+    fn each_matched_activity(&mut self, f: &mut dyn FnMut(String, Activity)) -> Result<()> {
+        select_activities(
+            &self.conn,
+            "crm_id IS NOT NULL AND ?1 = ?1",
+            "",
+            "crm_id, at, source_id",
+            f,
+        )
+    }
+
+    fn person_titles(&mut self) -> Result<Vec<(String, String, String)>> {
+        let mut st = self.conn.prepare(
+            "SELECT crm_id, lower(email), title FROM people WHERE email IS NOT NULL AND title IS NOT NULL ORDER BY crm_id, person_id",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn replace_journeys(&mut self, journeys: &[crate::Journey], all: bool) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        if all {
+            tx.execute("DELETE FROM journeys", [])?;
+            tx.execute("DELETE FROM journey_events", [])?;
+        }
+        {
+            let mut del_j = tx.prepare_cached("DELETE FROM journeys WHERE crm_id = ?1")?;
+            let mut del_e = tx.prepare_cached("DELETE FROM journey_events WHERE crm_id = ?1")?;
+            let mut put_j = tx
+                .prepare_cached("INSERT INTO journeys (crm_id, base_stage, through, scores) VALUES (?1, ?2, ?3, ?4)")?;
+            let mut put_e = tx.prepare_cached(
+                "INSERT INTO journey_events (crm_id, day, from_stage, to_stage, cause) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for j in journeys {
+                if !all {
+                    del_j.execute([&j.crm_id])?;
+                    del_e.execute([&j.crm_id])?;
+                }
+                put_j.execute(params![
+                    j.crm_id,
+                    j.base_stage,
+                    j.through.to_string(),
+                    rows::to_json("scores", &j.scores)?
+                ])?;
+                for e in &j.events {
+                    put_e.execute(params![e.crm_id, e.day.to_string(), e.from, e.to, e.cause])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn journey_coverage(&mut self) -> Result<(u64, u64)> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM journeys)",
+            [],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+        )?)
+    }
+
+    fn journeys(&mut self, crm_id: Option<&str>) -> Result<Vec<crate::Journey>> {
+        let filter = if crm_id.is_some() { "crm_id = ?1" } else { "?1 = ?1" };
+        let param = crm_id.unwrap_or("");
+        let mut events: std::collections::HashMap<String, Vec<crate::StageEvent>> = Default::default();
+        {
+            let mut st = self.conn.prepare(&format!(
+                "SELECT crm_id, day, from_stage, to_stage, cause FROM journey_events WHERE {filter} ORDER BY crm_id, day"
+            ))?;
+            let mut found = st.query([param])?;
+            while let Some(r) = found.next()? {
+                let crm: String = r.get(0)?;
+                let day: String = r.get(1)?;
+                events.entry(crm.clone()).or_default().push(crate::StageEvent {
+                    crm_id: crm,
+                    day: rows::parse_day(&day)?,
+                    from: r.get(2)?,
+                    to: r.get(3)?,
+                    cause: r.get(4)?,
+                });
+            }
+        }
+        let mut st = self.conn.prepare(&format!(
+            "SELECT crm_id, base_stage, through, scores FROM journeys WHERE {filter} ORDER BY crm_id"
+        ))?;
+        let mut found = st.query([param])?;
+        let mut out = Vec::new();
+        while let Some(r) = found.next()? {
+            let crm: String = r.get(0)?;
+            let through: String = r.get(2)?;
+            let scores: String = r.get(3)?;
+            out.push(crate::Journey {
+                events: events.remove(&crm).unwrap_or_default(),
+                crm_id: crm,
+                base_stage: r.get(1)?,
+                through: rows::parse_day(&through)?,
+                scores: rows::from_json("scores", &scores)?,
+            });
+        }
+        Ok(out)
     }
 
     fn activity_summary(&mut self) -> Result<(Vec<(String, u64)>, Vec<(String, u64)>)> {
@@ -1105,20 +1214,22 @@ fn insert_audit(tx: &rusqlite::Transaction<'_>, entries: &[AuditEntry]) -> Resul
     Ok(())
 }
 
-/// Matched activities where `filter` (with one parameter, `?1`) holds, with their account,
-/// oldest first.
-fn select_activities(conn: &Connection, filter: &str, param: &str) -> Result<Vec<(String, Activity)>> {
-    let mut st = conn.prepare(&format!(
-        "{} WHERE {filter} ORDER BY at, source_id",
-        rows::ACTIVITY_SELECT
-    ))?;
+/// Matched activities where `filter` (with one parameter, `?1`) holds, with their account, in
+/// `order`, each given to `f`.
+fn select_activities(
+    conn: &Connection,
+    filter: &str,
+    param: &str,
+    order: &str,
+    f: &mut dyn FnMut(String, Activity),
+) -> Result<()> {
+    let mut st = conn.prepare(&format!("{} WHERE {filter} ORDER BY {order}", rows::ACTIVITY_SELECT))?;
     let mut found = st.query([param])?;
-    let mut out = Vec::new();
     while let Some(r) = found.next()? {
         let at: String = r.get(2)?;
         let ip: Option<String> = r.get(6)?;
         let attrs: String = r.get(8)?;
-        out.push((
+        f(
             r.get::<_, Option<String>>(9)?.unwrap_or_default(),
             Activity {
                 source: r.get(0)?,
@@ -1131,7 +1242,7 @@ fn select_activities(conn: &Connection, filter: &str, param: &str) -> Result<Vec
                 company_domain: r.get(7)?,
                 attributes: rows::from_json("attributes", &attrs)?,
             },
-        ));
+        );
     }
-    Ok(out)
+    Ok(())
 }

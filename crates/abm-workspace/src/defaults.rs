@@ -6,6 +6,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("icp.toml", include_str!("../defaults/icp.toml")),
     ("lists.toml", include_str!("../defaults/lists.toml")),
     ("engagement.toml", include_str!("../defaults/engagement.toml")),
+    ("stages.toml", include_str!("../defaults/stages.toml")),
     ("taxonomy.toml", include_str!("../defaults/taxonomy.toml")),
     ("mappings/accounts.example.toml", ACCOUNTS_MAPPING),
     (

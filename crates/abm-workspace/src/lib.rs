@@ -7,6 +7,7 @@ mod config;
 pub mod defaults;
 pub mod desk;
 pub mod icp;
+pub mod journey;
 pub mod lists;
 pub mod planner;
 pub mod templates;
@@ -174,6 +175,26 @@ impl Workspace {
         }
     }
 
+    /// The journey stages in `stages.toml` (the handbook's thirteen when the file is missing).
+    pub fn stages(&self) -> Result<abm_core::journey::Stages> {
+        let path = self.dir.join("stages.toml");
+        let (text, file) = match std::fs::read_to_string(&path) {
+            Ok(text) => (text, path.display().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (
+                include_str!("../defaults/stages.toml").to_string(),
+                "stages.toml".into(),
+            ),
+            Err(source) => return Err(WorkspaceError::Io { path, source }),
+        };
+        let stages: abm_core::journey::Stages = toml_text::parse(&text, &file)?;
+        stages.validate().map_err(|reason| WorkspaceError::Config {
+            line: stage_line(&text, &reason),
+            file,
+            reason,
+        })?;
+        Ok(stages)
+    }
+
     /// Whether no focus list has been built yet.
     pub fn list_versions_empty(&self) -> Result<bool> {
         Ok(self.store()?.list_versions()?.is_empty())
@@ -229,6 +250,18 @@ pub fn builtin_calendar(name: &str) -> Option<BusinessCalendar> {
         "weekdays" => Some(BusinessCalendar::weekdays()),
         _ => None,
     }
+}
+
+/// The line of the `[[stages]]` table a validation message names (`stages[i] …`).
+fn stage_line(text: &str, reason: &str) -> usize {
+    let index: Option<usize> = reason
+        .strip_prefix("stages[")
+        .and_then(|r| r.split(']').next())
+        .and_then(|i| i.parse().ok());
+    index
+        .and_then(|i| text.match_indices("[[stages]]").nth(i))
+        .map(|(offset, _)| toml_text::line_of(text, offset))
+        .unwrap_or(1)
 }
 
 /// Now in `tz`, unless `ABM_NOW` or `ABM_TODAY` pins it (see [`Workspace::now`]).

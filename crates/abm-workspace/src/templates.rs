@@ -191,6 +191,9 @@ mod tests {
             } else if *path == "engagement.toml" {
                 let parsed: abm_core::engagement::EngagementRules = crate::toml_text::parse(text, path).unwrap();
                 assert!(parsed.rules.len() > 10, "{path}");
+            } else if *path == "stages.toml" {
+                let parsed: abm_core::journey::Stages = crate::toml_text::parse(text, path).unwrap();
+                parsed.validate().unwrap();
             } else if *path == "taxonomy.toml" {
                 let parsed: abm_core::taxonomy::Taxonomy = crate::toml_text::parse(text, path).unwrap();
                 assert_eq!(

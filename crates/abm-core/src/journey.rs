@@ -1,0 +1,912 @@
+//! Journey stages: every account sits in exactly one stage. Stages are an ordered list of rules,
+//! evaluated from the bottom of the funnel upward; the first that matches wins, and no match means
+//! the first stage. An account's history is replayed day by day from its facts (activities,
+//! opportunity stage history, type and fit), so a stage change is an event with a day and a
+//! cause, and any past day can be asked about. Funnels count transitions between two days.
+
+use crate::activity::Activity;
+use crate::engagement::{score_activity, EngagementRules, Part};
+use crate::opportunity::{stage_number, Opportunity};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// One stage and the rule that puts an account in it. Every condition given must hold; a stage
+/// without conditions is only reached when nothing else matches (allowed for the first stage).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageRule {
+    pub number: u32,
+    pub name: String,
+    /// Counted in funnels (Former Customer and Disqualified are not, by default).
+    #[serde(default = "yes")]
+    pub in_funnel: bool,
+    /// The account's type is one of these (case-insensitive).
+    #[serde(default)]
+    pub account_types: Vec<String>,
+    /// An open opportunity is in one of these stage numbers.
+    #[serde(default)]
+    pub open_opportunity_in: Vec<u32>,
+    /// The latest open opportunity (by creation) is in one of these stage numbers.
+    #[serde(default)]
+    pub latest_open_opportunity_in: Vec<u32>,
+    /// The fit score (active ICP) is at least this.
+    pub fit_at_least: Option<f64>,
+    /// An intent signal of one of these strengths in the last `intent_days`.
+    #[serde(default)]
+    pub intent: Vec<String>,
+    #[serde(default = "thirty")]
+    pub intent_days: i64,
+    /// Points over `window_days`, leaving out `exclude_kinds`: at least / more than.
+    pub points_at_least: Option<f64>,
+    pub points_above: Option<f64>,
+    #[serde(default = "ninety")]
+    pub window_days: i64,
+    #[serde(default)]
+    pub exclude_kinds: Vec<String>,
+    /// Engaged people (the engagement rules' engaged-person rule): at least / at most / more than.
+    pub people_at_least: Option<usize>,
+    pub people_at_most: Option<usize>,
+    pub people_above: Option<usize>,
+}
+
+fn yes() -> bool {
+    true
+}
+fn thirty() -> i64 {
+    30
+}
+fn ninety() -> i64 {
+    90
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stages {
+    pub stages: Vec<StageRule>,
+}
+
+impl StageRule {
+    fn has_conditions(&self) -> bool {
+        !self.account_types.is_empty()
+            || !self.open_opportunity_in.is_empty()
+            || !self.latest_open_opportunity_in.is_empty()
+            || self.fit_at_least.is_some()
+            || !self.intent.is_empty()
+            || self.points_at_least.is_some()
+            || self.points_above.is_some()
+            || self.people_at_least.is_some()
+            || self.people_at_most.is_some()
+            || self.people_above.is_some()
+    }
+
+    fn uses_points(&self) -> bool {
+        self.points_at_least.is_some() || self.points_above.is_some()
+    }
+}
+
+impl Stages {
+    /// Check the list: at least one stage, numbers rising, names given, windows positive, and
+    /// only the first stage without conditions. Errors name the stage.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.stages.is_empty() {
+            return Err("stages: at least one stage is needed".into());
+        }
+        for (i, s) in self.stages.iter().enumerate() {
+            let at = format!("stages[{i}] ({} {:?})", s.number, s.name);
+            if s.name.trim().is_empty() {
+                return Err(format!("{at}: name is empty"));
+            }
+            if i > 0 && s.number <= self.stages[i - 1].number {
+                return Err(format!("{at}: number must be above the stage before it"));
+            }
+            if i > 0 && !s.has_conditions() {
+                return Err(format!(
+                    "{at}: has no condition; only the first stage may (it is where no rule matches)"
+                ));
+            }
+            if s.window_days < 1 || s.intent_days < 1 {
+                return Err(format!("{at}: window_days and intent_days must be at least 1"));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn name_of(&self, number: u32) -> &str {
+        self.stages
+            .iter()
+            .find(|s| s.number == number)
+            .map(|s| s.name.as_str())
+            .unwrap_or("?")
+    }
+
+    pub fn first(&self) -> u32 {
+        self.stages.first().map(|s| s.number).unwrap_or(1)
+    }
+}
+
+/// What an account's journey is replayed from.
+#[derive(Debug, Clone, Default)]
+pub struct AccountFacts {
+    pub crm_id: String,
+    pub account_type: Option<String>,
+    pub fit: Option<f64>,
+    /// The account's activities, each with the person's title if known.
+    pub activities: Vec<(Activity, Option<String>)>,
+    pub opportunities: Vec<Opportunity>,
+}
+
+/// A stage change: on `day` the account moved from `from` to `to`, because of `cause`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageEvent {
+    pub crm_id: String,
+    pub day: NaiveDate,
+    pub from: u32,
+    pub to: u32,
+    pub cause: String,
+}
+
+/// An account's replayed journey: the stage it has without any dated fact, its changes, and
+/// its engagement scores on the last day replayed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Journey {
+    pub crm_id: String,
+    pub base_stage: u32,
+    pub through: NaiveDate,
+    pub events: Vec<StageEvent>,
+    pub scores: Vec<WindowScore>,
+}
+
+/// Points and engaged people over one window, read at the end of the `through` day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowScore {
+    pub window_days: i64,
+    pub points: f64,
+    pub engaged_people: usize,
+    pub engaged: bool,
+}
+
+/// The windows scores are kept for: 7 days, a month, three months.
+pub const WINDOWS: [i64; 3] = [7, 30, 90];
+
+impl Journey {
+    /// The stage on `day` (at its end).
+    pub fn stage_on(&self, day: NaiveDate) -> u32 {
+        self.events
+            .iter()
+            .take_while(|e| e.day <= day)
+            .last()
+            .map(|e| e.to)
+            .unwrap_or(self.base_stage)
+    }
+
+    pub fn stage(&self) -> u32 {
+        self.events.last().map(|e| e.to).unwrap_or(self.base_stage)
+    }
+}
+
+/// The end of a day, when a day's stage is read.
+pub fn end_of(day: NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(23, 59, 59).expect("a valid time").and_utc()
+}
+
+/// A scored activity, prepared once for the whole replay.
+struct Scored<'r> {
+    at: DateTime<Utc>,
+    kind: String,
+    person: Option<String>,
+    parts: Vec<Part<'r>>,
+}
+
+struct Prepared<'r> {
+    scored: Vec<Scored<'r>>,
+    /// (at, strength upper-case) of intent signals.
+    intent: Vec<(DateTime<Utc>, String)>,
+    /// (created, [(stage number or None when closed, entered)]) per opportunity.
+    opportunities: Vec<(NaiveDate, String, Vec<(Option<u32>, String, DateTime<Utc>)>)>,
+}
+
+fn prepare<'r>(rules: &'r EngagementRules, facts: &AccountFacts) -> Prepared<'r> {
+    let mut acts: Vec<&(Activity, Option<String>)> = facts.activities.iter().collect();
+    acts.sort_by(|x, y| (x.0.at, &x.0.source_id).cmp(&(y.0.at, &y.0.source_id)));
+    let mut scored = Vec::new();
+    let mut intent = Vec::new();
+    for (a, title) in acts {
+        if a.kind.eq_ignore_ascii_case("intent") {
+            if let Some(s) = a.attributes.get("strength") {
+                intent.push((a.at, s.trim().to_ascii_uppercase()));
+            }
+        }
+        if let Some(parts) = score_activity(rules, a, title.as_deref()) {
+            scored.push(Scored {
+                at: a.at,
+                kind: a.kind.to_lowercase(),
+                person: a.email.as_ref().map(|e| e.to_lowercase()),
+                parts,
+            });
+        }
+    }
+    let opportunities = facts
+        .opportunities
+        .iter()
+        .map(|o| {
+            let mut h: Vec<(Option<u32>, String, DateTime<Utc>)> = o
+                .history
+                .iter()
+                .map(|(s, at)| (stage_number(s).filter(|n| *n <= 7), s.clone(), *at))
+                .collect();
+            h.sort_by_key(|x| x.2);
+            (o.created, o.id.clone(), h)
+        })
+        .collect();
+    Prepared {
+        scored,
+        intent,
+        opportunities,
+    }
+}
+
+/// Windowed sums carried from one day to the next, so a replay reads each activity twice (as it
+/// enters and as it leaves a window) instead of once a day. Points are summed in millionths, so
+/// that adding and removing never drifts; only used when no rule decays.
+struct Sliding {
+    /// (window days, lower-case excluded kinds, window start index, end index, millionths).
+    sums: Vec<(i64, Vec<String>, usize, usize, i64)>,
+    /// Per scored activity: its points in millionths, and which sums leave it out (bit per sum).
+    items: Vec<(i64, u64)>,
+    /// The engaged-person window: start index, end index, activities per person, people.
+    people: (usize, usize, HashMap<String, u32>),
+}
+
+impl Sliding {
+    fn new(stages: &Stages, p: &Prepared) -> Option<Sliding> {
+        if p.scored
+            .iter()
+            .any(|s| s.parts.iter().any(|x| x.half_life_days.is_some()))
+        {
+            return None;
+        }
+        let mut sums: Vec<(i64, Vec<String>, usize, usize, i64)> = Vec::new();
+        for r in stages.stages.iter().filter(|r| r.uses_points()) {
+            let ex: Vec<String> = r.exclude_kinds.iter().map(|k| k.to_lowercase()).collect();
+            if !sums.iter().any(|x| x.0 == r.window_days && x.1 == ex) {
+                sums.push((r.window_days, ex, 0, 0, 0));
+            }
+        }
+        if sums.len() > 64 {
+            return None;
+        }
+        let items = p
+            .scored
+            .iter()
+            .map(|s| {
+                let micro = (s.parts.iter().map(|x| x.points * x.weight).sum::<f64>() * 1e6).round() as i64;
+                let mask = sums
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, x)| x.1.contains(&s.kind))
+                    .fold(0u64, |m, (i, _)| m | (1 << i));
+                (micro, mask)
+            })
+            .collect();
+        Some(Sliding {
+            sums,
+            items,
+            people: (0, 0, HashMap::new()),
+        })
+    }
+
+    /// Move every window to end at `end`.
+    fn advance(&mut self, p: &Prepared, rules: &EngagementRules, end: DateTime<Utc>) {
+        for (k, (window, _, lo, hi, sum)) in self.sums.iter_mut().enumerate() {
+            let start = end - Duration::days(*window);
+            while *hi < p.scored.len() && p.scored[*hi].at <= end {
+                if self.items[*hi].1 & (1 << k) == 0 {
+                    *sum += self.items[*hi].0;
+                }
+                *hi += 1;
+            }
+            while *lo < *hi && p.scored[*lo].at < start {
+                if self.items[*lo].1 & (1 << k) == 0 {
+                    *sum -= self.items[*lo].0;
+                }
+                *lo += 1;
+            }
+        }
+        let (lo, hi, seen) = &mut self.people;
+        let start = end - Duration::days(rules.engaged_person_days);
+        while *hi < p.scored.len() && p.scored[*hi].at <= end {
+            if let Some(who) = &p.scored[*hi].person {
+                *seen.entry(who.clone()).or_default() += 1;
+            }
+            *hi += 1;
+        }
+        while *lo < *hi && p.scored[*lo].at < start {
+            if let Some(who) = &p.scored[*lo].person {
+                if let Some(n) = seen.get_mut(who) {
+                    *n -= 1;
+                    if *n == 0 {
+                        seen.remove(who);
+                    }
+                }
+            }
+            *lo += 1;
+        }
+    }
+}
+
+/// The facts of one day, computed as rules ask for them.
+struct Day<'p, 'r> {
+    p: &'p Prepared<'r>,
+    rules: &'r EngagementRules,
+    end: DateTime<Utc>,
+    sliding: Option<&'p Sliding>,
+}
+
+impl Day<'_, '_> {
+    fn points(&self, window_days: i64, exclude: &[String]) -> f64 {
+        if let Some(s) = self.sliding {
+            if let Some(x) = s.sums.iter().find(|x| {
+                x.0 == window_days
+                    && x.1.len() == exclude.len()
+                    && exclude.iter().all(|k| x.1.contains(&k.to_lowercase()))
+            }) {
+                return x.4 as f64 / 1e6;
+            }
+        }
+        let start = self.end - Duration::days(window_days);
+        let lo = self.p.scored.partition_point(|s| s.at < start);
+        let hi = self.p.scored.partition_point(|s| s.at <= self.end);
+        self.p.scored[lo..hi]
+            .iter()
+            .filter(|s| !exclude.iter().any(|k| k.eq_ignore_ascii_case(&s.kind)))
+            .flat_map(|s| {
+                s.parts
+                    .iter()
+                    .map(move |p| p.points * p.weight * p.decay_at(s.at, self.end))
+            })
+            .sum()
+    }
+
+    fn people(&self) -> usize {
+        if let Some(s) = self.sliding {
+            return s.people.2.len();
+        }
+        let start = self.end - Duration::days(self.rules.engaged_person_days);
+        let lo = self.p.scored.partition_point(|s| s.at < start);
+        let hi = self.p.scored.partition_point(|s| s.at <= self.end);
+        self.p.scored[lo..hi]
+            .iter()
+            .filter_map(|s| s.person.as_deref())
+            .collect::<HashSet<_>>()
+            .len()
+    }
+
+    /// Open opportunities on this day: (created, id, stage number, stage name).
+    fn open_opportunities(&self) -> Vec<(NaiveDate, &str, u32, &str)> {
+        self.p
+            .opportunities
+            .iter()
+            .filter_map(|(created, id, h)| {
+                let (n, name, _) = h.iter().take_while(|x| x.2 <= self.end).last()?;
+                n.map(|n| (*created, id.as_str(), n, name.as_str()))
+            })
+            .collect()
+    }
+
+    fn intent(&self, strengths: &[String], days: i64) -> Option<(DateTime<Utc>, &str)> {
+        let start = self.end - Duration::days(days);
+        self.p
+            .intent
+            .iter()
+            .rev()
+            .skip_while(|(at, _)| *at > self.end)
+            .take_while(|(at, _)| *at >= start)
+            .find(|(_, s)| strengths.iter().any(|w| w.eq_ignore_ascii_case(s)))
+            .map(|(at, s)| (*at, s.as_str()))
+    }
+}
+
+fn fmt_points(p: f64) -> String {
+    let s = format!("{p:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Whether `rule` holds on `day`, and why (the cause recorded on a stage change).
+fn check(rule: &StageRule, facts: &AccountFacts, day: &Day) -> Option<String> {
+    if !rule.has_conditions() {
+        return None;
+    }
+    let mut why = Vec::new();
+    if !rule.account_types.is_empty() {
+        let t = facts.account_type.as_deref()?;
+        if !rule.account_types.iter().any(|w| w.eq_ignore_ascii_case(t.trim())) {
+            return None;
+        }
+        why.push(format!("account type {t}"));
+    }
+    if !rule.open_opportunity_in.is_empty() || !rule.latest_open_opportunity_in.is_empty() {
+        let open = day.open_opportunities();
+        if !rule.open_opportunity_in.is_empty() {
+            let (_, id, _, name) = open.iter().find(|o| rule.open_opportunity_in.contains(&o.2))?;
+            why.push(format!("open opportunity {id} in {name}"));
+        }
+        if !rule.latest_open_opportunity_in.is_empty() {
+            let (_, id, n, name) = open.iter().max_by_key(|o| (o.0, o.1))?;
+            if !rule.latest_open_opportunity_in.contains(n) {
+                return None;
+            }
+            why.push(format!("latest open opportunity {id} in {name}"));
+        }
+    }
+    if let Some(min) = rule.fit_at_least {
+        let fit = facts.fit.filter(|f| *f >= min)?;
+        why.push(format!("fit {} ≥ {}", fmt_points(fit), fmt_points(min)));
+    }
+    if !rule.intent.is_empty() {
+        let (at, s) = day.intent(&rule.intent, rule.intent_days)?;
+        why.push(format!("{s} intent on {}", at.date_naive()));
+    }
+    if rule.uses_points() {
+        let p = day.points(rule.window_days, &rule.exclude_kinds);
+        if rule.points_at_least.is_some_and(|m| p < m) || rule.points_above.is_some_and(|m| p <= m) {
+            return None;
+        }
+        let leaving_out = if rule.exclude_kinds.is_empty() {
+            String::new()
+        } else {
+            format!(" without {}", rule.exclude_kinds.join(", "))
+        };
+        why.push(format!(
+            "{} points in {} days{leaving_out}",
+            fmt_points(p),
+            rule.window_days
+        ));
+    }
+    if rule.people_at_least.is_some() || rule.people_at_most.is_some() || rule.people_above.is_some() {
+        let n = day.people();
+        if rule.people_at_least.is_some_and(|m| n < m)
+            || rule.people_at_most.is_some_and(|m| n > m)
+            || rule.people_above.is_some_and(|m| n <= m)
+        {
+            return None;
+        }
+        why.push(format!("{n} engaged {}", if n == 1 { "person" } else { "people" }));
+    }
+    Some(why.join("; "))
+}
+
+/// The stage (and why) on the day `day` describes: bottom of the funnel first, first match wins.
+fn evaluate(stages: &Stages, facts: &AccountFacts, day: &Day) -> (u32, String) {
+    stages
+        .stages
+        .iter()
+        .rev()
+        .find_map(|s| check(s, facts, day).map(|why| (s.number, why)))
+        .unwrap_or_else(|| (stages.first(), "no stage rule matched".into()))
+}
+
+/// The first day any of the account's dated facts happened.
+pub fn first_fact_day(facts: &AccountFacts) -> Option<NaiveDate> {
+    let a = facts.activities.iter().map(|(a, _)| a.at.date_naive()).min();
+    let o = facts
+        .opportunities
+        .iter()
+        .flat_map(|o| o.history.iter().map(|(_, at)| at.date_naive()))
+        .min();
+    a.into_iter().chain(o).min()
+}
+
+/// Replay an account's journey day by day from its first dated fact through `through`, and
+/// read its scores at the end of `through`. Days without any change leave no event.
+pub fn replay(stages: &Stages, rules: &EngagementRules, facts: &AccountFacts, through: NaiveDate) -> Journey {
+    replay_with(stages, rules, facts, through, true)
+}
+
+fn replay_with(
+    stages: &Stages,
+    rules: &EngagementRules,
+    facts: &AccountFacts,
+    through: NaiveDate,
+    slide: bool,
+) -> Journey {
+    let p = prepare(rules, facts);
+    let empty = Prepared {
+        scored: Vec::new(),
+        intent: Vec::new(),
+        opportunities: Vec::new(),
+    };
+    let base_day = Day {
+        p: &empty,
+        rules,
+        end: end_of(through),
+        sliding: None,
+    };
+    let (base_stage, _) = evaluate(stages, facts, &base_day);
+    let mut events = Vec::new();
+    let mut current = base_stage;
+    if let Some(first) = first_fact_day(facts).filter(|d| *d <= through) {
+        let mut day = first;
+        let mut sliding = if slide { Sliding::new(stages, &p) } else { None };
+        while day <= through {
+            if let Some(s) = sliding.as_mut() {
+                s.advance(&p, rules, end_of(day));
+            }
+            let d = Day {
+                p: &p,
+                rules,
+                end: end_of(day),
+                sliding: sliding.as_ref(),
+            };
+            let (stage, why) = evaluate(stages, facts, &d);
+            if stage != current {
+                events.push(StageEvent {
+                    crm_id: facts.crm_id.clone(),
+                    day,
+                    from: current,
+                    to: stage,
+                    cause: why,
+                });
+                current = stage;
+            }
+            day += Duration::days(1);
+        }
+    }
+    let last = Day {
+        p: &p,
+        rules,
+        end: end_of(through),
+        sliding: None,
+    };
+    let people = last.people();
+    let scores = WINDOWS
+        .iter()
+        .map(|w| {
+            let points = last.points(*w, &[]);
+            WindowScore {
+                window_days: *w,
+                points,
+                engaged_people: people,
+                engaged: points >= rules.engaged_account_points && people >= rules.engaged_account_people,
+            }
+        })
+        .collect();
+    Journey {
+        crm_id: facts.crm_id.clone(),
+        base_stage,
+        through,
+        events,
+        scores,
+    }
+}
+
+/// How many accounts sat in each stage at the end of `day`.
+pub fn counts_on(stages: &Stages, journeys: &[Journey], day: NaiveDate) -> Vec<(u32, usize)> {
+    let mut counts: BTreeMap<u32, usize> = stages.stages.iter().map(|s| (s.number, 0)).collect();
+    for j in journeys {
+        *counts.entry(j.stage_on(day)).or_default() += 1;
+    }
+    counts.into_iter().collect()
+}
+
+/// One funnel stage between two days.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FunnelRow {
+    pub stage: u32,
+    pub name: String,
+    /// In this stage at the end of the first day.
+    pub at_start: usize,
+    /// Entered this stage or a later one during the period, having been earlier on the first day.
+    pub reached: usize,
+    /// In this stage at the end of the last day.
+    pub at_end: usize,
+    /// Were in this stage during the period …
+    pub were_in: usize,
+    /// … and later moved further down the funnel within it.
+    pub moved_on: usize,
+    /// moved_on ÷ were_in.
+    pub conversion: Option<f64>,
+    /// Median days from entering this stage to first moving further, for those who moved on.
+    pub median_days_to_next: Option<f64>,
+}
+
+/// The funnel between `from` and `to` (inclusive): stages in the funnel only, accounts present
+/// on both days only (histories reach back to `from`: the account was held by then).
+pub fn funnel(stages: &Stages, journeys: &[Journey], from: NaiveDate, to: NaiveDate) -> Vec<FunnelRow> {
+    let in_funnel: Vec<&StageRule> = stages.stages.iter().filter(|s| s.in_funnel).collect();
+    let order = |n: u32| in_funnel.iter().position(|s| s.number == n);
+    let mut rows: Vec<FunnelRow> = in_funnel
+        .iter()
+        .map(|s| FunnelRow {
+            stage: s.number,
+            name: s.name.clone(),
+            at_start: 0,
+            reached: 0,
+            at_end: 0,
+            were_in: 0,
+            moved_on: 0,
+            conversion: None,
+            median_days_to_next: None,
+        })
+        .collect();
+    let mut days: Vec<Vec<f64>> = vec![Vec::new(); rows.len()];
+    for j in journeys.iter().filter(|j| j.through >= to) {
+        // The account's stages through the period: (day, funnel position or None).
+        let start = order(j.stage_on(from));
+        let mut path: Vec<(NaiveDate, Option<usize>)> = vec![(from, start)];
+        path.extend(
+            j.events
+                .iter()
+                .filter(|e| e.day > from && e.day <= to)
+                .map(|e| (e.day, order(e.to))),
+        );
+        if let Some(i) = start {
+            rows[i].at_start += 1;
+        }
+        if let Some(i) = order(j.stage_on(to)) {
+            rows[i].at_end += 1;
+        }
+        let furthest = path.iter().filter_map(|(_, p)| *p).max();
+        if let Some(top) = furthest {
+            let from_pos = start.map(|s| s + 1).unwrap_or(0);
+            for row in rows.iter_mut().take(top + 1).skip(from_pos) {
+                row.reached += 1;
+            }
+        }
+        for (i, row) in rows.iter_mut().enumerate() {
+            let Some(k) = path.iter().position(|(_, p)| *p == Some(i)) else {
+                continue;
+            };
+            row.were_in += 1;
+            if let Some((day, _)) = path[k + 1..].iter().find(|(_, p)| p.is_some_and(|p| p > i)) {
+                row.moved_on += 1;
+                // Days from the last entry into this stage before moving on.
+                let entered = path[..=k]
+                    .iter()
+                    .rev()
+                    .find(|(_, p)| *p == Some(i))
+                    .map(|(d, _)| *d)
+                    .unwrap_or(from);
+                let entered = if k == 0 {
+                    j.events
+                        .iter()
+                        .filter(|e| e.day <= from && order(e.to) == Some(i))
+                        .map(|e| e.day)
+                        .next_back()
+                        .unwrap_or(entered)
+                } else {
+                    entered
+                };
+                days[i].push((*day - entered).num_days() as f64);
+            }
+        }
+    }
+    for (row, d) in rows.iter_mut().zip(days.iter_mut()) {
+        row.conversion = (row.were_in > 0).then(|| row.moved_on as f64 / row.were_in as f64);
+        row.median_days_to_next = median(d);
+    }
+    rows
+}
+
+fn median(v: &mut [f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engagement::{Rule, Weight};
+    use chrono::TimeZone;
+
+    fn stages() -> Stages {
+        toml::from_str(include_str!("../../abm-workspace/defaults/stages.toml")).unwrap()
+    }
+
+    fn rules() -> EngagementRules {
+        let r = |name: &str, kind: &str, points: f64| Rule {
+            name: name.into(),
+            kind: Some(kind.into()),
+            when: vec![],
+            points,
+            points_from: None,
+            half_life_days: None,
+        };
+        EngagementRules {
+            rules: vec![
+                r("form", "Form Fill", 5.0),
+                r("trial", "Trial Start", 50.0),
+                r("sales", "Sales Email", 1.0),
+            ],
+            weights: vec![Weight {
+                name: "VP".into(),
+                title_contains: vec!["vp".into()],
+                factor: 1.25,
+            }],
+            engaged_person_days: 90,
+            engaged_account_points: 20.0,
+            engaged_account_people: 2,
+        }
+    }
+
+    fn act(id: usize, day: NaiveDate, kind: &str, who: &str) -> (Activity, Option<String>) {
+        (
+            Activity {
+                source: "t".into(),
+                source_id: id.to_string(),
+                at: Utc.from_utc_datetime(&day.and_hms_opt(15, 0, 0).unwrap()),
+                kind: kind.into(),
+                email: Some(format!("{who}@acme.com")),
+                account_id: None,
+                ip: None,
+                company_domain: None,
+                attributes: Default::default(),
+            },
+            None,
+        )
+    }
+
+    fn d(m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, day).unwrap()
+    }
+
+    #[test]
+    fn the_shipped_default_is_valid_and_has_the_handbooks_thirteen_stages() {
+        let s = stages();
+        s.validate().unwrap();
+        assert_eq!(s.stages.len(), 13);
+        assert_eq!(s.name_of(6), "Marketing Qualified Account (MQA)");
+    }
+
+    #[test]
+    fn enters_mqa_on_the_day_it_crosses_a_hundred_points_with_four_people() {
+        let mut facts = AccountFacts {
+            crm_id: "A".into(),
+            account_type: Some("Prospect".into()),
+            fit: Some(80.0),
+            ..Default::default()
+        };
+        // Four people fill forms through March: 4 × 5 = 20 points by March 4 (Engaged with People).
+        for (i, who) in ["ann", "bo", "cy", "di"].iter().enumerate() {
+            facts.activities.push(act(i, d(3, 1 + i as u32), "Form Fill", who));
+        }
+        // Sales emails are not marketing points: 100 of them change nothing for MQA.
+        for i in 0..100 {
+            facts.activities.push(act(100 + i, d(3, 10), "Sales Email", "ann"));
+        }
+        // Trial starts on March 20 (70 points) and March 25 (120: above 100).
+        facts.activities.push(act(10, d(3, 20), "Trial Start", "bo"));
+        facts.activities.push(act(11, d(3, 25), "Trial Start", "cy"));
+        let j = replay(&stages(), &rules(), &facts, d(6, 30));
+        assert_eq!(j.base_stage, 2, "fit 80 alone: Demographic Qualified");
+        let mqa = j.events.iter().find(|e| e.to == 6).expect("reached MQA");
+        assert_eq!(mqa.day, d(3, 25));
+        assert!(mqa.cause.contains("120 points in 90 days"), "{}", mqa.cause);
+        assert!(mqa.cause.contains("4 engaged people"), "{}", mqa.cause);
+        assert_eq!(j.stage_on(d(3, 24)), 5);
+        // Ninety days after the forms, points fall out of the window and the stage falls back.
+        assert_eq!(j.stage_on(d(6, 30)), 2);
+        // Scores at the end are read from the same points as explain.
+        let e = crate::engagement::explain(&rules(), &facts.activities, end_of(d(6, 30)), 90);
+        assert_eq!(j.scores[2].points, e.score);
+    }
+
+    #[test]
+    fn opportunities_and_account_types_sit_at_the_bottom() {
+        let at = |m, day| Utc.from_utc_datetime(&d(m, day).and_hms_opt(12, 0, 0).unwrap());
+        let mut facts = AccountFacts {
+            crm_id: "B".into(),
+            account_type: Some("Prospect".into()),
+            fit: None,
+            activities: vec![],
+            opportunities: vec![Opportunity {
+                id: "O1".into(),
+                crm_id: "B".into(),
+                name: "x".into(),
+                created: d(2, 1),
+                stage: "2-Scoping".into(),
+                amount_cents: 1,
+                order_type: "New - First Order".into(),
+                close_date: None,
+                history: vec![
+                    ("0-Pending Acceptance".into(), at(2, 1)),
+                    ("1-Discovery".into(), at(2, 10)),
+                    ("2-Scoping".into(), at(3, 1)),
+                    ("8-Closed Lost".into(), at(4, 1)),
+                ],
+            }],
+        };
+        let j = replay(&stages(), &rules(), &facts, d(4, 30));
+        let path: Vec<(NaiveDate, u32)> = j.events.iter().map(|e| (e.day, e.to)).collect();
+        assert_eq!(path, vec![(d(2, 1), 7), (d(2, 10), 8), (d(3, 1), 9), (d(4, 1), 1)]);
+        facts.account_type = Some("Customer".into());
+        let j = replay(&stages(), &rules(), &facts, d(4, 30));
+        assert_eq!(j.base_stage, 11);
+        assert!(j.events.is_empty(), "a customer stays a customer: {:?}", j.events);
+    }
+
+    #[test]
+    fn funnel_counts_accounts_moving_between_two_days() {
+        let j = |id: &str, base: u32, moves: &[(NaiveDate, u32)]| {
+            let mut from = base;
+            Journey {
+                crm_id: id.into(),
+                base_stage: base,
+                through: d(12, 31),
+                events: moves
+                    .iter()
+                    .map(|(day, to)| {
+                        let e = StageEvent {
+                            crm_id: id.into(),
+                            day: *day,
+                            from,
+                            to: *to,
+                            cause: String::new(),
+                        };
+                        from = *to;
+                        e
+                    })
+                    .collect(),
+                scores: vec![],
+            }
+        };
+        let js = vec![
+            j("a", 1, &[(d(1, 5), 5), (d(4, 10), 6), (d(4, 20), 8)]),
+            j("b", 1, &[(d(4, 2), 5)]),
+            j("c", 2, &[]),
+            j("d", 1, &[(d(3, 1), 5), (d(5, 1), 6)]),
+        ];
+        let f = funnel(&stages(), &js, d(4, 1), d(4, 30));
+        let row = |n: u32| f.iter().find(|r| r.stage == n).unwrap().clone();
+        assert_eq!(row(5).at_start, 2, "a and d were engaged on April 1");
+        assert_eq!(row(5).reached, 1, "b reached Engaged in April");
+        assert_eq!(row(6).reached, 1, "a reached MQA in April; d only in May");
+        assert_eq!(row(5).were_in, 3);
+        assert_eq!(row(5).moved_on, 1);
+        assert_eq!(row(5).median_days_to_next, Some(95.0), "a: January 5 to April 10");
+        assert_eq!(row(6).median_days_to_next, Some(10.0));
+        assert_eq!(row(8).at_end, 1);
+        assert!(
+            f.iter().all(|r| r.stage <= 11),
+            "former customers and disqualified are not in the funnel"
+        );
+        let counts = counts_on(&stages(), &js, d(4, 15));
+        assert_eq!(counts.iter().find(|c| c.0 == 6).unwrap().1, 1);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn stored_scores_equal_the_sum_of_explained_contributions(
+            acts in proptest::collection::vec((0u32..200, 0usize..3, 0usize..5), 0..60),
+        ) {
+            let kinds = ["Form Fill", "Trial Start", "Sales Email"];
+            let who = ["ann", "bo", "cy", "vp.di", "ed"];
+            let start = d(1, 1);
+            let mut facts = AccountFacts { crm_id: "P".into(), ..Default::default() };
+            for (i, (day, k, w)) in acts.iter().enumerate() {
+                let mut a = act(i, start + Duration::days(*day as i64), kinds[*k], who[*w]);
+                a.1 = Some(if who[*w].starts_with("vp") { "VP Sales".into() } else { "Engineer".into() });
+                facts.activities.push(a);
+            }
+            let through = d(7, 1);
+            let j = replay(&stages(), &rules(), &facts, through);
+            for s in &j.scores {
+                let e = crate::engagement::explain(&rules(), &facts.activities, end_of(through), s.window_days);
+                let listed: f64 = e.contributions.iter().map(|c| c.total).sum();
+                proptest::prop_assert_eq!(s.points, e.score);
+                proptest::prop_assert!((listed - s.points).abs() < 1e-9);
+                proptest::prop_assert_eq!(s.engaged_people, e.engaged_people);
+            }
+            // Windows slid from day to day give the journey reading every window afresh gives.
+            proptest::prop_assert_eq!(j, replay_with(&stages(), &rules(), &facts, through, false));
+        }
+    }
+}

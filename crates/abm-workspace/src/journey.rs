@@ -1,0 +1,171 @@
+//! Journeys kept current: gathers each account's facts from the store (type, fit under the active
+//! ICP, activities with the person's title, opportunities), replays them with the domain's stage
+//! rules and stores the result. `rebuild` replays every account; `update` only the accounts an
+//! import touched, and must give the same journeys as a rebuild on the same day.
+
+use crate::{Result, Workspace};
+use abm_core::journey::{replay, AccountFacts, Journey};
+use abm_store::Store;
+use chrono::NaiveDate;
+use std::collections::{BTreeSet, HashMap};
+use std::time::Instant;
+
+/// What a rebuild or update did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Refresh {
+    pub accounts: usize,
+    pub activities: usize,
+    pub stage_changes: usize,
+    pub through: NaiveDate,
+    pub millis: u128,
+}
+
+/// Facts of a few accounts, read account by account through the indexes.
+fn gather_few(store: &mut dyn Store, ids: &BTreeSet<String>) -> Result<Vec<AccountFacts>> {
+    let mut opportunities: HashMap<String, Vec<abm_core::opportunity::Opportunity>> = HashMap::new();
+    for o in store.opportunities()? {
+        if ids.contains(&o.crm_id) {
+            opportunities.entry(o.crm_id.clone()).or_default().push(o);
+        }
+    }
+    let mut out = Vec::new();
+    for id in ids {
+        let Some(detail) = store.get_account(id)? else {
+            continue;
+        };
+        let titles: HashMap<String, String> = detail
+            .people
+            .iter()
+            .filter_map(|p| Some((p.email.clone()?.to_lowercase(), p.title.clone()?)))
+            .collect();
+        let activities = store
+            .activities_of(id)?
+            .into_iter()
+            .map(|a| {
+                let t = a.email.as_ref().and_then(|e| titles.get(&e.to_lowercase()).cloned());
+                (a, t)
+            })
+            .collect();
+        out.push(AccountFacts {
+            crm_id: id.clone(),
+            account_type: detail.summary.account_type.clone(),
+            fit: detail.summary.fit_score.map(f64::from),
+            activities,
+            opportunities: opportunities.remove(id).unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+/// Facts of the accounts in `only` (every account when `None`), by crm id.
+fn gather(store: &mut dyn Store, only: Option<&BTreeSet<String>>) -> Result<Vec<AccountFacts>> {
+    if let Some(ids) = only.filter(|ids| ids.len() <= 2_000) {
+        return gather_few(store, ids);
+    }
+    let wanted = |id: &str| only.is_none_or(|o| o.contains(id));
+    let mut facts: HashMap<String, AccountFacts> = HashMap::new();
+    store.each_scoring_input(&mut |s| {
+        if wanted(&s.crm_id) {
+            facts.insert(
+                s.crm_id.clone(),
+                AccountFacts {
+                    crm_id: s.crm_id,
+                    account_type: s.account_type,
+                    ..Default::default()
+                },
+            );
+        }
+    })?;
+    for f in store.fits()? {
+        if let Some(a) = facts.get_mut(&f.crm_id) {
+            a.fit = Some(f.score as f64);
+        }
+    }
+    let mut titles: HashMap<(String, String), String> = HashMap::new();
+    for (crm, email, title) in store.person_titles()? {
+        if facts.contains_key(&crm) {
+            titles.insert((crm, email), title);
+        }
+    }
+    let add = |crm: String, a: abm_core::activity::Activity, facts: &mut HashMap<String, AccountFacts>| {
+        if let Some(f) = facts.get_mut(&crm) {
+            let title = a
+                .email
+                .as_ref()
+                .and_then(|e| titles.get(&(crm, e.to_lowercase())).cloned());
+            f.activities.push((a, title));
+        }
+    };
+    store.each_matched_activity(&mut |crm, a| add(crm, a, &mut facts))?;
+    for o in store.opportunities()? {
+        if let Some(f) = facts.get_mut(&o.crm_id) {
+            f.opportunities.push(o);
+        }
+    }
+    let mut out: Vec<AccountFacts> = facts.into_values().collect();
+    out.sort_by(|a, b| a.crm_id.cmp(&b.crm_id));
+    Ok(out)
+}
+
+fn replay_all(ws: &Workspace, facts: &[AccountFacts], through: NaiveDate) -> Result<Vec<Journey>> {
+    let stages = ws.stages()?;
+    let rules = ws.engagement_rules()?;
+    // Accounts replay independently: split them over the cores.
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let chunk = facts.len().div_ceil(threads).max(256);
+    Ok(std::thread::scope(|scope| {
+        let handles: Vec<_> = facts
+            .chunks(chunk)
+            .map(|part| {
+                let (stages, rules) = (&stages, &rules);
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|f| replay(stages, rules, f, through))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a replay thread panicked"))
+            .collect()
+    }))
+}
+
+fn summary(facts: &[AccountFacts], journeys: &[Journey], through: NaiveDate, started: Instant) -> Refresh {
+    Refresh {
+        accounts: journeys.len(),
+        activities: facts.iter().map(|f| f.activities.len()).sum(),
+        stage_changes: journeys.iter().map(|j| j.events.len()).sum(),
+        through,
+        millis: started.elapsed().as_millis(),
+    }
+}
+
+/// Replay every account's journey from the facts, through `through`, replacing what was stored.
+pub fn rebuild(ws: &Workspace, store: &mut dyn Store, through: NaiveDate) -> Result<Refresh> {
+    let started = Instant::now();
+    let facts = gather(store, None)?;
+    let journeys = replay_all(ws, &facts, through)?;
+    store.replace_journeys(&journeys, true)?;
+    Ok(summary(&facts, &journeys, through, started))
+}
+
+/// Replay only `accounts` (those new facts touched), through `through`. When some accounts have
+/// no journey yet (the first import, or accounts imported since), every account is replayed.
+pub fn update(
+    ws: &Workspace,
+    store: &mut dyn Store,
+    accounts: &BTreeSet<String>,
+    through: NaiveDate,
+) -> Result<Refresh> {
+    let (held, with_journey) = store.journey_coverage()?;
+    if held != with_journey {
+        return rebuild(ws, store, through);
+    }
+    let started = Instant::now();
+    let facts = gather(store, Some(accounts))?;
+    let journeys = replay_all(ws, &facts, through)?;
+    store.replace_journeys(&journeys, false)?;
+    Ok(summary(&facts, &journeys, through, started))
+}
