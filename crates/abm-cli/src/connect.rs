@@ -71,7 +71,7 @@ fn secret(var: &str, what: &str) -> Result<String> {
     }
 }
 
-fn connect_err(e: abm_connect::ConnectError) -> anyhow::Error {
+pub(crate) fn connect_err(e: abm_connect::ConnectError) -> anyhow::Error {
     if e.is_user_error() {
         user_error(e.to_string())
     } else {
@@ -152,12 +152,19 @@ pub fn run_gitlab(ws: &Workspace, cmd: GitlabCmd) -> Result<()> {
 }
 
 fn webhook(ws: &Workspace) -> Result<Webhook> {
-    let var = ws
-        .config
-        .slack
-        .as_ref()
-        .map(|s| s.webhook_url_env.clone())
-        .unwrap_or_else(|| "ABM_SLACK_WEBHOOK_URL".into());
+    webhook_from(ws, None)
+}
+
+/// The Slack webhook whose URL the environment variable `env` holds (default: the one `[slack]`
+/// in abm.toml names, else `ABM_SLACK_WEBHOOK_URL`).
+pub(crate) fn webhook_from(ws: &Workspace, env: Option<&str>) -> Result<Webhook> {
+    let var = env.map(String::from).unwrap_or_else(|| {
+        ws.config
+            .slack
+            .as_ref()
+            .map(|s| s.webhook_url_env.clone())
+            .unwrap_or_else(|| "ABM_SLACK_WEBHOOK_URL".into())
+    });
     Webhook::new(&secret(&var, "the Slack incoming-webhook URL")?).map_err(connect_err)
 }
 

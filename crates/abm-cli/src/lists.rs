@@ -90,7 +90,7 @@ fn actor(as_user: Option<&str>) -> String {
         .unwrap_or_else(|| std::env::var("USER").unwrap_or_else(|_| "abm".into()))
 }
 
-fn list_err(e: ListError) -> anyhow::Error {
+pub(crate) fn list_err(e: ListError) -> anyhow::Error {
     match e {
         ListError::Store(s) => anyhow::Error::new(s),
         e => user_error(e.to_string()),

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod activities;
+mod automations;
 mod calendar;
 mod connect;
 mod demo;
@@ -66,6 +67,9 @@ enum Command {
     /// Journey stages: an account's history, stage counts on a day, the funnel between two days.
     #[command(subcommand)]
     Journey(journey::JourneyCmd),
+    /// Automations: act when accounts enter a stage, cross a threshold or surge; the weekly digest.
+    #[command(subcommand)]
+    Automations(automations::AutomationsCmd),
     /// Intent: which accounts are surging on which keyword sets.
     #[command(subcommand)]
     Intent(activities::IntentCmd),
@@ -234,6 +238,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Activities(cmd) => activities::run(&open_workspace(&cli.workspace)?, cmd),
         Command::Engagement(cmd) => activities::run_engagement(&open_workspace(&cli.workspace)?, cmd),
         Command::Journey(cmd) => journey::run(&open_workspace(&cli.workspace)?, cmd),
+        Command::Automations(cmd) => automations::run(&open_workspace(&cli.workspace)?, cmd),
         Command::Intent(cmd) => activities::run_intent(&open_workspace(&cli.workspace)?, cmd),
         Command::Opportunities(cmd) => activities::run_opportunities(&open_workspace(&cli.workspace)?, cmd),
         Command::IpRanges(cmd) => activities::run_ip_ranges(&open_workspace(&cli.workspace)?, cmd),

@@ -500,3 +500,103 @@ fn slack_gets_one_message_per_post_and_one_retry_after_a_500() {
     assert!(!msg.contains("wrong-secret"), "{msg}");
     assert_eq!(state.lock().unwrap().received.len(), 3);
 }
+
+/// The journey's acceptance case: an account crossing 100 marketing points with four engaged
+/// people in three months enters MQA that day, and the MQA automation posts once, not twice.
+#[test]
+fn an_account_entering_mqa_is_posted_once() {
+    let state = Arc::new(Mutex::new(Receiver::default()));
+    let base = serve(
+        Router::new()
+            .route("/services/T0/B0/mqa", post(hook))
+            .with_state(state.clone()),
+    );
+    let url = format!("{base}/services/T0/B0/mqa");
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    let day = "2026-03-27";
+    ok(abm(&ws, day, None, &["init"]));
+    let file = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let accounts = file(
+        "accounts.csv",
+        "Account ID,Account Name,Website,Type,Account Owner\n0015g00000000ACM,Acme Corp,https://acme.example,Prospect,Riley Quota\n",
+    );
+    ok(abm(&ws, day, None, &["accounts", "import", &accounts]));
+    let people = file(
+        "people.csv",
+        "Contact ID,First Name,Last Name,Email,Title,Account ID\n\
+         0031,Ann,A,ann@acme.example,Engineer,0015g00000000ACM\n\
+         0032,Bo,B,bo@acme.example,Engineer,0015g00000000ACM\n\
+         0033,Cy,C,cy@acme.example,Engineer,0015g00000000ACM\n\
+         0034,Di,D,di@acme.example,Engineer,0015g00000000ACM\n",
+    );
+    ok(abm(&ws, day, None, &["people", "import", &people]));
+    let head =
+        "Activity ID,Activity Date,Activity Type,Email Address,Account ID,Primary Attribute Value,Campaign,Minutes\n";
+    // Four people fill forms (20 points: Engaged with People); sales emails are not marketing.
+    let forms = file(
+        "forms.csv",
+        &format!(
+            "{head}1,2026-03-01T10:00:00Z,Form Fill,ann@acme.example,,,,\n\
+             2,2026-03-02T10:00:00Z,Form Fill,bo@acme.example,,,,\n\
+             3,2026-03-03T10:00:00Z,Form Fill,cy@acme.example,,,,\n\
+             4,2026-03-04T10:00:00Z,Form Fill,di@acme.example,,,,\n\
+             5,2026-03-10T10:00:00Z,Sales Email,ann@acme.example,,,,\n"
+        ),
+    );
+    ok(abm(&ws, day, None, &["activities", "import", &forms]));
+    // Two trials: 70 points on March 20, 120 on March 25.
+    let trials = file(
+        "trials.csv",
+        &format!(
+            "{head}6,2026-03-20T10:00:00Z,Trial Start,bo@acme.example,,,,\n\
+             7,2026-03-25T10:00:00Z,Trial Start,cy@acme.example,,,,\n"
+        ),
+    );
+    let out = ok(abm(&ws, day, None, &["activities", "import", &trials]));
+    assert!(out.contains("Journeys of 1 accounts replayed"), "{out}");
+    let history = json(abm(
+        &ws,
+        day,
+        None,
+        &["journey", "history", "0015g00000000ACM", "--format", "json"],
+    ));
+    let moves: Vec<(String, u64)> = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["day"].as_str().unwrap().to_string(), e["to"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        moves,
+        vec![("2026-03-04".to_string(), 5), ("2026-03-25".to_string(), 6)],
+        "Engaged with People at 20 points; MQA the day the second trial came"
+    );
+    let run = |args: &[&str]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_abm"));
+        c.arg("--workspace")
+            .arg(&ws)
+            .args(args)
+            .env("ABM_TODAY", day)
+            .env("ABM_SLACK_WEBHOOK_URL", &url);
+        ok(c.output().unwrap())
+    };
+    let dry = run(&["automations", "run", "--dry-run"]);
+    assert!(dry.contains("would notify_owner: MQA alert: Acme Corp"), "{dry}");
+    assert_eq!(state.lock().unwrap().attempts, 0, "a dry run posts nothing");
+    let out = run(&["automations", "run"]);
+    assert!(out.contains("1 actions taken"), "{out}");
+    let again = run(&["automations", "run"]);
+    assert!(again.contains("0 due"), "{again}");
+    let r = state.lock().unwrap();
+    assert_eq!(r.received.len(), 1, "posted once, not twice");
+    let text = r.received[0]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("@Riley Quota MQA alert: Acme Corp (0015g00000000ACM) entered 06 Marketing Qualified Account (MQA) on 2026-03-25"),
+        "{text}"
+    );
+}

@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod activity;
+pub mod automation;
 pub mod budget;
 pub mod calendar;
 pub mod capacity;

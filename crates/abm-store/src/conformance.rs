@@ -23,7 +23,7 @@ macro_rules! conformance_suite {
             icp_versions_and_fits, scoring_inputs_come_in_families, published_lists_never_change,
             nominations_are_decided_once, ad_exports_replace_their_days,
             budget_imports_replace_the_lines, activities_are_appended_once, opportunities_upsert_by_id,
-            journeys_replace_by_account);
+            journeys_replace_by_account, firings_are_recorded_once);
     };
     (@tests $make:expr; $($name:ident),+) => {
         $(
@@ -1065,4 +1065,22 @@ pub fn journeys_replace_by_account(store: &mut dyn Store) {
     // A full replace drops accounts that are no longer given.
     store.replace_journeys(std::slice::from_ref(&a2), true).unwrap();
     assert_eq!(store.journeys(None).unwrap(), vec![a2]);
+}
+
+pub fn firings_are_recorded_once(store: &mut dyn Store) {
+    let f = |crm: &str, d: u32| crate::Firing {
+        automation: "MQA alert".into(),
+        crm_id: crm.into(),
+        day: chrono::NaiveDate::from_ymd_opt(2026, 3, d).unwrap(),
+        action: "slack".into(),
+        note: "posted".into(),
+    };
+    assert!(store.record_firing(&f("001B", 2)).unwrap());
+    assert!(store.record_firing(&f("001A", 2)).unwrap());
+    assert!(
+        !store.record_firing(&f("001A", 2)).unwrap(),
+        "the same firing is kept once"
+    );
+    assert!(store.record_firing(&f("001A", 1)).unwrap());
+    assert_eq!(store.firings().unwrap(), vec![f("001A", 1), f("001A", 2), f("001B", 2)]);
 }

@@ -12,6 +12,7 @@ mod sql;
 mod sqlite_store;
 
 pub use abm_core::activity::{Activity, Match};
+pub use abm_core::automation::Firing;
 pub use abm_core::budget::BudgetLine;
 pub use abm_core::journey::{Journey, StageEvent};
 pub use abm_core::lists::{ListVersion, Nomination};
@@ -226,6 +227,13 @@ pub trait Store: Send {
     /// Store replayed journeys, replacing what those accounts had (every account's, when `all`).
     /// One transaction.
     fn replace_journeys(&mut self, journeys: &[Journey], all: bool) -> Result<()>;
+
+    /// Record that an automation fired; false (and nothing written) when it already had for that
+    /// account and day.
+    fn record_firing(&mut self, firing: &Firing) -> Result<bool>;
+
+    /// Every recorded firing, by automation, day and account.
+    fn firings(&mut self) -> Result<Vec<Firing>>;
 
     /// (accounts held, accounts with a stored journey).
     fn journey_coverage(&mut self) -> Result<(u64, u64)>;

@@ -47,6 +47,10 @@ pub const SQLITE: &[Migration] = &[
         version: 10,
         sql: include_str!("migrations/sqlite/0010_journey.sql"),
     },
+    Migration {
+        version: 11,
+        sql: include_str!("migrations/sqlite/0011_automations.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -89,6 +93,10 @@ pub const POSTGRES: &[Migration] = &[
     Migration {
         version: 10,
         sql: include_str!("migrations/postgres/0010_journey.sql"),
+    },
+    Migration {
+        version: 11,
+        sql: include_str!("migrations/postgres/0011_automations.sql"),
     },
 ];
 

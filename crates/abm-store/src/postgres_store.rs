@@ -973,6 +973,33 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    fn record_firing(&mut self, f: &crate::Firing) -> Result<bool> {
+        Ok(self.client.execute(
+            "INSERT INTO automation_firings (automation, crm_id, day, action, note) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT DO NOTHING",
+            &[&f.automation, &f.crm_id, &f.day, &f.action, &f.note],
+        )? == 1)
+    }
+
+    fn firings(&mut self) -> Result<Vec<crate::Firing>> {
+        Ok(self
+            .client
+            .query(
+                "SELECT automation, crm_id, day, action, note FROM automation_firings \
+                 ORDER BY automation COLLATE \"C\", day, crm_id COLLATE \"C\"",
+                &[],
+            )?
+            .iter()
+            .map(|r| crate::Firing {
+                automation: r.get(0),
+                crm_id: r.get(1),
+                day: r.get(2),
+                action: r.get(3),
+                note: r.get(4),
+            })
+            .collect())
+    }
+
     fn journey_coverage(&mut self) -> Result<(u64, u64)> {
         let r = self.client.query_one(
             "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM journeys)",

@@ -943,6 +943,32 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn record_firing(&mut self, f: &crate::Firing) -> Result<bool> {
+        Ok(self.conn.execute(
+            "INSERT OR IGNORE INTO automation_firings (automation, crm_id, day, action, note) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![f.automation, f.crm_id, f.day.to_string(), f.action, f.note],
+        )? == 1)
+    }
+
+    fn firings(&mut self) -> Result<Vec<crate::Firing>> {
+        let mut st = self.conn.prepare(
+            "SELECT automation, crm_id, day, action, note FROM automation_firings ORDER BY automation, day, crm_id",
+        )?;
+        let mut found = st.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = found.next()? {
+            let day: String = r.get(2)?;
+            out.push(crate::Firing {
+                automation: r.get(0)?,
+                crm_id: r.get(1)?,
+                day: rows::parse_day(&day)?,
+                action: r.get(3)?,
+                note: r.get(4)?,
+            });
+        }
+        Ok(out)
+    }
+
     fn journey_coverage(&mut self) -> Result<(u64, u64)> {
         Ok(self.conn.query_row(
             "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM journeys)",

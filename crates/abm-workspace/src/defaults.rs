@@ -7,6 +7,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("lists.toml", include_str!("../defaults/lists.toml")),
     ("engagement.toml", include_str!("../defaults/engagement.toml")),
     ("stages.toml", include_str!("../defaults/stages.toml")),
+    ("automations.toml", include_str!("../defaults/automations.toml")),
     ("taxonomy.toml", include_str!("../defaults/taxonomy.toml")),
     ("mappings/accounts.example.toml", ACCOUNTS_MAPPING),
     (

@@ -3,6 +3,7 @@
 //! `abm.db`. This crate finds, creates and reads it, turning text into domain values with errors
 //! that name the file and line. The CLI and the server both start here.
 
+pub mod automations;
 mod config;
 pub mod defaults;
 pub mod desk;
@@ -188,11 +189,31 @@ impl Workspace {
         };
         let stages: abm_core::journey::Stages = toml_text::parse(&text, &file)?;
         stages.validate().map_err(|reason| WorkspaceError::Config {
-            line: stage_line(&text, &reason),
+            line: table_line(&text, "stages", &reason),
             file,
             reason,
         })?;
         Ok(stages)
+    }
+
+    /// The automations in `automations.toml` (none when the file is missing).
+    pub fn automations(&self) -> Result<abm_core::automation::Automations> {
+        let path = self.dir.join("automations.toml");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(abm_core::automation::Automations { automations: vec![] })
+            }
+            Err(source) => return Err(WorkspaceError::Io { path, source }),
+        };
+        let file = path.display().to_string();
+        let parsed: abm_core::automation::Automations = toml_text::parse(&text, &file)?;
+        parsed.validate().map_err(|reason| WorkspaceError::Config {
+            line: table_line(&text, "automations", &reason),
+            file,
+            reason,
+        })?;
+        Ok(parsed)
     }
 
     /// Whether no focus list has been built yet.
@@ -252,14 +273,14 @@ pub fn builtin_calendar(name: &str) -> Option<BusinessCalendar> {
     }
 }
 
-/// The line of the `[[stages]]` table a validation message names (`stages[i] …`).
-fn stage_line(text: &str, reason: &str) -> usize {
+/// The line of the `[[table]]` a validation message names (`table[i] …`).
+fn table_line(text: &str, table: &str, reason: &str) -> usize {
     let index: Option<usize> = reason
-        .strip_prefix("stages[")
+        .strip_prefix(&format!("{table}["))
         .and_then(|r| r.split(']').next())
         .and_then(|i| i.parse().ok());
     index
-        .and_then(|i| text.match_indices("[[stages]]").nth(i))
+        .and_then(|i| text.match_indices(&format!("[[{table}]]")).nth(i))
         .map(|(offset, _)| toml_text::line_of(text, offset))
         .unwrap_or(1)
 }

@@ -194,6 +194,10 @@ mod tests {
             } else if *path == "stages.toml" {
                 let parsed: abm_core::journey::Stages = crate::toml_text::parse(text, path).unwrap();
                 parsed.validate().unwrap();
+            } else if *path == "automations.toml" {
+                let parsed: abm_core::automation::Automations = crate::toml_text::parse(text, path).unwrap();
+                parsed.validate().unwrap();
+                assert_eq!(parsed.automations.len(), 1);
             } else if *path == "taxonomy.toml" {
                 let parsed: abm_core::taxonomy::Taxonomy = crate::toml_text::parse(text, path).unwrap();
                 assert_eq!(

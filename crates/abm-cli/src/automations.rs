@@ -1,0 +1,181 @@
+//! `abm automations run|firings|digest`: act on accounts that met a trigger (post to Slack,
+//! notify the owner, nominate for the focus list), each firing recorded so nothing acts twice;
+//! and the weekly digest of accounts that moved, per owner.
+
+use crate::output::{print_rows, Format};
+use abm_core::automation::{ActionKind, Firing};
+use abm_workspace::Workspace;
+use anyhow::Result;
+use chrono::{Duration, NaiveDate};
+use clap::Subcommand;
+use std::collections::BTreeMap;
+
+#[derive(Subcommand)]
+pub enum AutomationsCmd {
+    /// Take each due automation's action (first matching), and record the firing.
+    Run {
+        /// Show what would happen; post, nominate and record nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Triggers from this day on (default: a week ago).
+        #[arg(long, value_parser = crate::calendar::parse_date)]
+        since: Option<NaiveDate>,
+    },
+    /// Recorded firings.
+    Firings {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Accounts whose journey stage changed in the last week, grouped by owner.
+    Digest {
+        /// Post one message per owner to Slack.
+        #[arg(long)]
+        post: bool,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+pub fn run(ws: &Workspace, cmd: AutomationsCmd) -> Result<()> {
+    let today = ws.today();
+    let mut store = ws.store()?;
+    match cmd {
+        AutomationsCmd::Run { dry_run, since } => {
+            let since = since.unwrap_or(today - Duration::days(7));
+            if since > today {
+                return Err(crate::user_error(format!("--since {since} is after today ({today})")));
+            }
+            let due = abm_workspace::automations::plan(ws, store.as_mut(), since, today)?;
+            let mut done = 0;
+            for d in &due {
+                let c = &d.candidate;
+                let what = format!("{}: {} ({}) {}", d.automation, d.name, c.crm_id, c.what);
+                let Some(action) = &d.action else {
+                    println!(
+                        "{}no action's condition holds: {what}",
+                        if dry_run { "would skip, " } else { "" }
+                    );
+                    if !dry_run {
+                        store.record_firing(&firing(d, "none", "no action's condition held"))?;
+                    }
+                    continue;
+                };
+                let kind = action.action;
+                if dry_run {
+                    println!("would {}: {what}", kind.as_str());
+                    continue;
+                }
+                let note = match kind {
+                    ActionKind::Slack | ActionKind::NotifyOwner => {
+                        let hook = crate::connect::webhook_from(ws, action.webhook_url_env.as_deref())?;
+                        let text = match (&kind, &c.owner) {
+                            (ActionKind::NotifyOwner, Some(owner)) => format!("@{owner} {what}"),
+                            _ => what.clone(),
+                        };
+                        hook.post(&text).map_err(crate::connect::connect_err)?;
+                        format!("posted: {text}")
+                    }
+                    ActionKind::Nominate => {
+                        let n = abm_workspace::lists::nominate(
+                            store.as_mut(),
+                            &c.crm_id,
+                            &format!("automation: {}", d.automation),
+                            &c.what,
+                            today,
+                            &ws.calendar(None)?,
+                        )
+                        .map_err(crate::lists::list_err)?;
+                        format!("nomination {} for family {}", n.id, n.crm_id)
+                    }
+                };
+                store.record_firing(&firing(d, kind.as_str(), &note))?;
+                println!("{}: {what}", kind.as_str());
+                done += 1;
+            }
+            println!(
+                "{} due from {since} to {today}{}",
+                due.len(),
+                if dry_run {
+                    " (dry run: nothing done)".to_string()
+                } else {
+                    format!("; {done} actions taken")
+                }
+            );
+            Ok(())
+        }
+        AutomationsCmd::Firings { format } => {
+            let all = store.firings()?;
+            let rows: Vec<Vec<String>> = all
+                .iter()
+                .map(|f| {
+                    vec![
+                        f.automation.clone(),
+                        f.day.to_string(),
+                        f.crm_id.clone(),
+                        f.action.clone(),
+                        f.note.clone(),
+                    ]
+                })
+                .collect();
+            print_rows(format, &["automation", "day", "account", "action", "note"], &rows, &all)
+        }
+        AutomationsCmd::Digest { post, format } => {
+            let stages = ws.stages()?;
+            let since = today - Duration::days(7);
+            let mut by_owner: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
+            for j in store.journeys(None)? {
+                let moved: Vec<_> = j.events.iter().filter(|e| e.day > since && e.day <= today).collect();
+                let (Some(first), Some(last)) = (moved.first(), moved.last()) else {
+                    continue;
+                };
+                let detail = store.get_account(&j.crm_id)?;
+                let (name, owner) = detail.map(|d| (d.summary.name, d.owner)).unwrap_or_default();
+                by_owner
+                    .entry(owner.unwrap_or_else(|| "(no owner)".into()))
+                    .or_default()
+                    .push((
+                        name,
+                        format!("{:02} {}", first.from, stages.name_of(first.from)),
+                        format!("{:02} {}", last.to, stages.name_of(last.to)),
+                    ));
+            }
+            let rows: Vec<Vec<String>> = by_owner
+                .iter()
+                .flat_map(|(o, v)| {
+                    v.iter()
+                        .map(move |(n, f, t)| vec![o.clone(), n.clone(), f.clone(), t.clone()])
+                })
+                .collect();
+            if format == Format::Table {
+                println!(
+                    "Accounts that moved from {} to {today}, by owner",
+                    since + Duration::days(1)
+                );
+            }
+            print_rows(format, &["owner", "account", "from", "to"], &rows, &by_owner)?;
+            if post {
+                let hook = crate::connect::webhook_from(ws, None)?;
+                for (owner, moved) in &by_owner {
+                    let lines: Vec<String> = moved.iter().map(|(n, f, t)| format!("• {n}: {f} → {t}")).collect();
+                    hook.post(&format!(
+                        "@{owner} your accounts that moved this week:\n{}",
+                        lines.join("\n")
+                    ))
+                    .map_err(crate::connect::connect_err)?;
+                }
+                println!("posted {} digests", by_owner.len());
+            }
+            Ok(())
+        }
+    }
+}
+
+fn firing(d: &abm_workspace::automations::Due, action: &str, note: &str) -> Firing {
+    Firing {
+        automation: d.automation.clone(),
+        crm_id: d.candidate.crm_id.clone(),
+        day: d.candidate.day,
+        action: action.to_string(),
+        note: note.to_string(),
+    }
+}
