@@ -96,7 +96,12 @@ fn update_journeys(
     store: &mut dyn abm_store::Store,
     touched: &std::collections::BTreeSet<String>,
 ) -> Result<()> {
-    let r = abm_workspace::journey::update(ws, store, touched, ws.today())?;
+    let (stages, engagement) = (ws.stages()?, ws.engagement_rules()?);
+    let rules = abm_workspace::journey::Rules {
+        stages: &stages,
+        engagement: &engagement,
+    };
+    let r = abm_workspace::journey::update(&rules, store, touched, ws.today())?;
     println!(
         "Journeys of {} accounts replayed through {}: {} stage changes in {} ms",
         r.accounts, r.through, r.stage_changes, r.millis

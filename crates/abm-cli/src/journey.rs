@@ -224,7 +224,12 @@ pub fn run(ws: &Workspace, cmd: JourneyCmd) -> Result<()> {
 /// `abm engagement rebuild`: replay every account from the facts.
 pub fn rebuild(ws: &Workspace) -> Result<()> {
     let mut store = ws.store()?;
-    let r = abm_workspace::journey::rebuild(ws, store.as_mut(), ws.today())?;
+    let (stages, engagement) = (ws.stages()?, ws.engagement_rules()?);
+    let rules = abm_workspace::journey::Rules {
+        stages: &stages,
+        engagement: &engagement,
+    };
+    let r = abm_workspace::journey::rebuild(&rules, store.as_mut(), ws.today())?;
     println!(
         "Replayed {} accounts ({} activities) through {}: {} stage changes in {} ms",
         r.accounts, r.activities, r.through, r.stage_changes, r.millis

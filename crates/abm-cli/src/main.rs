@@ -310,7 +310,8 @@ fn serve(ws: &abm_workspace::Workspace, addr: &str) -> Result<()> {
             listener,
             abm_server::AppState::new(store)
                 .with_precedence(ws.config.precedence.clone())
-                .with_desk(abm_workspace::desk::Desk::from_workspace(ws)?),
+                .with_desk(abm_workspace::desk::Desk::from_workspace(ws)?)
+                .with_journey_rules(ws.engagement_rules()?, ws.stages()?),
         )
         .await?;
         Ok(())

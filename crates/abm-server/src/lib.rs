@@ -4,6 +4,7 @@
 
 mod api;
 mod icp_api;
+mod journey_api;
 mod lists_api;
 mod pages;
 mod paid_api;
@@ -23,6 +24,9 @@ pub struct AppState {
     precedence: Arc<abm_core::account::Precedence>,
     /// Templates, calendar and settings requests are judged by.
     desk: Arc<abm_workspace::desk::Desk>,
+    /// Engagement rules explanations are computed with, and the stages journeys are named by.
+    engagement: Arc<abm_core::engagement::EngagementRules>,
+    stages: Arc<abm_core::journey::Stages>,
 }
 
 impl AppState {
@@ -31,7 +35,20 @@ impl AppState {
             store: Arc::new(Mutex::new(store)),
             precedence: Arc::new(Default::default()),
             desk: Arc::new(abm_workspace::desk::Desk::shipped()),
+            engagement: Arc::new(abm_workspace::shipped_engagement_rules()),
+            stages: Arc::new(abm_workspace::shipped_stages()),
         }
+    }
+
+    /// Explain and name journeys with a workspace's engagement rules and stages.
+    pub fn with_journey_rules(
+        mut self,
+        engagement: abm_core::engagement::EngagementRules,
+        stages: abm_core::journey::Stages,
+    ) -> Self {
+        self.engagement = Arc::new(engagement);
+        self.stages = Arc::new(stages);
+        self
     }
 
     /// Judge requests by a workspace's templates, calendar and settings.
@@ -88,6 +105,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/lists/:version", get(lists_api::version))
         .route("/api/lists/:version/publish", post(lists_api::publish))
         .route("/api/reports/paid", get(paid_api::paid))
+        .route("/api/engagement/:id", get(journey_api::explain))
+        .route("/api/journey/accounts/:id", get(journey_api::history))
+        .route("/api/journey/as-of", get(journey_api::as_of))
+        .route("/api/journey/funnel", get(journey_api::funnel_report))
+        .route("/api/intent/surging", get(journey_api::surging))
+        .route("/api/activities/matching", get(journey_api::matching))
+        .route("/api/automations/firings", get(journey_api::firings))
         .route("/api/team", get(requests_api::team).post(requests_api::add_team_member))
         .route(
             "/api/requests",

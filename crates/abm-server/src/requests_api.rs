@@ -60,11 +60,11 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
     })
 }
 
-fn bad(path: &str, reason: impl std::fmt::Display) -> ApiError {
+pub(crate) fn bad(path: &str, reason: impl std::fmt::Display) -> ApiError {
     ApiError::BadRequest(format!("{path}: {reason}"))
 }
 
-fn date(path: &str, s: &str) -> Result<NaiveDate, ApiError> {
+pub(crate) fn date(path: &str, s: &str) -> Result<NaiveDate, ApiError> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| bad(path, format!("expected a date like 2026-07-02, found {s:?}")))
 }
@@ -93,7 +93,7 @@ fn changes(id: i64, log: Vec<AuditEntry>, request: impl serde::Serialize) -> Jso
     Json(json!({ "id": id, "changes": log, "request": request }))
 }
 
-fn only(raw: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
+pub(crate) fn only(raw: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
     match raw.keys().find(|k| !known.contains(&k.as_str())) {
         Some(k) => Err(bad(
             &format!("query parameter {k}"),

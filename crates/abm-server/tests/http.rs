@@ -62,6 +62,49 @@ fn start() -> App {
     store
         .replace_ad_facts("google", "acct", day(1), day(3), &ad_facts())
         .unwrap();
+    // Four people at Acme fill forms in November; journeys replayed through November 28.
+    let forms: Vec<_> = ["ann", "bo", "cy", "di"]
+        .iter()
+        .enumerate()
+        .map(|(i, who)| {
+            (
+                abm_core::activity::Activity {
+                    source: "marketing-automation".into(),
+                    source_id: i.to_string(),
+                    at: chrono::DateTime::parse_from_rfc3339(&format!("2026-11-{:02}T10:00:00Z", 10 + i))
+                        .unwrap()
+                        .to_utc(),
+                    kind: "Form Fill".into(),
+                    email: Some(format!("{who}@acme.example")),
+                    account_id: None,
+                    ip: None,
+                    company_domain: None,
+                    attributes: Default::default(),
+                },
+                abm_core::activity::Match {
+                    account: Some("A1".into()),
+                    method: abm_core::activity::Method::EmailDomain,
+                    confidence: 0.95,
+                    why_not: None,
+                },
+            )
+        })
+        .collect();
+    store.insert_activities(&forms).unwrap();
+    let (stages, engagement) = (
+        abm_workspace::shipped_stages(),
+        abm_workspace::shipped_engagement_rules(),
+    );
+    let rules = abm_workspace::journey::Rules {
+        stages: &stages,
+        engagement: &engagement,
+    };
+    abm_workspace::journey::rebuild(
+        &rules,
+        &mut store,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+    )
+    .unwrap();
     let base = common::serve(abm_server::AppState::new(Box::new(store) as Box<dyn Store>));
     App { base, _dir: dir }
 }
@@ -380,4 +423,66 @@ fn paid_report_over_http_is_the_engine_s() {
             "{v}"
         );
     }
+}
+
+#[test]
+fn engagement_and_journeys_over_http() {
+    let app = start();
+    let (code, e) = json(&app, "/api/engagement/A1?as_of=2026-11-28&window=90");
+    assert_eq!(code, 200, "{e}");
+    let parts: f64 = e["contributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["total"].as_f64().unwrap())
+        .sum();
+    assert_eq!(parts, 20.0);
+    assert_eq!(e["score"], 20.0);
+    assert_eq!(e["engaged_people"], 4);
+    let (code, j) = json(&app, "/api/journey/accounts/A1");
+    assert_eq!(code, 200, "{j}");
+    assert_eq!(j["stage"], 5);
+    assert_eq!(j["stage_name"], "Engaged with People");
+    assert_eq!(j["events"][0]["day"], "2026-11-13", "the fourth form made 20 points");
+    assert_eq!(
+        j["scores"][2]["points"], e["score"],
+        "the stored score is the explained one"
+    );
+    let (_, counts) = json(&app, "/api/journey/as-of?date=2026-11-28");
+    let stage = |n: u64| {
+        counts["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["stage"] == n)
+            .unwrap()["accounts"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!((stage(1), stage(5)), (2, 1));
+    let (_, before) = json(&app, "/api/journey/as-of?date=2026-11-12");
+    assert_eq!(before["stages"][4]["accounts"], 0, "not engaged before the fourth form");
+    let (code, f) = json(&app, "/api/journey/funnel?from=2026-11-01&to=2026-11-28");
+    assert_eq!(code, 200);
+    assert_eq!(f["stages"][4]["reached"], 1);
+    let (_, m) = json(&app, "/api/activities/matching");
+    assert_eq!(m["by_method"][0], serde_json::json!(["email_domain", 4]));
+    let (_, fired) = json(&app, "/api/automations/firings");
+    assert_eq!(fired, serde_json::json!([]));
+    for (path, want) in [
+        (
+            "/api/journey/funnel?from=2026-11-28&to=2026-11-01",
+            "query parameter to",
+        ),
+        ("/api/journey/as-of?date=yesterday", "query parameter date"),
+        ("/api/journey/as-of", "query parameter date: is required"),
+        ("/api/journey/as-of?date=2026-11-28&stage=6", "stage"),
+        ("/api/engagement/A1?window=0", "query parameter window"),
+    ] {
+        let (code, body) = get(&app, path);
+        assert_eq!(code, 400, "{path}: {body}");
+        assert!(body.contains(want), "{path}: {body}");
+    }
+    assert_eq!(get(&app, "/api/journey/accounts/NOPE").0, 404);
+    assert_eq!(get(&app, "/api/engagement/NOPE").0, 404);
 }

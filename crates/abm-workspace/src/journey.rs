@@ -3,8 +3,9 @@
 //! rules and stores the result. `rebuild` replays every account; `update` only the accounts an
 //! import touched, and must give the same journeys as a rebuild on the same day.
 
-use crate::{Result, Workspace};
-use abm_core::journey::{replay, AccountFacts, Journey};
+use crate::Result;
+use abm_core::engagement::EngagementRules;
+use abm_core::journey::{replay, AccountFacts, Journey, Stages};
 use abm_store::Store;
 use chrono::NaiveDate;
 use std::collections::{BTreeSet, HashMap};
@@ -107,17 +108,21 @@ fn gather(store: &mut dyn Store, only: Option<&BTreeSet<String>>) -> Result<Vec<
     Ok(out)
 }
 
-fn replay_all(ws: &Workspace, facts: &[AccountFacts], through: NaiveDate) -> Result<Vec<Journey>> {
-    let stages = ws.stages()?;
-    let rules = ws.engagement_rules()?;
+/// The rules a journey is replayed by: `stages.toml` and `engagement.toml`.
+pub struct Rules<'a> {
+    pub stages: &'a Stages,
+    pub engagement: &'a EngagementRules,
+}
+
+fn replay_all(rules: &Rules, facts: &[AccountFacts], through: NaiveDate) -> Vec<Journey> {
     // Accounts replay independently: split them over the cores.
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let chunk = facts.len().div_ceil(threads).max(256);
-    Ok(std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let handles: Vec<_> = facts
             .chunks(chunk)
             .map(|part| {
-                let (stages, rules) = (&stages, &rules);
+                let (stages, rules) = (rules.stages, rules.engagement);
                 scope.spawn(move || {
                     part.iter()
                         .map(|f| replay(stages, rules, f, through))
@@ -129,7 +134,7 @@ fn replay_all(ws: &Workspace, facts: &[AccountFacts], through: NaiveDate) -> Res
             .into_iter()
             .flat_map(|h| h.join().expect("a replay thread panicked"))
             .collect()
-    }))
+    })
 }
 
 fn summary(facts: &[AccountFacts], journeys: &[Journey], through: NaiveDate, started: Instant) -> Refresh {
@@ -143,10 +148,10 @@ fn summary(facts: &[AccountFacts], journeys: &[Journey], through: NaiveDate, sta
 }
 
 /// Replay every account's journey from the facts, through `through`, replacing what was stored.
-pub fn rebuild(ws: &Workspace, store: &mut dyn Store, through: NaiveDate) -> Result<Refresh> {
+pub fn rebuild(rules: &Rules, store: &mut dyn Store, through: NaiveDate) -> Result<Refresh> {
     let started = Instant::now();
     let facts = gather(store, None)?;
-    let journeys = replay_all(ws, &facts, through)?;
+    let journeys = replay_all(rules, &facts, through);
     store.replace_journeys(&journeys, true)?;
     Ok(summary(&facts, &journeys, through, started))
 }
@@ -154,18 +159,18 @@ pub fn rebuild(ws: &Workspace, store: &mut dyn Store, through: NaiveDate) -> Res
 /// Replay only `accounts` (those new facts touched), through `through`. When some accounts have
 /// no journey yet (the first import, or accounts imported since), every account is replayed.
 pub fn update(
-    ws: &Workspace,
+    rules: &Rules,
     store: &mut dyn Store,
     accounts: &BTreeSet<String>,
     through: NaiveDate,
 ) -> Result<Refresh> {
     let (held, with_journey) = store.journey_coverage()?;
     if held != with_journey {
-        return rebuild(ws, store, through);
+        return rebuild(rules, store, through);
     }
     let started = Instant::now();
     let facts = gather(store, Some(accounts))?;
-    let journeys = replay_all(ws, &facts, through)?;
+    let journeys = replay_all(rules, &facts, through);
     store.replace_journeys(&journeys, false)?;
     Ok(summary(&facts, &journeys, through, started))
 }

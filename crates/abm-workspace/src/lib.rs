@@ -273,6 +273,16 @@ pub fn builtin_calendar(name: &str) -> Option<BusinessCalendar> {
     }
 }
 
+/// The engagement rules abm ships (what a workspace without `engagement.toml` uses).
+pub fn shipped_engagement_rules() -> abm_core::engagement::EngagementRules {
+    toml_text::parse(include_str!("../defaults/engagement.toml"), "engagement.toml").expect("the shipped rules parse")
+}
+
+/// The handbook's thirteen stages, as shipped.
+pub fn shipped_stages() -> abm_core::journey::Stages {
+    toml_text::parse(include_str!("../defaults/stages.toml"), "stages.toml").expect("the shipped stages parse")
+}
+
 /// The line of the `[[table]]` a validation message names (`table[i] …`).
 fn table_line(text: &str, table: &str, reason: &str) -> usize {
     let index: Option<usize> = reason
