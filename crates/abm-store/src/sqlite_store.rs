@@ -308,22 +308,18 @@ impl Store for SqliteStore {
         let select = sql::summary_select(DOMAINS_AGG, |c| c.to_string());
         let found = self
             .conn
-            .query_row(
-                &format!("SELECT {select} FROM accounts a WHERE a.crm_id = ?1"),
-                [crm_id],
-                |r| Ok(read_account_row!(r, ?)),
-            )
+            .prepare_cached(&format!("SELECT {select} FROM accounts a WHERE a.crm_id = ?1"))?
+            .query_row([crm_id], |r| Ok(read_account_row!(r, ?)))
             .optional()?;
         let Some(mut detail) = found else {
             return Ok(None);
         };
         let text: String = self
             .conn
-            .query_row("SELECT attributes FROM accounts WHERE crm_id = ?1", [crm_id], |r| {
-                r.get(0)
-            })?;
+            .prepare_cached("SELECT attributes FROM accounts WHERE crm_id = ?1")?
+            .query_row([crm_id], |r| r.get(0))?;
         detail.attributes = sql::decode_attributes(&text).map_err(StoreError::Corrupt)?;
-        let mut st = self.conn.prepare(&format!(
+        let mut st = self.conn.prepare_cached(&format!(
             "{FAMILY_SELECT} ?1 ORDER BY (crm_id = ultimate_parent_id) DESC, lower(name), crm_id"
         ))?;
         let mut rows = st.query([&detail.summary.ultimate_parent_id])?;
@@ -337,7 +333,7 @@ impl Store for SqliteStore {
                 carr: cents_to_f64(r.get(4)?),
             });
         }
-        let mut st = self.conn.prepare(PEOPLE_SELECT)?;
+        let mut st = self.conn.prepare_cached(PEOPLE_SELECT)?;
         let mut rows = st.query([crm_id])?;
         while let Some(r) = rows.next()? {
             detail
@@ -1249,7 +1245,7 @@ fn select_activities(
     order: &str,
     f: &mut dyn FnMut(String, Activity),
 ) -> Result<()> {
-    let mut st = conn.prepare(&format!("{} WHERE {filter} ORDER BY {order}", rows::ACTIVITY_SELECT))?;
+    let mut st = conn.prepare_cached(&format!("{} WHERE {filter} ORDER BY {order}", rows::ACTIVITY_SELECT))?;
     let mut found = st.query([param])?;
     while let Some(r) = found.next()? {
         let at: String = r.get(2)?;
