@@ -6,7 +6,6 @@ use crate::output::{print_rows, Format};
 use abm_workspace::Workspace;
 use anyhow::Result;
 use clap::Subcommand;
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 #[derive(Subcommand)]
@@ -236,22 +235,8 @@ pub fn run_engagement(ws: &Workspace, cmd: EngagementCmd) -> Result<()> {
     }
     let rules = ws.engagement_rules()?;
     let mut store = ws.store()?;
-    let detail = store
-        .get_account(account.trim())?
+    let (detail, activities) = abm_workspace::journey::account_activities(store.as_mut(), account.trim())?
         .ok_or_else(|| crate::user_error(format!("no account {account:?}")))?;
-    let titles: HashMap<String, String> = detail
-        .people
-        .iter()
-        .filter_map(|p| Some((p.email.clone()?.to_lowercase(), p.title.clone()?)))
-        .collect();
-    let activities: Vec<_> = store
-        .activities_of(&detail.summary.crm_id)?
-        .into_iter()
-        .map(|a| {
-            let t = a.email.as_ref().and_then(|e| titles.get(&e.to_lowercase()).cloned());
-            (a, t)
-        })
-        .collect();
     let at = match as_of {
         Some(d) => d.and_hms_opt(23, 59, 59).expect("a time").and_utc(),
         None => ws.now().at,

@@ -62,6 +62,9 @@ fn activate_text(ws: &Workspace, store: &mut dyn abm_store::Store, text: &str, w
             .collect::<Vec<_>>()
             .join(", ")
     );
+    if store.journey_coverage()?.1 > 0 {
+        println!("Journey stages read fit scores: `abm engagement rebuild` replays them with these.");
+    }
     Ok(version)
 }
 

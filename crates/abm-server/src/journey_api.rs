@@ -48,22 +48,8 @@ pub async fn explain(
     let rules = state.engagement.clone();
     state
         .blocking(move |s| {
-            let detail = s
-                .get_account(&id)?
+            let (_, acts) = abm_workspace::journey::account_activities(s, &id)?
                 .ok_or_else(|| ApiError::NotFound(format!("no account {id:?}")))?;
-            let titles: HashMap<String, String> = detail
-                .people
-                .iter()
-                .filter_map(|p| Some((p.email.clone()?.to_lowercase(), p.title.clone()?)))
-                .collect();
-            let acts: Vec<_> = s
-                .activities_of(&id)?
-                .into_iter()
-                .map(|a| {
-                    let t = a.email.as_ref().and_then(|e| titles.get(&e.to_lowercase()).cloned());
-                    (a, t)
-                })
-                .collect();
             Ok(Json(json!(abm_core::engagement::explain(&rules, &acts, at, window))))
         })
         .await

@@ -21,6 +21,36 @@ pub struct Refresh {
     pub millis: u128,
 }
 
+/// An account with its activities, each with the title of the person it came from (for the
+/// engagement weights): what `explain` and a replay read. `None` when there is no such account.
+pub fn account_activities(
+    store: &mut dyn Store,
+    crm_id: &str,
+) -> abm_store::Result<
+    Option<(
+        abm_store::AccountDetail,
+        Vec<(abm_core::activity::Activity, Option<String>)>,
+    )>,
+> {
+    let Some(detail) = store.get_account(crm_id)? else {
+        return Ok(None);
+    };
+    let titles: HashMap<String, String> = detail
+        .people
+        .iter()
+        .filter_map(|p| Some((p.email.clone()?.to_lowercase(), p.title.clone()?)))
+        .collect();
+    let activities = store
+        .activities_of(&detail.summary.crm_id)?
+        .into_iter()
+        .map(|a| {
+            let t = a.email.as_ref().and_then(|e| titles.get(&e.to_lowercase()).cloned());
+            (a, t)
+        })
+        .collect();
+    Ok(Some((detail, activities)))
+}
+
 /// Facts of a few accounts, read account by account through the indexes.
 fn gather_few(store: &mut dyn Store, ids: &BTreeSet<String>) -> Result<Vec<AccountFacts>> {
     let mut opportunities: HashMap<String, Vec<abm_core::opportunity::Opportunity>> = HashMap::new();
@@ -31,22 +61,9 @@ fn gather_few(store: &mut dyn Store, ids: &BTreeSet<String>) -> Result<Vec<Accou
     }
     let mut out = Vec::new();
     for id in ids {
-        let Some(detail) = store.get_account(id)? else {
+        let Some((detail, activities)) = account_activities(store, id)? else {
             continue;
         };
-        let titles: HashMap<String, String> = detail
-            .people
-            .iter()
-            .filter_map(|p| Some((p.email.clone()?.to_lowercase(), p.title.clone()?)))
-            .collect();
-        let activities = store
-            .activities_of(id)?
-            .into_iter()
-            .map(|a| {
-                let t = a.email.as_ref().and_then(|e| titles.get(&e.to_lowercase()).cloned());
-                (a, t)
-            })
-            .collect();
         out.push(AccountFacts {
             crm_id: id.clone(),
             account_type: detail.summary.account_type.clone(),
