@@ -210,7 +210,11 @@ impl BusinessCalendar {
     fn build_tables(&self) -> Tables {
         let mut before = Vec::with_capacity(TABLE_DAYS + 1);
         let mut day = Vec::with_capacity(TABLE_DAYS * 5 / 7 + 8);
-        let (mut removed, mut added) = (self.removed.iter().peekable(), self.added.iter().peekable());
+        // Holidays and extra days before the tables begin are not in them.
+        let (mut removed, mut added) = (
+            self.removed.iter().skip_while(|d| **d < epoch()).peekable(),
+            self.added.iter().skip_while(|d| **d < epoch()).peekable(),
+        );
         let mut count = 0u32;
         let mut date = epoch();
         for i in 0..TABLE_DAYS as u32 {
