@@ -63,7 +63,7 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| format!("expected a date like 2026-07-02, found {s:?}"))
 }
 
-fn parse_quarter(s: &str) -> Result<FiscalQuarter, String> {
+pub(crate) fn parse_quarter(s: &str) -> Result<FiscalQuarter, String> {
     s.parse::<FiscalQuarter>().map_err(|e| e.to_string())
 }
 

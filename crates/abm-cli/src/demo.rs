@@ -113,6 +113,13 @@ pub fn run(dir: &Path, args: DemoArgs) -> Result<()> {
         )?;
         crate::lists::run(&ws, Some("demo"), crate::lists::ListsCmd::Publish { version: 1 })?;
     }
+    // The team's goals and OKRs, unless the workspace has its own.
+    for (name, text) in abm_demo::scorecard_files(today) {
+        let path = ws.dir.join(name);
+        if !path.exists() {
+            std::fs::write(&path, text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        }
+    }
     // The team's PTO is what capacity planning reads (abm.toml: capacity.time_away).
     let away = ws.dir.join(&ws.config.time_away_file);
     std::fs::copy(out.join("pto.csv"), &away).map_err(|e| anyhow::anyhow!("{}: {e}", away.display()))?;

@@ -16,6 +16,7 @@ mod paid;
 mod planning;
 mod progress;
 mod requests;
+mod scorecard;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -122,6 +123,15 @@ enum Command {
     /// Reports: paid media by any dimension, with period comparisons.
     #[command(subcommand)]
     Report(paid::ReportCmd),
+    /// Pipeline targets worked back to opportunities, SAOs, MQLs and inquiries.
+    #[command(subcommand)]
+    Goals(scorecard::GoalsCmd),
+    /// Key metrics per fiscal quarter: the North Star, efficiency, impact, supporting metrics.
+    #[command(subcommand)]
+    Metrics(scorecard::MetricsCmd),
+    /// Objectives and key results, with progress computed from the data.
+    #[command(subcommand)]
+    Okrs(scorecard::OkrsCmd),
     /// Fill the workspace with a deterministic, realistic demo world.
     Demo(demo::DemoArgs),
     /// Serve the web app and JSON API.
@@ -238,6 +248,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Activities(cmd) => activities::run(&open_workspace(&cli.workspace)?, cmd),
         Command::Engagement(cmd) => activities::run_engagement(&open_workspace(&cli.workspace)?, cmd),
         Command::Journey(cmd) => journey::run(&open_workspace(&cli.workspace)?, cmd),
+        Command::Goals(cmd) => scorecard::run_goals(&open_workspace(&cli.workspace)?, cmd),
+        Command::Metrics(cmd) => scorecard::run_metrics(&open_workspace(&cli.workspace)?, cmd),
+        Command::Okrs(cmd) => scorecard::run_okrs(&open_workspace(&cli.workspace)?, cmd),
         Command::Automations(cmd) => automations::run(&open_workspace(&cli.workspace)?, cmd),
         Command::Intent(cmd) => activities::run_intent(&open_workspace(&cli.workspace)?, cmd),
         Command::Opportunities(cmd) => activities::run_opportunities(&open_workspace(&cli.workspace)?, cmd),
@@ -311,7 +324,8 @@ fn serve(ws: &abm_workspace::Workspace, addr: &str) -> Result<()> {
             abm_server::AppState::new(store)
                 .with_precedence(ws.config.precedence.clone())
                 .with_desk(abm_workspace::desk::Desk::from_workspace(ws)?)
-                .with_journey_rules(ws.engagement_rules()?, ws.stages()?),
+                .with_journey_rules(ws.engagement_rules()?, ws.stages()?)
+                .with_workspace(ws.clone()),
         )
         .await?;
         Ok(())

@@ -10,6 +10,7 @@ mod pages;
 mod paid_api;
 mod params;
 mod requests_api;
+mod scorecard_api;
 
 use abm_store::Store;
 use axum::routing::{get, post};
@@ -27,6 +28,9 @@ pub struct AppState {
     /// Engagement rules explanations are computed with, and the stages journeys are named by.
     engagement: Arc<abm_core::engagement::EngagementRules>,
     stages: Arc<abm_core::journey::Stages>,
+    /// The workspace served, for what is read from its files on each request (metrics, OKRs,
+    /// goals); none when serving a bare store.
+    workspace: Option<Arc<abm_workspace::Workspace>>,
 }
 
 impl AppState {
@@ -37,7 +41,14 @@ impl AppState {
             desk: Arc::new(abm_workspace::desk::Desk::shipped()),
             engagement: Arc::new(abm_workspace::shipped_engagement_rules()),
             stages: Arc::new(abm_workspace::shipped_stages()),
+            workspace: None,
         }
+    }
+
+    /// Serve a workspace: its metrics.toml, okrs.toml and goals.toml are read on each request.
+    pub fn with_workspace(mut self, ws: abm_workspace::Workspace) -> Self {
+        self.workspace = Some(Arc::new(ws));
+        self
     }
 
     /// Explain and name journeys with a workspace's engagement rules and stages.
@@ -112,6 +123,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/intent/surging", get(journey_api::surging))
         .route("/api/activities/matching", get(journey_api::matching))
         .route("/api/automations/firings", get(journey_api::firings))
+        .route("/api/metrics", get(scorecard_api::metrics))
+        .route("/api/okrs", get(scorecard_api::okrs))
+        .route("/api/goals/workback", get(scorecard_api::workback))
         .route("/api/team", get(requests_api::team).post(requests_api::add_team_member))
         .route(
             "/api/requests",

@@ -486,3 +486,84 @@ fn engagement_and_journeys_over_http() {
     assert_eq!(get(&app, "/api/journey/accounts/NOPE").0, 404);
     assert_eq!(get(&app, "/api/engagement/NOPE").0, 404);
 }
+
+#[test]
+fn scorecard_over_http_reads_the_workspace_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = abm_workspace::Workspace::init(&dir.path().join("ws")).unwrap();
+    std::fs::write(
+        ws.dir.join("goals.toml"),
+        "[[targets]]\nquarter = \"FY27-Q4\"\nsegment = \"Large\"\ngeo = \"AMER\"\npipeline = 1200000\n\
+         average_deal_size = 60000\nsao_to_opportunity = 0.5\nmql_to_sao = 0.08\ninquiry_to_mql = 0.25\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ws.dir.join("okrs.toml"),
+        "[[objectives]]\nquarter = \"FY27-Q4\"\nobjective = \"Grow\"\n[[objectives.key_results]]\ntext = \"Qualify 10 MQAs\"\nmetric = \"MQAs\"\ntarget = 10\n",
+    )
+    .unwrap();
+    let store = SqliteStore::open(&dir.path().join("abm.db")).unwrap();
+    let base = common::serve(abm_server::AppState::new(Box::new(store) as Box<dyn Store>).with_workspace(ws.clone()));
+    let app = App {
+        base,
+        _dir: tempfile::tempdir().unwrap(),
+    };
+    let (code, wb) = json(&app, "/api/goals/workback?quarter=FY27-Q4");
+    assert_eq!(code, 200, "{wb}");
+    let needed: Vec<f64> = wb[0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["needed"].as_f64().unwrap())
+        .collect();
+    assert_eq!(
+        needed,
+        vec![20.0, 40.0, 500.0, 2000.0],
+        "1,200,000 ÷ 60,000 ÷ 0.5 ÷ 0.08 ÷ 0.25"
+    );
+    let (code, m) = json(&app, "/api/metrics?quarter=FY27-Q4&compare=previous");
+    assert_eq!(code, 200, "{m}");
+    assert_eq!(m["metrics"].as_array().unwrap().len(), 10, "the shipped metrics.toml");
+    assert_eq!(m["metrics"][0]["group"], "North Star");
+    assert!(m["previous"].is_array());
+    let cost = m["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "Cost per MQL")
+        .unwrap();
+    assert!(
+        cost["value"].is_null() && cost["why_none"].as_str().unwrap().contains("no ad spend"),
+        "{cost}"
+    );
+    let (code, o) = json(&app, "/api/okrs?quarter=FY27-Q4");
+    assert_eq!(code, 200, "{o}");
+    assert_eq!(o[0]["key_results"][0]["value"], 0.0);
+    assert_eq!(o[0]["key_results"][0]["progress"], 0.0);
+    for (path, want) in [
+        ("/api/metrics?quarter=Q3", "query parameter quarter"),
+        ("/api/metrics", "query parameter quarter: is required"),
+        ("/api/metrics?quarter=FY27-Q4&compare=next", "query parameter compare"),
+        ("/api/goals/workback?quarter=FY27-Q4&segment=Large", "segment"),
+    ] {
+        let (code, body) = get(&app, path);
+        assert_eq!(code, 400, "{path}: {body}");
+        assert!(body.contains(want), "{path}: {body}");
+    }
+    std::fs::write(
+        ws.dir.join("okrs.toml"),
+        "[[objectives]]\nquarter = \"FY27-Q4\"\nobjective = \"x\"\nkey_results = []\n",
+    )
+    .unwrap();
+    let (code, body) = get(&app, "/api/okrs");
+    assert_eq!(code, 400, "{body}");
+    assert!(
+        body.contains("okrs.toml:1:") && body.contains("at least one key result"),
+        "{body}"
+    );
+    // A server without a workspace says so.
+    let bare = start();
+    let (code, body) = get(&bare, "/api/metrics?quarter=FY27-Q4");
+    assert_eq!(code, 404);
+    assert!(body.contains("no workspace"), "{body}");
+}

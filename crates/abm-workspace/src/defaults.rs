@@ -8,6 +8,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("engagement.toml", include_str!("../defaults/engagement.toml")),
     ("stages.toml", include_str!("../defaults/stages.toml")),
     ("automations.toml", include_str!("../defaults/automations.toml")),
+    ("metrics.toml", include_str!("../defaults/metrics.toml")),
     ("taxonomy.toml", include_str!("../defaults/taxonomy.toml")),
     ("mappings/accounts.example.toml", ACCOUNTS_MAPPING),
     (

@@ -11,6 +11,7 @@ pub mod icp;
 pub mod journey;
 pub mod lists;
 pub mod planner;
+pub mod scorecard;
 pub mod templates;
 mod toml_text;
 
@@ -214,6 +215,55 @@ impl Workspace {
             reason,
         })?;
         Ok(parsed)
+    }
+
+    /// The key metrics in `metrics.toml` (the shipped ones when the file is missing).
+    pub fn metrics(&self) -> Result<abm_core::metrics::Metrics> {
+        let (text, file) = self.config_text("metrics.toml", Some(include_str!("../defaults/metrics.toml")))?;
+        let parsed: abm_core::metrics::Metrics = toml_text::parse(&text, &file)?;
+        parsed.validate().map_err(|reason| WorkspaceError::Config {
+            line: table_line(&text, "metrics", &reason),
+            file,
+            reason,
+        })?;
+        Ok(parsed)
+    }
+
+    /// The OKRs in `okrs.toml` (none when the file is missing); key results must name metrics.
+    pub fn okrs(&self, metrics: &abm_core::metrics::Metrics) -> Result<abm_core::metrics::Okrs> {
+        let (text, file) = self.config_text("okrs.toml", Some(""))?;
+        let parsed: abm_core::metrics::Okrs = toml_text::parse(&text, &file)?;
+        parsed.validate(metrics).map_err(|reason| WorkspaceError::Config {
+            line: table_line(&text, "objectives", &reason),
+            file,
+            reason,
+        })?;
+        Ok(parsed)
+    }
+
+    /// The pipeline targets in `goals.toml` (none when the file is missing).
+    pub fn goals(&self) -> Result<abm_core::goals::Goals> {
+        let (text, file) = self.config_text("goals.toml", Some(""))?;
+        let parsed: abm_core::goals::Goals = toml_text::parse(&text, &file)?;
+        parsed.validate().map_err(|reason| WorkspaceError::Config {
+            line: table_line(&text, "targets", &reason),
+            file,
+            reason,
+        })?;
+        Ok(parsed)
+    }
+
+    /// A configuration file's text and the name errors give it; `missing` stands in when the
+    /// file does not exist (an error when `None`).
+    fn config_text(&self, name: &str, missing: Option<&str>) -> Result<(String, String)> {
+        let path = self.dir.join(name);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok((text, path.display().to_string())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && missing.is_some() => {
+                Ok((missing.unwrap_or_default().to_string(), name.to_string()))
+            }
+            Err(source) => Err(WorkspaceError::Io { path, source }),
+        }
     }
 
     /// Whether no focus list has been built yet.

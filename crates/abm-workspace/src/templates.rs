@@ -198,6 +198,10 @@ mod tests {
                 let parsed: abm_core::automation::Automations = crate::toml_text::parse(text, path).unwrap();
                 parsed.validate().unwrap();
                 assert_eq!(parsed.automations.len(), 1);
+            } else if *path == "metrics.toml" {
+                let parsed: abm_core::metrics::Metrics = crate::toml_text::parse(text, path).unwrap();
+                parsed.validate().unwrap();
+                assert_eq!(parsed.metrics[0].group, "North Star");
             } else if *path == "taxonomy.toml" {
                 let parsed: abm_core::taxonomy::Taxonomy = crate::toml_text::parse(text, path).unwrap();
                 assert_eq!(
