@@ -11,8 +11,14 @@ use std::path::PathBuf;
 #[derive(Subcommand)]
 pub enum ActivitiesCmd {
     /// Import an activity export (marketing automation, web analytics or intent, recognised by
-    /// its columns) and match each activity to an account.
-    Import { file: PathBuf },
+    /// its columns; CSV or NDJSON) and match each activity to an account.
+    Import {
+        file: PathBuf,
+        /// A TOML file mapping another export's columns onto a preset's (preset = "...",
+        /// [columns] "Activity Date" = "Their Column", …).
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+    },
     /// How activities were matched, and why the unmatched ones were not.
     Unmatched {
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -37,8 +43,9 @@ pub fn run_ip_ranges(ws: &Workspace, cmd: IpRangesCmd) -> Result<()> {
 pub fn run(ws: &Workspace, cmd: ActivitiesCmd) -> Result<()> {
     let mut store = ws.store()?;
     match cmd {
-        ActivitiesCmd::Import { file } => {
-            let (kind, activities) = abm_import::activities::read_activities(&file)?;
+        ActivitiesCmd::Import { file, mapping } => {
+            let mapping = mapping.map(|m| abm_import::activities::read_mapping(&m)).transpose()?;
+            let (kind, activities) = abm_import::activities::read_activities(&file, mapping.as_ref())?;
             let r = abm_import::activities::resolver(store.as_mut())?;
             let matched: Vec<_> = activities
                 .into_iter()

@@ -72,7 +72,13 @@ pub fn run(dir: &Path, args: DemoArgs) -> Result<()> {
         },
     )?;
     for f in ["activities.csv", "web-visits.csv", "intent.csv"] {
-        crate::activities::run(&ws, crate::activities::ActivitiesCmd::Import { file: out.join(f) })?;
+        crate::activities::run(
+            &ws,
+            crate::activities::ActivitiesCmd::Import {
+                file: out.join(f),
+                mapping: None,
+            },
+        )?;
     }
     crate::activities::run_opportunities(
         &ws,

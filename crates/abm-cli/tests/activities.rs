@@ -256,3 +256,95 @@ fn journeys_of_the_demo_world(ws: &std::path::Path) {
     ));
     assert!(msg.contains("before --from"), "{msg}");
 }
+
+/// NDJSON exports and exports with other column names (through a mapping) import like the CSV
+/// presets; re-imports add nothing; bad lines name their line and field.
+#[test]
+fn ndjson_and_mapped_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    let day = "2026-03-27";
+    ok(abm(&ws, day, None, &["init"]));
+    let file = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let accounts = file(
+        "accounts.csv",
+        "Account ID,Account Name,Website,Type\n0015g00000000ACM,Acme Corp,https://acme.example,Prospect\n",
+    );
+    ok(abm(&ws, day, None, &["accounts", "import", &accounts]));
+    let nd = file(
+        "activities.ndjson",
+        "{\"Activity ID\": 1, \"Activity Date\": \"2026-03-01T10:00:00Z\", \"Activity Type\": \"Form Fill\", \"Email Address\": \"ann@acme.example\"}\n\
+         \n\
+         {\"Activity ID\": \"2\", \"Activity Date\": \"2026-03-02T10:00:00Z\", \"Activity Type\": \"Meeting\", \"Email Address\": \"bo@acme.example\", \"Minutes\": 30}\n",
+    );
+    let out = ok(abm(&ws, day, None, &["activities", "import", &nd]));
+    assert!(
+        out.contains("marketing-automation export, 2 activities: 2 added") && out.contains("2 matched"),
+        "{out}"
+    );
+    let again = ok(abm(&ws, day, None, &["activities", "import", &nd]));
+    assert!(again.contains("0 added, 2 already held"), "{again}");
+    let e = json(abm(
+        &ws,
+        day,
+        None,
+        &[
+            "engagement",
+            "explain",
+            "0015g00000000ACM",
+            "--as-of",
+            day,
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(e["score"], 35.0, "a form (5) and a 30-minute meeting (its minutes)");
+    // A web-analytics tool with its own column names, through a mapping.
+    let mapping = file(
+        "visits.toml",
+        "preset = \"web-analytics\"\n[columns]\n\"Timestamp\" = \"Hit Time\"\n\"Visitor IP\" = \"Client IP\"\n\"Page URL\" = \"Page\"\n\"Known Email\" = \"User\"\n",
+    );
+    let visits = file(
+        "visits.csv",
+        "Hit Time,Client IP,Page,User\n2026-03-03T09:00:00Z,203.0.113.9,https://x.example/pricing,cy@acme.example\n",
+    );
+    let out = ok(abm(
+        &ws,
+        day,
+        None,
+        &["activities", "import", &visits, "--mapping", &mapping],
+    ));
+    assert!(
+        out.contains("web-analytics export, 1 activities: 1 added") && out.contains("1 matched"),
+        "{out}"
+    );
+    let bad_map = file("bad.toml", "preset = \"crm\"\n[columns]\n");
+    let msg = fails(abm(
+        &ws,
+        day,
+        None,
+        &["activities", "import", &visits, "--mapping", &bad_map],
+    ));
+    assert!(msg.contains("bad.toml") && msg.contains("preset"), "{msg}");
+    let bad = file(
+        "bad.ndjson",
+        "{\"Activity ID\": 3, \"Activity Date\": \"2026-03-04T10:00:00Z\", \"Activity Type\": \"Form Fill\"}\n\
+         [1, 2]\n\
+         {\"Activity ID\": 4, \"Activity Date\": \"soon\", \"Activity Type\": \"Form Fill\", \"Campaign\": {\"x\": 1}}\n",
+    );
+    let msg = fails(abm(&ws, day, None, &["activities", "import", &bad]));
+    assert!(
+        msg.contains("bad.ndjson:2:") && msg.contains("expected a JSON object"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("bad.ndjson:3: column Campaign: expected text or a number"),
+        "{msg}"
+    );
+    let s = json(abm(&ws, day, None, &["activities", "unmatched", "--format", "json"]));
+    assert_eq!(s["total"], 3, "a bad file adds nothing");
+}

@@ -4,6 +4,8 @@
 //! Company Domain, Keyword Set, Topic, Intent Strength). Rows without an id of their own get a
 //! hash of their content, so re-importing a file never adds an activity twice. Also the IP-range
 //! table (CIDR, Account ID). Errors are `FILE:LINE: column NAME: reason`; a bad file gives nothing.
+//! The same exports may come as NDJSON (one JSON object a line, keyed by the same column names),
+//! and an export with other column names is read through a mapping onto one of the three.
 
 use crate::errors::{ImportError, RowError};
 use crate::table::CsvTable;
@@ -46,55 +48,242 @@ pub fn resolver(store: &mut dyn Store) -> Result<Resolver, ImportError> {
     })
 }
 
-/// Read an activity export; returns the kind of export and its activities.
-pub fn read_activities(path: &Path) -> Result<(&'static str, Vec<Activity>), ImportError> {
-    let mut t = CsvTable::open(path)?;
-    let has = |t: &CsvTable, n: &str| t.find(&[n.to_string()]).is_some();
-    let kind = if has(&t, "Activity ID") && has(&t, "Activity Type") {
-        "marketing-automation"
-    } else if has(&t, "Visitor IP") && has(&t, "Page URL") {
-        "web-analytics"
-    } else if has(&t, "Company Domain") && has(&t, "Intent Strength") {
-        "intent"
+/// The columns the three presets read.
+const COLUMNS: &[&str] = &[
+    "Activity ID",
+    "Activity Date",
+    "Activity Type",
+    "Email Address",
+    "Account ID",
+    "Primary Attribute Value",
+    "Campaign",
+    "Minutes",
+    "Timestamp",
+    "Visitor IP",
+    "Page URL",
+    "Known Email",
+    "UTM Campaign",
+    "Week Start",
+    "Company Domain",
+    "Company Name",
+    "Keyword Set",
+    "Topic",
+    "Intent Strength",
+];
+
+/// Which preset columns like these are (matched without case or spacing).
+fn kind_of(has: &dyn Fn(&str) -> bool) -> Option<&'static str> {
+    if has("Activity ID") && has("Activity Type") {
+        Some("marketing-automation")
+    } else if has("Visitor IP") && has("Page URL") {
+        Some("web-analytics")
+    } else if has("Company Domain") && has("Intent Strength") {
+        Some("intent")
     } else {
-        return Err(ImportError::File {
-            file: t.file.clone(),
-            line: 1,
+        None
+    }
+}
+
+fn unknown_export(file: &str, found: &[String]) -> ImportError {
+    ImportError::File {
+        file: file.to_string(),
+        line: 1,
+        reason: format!(
+            "not an activity export abm knows (marketing automation, web analytics, intent); found columns {}",
+            found.join(", ")
+        ),
+    }
+}
+
+/// How another export's columns map onto a preset: `preset` names it, `[columns]` gives, for
+/// each of the preset's column names, the export's own.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityMapping {
+    pub preset: String,
+    pub columns: BTreeMap<String, String>,
+}
+
+/// Read an activity mapping file; errors name the file and line.
+pub fn read_mapping(path: &Path) -> Result<ActivityMapping, ImportError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let map: ActivityMapping = toml::from_str(&text).map_err(|e| ImportError::Mapping {
+        file: file.clone(),
+        reason: format!(
+            "line {}: {}",
+            e.span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+                .unwrap_or(1),
+            e.message()
+        ),
+    })?;
+    if !["marketing-automation", "web-analytics", "intent"].contains(&map.preset.as_str()) {
+        return Err(ImportError::Mapping {
+            file,
             reason: format!(
-                "not an activity export abm knows (marketing automation, web analytics, intent); found columns {}",
-                t.headers.join(", ")
+                "preset: expected marketing-automation, web-analytics or intent, found {:?}",
+                map.preset
             ),
         });
+    }
+    if let Some(k) = map.columns.keys().find(|k| !COLUMNS.contains(&k.as_str())) {
+        return Err(ImportError::Mapping {
+            file,
+            reason: format!(
+                "columns: {k:?} is not a column abm reads (it reads {})",
+                COLUMNS.join(", ")
+            ),
+        });
+    }
+    Ok(map)
+}
+
+fn is_ndjson(path: &Path) -> Result<bool, ImportError> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ext == "ndjson" || ext == "jsonl" {
+        return Ok(true);
+    }
+    let mut head = [0u8; 64];
+    let n = std::io::Read::read(
+        &mut std::fs::File::open(path).map_err(|source| ImportError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?,
+        &mut head,
+    )
+    .map_err(|source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(head[..n]
+        .iter()
+        .find(|b| !b.is_ascii_whitespace() && **b != 0xef && **b != 0xbb && **b != 0xbf)
+        == Some(&b'{'))
+}
+
+/// An NDJSON export: each line an object keyed by the preset's column names; values are text
+/// or numbers. Rows come out aligned to [`COLUMNS`].
+fn ndjson_rows(path: &Path) -> Result<(String, Vec<String>, Vec<(u64, csv::StringRecord)>), ImportError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut keys: Vec<String> = Vec::new();
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    for (i, line) in text.trim_start_matches('\u{feff}').lines().enumerate() {
+        let line_no = i as u64 + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let obj = match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(serde_json::Value::Object(o)) => o,
+            Ok(_) => {
+                errors.push(RowError::at(&file, line_no, "(line)", "expected a JSON object"));
+                continue;
+            }
+            Err(e) => {
+                errors.push(RowError::at(&file, line_no, "(line)", format!("not JSON: {e}")));
+                continue;
+            }
+        };
+        if keys.is_empty() {
+            keys = obj.keys().cloned().collect();
+        }
+        let mut cells = Vec::with_capacity(COLUMNS.len());
+        for c in COLUMNS {
+            let found = obj
+                .iter()
+                .find(|(k, _)| crate::table::header_key(k) == crate::table::header_key(c));
+            cells.push(match found.map(|(_, v)| v) {
+                None | Some(serde_json::Value::Null) => String::new(),
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => v.to_string(),
+                Some(_) => {
+                    errors.push(RowError::at(&file, line_no, c, "expected text or a number"));
+                    String::new()
+                }
+            });
+        }
+        rows.push((line_no, csv::StringRecord::from(cells)));
+    }
+    if !errors.is_empty() {
+        return Err(ImportError::BadRows(errors));
+    }
+    Ok((file, keys, rows))
+}
+
+/// Read an activity export (CSV or NDJSON; through `mapping` when its columns are not a
+/// preset's); returns the kind of export and its activities.
+pub fn read_activities(
+    path: &Path,
+    mapping: Option<&ActivityMapping>,
+) -> Result<(&'static str, Vec<Activity>), ImportError> {
+    if is_ndjson(path)? {
+        let (file, keys, rows) = ndjson_rows(path)?;
+        let kind = match mapping {
+            Some(m) => preset(&m.preset),
+            None => kind_of(&|n| {
+                keys.iter()
+                    .any(|k| crate::table::header_key(k) == crate::table::header_key(n))
+            })
+            .ok_or_else(|| unknown_export(&file, &keys))?,
+        };
+        let cols: BTreeMap<&str, Option<usize>> = COLUMNS.iter().enumerate().map(|(i, c)| (*c, Some(i))).collect();
+        return parse_rows(kind, &file, &cols, rows.into_iter().map(Ok));
+    }
+    let mut t = CsvTable::open(path)?;
+    if let Some(m) = mapping {
+        // Their column names become the preset's.
+        for h in t.headers.iter_mut() {
+            if let Some((ours, _)) = m
+                .columns
+                .iter()
+                .find(|(_, theirs)| crate::table::header_key(theirs) == crate::table::header_key(h))
+            {
+                *h = ours.clone();
+            }
+        }
+    }
+    let kind = match mapping {
+        Some(m) => preset(&m.preset),
+        None => kind_of(&|n| t.find(&[n.to_string()]).is_some()).ok_or_else(|| unknown_export(&t.file, &t.headers))?,
     };
-    let opt = |t: &CsvTable, n: &str| t.find(&[n.to_string()]);
-    let cols: BTreeMap<&str, Option<usize>> = [
-        "Activity ID",
-        "Activity Date",
-        "Activity Type",
-        "Email Address",
-        "Account ID",
-        "Primary Attribute Value",
-        "Campaign",
-        "Minutes",
-        "Timestamp",
-        "Visitor IP",
-        "Page URL",
-        "Known Email",
-        "UTM Campaign",
-        "Week Start",
-        "Company Domain",
-        "Company Name",
-        "Keyword Set",
-        "Topic",
-        "Intent Strength",
-    ]
-    .iter()
-    .map(|n| (*n, opt(&t, n)))
-    .collect();
+    let cols: BTreeMap<&str, Option<usize>> = COLUMNS.iter().map(|n| (*n, t.find(&[n.to_string()]))).collect();
     let file = t.file.clone();
+    let rows: Vec<_> = t.rows().collect();
+    parse_rows(kind, &file, &cols, rows.into_iter())
+}
+
+fn preset(name: &str) -> &'static str {
+    match name {
+        "web-analytics" => "web-analytics",
+        "intent" => "intent",
+        _ => "marketing-automation",
+    }
+}
+
+/// Rows of a preset's columns into activities; every bad cell is reported, and any makes the
+/// whole file fail.
+fn parse_rows(
+    kind: &'static str,
+    file: &str,
+    cols: &BTreeMap<&str, Option<usize>>,
+    rows: impl Iterator<Item = Result<(u64, csv::StringRecord), ImportError>>,
+) -> Result<(&'static str, Vec<Activity>), ImportError> {
+    let file = file.to_string();
     let mut out = Vec::new();
     let mut errors = Vec::new();
-    for row in t.rows() {
+    for row in rows {
         let (line, rec) = row?;
         if rec.iter().all(|c| c.trim().is_empty()) {
             continue;
