@@ -221,13 +221,33 @@ pub enum EngagementCmd {
         format: Format,
     },
     /// Replay every account's scores and journey stages from the facts (after editing
-    /// engagement.toml or stages.toml, activating an ICP, or to bring every account to today).
+    /// stages.toml, activating an ICP, or to bring every account to today).
     Rebuild,
+    /// Dry run: how stages and 90-day points would change if engagement.toml as edited were put
+    /// in force. Nothing is stored.
+    Diff {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Put engagement.toml in force (saved as a new version unless identical to one) and
+    /// replay every account with it.
+    Activate,
+    /// Put an earlier version back in force (and back into engagement.toml).
+    Rollback { version: i64 },
+    /// Every saved version of the engagement rules, the one in force marked.
+    History {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
-pub fn run_engagement(ws: &Workspace, cmd: EngagementCmd) -> Result<()> {
+pub fn run_engagement(ws: &Workspace, as_user: Option<&str>, cmd: EngagementCmd) -> Result<()> {
     let (account, as_of, window, format) = match cmd {
         EngagementCmd::Rebuild => return crate::journey::rebuild(ws),
+        EngagementCmd::Diff { format } => return crate::journey::rules_diff(ws, format),
+        EngagementCmd::Activate => return crate::journey::rules_activate(ws, as_user, None),
+        EngagementCmd::Rollback { version } => return crate::journey::rules_activate(ws, as_user, Some(version)),
+        EngagementCmd::History { format } => return crate::journey::rules_history(ws, format),
         EngagementCmd::Explain {
             account,
             as_of,

@@ -32,7 +32,7 @@ pub enum IcpCmd {
     Show { version: Option<i64> },
 }
 
-fn actor(as_user: Option<&str>) -> String {
+pub(crate) fn actor(as_user: Option<&str>) -> String {
     as_user
         .map(str::to_string)
         .unwrap_or_else(|| std::env::var("USER").unwrap_or_else(|_| "abm".into()))

@@ -236,3 +236,103 @@ pub fn rebuild(ws: &Workspace) -> Result<()> {
     );
     Ok(())
 }
+
+/// `abm engagement diff`: replay every account with engagement.toml as it stands, compare.
+pub fn rules_diff(ws: &Workspace, format: Format) -> Result<()> {
+    let (draft, _) = ws.engagement_draft()?;
+    let stages = ws.stages()?;
+    let rules = abm_workspace::journey::Rules {
+        stages: &stages,
+        engagement: &draft,
+    };
+    let mut store = ws.store()?;
+    let before = store.journeys(None)?;
+    let after = abm_workspace::journey::preview(&rules, store.as_mut(), ws.today())?;
+    let changes = abm_workspace::journey::changes(&before, &after);
+    let moved = changes.iter().filter(|c| c.1 != c.2).count();
+    let mut by_move: std::collections::BTreeMap<(u32, u32), usize> = Default::default();
+    for c in changes.iter().filter(|c| c.1 != c.2) {
+        *by_move.entry((c.1, c.2)).or_default() += 1;
+    }
+    let rows: Vec<Vec<String>> = by_move
+        .iter()
+        .map(|((f, t), n)| {
+            vec![
+                format!("{f:02} {}", stages.name_of(*f)),
+                format!("{t:02} {}", stages.name_of(*t)),
+                n.to_string(),
+            ]
+        })
+        .collect();
+    if format == Format::Table {
+        println!(
+            "engagement.toml against the rules in force: {} of {} accounts change points, {moved} change stage (nothing stored)",
+            changes.len(),
+            after.len()
+        );
+    }
+    let json: Vec<serde_json::Value> = changes
+        .iter()
+        .map(|(crm, f, t, pb, pa)| serde_json::json!({"crm_id": crm, "stage_before": f, "stage_after": t, "points_90d_before": pb, "points_90d_after": pa}))
+        .collect();
+    print_rows(format, &["stage now", "stage with the edit", "accounts"], &rows, &json)
+}
+
+/// `abm engagement activate` (the file) or `rollback VERSION`: save, put in force, replay.
+pub fn rules_activate(ws: &Workspace, as_user: Option<&str>, version: Option<i64>) -> Result<()> {
+    let who = crate::icp::actor(as_user);
+    let now = ws.now().at;
+    let mut store = ws.store()?;
+    let versions = store.rules_versions("engagement")?;
+    let (version, text) = match version {
+        Some(v) => {
+            let found = versions.iter().find(|x| x.version == v).ok_or_else(|| {
+                crate::user_error(format!("no engagement rules version {v} (abm engagement history)"))
+            })?;
+            (v, found.definition.clone())
+        }
+        None => {
+            let (_, text) = ws.engagement_draft()?;
+            match versions.iter().find(|x| x.definition == text) {
+                Some(x) => (x.version, text),
+                None => (store.save_rules_version("engagement", &text, &who, now)?, text),
+            }
+        }
+    };
+    let engagement: abm_core::engagement::EngagementRules =
+        toml::from_str(&text).map_err(|e| crate::user_error(format!("engagement rules version {version}: {e}")))?;
+    let stages = ws.stages()?;
+    let rules = abm_workspace::journey::Rules {
+        stages: &stages,
+        engagement: &engagement,
+    };
+    let r = abm_workspace::journey::activate(&rules, store.as_mut(), version, &who, now, ws.today())?;
+    println!(
+        "engagement rules version {version} in force; replayed {} accounts: {} stage changes in {} ms",
+        r.accounts, r.stage_changes, r.millis
+    );
+    // After a rollback the file holds what is in force again.
+    let path = ws.dir.join("engagement.toml");
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+        std::fs::write(&path, &text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        println!("engagement.toml now holds version {version}");
+    }
+    Ok(())
+}
+
+/// `abm engagement history`.
+pub fn rules_history(ws: &Workspace, format: Format) -> Result<()> {
+    let versions = ws.store()?.rules_versions("engagement")?;
+    let rows: Vec<Vec<String>> = versions
+        .iter()
+        .map(|v| {
+            vec![
+                v.version.to_string(),
+                v.created_at.clone(),
+                v.author.clone(),
+                if v.active { "in force".into() } else { String::new() },
+            ]
+        })
+        .collect();
+    print_rows(format, &["version", "saved", "by", ""], &rows, &versions)
+}

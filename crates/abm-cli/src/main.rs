@@ -246,7 +246,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Icp(cmd) => icp::run(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
         Command::Lists(cmd) => lists::run(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
         Command::Activities(cmd) => activities::run(&open_workspace(&cli.workspace)?, cmd),
-        Command::Engagement(cmd) => activities::run_engagement(&open_workspace(&cli.workspace)?, cmd),
+        Command::Engagement(cmd) => {
+            activities::run_engagement(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd)
+        }
         Command::Journey(cmd) => journey::run(&open_workspace(&cli.workspace)?, cmd),
         Command::Goals(cmd) => scorecard::run_goals(&open_workspace(&cli.workspace)?, cmd),
         Command::Metrics(cmd) => scorecard::run_metrics(&open_workspace(&cli.workspace)?, cmd),

@@ -347,4 +347,67 @@ fn ndjson_and_mapped_exports() {
     );
     let s = json(abm(&ws, day, None, &["activities", "unmatched", "--format", "json"]));
     assert_eq!(s["total"], 3, "a bad file adds nothing");
+    engagement_rules_are_versioned(&ws, day);
+}
+
+/// Engagement rules are versioned like the ICP: a dry-run diff, activate, roll back.
+fn engagement_rules_are_versioned(ws: &std::path::Path, day: &str) {
+    let score = || {
+        json(abm(
+            ws,
+            day,
+            Some("aabm"),
+            &[
+                "engagement",
+                "explain",
+                "0015g00000000ACM",
+                "--as-of",
+                day,
+                "--format",
+                "json",
+            ],
+        ))["score"]
+            .as_f64()
+            .unwrap()
+    };
+    let out = ok(abm(ws, day, Some("aabm"), &["engagement", "activate"]));
+    assert!(out.contains("engagement rules version 1 in force"), "{out}");
+    // Forms worth 50 instead of 5: the diff shows it, nothing changes until activated.
+    let path = ws.join("engagement.toml");
+    let v1 = std::fs::read_to_string(&path).unwrap();
+    let v2 = v1.replacen(
+        "kind = \"Form Fill\"\npoints = 5",
+        "kind = \"Form Fill\"\npoints = 50",
+        1,
+    );
+    assert_ne!(v1, v2);
+    std::fs::write(&path, &v2).unwrap();
+    let diff = json(abm(ws, day, Some("aabm"), &["engagement", "diff", "--format", "json"]));
+    assert_eq!(
+        diff[0]["points_90d_before"], 40.0,
+        "form 5 + meeting 30 + a pricing page view 1 + 4"
+    );
+    assert_eq!(diff[0]["points_90d_after"], 85.0);
+    assert_eq!(score(), 40.0, "explain reads the rules in force, not the edited file");
+    ok(abm(ws, day, Some("aabm"), &["engagement", "activate"]));
+    assert_eq!(score(), 85.0);
+    let stored = json(abm(ws, day, None, &["journey", "accounts", "--format", "json"]));
+    assert_eq!(
+        stored[0]["scores"][2]["points"], 85.0,
+        "activation replays the journeys"
+    );
+    let out = ok(abm(ws, day, Some("aabm"), &["engagement", "rollback", "1"]));
+    assert!(out.contains("engagement.toml now holds version 1"), "{out}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), v1);
+    assert_eq!(score(), 40.0);
+    let history = json(abm(ws, day, None, &["engagement", "history", "--format", "json"]));
+    let active: Vec<bool> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["active"].as_bool().unwrap())
+        .collect();
+    assert_eq!(active, vec![true, false]);
+    let msg = fails(abm(ws, day, None, &["engagement", "rollback", "7"]));
+    assert!(msg.contains("no engagement rules version 7"), "{msg}");
 }

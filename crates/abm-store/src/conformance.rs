@@ -23,7 +23,8 @@ macro_rules! conformance_suite {
             icp_versions_and_fits, scoring_inputs_come_in_families, published_lists_never_change,
             nominations_are_decided_once, ad_exports_replace_their_days,
             budget_imports_replace_the_lines, activities_are_appended_once, opportunities_upsert_by_id,
-            journeys_replace_by_account, firings_are_recorded_once);
+            journeys_replace_by_account, firings_are_recorded_once,
+            rules_versions_activate_with_their_journeys);
     };
     (@tests $make:expr; $($name:ident),+) => {
         $(
@@ -1083,4 +1084,51 @@ pub fn firings_are_recorded_once(store: &mut dyn Store) {
     );
     assert!(store.record_firing(&f("001A", 1)).unwrap());
     assert_eq!(store.firings().unwrap(), vec![f("001A", 1), f("001A", 2), f("001B", 2)]);
+}
+
+pub fn rules_versions_activate_with_their_journeys(store: &mut dyn Store) {
+    use abm_core::journey::Journey;
+    let at = moment(2, 10).at;
+    let j = |crm: &str, stage: u32| Journey {
+        crm_id: crm.into(),
+        base_stage: stage,
+        through: chrono::NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
+        events: vec![],
+        scores: vec![],
+    };
+    assert_eq!(store.save_rules_version("engagement", "a = 1", "ann", at).unwrap(), 1);
+    assert_eq!(store.save_rules_version("engagement", "a = 2", "bo", at).unwrap(), 2);
+    assert_eq!(
+        store.save_rules_version("other", "x", "bo", at).unwrap(),
+        1,
+        "kinds number apart"
+    );
+    let v = store.rules_versions("engagement").unwrap();
+    assert_eq!(v.len(), 2);
+    assert!(v.iter().all(|v| !v.active), "nothing in force before an activation");
+    assert_eq!((v[1].definition.as_str(), v[1].author.as_str()), ("a = 2", "bo"));
+    store.replace_journeys(&[j("001A", 1), j("001B", 1)], true).unwrap();
+    store
+        .activate_rules("engagement", 2, "ann", at, &[j("001A", 5)])
+        .unwrap();
+    let v = store.rules_versions("engagement").unwrap();
+    assert_eq!(v.iter().map(|v| v.active).collect::<Vec<_>>(), vec![false, true]);
+    assert_eq!(
+        store.journeys(None).unwrap(),
+        vec![j("001A", 5)],
+        "journeys replaced with the activation"
+    );
+    // A rollback is activating the earlier version.
+    store
+        .activate_rules("engagement", 1, "ann", at, &[j("001A", 2)])
+        .unwrap();
+    assert!(store.rules_versions("engagement").unwrap()[0].active);
+    assert!(!store.rules_versions("other").unwrap()[0].active);
+    let err = store.activate_rules("engagement", 9, "ann", at, &[]).unwrap_err();
+    assert!(matches!(err, crate::StoreError::NotFound(_)), "{err}");
+    assert_eq!(
+        store.journeys(None).unwrap(),
+        vec![j("001A", 2)],
+        "a refused activation changes nothing"
+    );
 }

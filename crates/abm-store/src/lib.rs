@@ -228,6 +228,23 @@ pub trait Store: Send {
     /// One transaction.
     fn replace_journeys(&mut self, journeys: &[Journey], all: bool) -> Result<()>;
 
+    /// Save a rules file's text (`kind`: `engagement`) as its next version; returns the number.
+    fn save_rules_version(&mut self, kind: &str, definition: &str, author: &str, at: DateTime<Utc>) -> Result<i64>;
+
+    /// Every saved version of a rules file, oldest first, the one in force marked.
+    fn rules_versions(&mut self, kind: &str) -> Result<Vec<RulesVersion>>;
+
+    /// Put a version in force and store every account's journey replayed with it, as one
+    /// transaction.
+    fn activate_rules(
+        &mut self,
+        kind: &str,
+        version: i64,
+        actor: &str,
+        at: DateTime<Utc>,
+        journeys: &[Journey],
+    ) -> Result<()>;
+
     /// Record that an automation fired; false (and nothing written) when it already had for that
     /// account and day.
     fn record_firing(&mut self, firing: &Firing) -> Result<bool>;

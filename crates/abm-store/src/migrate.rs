@@ -51,6 +51,10 @@ pub const SQLITE: &[Migration] = &[
         version: 11,
         sql: include_str!("migrations/sqlite/0011_automations.sql"),
     },
+    Migration {
+        version: 12,
+        sql: include_str!("migrations/sqlite/0012_rule_versions.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -97,6 +101,10 @@ pub const POSTGRES: &[Migration] = &[
     Migration {
         version: 11,
         sql: include_str!("migrations/postgres/0011_automations.sql"),
+    },
+    Migration {
+        version: 12,
+        sql: include_str!("migrations/postgres/0012_rule_versions.sql"),
     },
 ];
 

@@ -354,7 +354,8 @@ pub struct StoredFit {
     pub grade: String,
 }
 
-/// A saved ICP definition. Versions never change once saved.
+/// A saved definition (an ICP, or a rules file such as engagement.toml). Versions never change
+/// once saved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IcpVersion {
     pub version: i64,
@@ -364,6 +365,9 @@ pub struct IcpVersion {
     /// Whether it is the one in force.
     pub active: bool,
 }
+
+/// A saved version of a rules file (engagement.toml).
+pub type RulesVersion = IcpVersion;
 
 /// What scoring reads about one account: its own fields and its attribute values by source.
 #[derive(Debug, Clone, PartialEq)]

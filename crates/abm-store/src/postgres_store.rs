@@ -936,39 +936,68 @@ impl Store for PostgresStore {
 
     fn replace_journeys(&mut self, journeys: &[crate::Journey], all: bool) -> Result<()> {
         let mut tx = self.client.transaction()?;
-        if all {
-            tx.execute("DELETE FROM journeys", &[])?;
-            tx.execute("DELETE FROM journey_events", &[])?;
+        write_journeys(&mut tx, journeys, all)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn save_rules_version(&mut self, kind: &str, definition: &str, author: &str, at: DateTime<Utc>) -> Result<i64> {
+        let mut tx = self.client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock(hashtext('rule_versions'))", &[])?;
+        let v: i64 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM rule_versions WHERE kind = $1",
+                &[&kind],
+            )?
+            .get(0);
+        tx.execute(
+            "INSERT INTO rule_versions (kind, version, created_at, author, definition) VALUES ($1, $2, $3, $4, $5)",
+            &[&kind, &v, &at.format(rows::TIMESTAMP).to_string(), &author, &definition],
+        )?;
+        tx.commit()?;
+        Ok(v)
+    }
+
+    fn rules_versions(&mut self, kind: &str) -> Result<Vec<RulesVersion>> {
+        Ok(self
+            .client
+            .query(rows::RULES_VERSIONS, &[&kind])?
+            .iter()
+            .map(|r| RulesVersion {
+                version: r.get(0),
+                created_at: r.get(1),
+                author: r.get(2),
+                definition: r.get(3),
+                active: r.get::<_, Option<bool>>(4).unwrap_or(false),
+            })
+            .collect())
+    }
+
+    fn activate_rules(
+        &mut self,
+        kind: &str,
+        version: i64,
+        actor: &str,
+        at: DateTime<Utc>,
+        journeys: &[crate::Journey],
+    ) -> Result<()> {
+        let mut tx = self.client.transaction()?;
+        let known: i64 = tx
+            .query_one(
+                "SELECT count(*) FROM rule_versions WHERE kind = $1 AND version = $2",
+                &[&kind, &version],
+            )?
+            .get(0);
+        if known == 0 {
+            return Err(StoreError::NotFound(format!("{kind} rules version {version}")));
         }
-        for chunk in journeys.chunks(BATCH) {
-            let ids: Vec<&str> = chunk.iter().map(|j| j.crm_id.as_str()).collect();
-            if !all {
-                tx.execute("DELETE FROM journeys WHERE crm_id = ANY($1)", &[&ids])?;
-                tx.execute("DELETE FROM journey_events WHERE crm_id = ANY($1)", &[&ids])?;
-            }
-            let base: Vec<i32> = chunk.iter().map(|j| j.base_stage as i32).collect();
-            let through: Vec<NaiveDate> = chunk.iter().map(|j| j.through).collect();
-            let scores: Vec<String> = chunk
-                .iter()
-                .map(|j| rows::to_json("scores", &j.scores))
-                .collect::<Result<_>>()?;
-            tx.execute(
-                "INSERT INTO journeys (crm_id, base_stage, through, scores) \
-                 SELECT c, b, t, s::jsonb FROM UNNEST($1::text[], $2::int[], $3::date[], $4::text[]) AS x(c, b, t, s)",
-                &[&ids, &base, &through, &scores],
-            )?;
-            let events: Vec<&crate::StageEvent> = chunk.iter().flat_map(|j| &j.events).collect();
-            let crm: Vec<&str> = events.iter().map(|e| e.crm_id.as_str()).collect();
-            let day: Vec<NaiveDate> = events.iter().map(|e| e.day).collect();
-            let from: Vec<i32> = events.iter().map(|e| e.from as i32).collect();
-            let to: Vec<i32> = events.iter().map(|e| e.to as i32).collect();
-            let cause: Vec<&str> = events.iter().map(|e| e.cause.as_str()).collect();
-            tx.execute(
-                "INSERT INTO journey_events (crm_id, day, from_stage, to_stage, cause) \
-                 SELECT * FROM UNNEST($1::text[], $2::date[], $3::int[], $4::int[], $5::text[])",
-                &[&crm, &day, &from, &to, &cause],
-            )?;
-        }
+        tx.execute("SELECT pg_advisory_xact_lock(hashtext('rule_activations'))", &[])?;
+        tx.execute(
+            "INSERT INTO rule_activations (kind, seq, version, at, actor) \
+             SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4 FROM rule_activations WHERE kind = $1",
+            &[&kind, &version, &at.format(rows::TIMESTAMP).to_string(), &actor],
+        )?;
+        write_journeys(&mut tx, journeys, true)?;
         tx.commit()?;
         Ok(())
     }
@@ -1255,6 +1284,44 @@ fn insert_audit(tx: &mut Transaction<'_>, entries: &[AuditEntry]) -> Result<()> 
 
 /// Matched activities where `filter` (with one parameter, `$1`) holds, with their account,
 /// oldest first.
+/// Store journeys inside `tx`, replacing those accounts' (every account's, when `all`).
+fn write_journeys(tx: &mut Transaction<'_>, journeys: &[crate::Journey], all: bool) -> Result<()> {
+    if all {
+        tx.execute("DELETE FROM journeys", &[])?;
+        tx.execute("DELETE FROM journey_events", &[])?;
+    }
+    for chunk in journeys.chunks(BATCH) {
+        let ids: Vec<&str> = chunk.iter().map(|j| j.crm_id.as_str()).collect();
+        if !all {
+            tx.execute("DELETE FROM journeys WHERE crm_id = ANY($1)", &[&ids])?;
+            tx.execute("DELETE FROM journey_events WHERE crm_id = ANY($1)", &[&ids])?;
+        }
+        let base: Vec<i32> = chunk.iter().map(|j| j.base_stage as i32).collect();
+        let through: Vec<NaiveDate> = chunk.iter().map(|j| j.through).collect();
+        let scores: Vec<String> = chunk
+            .iter()
+            .map(|j| rows::to_json("scores", &j.scores))
+            .collect::<Result<_>>()?;
+        tx.execute(
+            "INSERT INTO journeys (crm_id, base_stage, through, scores) \
+                 SELECT c, b, t, s::jsonb FROM UNNEST($1::text[], $2::int[], $3::date[], $4::text[]) AS x(c, b, t, s)",
+            &[&ids, &base, &through, &scores],
+        )?;
+        let events: Vec<&crate::StageEvent> = chunk.iter().flat_map(|j| &j.events).collect();
+        let crm: Vec<&str> = events.iter().map(|e| e.crm_id.as_str()).collect();
+        let day: Vec<NaiveDate> = events.iter().map(|e| e.day).collect();
+        let from: Vec<i32> = events.iter().map(|e| e.from as i32).collect();
+        let to: Vec<i32> = events.iter().map(|e| e.to as i32).collect();
+        let cause: Vec<&str> = events.iter().map(|e| e.cause.as_str()).collect();
+        tx.execute(
+            "INSERT INTO journey_events (crm_id, day, from_stage, to_stage, cause) \
+                 SELECT * FROM UNNEST($1::text[], $2::date[], $3::int[], $4::int[], $5::text[])",
+            &[&crm, &day, &from, &to, &cause],
+        )?;
+    }
+    Ok(())
+}
+
 fn select_activities(
     client: &mut Client,
     filter: &str,

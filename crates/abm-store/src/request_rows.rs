@@ -117,6 +117,10 @@ pub fn scoring_select(attributes: &str) -> String {
 pub const ICP_VERSIONS: &str = "SELECT v.version, v.created_at, v.author, v.definition, \
      v.version = (SELECT a.version FROM icp_activations a ORDER BY a.id DESC LIMIT 1) FROM icp_versions v ORDER BY v.version";
 
+pub const RULES_VERSIONS: &str = "SELECT v.version, v.created_at, v.author, v.definition, \
+     v.version = (SELECT a.version FROM rule_activations a WHERE a.kind = v.kind ORDER BY a.seq DESC LIMIT 1) \
+     FROM rule_versions v WHERE v.kind = $1 ORDER BY v.version";
+
 pub fn to_json<T: serde::Serialize>(what: &str, v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }

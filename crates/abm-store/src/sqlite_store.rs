@@ -907,34 +907,63 @@ impl Store for SqliteStore {
 
     fn replace_journeys(&mut self, journeys: &[crate::Journey], all: bool) -> Result<()> {
         let tx = self.conn.transaction()?;
-        if all {
-            tx.execute("DELETE FROM journeys", [])?;
-            tx.execute("DELETE FROM journey_events", [])?;
+        write_journeys(&tx, journeys, all)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn save_rules_version(&mut self, kind: &str, definition: &str, author: &str, at: DateTime<Utc>) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        let v: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM rule_versions WHERE kind = ?1",
+            [kind],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "INSERT INTO rule_versions (kind, version, created_at, author, definition) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![kind, v, stamp(at), author, definition],
+        )?;
+        tx.commit()?;
+        Ok(v)
+    }
+
+    fn rules_versions(&mut self, kind: &str) -> Result<Vec<RulesVersion>> {
+        let mut st = self.conn.prepare(&rows::RULES_VERSIONS.replace("$1", "?1"))?;
+        let rows = st.query_map([kind], |r| {
+            Ok(RulesVersion {
+                version: r.get(0)?,
+                created_at: r.get(1)?,
+                author: r.get(2)?,
+                definition: r.get(3)?,
+                active: r.get::<_, Option<bool>>(4)?.unwrap_or(false),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn activate_rules(
+        &mut self,
+        kind: &str,
+        version: i64,
+        actor: &str,
+        at: DateTime<Utc>,
+        journeys: &[crate::Journey],
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let known: i64 = tx.query_row(
+            "SELECT count(*) FROM rule_versions WHERE kind = ?1 AND version = ?2",
+            params![kind, version],
+            |r| r.get(0),
+        )?;
+        if known == 0 {
+            return Err(StoreError::NotFound(format!("{kind} rules version {version}")));
         }
-        {
-            let mut del_j = tx.prepare_cached("DELETE FROM journeys WHERE crm_id = ?1")?;
-            let mut del_e = tx.prepare_cached("DELETE FROM journey_events WHERE crm_id = ?1")?;
-            let mut put_j = tx
-                .prepare_cached("INSERT INTO journeys (crm_id, base_stage, through, scores) VALUES (?1, ?2, ?3, ?4)")?;
-            let mut put_e = tx.prepare_cached(
-                "INSERT INTO journey_events (crm_id, day, from_stage, to_stage, cause) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            for j in journeys {
-                if !all {
-                    del_j.execute([&j.crm_id])?;
-                    del_e.execute([&j.crm_id])?;
-                }
-                put_j.execute(params![
-                    j.crm_id,
-                    j.base_stage,
-                    j.through.to_string(),
-                    rows::to_json("scores", &j.scores)?
-                ])?;
-                for e in &j.events {
-                    put_e.execute(params![e.crm_id, e.day.to_string(), e.from, e.to, e.cause])?;
-                }
-            }
-        }
+        tx.execute(
+            "INSERT INTO rule_activations (kind, seq, version, at, actor) \
+             SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4 FROM rule_activations WHERE kind = ?1",
+            params![kind, version, stamp(at), actor],
+        )?;
+        write_journeys(&tx, journeys, true)?;
         tx.commit()?;
         Ok(())
     }
@@ -1232,6 +1261,39 @@ fn insert_audit(tx: &rusqlite::Transaction<'_>, entries: &[AuditEntry]) -> Resul
             e.note,
             e.refused
         ])?;
+    }
+    Ok(())
+}
+
+/// Store journeys inside `tx`, replacing those accounts' (every account's, when `all`).
+fn write_journeys(tx: &rusqlite::Transaction, journeys: &[crate::Journey], all: bool) -> Result<()> {
+    if all {
+        tx.execute("DELETE FROM journeys", [])?;
+        tx.execute("DELETE FROM journey_events", [])?;
+    }
+    {
+        let mut del_j = tx.prepare_cached("DELETE FROM journeys WHERE crm_id = ?1")?;
+        let mut del_e = tx.prepare_cached("DELETE FROM journey_events WHERE crm_id = ?1")?;
+        let mut put_j =
+            tx.prepare_cached("INSERT INTO journeys (crm_id, base_stage, through, scores) VALUES (?1, ?2, ?3, ?4)")?;
+        let mut put_e = tx.prepare_cached(
+            "INSERT INTO journey_events (crm_id, day, from_stage, to_stage, cause) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for j in journeys {
+            if !all {
+                del_j.execute([&j.crm_id])?;
+                del_e.execute([&j.crm_id])?;
+            }
+            put_j.execute(params![
+                j.crm_id,
+                j.base_stage,
+                j.through.to_string(),
+                rows::to_json("scores", &j.scores)?
+            ])?;
+            for e in &j.events {
+                put_e.execute(params![e.crm_id, e.day.to_string(), e.from, e.to, e.cause])?;
+            }
+        }
     }
     Ok(())
 }

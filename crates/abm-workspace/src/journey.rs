@@ -191,3 +191,46 @@ pub fn update(
     store.replace_journeys(&journeys, false)?;
     Ok(summary(&facts, &journeys, through, started))
 }
+
+/// Every account's journey replayed with `rules`, stored nowhere: what a rules change would give.
+pub fn preview(rules: &Rules, store: &mut dyn Store, through: NaiveDate) -> Result<Vec<Journey>> {
+    let facts = gather(store, None)?;
+    Ok(replay_all(rules, &facts, through))
+}
+
+/// Put engagement rules version `version` in force: replay every account with `rules` (its
+/// text, parsed) and store the journeys with the activation, in one transaction.
+pub fn activate(
+    rules: &Rules,
+    store: &mut dyn Store,
+    version: i64,
+    actor: &str,
+    at: chrono::DateTime<chrono::Utc>,
+    through: NaiveDate,
+) -> Result<Refresh> {
+    let started = Instant::now();
+    let facts = gather(store, None)?;
+    let journeys = replay_all(rules, &facts, through);
+    store.activate_rules("engagement", version, actor, at, &journeys)?;
+    Ok(summary(&facts, &journeys, through, started))
+}
+
+/// How journeys would change: per account whose stage or 90-day points differ, (account,
+/// stage before, stage after, points before, points after); `before` are the stored journeys.
+pub fn changes(before: &[Journey], after: &[Journey]) -> Vec<(String, u32, u32, f64, f64)> {
+    let old: HashMap<&str, &Journey> = before.iter().map(|j| (j.crm_id.as_str(), j)).collect();
+    let points = |j: Option<&Journey>| {
+        j.and_then(|j| j.scores.iter().find(|s| s.window_days == 90))
+            .map(|s| s.points)
+            .unwrap_or(0.0)
+    };
+    after
+        .iter()
+        .filter_map(|a| {
+            let b = old.get(a.crm_id.as_str()).copied();
+            let (sb, sa) = (b.map(|b| b.stage()).unwrap_or(0), a.stage());
+            let (pb, pa) = (points(b), points(Some(a)));
+            (sb != sa || (pb - pa).abs() > 1e-9).then(|| (a.crm_id.clone(), sb, sa, pb, pa))
+        })
+        .collect()
+}

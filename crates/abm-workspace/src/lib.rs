@@ -165,16 +165,21 @@ impl Workspace {
         }
     }
 
-    /// The engagement rules in `engagement.toml` (the shipped ones when the file is missing).
+    /// The engagement rules in force: the version last activated (`abm engagement activate`),
+    /// or, before any activation, `engagement.toml` itself.
     pub fn engagement_rules(&self) -> Result<abm_core::engagement::EngagementRules> {
-        let path = self.dir.join("engagement.toml");
-        match std::fs::read_to_string(&path) {
-            Ok(text) => toml_text::parse(&text, &path.display().to_string()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                toml_text::parse(include_str!("../defaults/engagement.toml"), "engagement.toml")
-            }
-            Err(source) => Err(WorkspaceError::Io { path, source }),
+        let versions = self.store()?.rules_versions("engagement")?;
+        match versions.into_iter().find(|v| v.active) {
+            Some(v) => toml_text::parse(&v.definition, &format!("engagement rules version {}", v.version)),
+            None => Ok(self.engagement_draft()?.0),
         }
+    }
+
+    /// The rules in `engagement.toml` as the file stands (the shipped ones when it is missing),
+    /// with its text: what `abm engagement diff` compares and `activate` saves.
+    pub fn engagement_draft(&self) -> Result<(abm_core::engagement::EngagementRules, String)> {
+        let (text, file) = self.config_text("engagement.toml", Some(include_str!("../defaults/engagement.toml")))?;
+        Ok((toml_text::parse(&text, &file)?, text))
     }
 
     /// The journey stages in `stages.toml` (the handbook's thirteen when the file is missing).
