@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks: abm against DuckDB on the same data, in the same run.
 #   bench/run.sh                      every benchmark at its default size
-#   bench/run.sh accounts-import      one benchmark (accounts-import, calendar-offsets, sla-recompute, plan-milestone, icp-score, paid-query)
+#   bench/run.sh accounts-import      one benchmark (accounts-import, calendar-offsets, sla-recompute, plan-milestone, icp-score, paid-query, engagement)
 #   ROWS=100000 bench/run.sh accounts-import   a smaller size
 # Data is generated once into bench/data/; results go to bench/results/ (both git-ignored).
 set -euo pipefail
@@ -10,8 +10,8 @@ cargo build --release -q -p abm-cli -p abm-demo -p abm-bench
 python3 -c "import duckdb, numpy" 2>/dev/null || python3 -m pip install --quiet duckdb numpy
 which="${1:-all}"
 case "$which" in
-  all|accounts-import|calendar-offsets|sla-recompute|plan-milestone|icp-score|paid-query) ;;
-  *) echo "unknown benchmark $which (known: accounts-import, calendar-offsets, sla-recompute, plan-milestone, icp-score, paid-query)" >&2; exit 1 ;;
+  all|accounts-import|calendar-offsets|sla-recompute|plan-milestone|icp-score|paid-query|engagement) ;;
+  *) echo "unknown benchmark $which (known: accounts-import, calendar-offsets, sla-recompute, plan-milestone, icp-score, paid-query, engagement)" >&2; exit 1 ;;
 esac
 if [ "$which" = all ] || [ "$which" = accounts-import ]; then
   python3 bench/accounts_import.py --rows "${ROWS:-1000000}" --repeat "${REPEAT:-3}"
@@ -30,4 +30,7 @@ if [ "$which" = all ] || [ "$which" = icp-score ]; then
 fi
 if [ "$which" = all ] || [ "$which" = paid-query ]; then
   python3 bench/paid_query.py --rows "${ROWS:-5000000}" --repeat "${REPEAT:-5}"
+fi
+if [ "$which" = all ] || [ "$which" = engagement ]; then
+  python3 bench/engagement.py --rows "${ROWS:-10000000}" --accounts "${ACCOUNTS:-1000000}"
 fi

@@ -44,8 +44,10 @@ pub fn run(ws: &Workspace, cmd: ActivitiesCmd) -> Result<()> {
     let mut store = ws.store()?;
     match cmd {
         ActivitiesCmd::Import { file, mapping } => {
+            let started = std::time::Instant::now();
             let mapping = mapping.map(|m| abm_import::activities::read_mapping(&m)).transpose()?;
             let (kind, activities) = abm_import::activities::read_activities(&file, mapping.as_ref())?;
+            let read = started.elapsed();
             let r = abm_import::activities::resolver(store.as_mut())?;
             let matched: Vec<_> = activities
                 .into_iter()
@@ -55,12 +57,18 @@ pub fn run(ws: &Workspace, cmd: ActivitiesCmd) -> Result<()> {
                 })
                 .collect();
             let hits = matched.iter().filter(|(_, m)| m.account.is_some()).count();
+            let resolved = started.elapsed();
             let (added, already) = store.insert_activities(&matched)?;
+            let written = started.elapsed();
             println!(
-                "{}: {kind} export, {} activities: {added} added, {already} already held; {hits} matched to an account ({:.1}%)",
+                "{}: {kind} export, {} activities: {added} added, {already} already held; {hits} matched to an account ({:.1}%) \
+                 (read {:.1}s, match {:.1}s, write {:.1}s)",
                 file.display(),
                 matched.len(),
-                if matched.is_empty() { 0.0 } else { hits as f64 * 100.0 / matched.len() as f64 }
+                if matched.is_empty() { 0.0 } else { hits as f64 * 100.0 / matched.len() as f64 },
+                read.as_secs_f64(),
+                (resolved - read).as_secs_f64(),
+                (written - resolved).as_secs_f64(),
             );
             if added > 0 {
                 let touched = matched.iter().filter_map(|(_, m)| m.account.clone()).collect();
@@ -109,8 +117,8 @@ fn update_journeys(
     };
     let r = abm_workspace::journey::update(&rules, store, touched, ws.today())?;
     println!(
-        "Journeys of {} accounts replayed through {}: {} stage changes in {} ms",
-        r.accounts, r.through, r.stage_changes, r.millis
+        "Journeys of {} accounts replayed through {}: {} stage changes in {} ms (read {}, replay {}, write {})",
+        r.accounts, r.through, r.stage_changes, r.millis, r.read_ms, r.replay_ms, r.write_ms
     );
     Ok(())
 }

@@ -218,7 +218,7 @@ pub trait Store: Send {
     /// Every opportunity, by id.
     fn opportunities(&mut self) -> Result<Vec<Opportunity>>;
 
-    /// Every matched activity with its account, by account then oldest first.
+    /// Every matched activity with its account, in no particular order (a plain scan).
     fn each_matched_activity(&mut self, f: &mut dyn FnMut(String, Activity)) -> Result<()>;
 
     /// (crm id, lower-case email, title) of every person with both.

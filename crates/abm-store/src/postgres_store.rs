@@ -916,7 +916,7 @@ impl Store for PostgresStore {
             &mut self.client,
             "crm_id IS NOT NULL AND $1 = $1",
             "",
-            "crm_id COLLATE \"C\", at, source_id",
+            "",
             f,
         )
     }
@@ -1330,8 +1330,9 @@ fn select_activities(
     f: &mut dyn FnMut(String, Activity),
 ) -> Result<()> {
     use postgres::fallible_iterator::FallibleIterator;
+    let order = if order.is_empty() { String::new() } else { format!(" ORDER BY {order}") };
     let sql = format!(
-        "{} WHERE {filter} ORDER BY {order}",
+        "{} WHERE {filter}{order}",
         rows::ACTIVITY_SELECT.replacen("attributes,", "attributes::text,", 1)
     );
     let mut found = client.query_raw(&sql, [param])?;

@@ -890,9 +890,10 @@ impl Store for SqliteStore {
     fn each_matched_activity(&mut self, f: &mut dyn FnMut(String, Activity)) -> Result<()> {
         select_activities(
             &self.conn,
-            "crm_id IS NOT NULL AND ?1 = ?1",
+            // `+`: a plain scan of the table, not a walk of the crm_id index.
+            "+crm_id IS NOT NULL AND ?1 = ?1",
             "",
-            "crm_id, at, source_id",
+            "",
             f,
         )
     }
@@ -1307,7 +1308,8 @@ fn select_activities(
     order: &str,
     f: &mut dyn FnMut(String, Activity),
 ) -> Result<()> {
-    let mut st = conn.prepare_cached(&format!("{} WHERE {filter} ORDER BY {order}", rows::ACTIVITY_SELECT))?;
+    let order = if order.is_empty() { String::new() } else { format!(" ORDER BY {order}") };
+    let mut st = conn.prepare_cached(&format!("{} WHERE {filter}{order}", rows::ACTIVITY_SELECT))?;
     let mut found = st.query([param])?;
     while let Some(r) = found.next()? {
         let at: String = r.get(2)?;

@@ -19,6 +19,10 @@ pub struct Refresh {
     pub stage_changes: usize,
     pub through: NaiveDate,
     pub millis: u128,
+    /// Where the time went: reading the facts, replaying, writing.
+    pub read_ms: u128,
+    pub replay_ms: u128,
+    pub write_ms: u128,
 }
 
 /// An account with its activities, each with the title of the person it came from (for the
@@ -154,23 +158,37 @@ fn replay_all(rules: &Rules, facts: &[AccountFacts], through: NaiveDate) -> Vec<
     })
 }
 
-fn summary(facts: &[AccountFacts], journeys: &[Journey], through: NaiveDate, started: Instant) -> Refresh {
-    Refresh {
+/// Gather the facts of `only` (every account when `None`), replay them, and hand the journeys
+/// to `write`; timed.
+fn refresh(
+    rules: &Rules,
+    store: &mut dyn Store,
+    only: Option<&BTreeSet<String>>,
+    through: NaiveDate,
+    write: impl FnOnce(&mut dyn Store, &[Journey]) -> abm_store::Result<()>,
+) -> Result<Refresh> {
+    let started = Instant::now();
+    let facts = gather(store, only)?;
+    let read = started.elapsed();
+    let journeys = replay_all(rules, &facts, through);
+    let replayed = started.elapsed();
+    write(store, &journeys)?;
+    let done = started.elapsed();
+    Ok(Refresh {
         accounts: journeys.len(),
         activities: facts.iter().map(|f| f.activities.len()).sum(),
         stage_changes: journeys.iter().map(|j| j.events.len()).sum(),
         through,
-        millis: started.elapsed().as_millis(),
-    }
+        millis: done.as_millis(),
+        read_ms: read.as_millis(),
+        replay_ms: (replayed - read).as_millis(),
+        write_ms: (done - replayed).as_millis(),
+    })
 }
 
 /// Replay every account's journey from the facts, through `through`, replacing what was stored.
 pub fn rebuild(rules: &Rules, store: &mut dyn Store, through: NaiveDate) -> Result<Refresh> {
-    let started = Instant::now();
-    let facts = gather(store, None)?;
-    let journeys = replay_all(rules, &facts, through);
-    store.replace_journeys(&journeys, true)?;
-    Ok(summary(&facts, &journeys, through, started))
+    refresh(rules, store, None, through, |s, j| s.replace_journeys(j, true))
 }
 
 /// Replay only `accounts` (those new facts touched), through `through`. When some accounts have
@@ -185,11 +203,7 @@ pub fn update(
     if held != with_journey {
         return rebuild(rules, store, through);
     }
-    let started = Instant::now();
-    let facts = gather(store, Some(accounts))?;
-    let journeys = replay_all(rules, &facts, through);
-    store.replace_journeys(&journeys, false)?;
-    Ok(summary(&facts, &journeys, through, started))
+    refresh(rules, store, Some(accounts), through, |s, j| s.replace_journeys(j, false))
 }
 
 /// Every account's journey replayed with `rules`, stored nowhere: what a rules change would give.
@@ -208,11 +222,9 @@ pub fn activate(
     at: chrono::DateTime<chrono::Utc>,
     through: NaiveDate,
 ) -> Result<Refresh> {
-    let started = Instant::now();
-    let facts = gather(store, None)?;
-    let journeys = replay_all(rules, &facts, through);
-    store.activate_rules("engagement", version, actor, at, &journeys)?;
-    Ok(summary(&facts, &journeys, through, started))
+    refresh(rules, store, None, through, |s, j| {
+        s.activate_rules("engagement", version, actor, at, j)
+    })
 }
 
 /// How journeys would change: per account whose stage or 90-day points differ, (account,
