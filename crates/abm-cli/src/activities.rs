@@ -72,7 +72,13 @@ pub fn run(ws: &Workspace, cmd: ActivitiesCmd) -> Result<()> {
             );
             if added > 0 {
                 let touched = matched.iter().filter_map(|(_, m)| m.account.clone()).collect();
-                update_journeys(ws, store.as_mut(), &touched)?;
+                let since = matched
+                    .iter()
+                    .filter(|(_, m)| m.account.is_some())
+                    .map(|(a, _)| a.at.date_naive())
+                    .min();
+                drop(matched);
+                update_journeys(ws, store.as_mut(), &touched, since)?;
             }
             Ok(())
         }
@@ -104,18 +110,20 @@ pub fn run(ws: &Workspace, cmd: ActivitiesCmd) -> Result<()> {
     }
 }
 
-/// Bring the journeys of the accounts new facts touched up to today.
+/// Bring the journeys of the accounts new facts touched up to today; `since`: the earliest day
+/// of new activities (none: replay those accounts whole, as after opportunity changes).
 fn update_journeys(
     ws: &Workspace,
     store: &mut dyn abm_store::Store,
     touched: &std::collections::BTreeSet<String>,
+    since: Option<chrono::NaiveDate>,
 ) -> Result<()> {
     let (stages, engagement) = (ws.stages()?, ws.engagement_rules()?);
     let rules = abm_workspace::journey::Rules {
         stages: &stages,
         engagement: &engagement,
     };
-    let r = abm_workspace::journey::update(&rules, store, touched, ws.today())?;
+    let r = abm_workspace::journey::update(&rules, store, touched, since, ws.today())?;
     println!(
         "Journeys of {} accounts replayed through {}: {} stage changes in {} ms (read {}, replay {}, write {})",
         r.accounts, r.through, r.stage_changes, r.millis, r.read_ms, r.replay_ms, r.write_ms
@@ -162,7 +170,7 @@ pub fn run_opportunities(ws: &Workspace, cmd: OpportunitiesCmd) -> Result<()> {
             );
             if s.inserted + s.updated > 0 {
                 let touched = opps.iter().map(|o| o.crm_id.clone()).collect();
-                update_journeys(ws, store.as_mut(), &touched)?;
+                update_journeys(ws, store.as_mut(), &touched, None)?;
             }
             Ok(())
         }

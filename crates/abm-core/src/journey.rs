@@ -543,13 +543,56 @@ pub fn first_fact_day(facts: &AccountFacts) -> Option<NaiveDate> {
 /// Replay an account's journey day by day from its first dated fact through `through`, and
 /// read its scores at the end of `through`. Days without any change leave no event.
 pub fn replay(stages: &Stages, rules: &EngagementRules, facts: &AccountFacts, through: NaiveDate) -> Journey {
-    replay_with(stages, rules, facts, through, true)
+    run(stages, rules, facts, None, through, true)
 }
 
+/// How far before a day the facts must reach for that day's stage and scores: the longest
+/// window any stage or score reads, and a day to spare.
+pub fn lookback_days(stages: &Stages, rules: &EngagementRules) -> i64 {
+    stages
+        .stages
+        .iter()
+        .flat_map(|s| [s.window_days, s.intent_days])
+        .chain(WINDOWS)
+        .chain(std::iter::once(rules.engaged_person_days))
+        .max()
+        .unwrap_or(90)
+        + 2
+}
+
+/// Bring `prior` up to `through` after new facts dated `from` or later arrived: its changes
+/// before `from` stand, the rest is replayed. `facts` need only hold the activities since the
+/// earliest of `from`, the day after `prior.through` and `through`, minus [`lookback_days`]
+/// (and every opportunity). Gives what [`replay`] gives.
+pub fn resume(
+    stages: &Stages,
+    rules: &EngagementRules,
+    facts: &AccountFacts,
+    prior: &Journey,
+    from: NaiveDate,
+    through: NaiveDate,
+) -> Journey {
+    // Days after the prior replay's last one were never read: start no later than the next.
+    let from = prior.through.succ_opt().map_or(from, |next| from.min(next));
+    run(stages, rules, facts, Some((prior, from)), through, true)
+}
+
+#[cfg(test)]
 fn replay_with(
     stages: &Stages,
     rules: &EngagementRules,
     facts: &AccountFacts,
+    through: NaiveDate,
+    slide: bool,
+) -> Journey {
+    run(stages, rules, facts, None, through, slide)
+}
+
+fn run(
+    stages: &Stages,
+    rules: &EngagementRules,
+    facts: &AccountFacts,
+    resume: Option<(&Journey, NaiveDate)>,
     through: NaiveDate,
     slide: bool,
 ) -> Journey {
@@ -566,9 +609,21 @@ fn replay_with(
         sliding: None,
     };
     let (base_stage, _) = evaluate(stages, facts, &base_day);
-    let mut events = Vec::new();
-    let mut current = base_stage;
-    if let Some(first) = first_fact_day(facts).filter(|d| *d <= through) {
+    let (mut events, mut current, start) = match resume {
+        Some((prior, from)) => {
+            let kept: Vec<StageEvent> = prior
+                .events
+                .iter()
+                .filter(|e| e.day < from && e.day <= through)
+                .cloned()
+                .collect();
+            let current = kept.last().map(|e| e.to).unwrap_or(base_stage);
+            let first = first_fact_day(facts).map_or(from, |f| f.max(from));
+            (kept, current, Some(first))
+        }
+        None => (Vec::new(), base_stage, first_fact_day(facts)),
+    };
+    if let Some(first) = start.filter(|d| *d <= through) {
         let mut sliding = if slide { Sliding::new(stages, &p) } else { None };
         // Without decay a stage can only change on a day something enters or leaves a window:
         // those days are read; with decay (or when asked to), every day is.
@@ -956,7 +1011,38 @@ mod tests {
                 proptest::prop_assert_eq!(s.engaged_people, e.engaged_people);
             }
             // Windows slid from day to day give the journey reading every window afresh gives.
-            proptest::prop_assert_eq!(j, replay_with(&stages(), &rules(), &facts, through, false));
+            proptest::prop_assert_eq!(&j, &replay_with(&stages(), &rules(), &facts, through, false));
+        }
+
+        #[test]
+        fn resuming_after_new_facts_gives_the_full_replay(
+            acts in proptest::collection::vec((0u32..200, 0usize..4, 0usize..5), 0..60),
+            prior_days in 0i64..182,
+            from_days in 0i64..200,
+        ) {
+            let kinds = ["Form Fill", "Trial Start", "Sales Email", "Intent"];
+            let who = ["ann", "bo", "cy", "vp.di", "ed"];
+            let start = d(1, 1);
+            let mut facts = AccountFacts { crm_id: "P".into(), ..Default::default() };
+            for (i, (day, k, w)) in acts.iter().enumerate() {
+                let mut a = act(i, start + Duration::days(*day as i64), kinds[*k], who[*w]);
+                if kinds[*k] == "Intent" {
+                    a.0.attributes.insert("strength".into(), ["HIGH", "LOW"][*w % 2].into());
+                }
+                facts.activities.push(a);
+            }
+            let through = d(7, 1);
+            let full = replay(&stages(), &rules(), &facts, through);
+            // The prior replay saw only what was there by its day; new facts are dated `from` on.
+            let from = start + Duration::days(from_days);
+            let prior_through = start + Duration::days(prior_days);
+            let mut before = facts.clone();
+            before.activities.retain(|(a, _)| a.at.date_naive() < from);
+            let prior = replay(&stages(), &rules(), &before, prior_through);
+            let cutoff = from.min(prior_through + Duration::days(1)).min(through) - Duration::days(lookback_days(&stages(), &rules()));
+            let mut recent = facts.clone();
+            recent.activities.retain(|(a, _)| a.at.date_naive() >= cutoff);
+            proptest::prop_assert_eq!(resume(&stages(), &rules(), &recent, &prior, from, through), full);
         }
     }
 }

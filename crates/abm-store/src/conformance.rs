@@ -24,7 +24,7 @@ macro_rules! conformance_suite {
             nominations_are_decided_once, ad_exports_replace_their_days,
             budget_imports_replace_the_lines, activities_are_appended_once, opportunities_upsert_by_id,
             journeys_replace_by_account, firings_are_recorded_once,
-            rules_versions_activate_with_their_journeys);
+            rules_versions_activate_with_their_journeys, journey_facts_read_account_by_account);
     };
     (@tests $make:expr; $($name:ident),+) => {
         $(
@@ -982,8 +982,19 @@ pub fn activities_are_appended_once(store: &mut dyn Store) {
             },
         )
     };
-    let batch = vec![act("1", Some("001A")), act("2", None), act("3", Some("001A"))];
+    let mut batch = vec![act("1", Some("001A")), act("2", None), act("3", Some("001A"))];
+    batch[2].0.at = moment(3, 2).at;
     assert_eq!(store.insert_activities(&batch).unwrap(), (3, 0));
+    let mut since = |d: chrono::DateTime<chrono::Utc>| {
+        store
+            .activities_since("001A", d.date_naive())
+            .unwrap()
+            .iter()
+            .map(|a| a.source_id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(since(moment(2, 10).at), vec!["1", "3"], "the whole day counts");
+    assert_eq!(since(moment(3, 0).at), vec!["3"]);
     assert_eq!(
         store.insert_activities(&batch).unwrap(),
         (0, 3),
@@ -1131,4 +1142,37 @@ pub fn rules_versions_activate_with_their_journeys(store: &mut dyn Store) {
         vec![j("001A", 2)],
         "a refused activation changes nothing"
     );
+}
+
+pub fn journey_facts_read_account_by_account(store: &mut dyn Store) {
+    let (w, mut src) = write_for(
+        store,
+        vec![
+            record("001A", "Acme", None, 10, 0, &["acme.example"]),
+            record("001B", "Beta", None, 10, 0, &["beta.example"]),
+        ],
+    );
+    store.write_accounts(&w, &mut src, &mut |_| {}).unwrap();
+    let o = abm_core::opportunity::Opportunity {
+        id: "9".into(),
+        crm_id: "001B".into(),
+        name: "Beta deal".into(),
+        created: date(),
+        stage: "1-Discovery".into(),
+        amount_cents: 100,
+        order_type: "New - First Order".into(),
+        close_date: None,
+        history: vec![("0-Pending Acceptance".into(), moment(1, 12).at)],
+    };
+    store.upsert_opportunities(std::slice::from_ref(&o)).unwrap();
+    let facts = store
+        .journey_facts(&["001B".to_string(), "NOPE".to_string(), "001A".to_string()])
+        .unwrap();
+    assert_eq!(
+        facts.iter().map(|f| f.crm_id.as_str()).collect::<Vec<_>>(),
+        vec!["001B", "001A"],
+        "accounts held, in the order asked"
+    );
+    assert_eq!(facts[0].opportunities, vec![o]);
+    assert!(facts[1].opportunities.is_empty() && facts[1].fit.is_none());
 }

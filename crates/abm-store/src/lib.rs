@@ -203,6 +203,9 @@ pub trait Store: Send {
     /// The activities matched to an account, oldest first.
     fn activities_of(&mut self, crm_id: &str) -> Result<Vec<Activity>>;
 
+    /// The activities matched to an account on or after the day `since` (UTC), oldest first.
+    fn activities_since(&mut self, crm_id: &str, since: NaiveDate) -> Result<Vec<Activity>>;
+
     /// Counts of activities by match method, and of unmatched ones by reason.
     fn activity_summary(&mut self) -> Result<(Vec<(String, u64)>, Vec<(String, u64)>)>;
 
@@ -220,6 +223,9 @@ pub trait Store: Send {
 
     /// Every matched activity with its account, in no particular order (a plain scan).
     fn each_matched_activity(&mut self, f: &mut dyn FnMut(String, Activity)) -> Result<()>;
+
+    /// The journey facts of these accounts (those held), each read through its indexes.
+    fn journey_facts(&mut self, crm_ids: &[String]) -> Result<Vec<JourneyFacts>>;
 
     /// (crm id, lower-case email, title) of every person with both.
     fn person_titles(&mut self) -> Result<Vec<(String, String, String)>>;

@@ -366,6 +366,17 @@ pub struct IcpVersion {
     pub active: bool,
 }
 
+/// What an account's journey reads besides its activities: its type, its stored fit, its
+/// people's titles (lower-case email → title) and its opportunities.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JourneyFacts {
+    pub crm_id: String,
+    pub account_type: Option<String>,
+    pub fit: Option<u32>,
+    pub titles: Vec<(String, String)>,
+    pub opportunities: Vec<abm_core::opportunity::Opportunity>,
+}
+
 /// A saved version of a rules file (engagement.toml).
 pub type RulesVersion = IcpVersion;
 

@@ -911,6 +911,18 @@ impl Store for PostgresStore {
         Ok(out)
     }
 
+    fn activities_since(&mut self, crm_id: &str, since: NaiveDate) -> Result<Vec<Activity>> {
+        let mut out = Vec::new();
+        select_activities(
+            &mut self.client,
+            &format!("crm_id = $1 AND at >= '{}'::timestamptz", since.format("%Y-%m-%dT00:00:00Z")),
+            crm_id,
+            "at, source_id",
+            &mut |_, a| out.push(a),
+        )?;
+        Ok(out)
+    }
+
     fn each_matched_activity(&mut self, f: &mut dyn FnMut(String, Activity)) -> Result<()> {
         select_activities(
             &mut self.client,
@@ -919,6 +931,49 @@ impl Store for PostgresStore {
             "",
             f,
         )
+    }
+
+    fn journey_facts(&mut self, crm_ids: &[String]) -> Result<Vec<JourneyFacts>> {
+        let accounts = self.client.query(
+            "SELECT a.crm_id, a.account_type, s.score FROM accounts a LEFT JOIN icp_scores s ON s.crm_id = a.crm_id \
+             WHERE a.crm_id = ANY($1)",
+            &[&crm_ids],
+        )?;
+        let mut by_id: std::collections::HashMap<String, JourneyFacts> = accounts
+            .iter()
+            .map(|r| {
+                let crm: String = r.get(0);
+                (
+                    crm.clone(),
+                    JourneyFacts {
+                        crm_id: crm,
+                        account_type: r.get(1),
+                        fit: r.get::<_, Option<i32>>(2).map(|f| f as u32),
+                        titles: vec![],
+                        opportunities: vec![],
+                    },
+                )
+            })
+            .collect();
+        for r in self.client.query(
+            "SELECT crm_id, lower(email), title FROM people WHERE crm_id = ANY($1) AND email IS NOT NULL AND title IS NOT NULL \
+             ORDER BY person_id COLLATE \"C\"",
+            &[&crm_ids],
+        )? {
+            if let Some(f) = by_id.get_mut(r.get::<_, &str>(0)) {
+                f.titles.push((r.get(1), r.get(2)));
+            }
+        }
+        for r in self.client.query(
+            "SELECT crm_id, doc::text FROM opportunities WHERE crm_id = ANY($1) ORDER BY id COLLATE \"C\"",
+            &[&crm_ids],
+        )? {
+            let o = rows::from_json("opportunity", r.get::<_, &str>(1))?;
+            if let Some(f) = by_id.get_mut(r.get::<_, &str>(0)) {
+                f.opportunities.push(o);
+            }
+        }
+        Ok(crm_ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 
     fn person_titles(&mut self) -> Result<Vec<(String, String, String)>> {

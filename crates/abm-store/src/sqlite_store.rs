@@ -887,6 +887,20 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
+    fn activities_since(&mut self, crm_id: &str, since: NaiveDate) -> Result<Vec<Activity>> {
+        // Stored as `YYYY-MM-DDTHH:MM:SS…Z` in UTC: every time on or after the day sorts at or
+        // after the bare date.
+        let mut out = Vec::new();
+        select_activities(
+            &self.conn,
+            &format!("crm_id = ?1 AND at >= '{}'", since.format("%Y-%m-%d")),
+            crm_id,
+            "at, source_id",
+            &mut |_, a| out.push(a),
+        )?;
+        Ok(out)
+    }
+
     fn each_matched_activity(&mut self, f: &mut dyn FnMut(String, Activity)) -> Result<()> {
         select_activities(
             &self.conn,
@@ -896,6 +910,42 @@ impl Store for SqliteStore {
             "",
             f,
         )
+    }
+
+    fn journey_facts(&mut self, crm_ids: &[String]) -> Result<Vec<JourneyFacts>> {
+        let mut out = Vec::new();
+        let mut account = self.conn.prepare_cached(
+            "SELECT a.account_type, s.score FROM accounts a LEFT JOIN icp_scores s ON s.crm_id = a.crm_id WHERE a.crm_id = ?1",
+        )?;
+        let mut people = self.conn.prepare_cached(
+            "SELECT lower(email), title FROM people WHERE crm_id = ?1 AND email IS NOT NULL AND title IS NOT NULL ORDER BY person_id",
+        )?;
+        let mut opps = self
+            .conn
+            .prepare_cached("SELECT doc FROM opportunities WHERE crm_id = ?1 ORDER BY id")?;
+        for id in crm_ids {
+            let Some((account_type, fit)) = account
+                .query_row([id], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<u32>>(1)?)))
+                .optional()?
+            else {
+                continue;
+            };
+            let titles = people
+                .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let docs: Vec<String> = opps.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            out.push(JourneyFacts {
+                crm_id: id.clone(),
+                account_type,
+                fit,
+                titles,
+                opportunities: docs
+                    .iter()
+                    .map(|d| rows::from_json("opportunity", d))
+                    .collect::<Result<_>>()?,
+            });
+        }
+        Ok(out)
     }
 
     fn person_titles(&mut self) -> Result<Vec<(String, String, String)>> {
@@ -1008,7 +1058,7 @@ impl Store for SqliteStore {
         let param = crm_id.unwrap_or("");
         let mut events: std::collections::HashMap<String, Vec<crate::StageEvent>> = Default::default();
         {
-            let mut st = self.conn.prepare(&format!(
+            let mut st = self.conn.prepare_cached(&format!(
                 "SELECT crm_id, day, from_stage, to_stage, cause FROM journey_events WHERE {filter} ORDER BY crm_id, day"
             ))?;
             let mut found = st.query([param])?;
@@ -1024,7 +1074,7 @@ impl Store for SqliteStore {
                 });
             }
         }
-        let mut st = self.conn.prepare(&format!(
+        let mut st = self.conn.prepare_cached(&format!(
             "SELECT crm_id, base_stage, through, scores FROM journeys WHERE {filter} ORDER BY crm_id"
         ))?;
         let mut found = st.query([param])?;

@@ -57,23 +57,24 @@ pub fn account_activities(
 
 /// Facts of a few accounts, read account by account through the indexes.
 fn gather_few(store: &mut dyn Store, ids: &BTreeSet<String>) -> Result<Vec<AccountFacts>> {
-    let mut opportunities: HashMap<String, Vec<abm_core::opportunity::Opportunity>> = HashMap::new();
-    for o in store.opportunities()? {
-        if ids.contains(&o.crm_id) {
-            opportunities.entry(o.crm_id.clone()).or_default().push(o);
-        }
-    }
+    let ids: Vec<String> = ids.iter().cloned().collect();
     let mut out = Vec::new();
-    for id in ids {
-        let Some((detail, activities)) = account_activities(store, id)? else {
-            continue;
-        };
+    for f in store.journey_facts(&ids)? {
+        let titles: HashMap<String, String> = f.titles.into_iter().collect();
+        let activities = store
+            .activities_of(&f.crm_id)?
+            .into_iter()
+            .map(|a| {
+                let t = a.email.as_ref().and_then(|e| titles.get(&e.to_lowercase()).cloned());
+                (a, t)
+            })
+            .collect();
         out.push(AccountFacts {
-            crm_id: id.clone(),
-            account_type: detail.summary.account_type.clone(),
-            fit: detail.summary.fit_score.map(f64::from),
+            crm_id: f.crm_id,
+            account_type: f.account_type,
+            fit: f.fit.map(f64::from),
             activities,
-            opportunities: opportunities.remove(id).unwrap_or_default(),
+            opportunities: f.opportunities,
         });
     }
     Ok(out)
@@ -191,19 +192,76 @@ pub fn rebuild(rules: &Rules, store: &mut dyn Store, through: NaiveDate) -> Resu
     refresh(rules, store, None, through, |s, j| s.replace_journeys(j, true))
 }
 
-/// Replay only `accounts` (those new facts touched), through `through`. When some accounts have
-/// no journey yet (the first import, or accounts imported since), every account is replayed.
+/// Replay only `accounts` (those new facts touched), through `through`. With `since` (the
+/// earliest day of the new facts, all of them activities), each account's stored journey is
+/// resumed from that day, reading only the activities its windows reach; without, each is
+/// replayed whole. When some accounts have no journey yet (the first import, or accounts
+/// imported since), every account is replayed.
 pub fn update(
     rules: &Rules,
     store: &mut dyn Store,
     accounts: &BTreeSet<String>,
+    since: Option<NaiveDate>,
     through: NaiveDate,
 ) -> Result<Refresh> {
     let (held, with_journey) = store.journey_coverage()?;
     if held != with_journey {
         return rebuild(rules, store, through);
     }
-    refresh(rules, store, Some(accounts), through, |s, j| s.replace_journeys(j, false))
+    let Some(from) = since else {
+        return refresh(rules, store, Some(accounts), through, |s, j| s.replace_journeys(j, false));
+    };
+    let started = Instant::now();
+    let lookback = abm_core::journey::lookback_days(rules.stages, rules.engagement);
+    let ids: Vec<String> = accounts.iter().cloned().collect();
+    let mut work = Vec::new();
+    for f in store.journey_facts(&ids)? {
+        let prior = store.journeys(Some(&f.crm_id))?.pop();
+        let titles: HashMap<String, String> = f.titles.into_iter().collect();
+        let activities = match &prior {
+            Some(p) => {
+                let start = from.min(p.through + chrono::Duration::days(1)).min(through);
+                store.activities_since(&f.crm_id, start - chrono::Duration::days(lookback))?
+            }
+            None => store.activities_of(&f.crm_id)?,
+        };
+        let activities = activities
+            .into_iter()
+            .map(|a| {
+                let t = a.email.as_ref().and_then(|e| titles.get(&e.to_lowercase()).cloned());
+                (a, t)
+            })
+            .collect();
+        let facts = AccountFacts {
+            crm_id: f.crm_id,
+            account_type: f.account_type,
+            fit: f.fit.map(f64::from),
+            activities,
+            opportunities: f.opportunities,
+        };
+        work.push((facts, prior));
+    }
+    let read = started.elapsed();
+    let journeys: Vec<Journey> = work
+        .iter()
+        .map(|(facts, prior)| match prior {
+            Some(p) => abm_core::journey::resume(rules.stages, rules.engagement, facts, p, from, through),
+            None => replay(rules.stages, rules.engagement, facts, through),
+        })
+        .collect();
+    let replayed = started.elapsed();
+    store.replace_journeys(&journeys, false)?;
+    let done = started.elapsed();
+    Ok(Refresh {
+        accounts: journeys.len(),
+        activities: work.iter().map(|(f, _)| f.activities.len()).sum(),
+        stage_changes: journeys.iter().map(|j| j.events.len()).sum(),
+        through,
+        millis: done.as_millis(),
+        read_ms: read.as_millis(),
+        replay_ms: (replayed - read).as_millis(),
+        write_ms: (done - replayed).as_millis(),
+    })
 }
 
 /// Every account's journey replayed with `rules`, stored nowhere: what a rules change would give.
