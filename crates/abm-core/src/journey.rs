@@ -488,7 +488,13 @@ fn evaluate(stages: &Stages, facts: &AccountFacts, day: &Day) -> (u32, String) {
 
 /// The days from `first` through `through` on which something enters or leaves a window a stage
 /// reads (points, engaged people, intent), or an opportunity moves, sorted.
-fn change_days(stages: &Stages, rules: &EngagementRules, p: &Prepared, first: NaiveDate, through: NaiveDate) -> Vec<NaiveDate> {
+fn change_days(
+    stages: &Stages,
+    rules: &EngagementRules,
+    p: &Prepared,
+    first: NaiveDate,
+    through: NaiveDate,
+) -> Vec<NaiveDate> {
     let mut windows: Vec<i64> = stages
         .stages
         .iter()
@@ -511,7 +517,11 @@ fn change_days(stages: &Stages, rules: &EngagementRules, p: &Prepared, first: Na
         days.push(at.date_naive());
         for w in windows {
             let leaves = (at + Duration::days(*w)).date_naive();
-            days.extend([leaves.pred_opt(), Some(leaves), leaves.succ_opt()].into_iter().flatten());
+            days.extend(
+                [leaves.pred_opt(), Some(leaves), leaves.succ_opt()]
+                    .into_iter()
+                    .flatten(),
+            );
         }
     };
     for s in &p.scored {

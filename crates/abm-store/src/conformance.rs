@@ -995,6 +995,17 @@ pub fn activities_are_appended_once(store: &mut dyn Store) {
     };
     assert_eq!(since(moment(2, 10).at), vec!["1", "3"], "the whole day counts");
     assert_eq!(since(moment(3, 0).at), vec!["3"]);
+    let mut batch_since = store
+        .activities_of_since(&["001A".to_string(), "001Z".to_string()], moment(2, 0).day)
+        .unwrap();
+    batch_since.sort_by(|a, b| a.1.source_id.cmp(&b.1.source_id));
+    assert_eq!(
+        batch_since
+            .iter()
+            .map(|(c, a)| (c.as_str(), a.source_id.as_str()))
+            .collect::<Vec<_>>(),
+        vec![("001A", "1"), ("001A", "3")]
+    );
     assert_eq!(
         store.insert_activities(&batch).unwrap(),
         (0, 3),
@@ -1073,7 +1084,14 @@ pub fn journeys_replace_by_account(store: &mut dyn Store) {
     let a2 = j("001A", &[(2, 1, 5)], 30.25);
     store.replace_journeys(std::slice::from_ref(&a2), false).unwrap();
     assert_eq!(store.journeys(None).unwrap(), vec![a2.clone(), b.clone()]);
-    assert_eq!(store.journeys(Some("001B")).unwrap(), vec![b]);
+    assert_eq!(store.journeys(Some("001B")).unwrap(), vec![b.clone()]);
+    assert_eq!(
+        store
+            .journeys_of(&["001B".into(), "001Z".into(), "001A".into()])
+            .unwrap(),
+        vec![b.clone(), a2.clone()],
+        "those asked for that have one"
+    );
     // A full replace drops accounts that are no longer given.
     store.replace_journeys(std::slice::from_ref(&a2), true).unwrap();
     assert_eq!(store.journeys(None).unwrap(), vec![a2]);

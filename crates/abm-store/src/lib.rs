@@ -206,6 +206,10 @@ pub trait Store: Send {
     /// The activities matched to an account on or after the day `since` (UTC), oldest first.
     fn activities_since(&mut self, crm_id: &str, since: NaiveDate) -> Result<Vec<Activity>>;
 
+    /// The activities matched to any of these accounts on or after the day `since`, with their
+    /// account, in no particular order.
+    fn activities_of_since(&mut self, crm_ids: &[String], since: NaiveDate) -> Result<Vec<(String, Activity)>>;
+
     /// Counts of activities by match method, and of unmatched ones by reason.
     fn activity_summary(&mut self) -> Result<(Vec<(String, u64)>, Vec<(String, u64)>)>;
 
@@ -260,6 +264,9 @@ pub trait Store: Send {
 
     /// (accounts held, accounts with a stored journey).
     fn journey_coverage(&mut self) -> Result<(u64, u64)>;
+
+    /// The stored journeys of these accounts (those that have one), by account.
+    fn journeys_of(&mut self, crm_ids: &[String]) -> Result<Vec<Journey>>;
 
     /// The stored journeys (one account's, or all), by account, events oldest first.
     fn journeys(&mut self, crm_id: Option<&str>) -> Result<Vec<Journey>>;

@@ -915,7 +915,10 @@ impl Store for PostgresStore {
         let mut out = Vec::new();
         select_activities(
             &mut self.client,
-            &format!("crm_id = $1 AND at >= '{}'::timestamptz", since.format("%Y-%m-%dT00:00:00Z")),
+            &format!(
+                "crm_id = $1 AND at >= '{}'::timestamptz",
+                since.format("%Y-%m-%dT00:00:00Z")
+            ),
             crm_id,
             "at, source_id",
             &mut |_, a| out.push(a),
@@ -924,13 +927,7 @@ impl Store for PostgresStore {
     }
 
     fn each_matched_activity(&mut self, f: &mut dyn FnMut(String, Activity)) -> Result<()> {
-        select_activities(
-            &mut self.client,
-            "crm_id IS NOT NULL AND $1 = $1",
-            "",
-            "",
-            f,
-        )
+        select_activities(&mut self.client, "crm_id IS NOT NULL AND $1 = $1", "", "", f)
     }
 
     fn journey_facts(&mut self, crm_ids: &[String]) -> Result<Vec<JourneyFacts>> {
@@ -974,6 +971,27 @@ impl Store for PostgresStore {
             }
         }
         Ok(crm_ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
+    fn activities_of_since(&mut self, crm_ids: &[String], since: NaiveDate) -> Result<Vec<(String, Activity)>> {
+        let sql = format!(
+            "{} WHERE crm_id = ANY($1) AND at >= '{}'::timestamptz",
+            rows::ACTIVITY_SELECT.replacen("attributes,", "attributes::text,", 1),
+            since.format("%Y-%m-%dT00:00:00Z")
+        );
+        self.client
+            .query(&sql, &[&crm_ids])?
+            .iter()
+            .map(read_activity)
+            .collect()
+    }
+
+    fn journeys_of(&mut self, crm_ids: &[String]) -> Result<Vec<crate::Journey>> {
+        let mut out = Vec::new();
+        for id in crm_ids {
+            out.extend(self.journeys(Some(id))?);
+        }
+        Ok(out)
     }
 
     fn person_titles(&mut self) -> Result<Vec<(String, String, String)>> {
@@ -1377,6 +1395,25 @@ fn write_journeys(tx: &mut Transaction<'_>, journeys: &[crate::Journey], all: bo
     Ok(())
 }
 
+/// One row of `ACTIVITY_SELECT` (attributes as text): the account (empty when unmatched) and
+/// the activity.
+fn read_activity(r: &postgres::Row) -> Result<(String, Activity)> {
+    Ok((
+        r.get::<_, Option<String>>(9).unwrap_or_default(),
+        Activity {
+            source: r.get(0),
+            source_id: r.get(1),
+            at: r.get(2),
+            kind: r.get(3),
+            email: r.get(4),
+            account_id: r.get(5),
+            ip: r.get::<_, Option<String>>(6).and_then(|i| i.parse().ok()),
+            company_domain: r.get(7),
+            attributes: rows::from_json("attributes", r.get::<_, &str>(8))?,
+        },
+    ))
+}
+
 fn select_activities(
     client: &mut Client,
     filter: &str,
@@ -1385,27 +1422,19 @@ fn select_activities(
     f: &mut dyn FnMut(String, Activity),
 ) -> Result<()> {
     use postgres::fallible_iterator::FallibleIterator;
-    let order = if order.is_empty() { String::new() } else { format!(" ORDER BY {order}") };
+    let order = if order.is_empty() {
+        String::new()
+    } else {
+        format!(" ORDER BY {order}")
+    };
     let sql = format!(
         "{} WHERE {filter}{order}",
         rows::ACTIVITY_SELECT.replacen("attributes,", "attributes::text,", 1)
     );
     let mut found = client.query_raw(&sql, [param])?;
     while let Some(r) = found.next()? {
-        f(
-            r.get::<_, Option<String>>(9).unwrap_or_default(),
-            Activity {
-                source: r.get(0),
-                source_id: r.get(1),
-                at: r.get(2),
-                kind: r.get(3),
-                email: r.get(4),
-                account_id: r.get(5),
-                ip: r.get::<_, Option<String>>(6).and_then(|i| i.parse().ok()),
-                company_domain: r.get(7),
-                attributes: rows::from_json("attributes", r.get::<_, &str>(8))?,
-            },
-        );
+        let (crm, a) = read_activity(&r)?;
+        f(crm, a);
     }
     Ok(())
 }

@@ -913,37 +913,74 @@ impl Store for SqliteStore {
     }
 
     fn journey_facts(&mut self, crm_ids: &[String]) -> Result<Vec<JourneyFacts>> {
+        let mut by_id: std::collections::HashMap<String, JourneyFacts> = std::collections::HashMap::new();
+        for chunk in crm_ids.chunks(IN_CHUNK) {
+            let list = in_list(chunk.len());
+            let mut st = self.conn.prepare_cached(&format!(
+                "SELECT a.crm_id, a.account_type, s.score FROM accounts a LEFT JOIN icp_scores s ON s.crm_id = a.crm_id \
+                 WHERE a.crm_id IN ({list})"
+            ))?;
+            let mut found = st.query(rusqlite::params_from_iter(chunk))?;
+            while let Some(r) = found.next()? {
+                let crm: String = r.get(0)?;
+                by_id.insert(
+                    crm.clone(),
+                    JourneyFacts {
+                        crm_id: crm,
+                        account_type: r.get(1)?,
+                        fit: r.get(2)?,
+                        titles: vec![],
+                        opportunities: vec![],
+                    },
+                );
+            }
+            let mut st = self.conn.prepare_cached(&format!(
+                "SELECT crm_id, lower(email), title FROM people WHERE crm_id IN ({list}) \
+                 AND email IS NOT NULL AND title IS NOT NULL ORDER BY person_id"
+            ))?;
+            let mut found = st.query(rusqlite::params_from_iter(chunk))?;
+            while let Some(r) = found.next()? {
+                let crm: String = r.get(0)?;
+                if let Some(f) = by_id.get_mut(&crm) {
+                    f.titles.push((r.get(1)?, r.get(2)?));
+                }
+            }
+            let mut st = self.conn.prepare_cached(&format!(
+                "SELECT crm_id, doc FROM opportunities WHERE crm_id IN ({list}) ORDER BY id"
+            ))?;
+            let mut found = st.query(rusqlite::params_from_iter(chunk))?;
+            while let Some(r) = found.next()? {
+                let crm: String = r.get(0)?;
+                let doc: String = r.get(1)?;
+                if let Some(f) = by_id.get_mut(&crm) {
+                    f.opportunities.push(rows::from_json("opportunity", &doc)?);
+                }
+            }
+        }
+        Ok(crm_ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
+    fn activities_of_since(&mut self, crm_ids: &[String], since: NaiveDate) -> Result<Vec<(String, Activity)>> {
         let mut out = Vec::new();
-        let mut account = self.conn.prepare_cached(
-            "SELECT a.account_type, s.score FROM accounts a LEFT JOIN icp_scores s ON s.crm_id = a.crm_id WHERE a.crm_id = ?1",
-        )?;
-        let mut people = self.conn.prepare_cached(
-            "SELECT lower(email), title FROM people WHERE crm_id = ?1 AND email IS NOT NULL AND title IS NOT NULL ORDER BY person_id",
-        )?;
-        let mut opps = self
-            .conn
-            .prepare_cached("SELECT doc FROM opportunities WHERE crm_id = ?1 ORDER BY id")?;
+        for chunk in crm_ids.chunks(IN_CHUNK) {
+            let mut st = self.conn.prepare_cached(&format!(
+                "{} WHERE crm_id IN ({}) AND at >= '{}'",
+                rows::ACTIVITY_SELECT,
+                in_list(chunk.len()),
+                since.format("%Y-%m-%d")
+            ))?;
+            let mut found = st.query(rusqlite::params_from_iter(chunk))?;
+            while let Some(r) = found.next()? {
+                out.push(read_activity(r)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn journeys_of(&mut self, crm_ids: &[String]) -> Result<Vec<crate::Journey>> {
+        let mut out = Vec::new();
         for id in crm_ids {
-            let Some((account_type, fit)) = account
-                .query_row([id], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<u32>>(1)?)))
-                .optional()?
-            else {
-                continue;
-            };
-            let titles = people
-                .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            let docs: Vec<String> = opps.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
-            out.push(JourneyFacts {
-                crm_id: id.clone(),
-                account_type,
-                fit,
-                titles,
-                opportunities: docs
-                    .iter()
-                    .map(|d| rows::from_json("opportunity", d))
-                    .collect::<Result<_>>()?,
-            });
+            out.extend(self.journeys(Some(id))?);
         }
         Ok(out)
     }
@@ -1358,27 +1395,45 @@ fn select_activities(
     order: &str,
     f: &mut dyn FnMut(String, Activity),
 ) -> Result<()> {
-    let order = if order.is_empty() { String::new() } else { format!(" ORDER BY {order}") };
+    let order = if order.is_empty() {
+        String::new()
+    } else {
+        format!(" ORDER BY {order}")
+    };
     let mut st = conn.prepare_cached(&format!("{} WHERE {filter}{order}", rows::ACTIVITY_SELECT))?;
     let mut found = st.query([param])?;
     while let Some(r) = found.next()? {
-        let at: String = r.get(2)?;
-        let ip: Option<String> = r.get(6)?;
-        let attrs: String = r.get(8)?;
-        f(
-            r.get::<_, Option<String>>(9)?.unwrap_or_default(),
-            Activity {
-                source: r.get(0)?,
-                source_id: r.get(1)?,
-                at: rows::parse_timestamp(&at)?,
-                kind: r.get(3)?,
-                email: r.get(4)?,
-                account_id: r.get(5)?,
-                ip: ip.and_then(|i| i.parse().ok()),
-                company_domain: r.get(7)?,
-                attributes: rows::from_json("attributes", &attrs)?,
-            },
-        );
+        let (crm, a) = read_activity(r)?;
+        f(crm, a);
     }
     Ok(())
+}
+
+/// One row of [`rows::ACTIVITY_SELECT`]: the account (empty when unmatched) and the activity.
+fn read_activity(r: &rusqlite::Row<'_>) -> Result<(String, Activity)> {
+    let at: String = r.get(2)?;
+    let ip: Option<String> = r.get(6)?;
+    let attrs: String = r.get(8)?;
+    Ok((
+        r.get::<_, Option<String>>(9)?.unwrap_or_default(),
+        Activity {
+            source: r.get(0)?,
+            source_id: r.get(1)?,
+            at: rows::parse_timestamp(&at)?,
+            kind: r.get(3)?,
+            email: r.get(4)?,
+            account_id: r.get(5)?,
+            ip: ip.and_then(|i| i.parse().ok()),
+            company_domain: r.get(7)?,
+            attributes: rows::from_json("attributes", &attrs)?,
+        },
+    ))
+}
+
+/// How many ids one `IN (…)` list takes.
+const IN_CHUNK: usize = 500;
+
+/// `?1, ?2, …, ?n`.
+fn in_list(n: usize) -> String {
+    (1..=n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
 }

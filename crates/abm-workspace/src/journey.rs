@@ -209,20 +209,36 @@ pub fn update(
         return rebuild(rules, store, through);
     }
     let Some(from) = since else {
-        return refresh(rules, store, Some(accounts), through, |s, j| s.replace_journeys(j, false));
+        return refresh(rules, store, Some(accounts), through, |s, j| {
+            s.replace_journeys(j, false)
+        });
     };
     let started = Instant::now();
     let lookback = abm_core::journey::lookback_days(rules.stages, rules.engagement);
     let ids: Vec<String> = accounts.iter().cloned().collect();
+    let mut priors: HashMap<String, Journey> = store
+        .journeys_of(&ids)?
+        .into_iter()
+        .map(|j| (j.crm_id.clone(), j))
+        .collect();
+    // One read of the recent activities of every account with a journey (the window reach
+    // before the earliest day any of them resumes from), the whole history of the others.
+    let earliest = priors
+        .values()
+        .map(|p| from.min(p.through + chrono::Duration::days(1)).min(through))
+        .min()
+        .unwrap_or(from);
+    let with_prior: Vec<String> = ids.iter().filter(|i| priors.contains_key(*i)).cloned().collect();
+    let mut recent: HashMap<String, Vec<abm_core::activity::Activity>> = HashMap::new();
+    for (crm, a) in store.activities_of_since(&with_prior, earliest - chrono::Duration::days(lookback))? {
+        recent.entry(crm).or_default().push(a);
+    }
     let mut work = Vec::new();
     for f in store.journey_facts(&ids)? {
-        let prior = store.journeys(Some(&f.crm_id))?.pop();
+        let prior = priors.remove(&f.crm_id);
         let titles: HashMap<String, String> = f.titles.into_iter().collect();
         let activities = match &prior {
-            Some(p) => {
-                let start = from.min(p.through + chrono::Duration::days(1)).min(through);
-                store.activities_since(&f.crm_id, start - chrono::Duration::days(lookback))?
-            }
+            Some(_) => recent.remove(&f.crm_id).unwrap_or_default(),
             None => store.activities_of(&f.crm_id)?,
         };
         let activities = activities
