@@ -49,25 +49,22 @@ pub fn run(ws: &Workspace, cmd: ActivitiesCmd) -> Result<()> {
             let (kind, activities) = abm_import::activities::read_activities(&file, mapping.as_ref())?;
             let read = started.elapsed();
             let r = abm_import::activities::resolver(store.as_mut())?;
-            let matched: Vec<_> = activities
-                .into_iter()
-                .map(|a| {
-                    let m = r.resolve(&a);
-                    (a, m)
-                })
-                .collect();
+            let indexed = started.elapsed();
+            let matches = r.resolve_all(&activities);
+            let matched: Vec<_> = activities.into_iter().zip(matches).collect();
             let hits = matched.iter().filter(|(_, m)| m.account.is_some()).count();
             let resolved = started.elapsed();
             let (added, already) = store.insert_activities(&matched)?;
             let written = started.elapsed();
             println!(
                 "{}: {kind} export, {} activities: {added} added, {already} already held; {hits} matched to an account ({:.1}%) \
-                 (read {:.1}s, match {:.1}s, write {:.1}s)",
+                 (read {:.1}s, load accounts {:.1}s, match {:.1}s, write {:.1}s)",
                 file.display(),
                 matched.len(),
                 if matched.is_empty() { 0.0 } else { hits as f64 * 100.0 / matched.len() as f64 },
                 read.as_secs_f64(),
-                (resolved - read).as_secs_f64(),
+                (indexed - read).as_secs_f64(),
+                (resolved - indexed).as_secs_f64(),
                 (written - resolved).as_secs_f64(),
             );
             if added > 0 {

@@ -119,6 +119,29 @@ pub struct Resolver {
 }
 
 impl Resolver {
+    /// Resolve many activities; an email domain seen before is looked up once.
+    pub fn resolve_all(&self, activities: &[Activity]) -> Vec<Match> {
+        let mut seen: HashMap<&str, Match> = HashMap::new();
+        activities
+            .iter()
+            .map(|a| {
+                // Only the plain email-domain path is remembered: the rest depends on more fields.
+                let key = a
+                    .email
+                    .as_deref()
+                    .and_then(|e| e.trim().rsplit_once('@'))
+                    .filter(|(local, _)| !local.is_empty())
+                    .map(|(_, d)| d);
+                match key {
+                    Some(d) if a.account_id.is_none() && a.company_domain.is_none() && a.ip.is_none() => {
+                        seen.entry(d).or_insert_with(|| self.resolve(a)).clone()
+                    }
+                    _ => self.resolve(a),
+                }
+            })
+            .collect()
+    }
+
     pub fn resolve(&self, a: &Activity) -> Match {
         let found = |account: &str, method, confidence| Match {
             account: Some(account.to_string()),
@@ -202,5 +225,31 @@ mod tests {
         assert_eq!(m.why_not, Some("IP address in no known range"));
         assert!(parse_cidr("100.0.7.0/33").is_err());
         assert_eq!(parse_cidr("10.1.2.3/8").unwrap(), (0x0a00_0000, 0x0aff_ffff));
+    }
+
+    #[test]
+    fn resolving_many_gives_what_resolving_each_gives() {
+        let (f, l) = parse_cidr("100.0.7.0/24").unwrap();
+        let r = Resolver {
+            domains: [("acme.com".to_string(), "A1".to_string())].into(),
+            accounts: ["A1".to_string(), "B1".to_string()].into(),
+            ips: IpTable::new(vec![(f, l, "B1".into())]),
+        };
+        let all = vec![
+            act(Some("jo@acme.com"), None, None),
+            act(Some("@acme.com"), None, None),
+            act(Some(" al@acme.com "), None, None),
+            act(Some("jo@gmail.com"), Some("B1"), None),
+            act(Some("jo@gmail.com"), None, None),
+            act(Some("jo@nowhere.example"), None, Some("100.0.7.9")),
+            act(Some("bo@acme.com"), None, None),
+        ];
+        let each: Vec<Match> = all.iter().map(|a| r.resolve(a)).collect();
+        assert_eq!(r.resolve_all(&all), each);
+        assert_eq!(
+            each[1].method,
+            Method::Unmatched,
+            "no local part: malformed, even at a known domain"
+        );
     }
 }

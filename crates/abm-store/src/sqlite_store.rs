@@ -838,14 +838,22 @@ impl Store for SqliteStore {
     }
 
     fn insert_activities(&mut self, activities: &[(Activity, Match)]) -> Result<(u64, u64)> {
+        // In key order the table grows at its end instead of at random places; a big batch goes
+        // in without the account index, which is rebuilt (sorted once) in the same transaction.
+        let mut order: Vec<&(Activity, Match)> = activities.iter().collect();
+        order.sort_unstable_by(|x, y| (&x.0.source, &x.0.source_id).cmp(&(&y.0.source, &y.0.source_id)));
+        let bulk = activities.len() >= BULK_ACTIVITIES;
         let tx = self.conn.transaction()?;
+        if bulk {
+            tx.execute("DROP INDEX activities_crm_id", [])?;
+        }
         let mut added = 0u64;
         {
             let mut st = tx.prepare(
                 "INSERT OR IGNORE INTO activities (source, source_id, at, kind, email, account_id, ip, company_domain, crm_id, \
                  method, confidence, why_not, attributes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?;
-            for (a, m) in activities {
+            for (a, m) in order {
                 added += st.execute(params![
                     a.source,
                     a.source_id,
@@ -862,6 +870,9 @@ impl Store for SqliteStore {
                     rows::to_json("attributes", &a.attributes)?
                 ])? as u64;
             }
+        }
+        if bulk {
+            tx.execute("CREATE INDEX activities_crm_id ON activities (crm_id, at)", [])?;
         }
         tx.commit()?;
         Ok((added, activities.len() as u64 - added))
@@ -1429,6 +1440,10 @@ fn read_activity(r: &rusqlite::Row<'_>) -> Result<(String, Activity)> {
         },
     ))
 }
+
+/// From this many activities in one write, the account index is dropped and rebuilt rather than
+/// updated row by row.
+const BULK_ACTIVITIES: usize = 200_000;
 
 /// How many ids one `IN (…)` list takes.
 const IN_CHUNK: usize = 500;
