@@ -1422,11 +1422,7 @@ fn select_activities(
     f: &mut dyn FnMut(String, Activity),
 ) -> Result<()> {
     use postgres::fallible_iterator::FallibleIterator;
-    let order = if order.is_empty() {
-        String::new()
-    } else {
-        format!(" ORDER BY {order}")
-    };
+    let order = rows::order_clause(order);
     let sql = format!(
         "{} WHERE {filter}{order}",
         rows::ACTIVITY_SELECT.replacen("attributes,", "attributes::text,", 1)

@@ -81,6 +81,15 @@ pub fn parse_timestamp(s: &str) -> Result<DateTime<Utc>> {
         .map_err(|e| StoreError::Corrupt(format!("timestamp {s:?}: {e}")))
 }
 
+/// ` ORDER BY …`, or nothing for an empty order.
+pub fn order_clause(order: &str) -> String {
+    if order.is_empty() {
+        String::new()
+    } else {
+        format!(" ORDER BY {order}")
+    }
+}
+
 /// A day stored as `YYYY-MM-DD` text (SQLite).
 pub fn parse_day(s: &str) -> Result<chrono::NaiveDate> {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| StoreError::Corrupt(format!("day {s:?}: {e}")))

@@ -1406,11 +1406,7 @@ fn select_activities(
     order: &str,
     f: &mut dyn FnMut(String, Activity),
 ) -> Result<()> {
-    let order = if order.is_empty() {
-        String::new()
-    } else {
-        format!(" ORDER BY {order}")
-    };
+    let order = rows::order_clause(order);
     let mut st = conn.prepare_cached(&format!("{} WHERE {filter}{order}", rows::ACTIVITY_SELECT))?;
     let mut found = st.query([param])?;
     while let Some(r) = found.next()? {

@@ -25,6 +25,20 @@ pub struct Refresh {
     pub write_ms: u128,
 }
 
+/// Activities, each with the title of the person it came from (by lower-case email).
+fn with_titles(
+    activities: Vec<abm_core::activity::Activity>,
+    titles: &HashMap<String, String>,
+) -> Vec<(abm_core::activity::Activity, Option<String>)> {
+    activities
+        .into_iter()
+        .map(|a| {
+            let t = a.email.as_ref().and_then(|e| titles.get(&e.to_lowercase()).cloned());
+            (a, t)
+        })
+        .collect()
+}
+
 /// An account with its activities, each with the title of the person it came from (for the
 /// engagement weights): what `explain` and a replay read. `None` when there is no such account.
 pub fn account_activities(
@@ -44,14 +58,7 @@ pub fn account_activities(
         .iter()
         .filter_map(|p| Some((p.email.clone()?.to_lowercase(), p.title.clone()?)))
         .collect();
-    let activities = store
-        .activities_of(&detail.summary.crm_id)?
-        .into_iter()
-        .map(|a| {
-            let t = a.email.as_ref().and_then(|e| titles.get(&e.to_lowercase()).cloned());
-            (a, t)
-        })
-        .collect();
+    let activities = with_titles(store.activities_of(&detail.summary.crm_id)?, &titles);
     Ok(Some((detail, activities)))
 }
 
@@ -61,14 +68,7 @@ fn gather_few(store: &mut dyn Store, ids: &BTreeSet<String>) -> Result<Vec<Accou
     let mut out = Vec::new();
     for f in store.journey_facts(&ids)? {
         let titles: HashMap<String, String> = f.titles.into_iter().collect();
-        let activities = store
-            .activities_of(&f.crm_id)?
-            .into_iter()
-            .map(|a| {
-                let t = a.email.as_ref().and_then(|e| titles.get(&e.to_lowercase()).cloned());
-                (a, t)
-            })
-            .collect();
+        let activities = with_titles(store.activities_of(&f.crm_id)?, &titles);
         out.push(AccountFacts {
             crm_id: f.crm_id,
             account_type: f.account_type,
@@ -159,6 +159,31 @@ fn replay_all(rules: &Rules, facts: &[AccountFacts], through: NaiveDate) -> Vec<
     })
 }
 
+impl Refresh {
+    /// A refresh's counts, and its times from `started` with the reading and replay done at
+    /// `read` and `replayed`.
+    fn timed(
+        facts: &[AccountFacts],
+        journeys: &[Journey],
+        through: NaiveDate,
+        started: Instant,
+        read: std::time::Duration,
+        replayed: std::time::Duration,
+    ) -> Refresh {
+        let done = started.elapsed();
+        Refresh {
+            accounts: journeys.len(),
+            activities: facts.iter().map(|f| f.activities.len()).sum(),
+            stage_changes: journeys.iter().map(|j| j.events.len()).sum(),
+            through,
+            millis: done.as_millis(),
+            read_ms: read.as_millis(),
+            replay_ms: (replayed - read).as_millis(),
+            write_ms: (done - replayed).as_millis(),
+        }
+    }
+}
+
 /// Gather the facts of `only` (every account when `None`), replay them, and hand the journeys
 /// to `write`; timed.
 fn refresh(
@@ -174,17 +199,7 @@ fn refresh(
     let journeys = replay_all(rules, &facts, through);
     let replayed = started.elapsed();
     write(store, &journeys)?;
-    let done = started.elapsed();
-    Ok(Refresh {
-        accounts: journeys.len(),
-        activities: facts.iter().map(|f| f.activities.len()).sum(),
-        stage_changes: journeys.iter().map(|j| j.events.len()).sum(),
-        through,
-        millis: done.as_millis(),
-        read_ms: read.as_millis(),
-        replay_ms: (replayed - read).as_millis(),
-        write_ms: (done - replayed).as_millis(),
-    })
+    Ok(Refresh::timed(&facts, &journeys, through, started, read, replayed))
 }
 
 /// Replay every account's journey from the facts, through `through`, replacing what was stored.
@@ -241,13 +256,7 @@ pub fn update(
             Some(_) => recent.remove(&f.crm_id).unwrap_or_default(),
             None => store.activities_of(&f.crm_id)?,
         };
-        let activities = activities
-            .into_iter()
-            .map(|a| {
-                let t = a.email.as_ref().and_then(|e| titles.get(&e.to_lowercase()).cloned());
-                (a, t)
-            })
-            .collect();
+        let activities = with_titles(activities, &titles);
         let facts = AccountFacts {
             crm_id: f.crm_id,
             account_type: f.account_type,
@@ -267,17 +276,8 @@ pub fn update(
         .collect();
     let replayed = started.elapsed();
     store.replace_journeys(&journeys, false)?;
-    let done = started.elapsed();
-    Ok(Refresh {
-        accounts: journeys.len(),
-        activities: work.iter().map(|(f, _)| f.activities.len()).sum(),
-        stage_changes: journeys.iter().map(|j| j.events.len()).sum(),
-        through,
-        millis: done.as_millis(),
-        read_ms: read.as_millis(),
-        replay_ms: (replayed - read).as_millis(),
-        write_ms: (done - replayed).as_millis(),
-    })
+    let facts: Vec<AccountFacts> = work.into_iter().map(|(f, _)| f).collect();
+    Ok(Refresh::timed(&facts, &journeys, through, started, read, replayed))
 }
 
 /// Every account's journey replayed with `rules`, stored nowhere: what a rules change would give.
