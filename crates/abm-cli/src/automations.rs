@@ -36,7 +36,7 @@ pub enum AutomationsCmd {
     },
 }
 
-pub fn run(ws: &Workspace, cmd: AutomationsCmd) -> Result<()> {
+pub fn run(ws: &Workspace, as_user: Option<&str>, cmd: AutomationsCmd) -> Result<()> {
     let today = ws.today();
     let mut store = ws.store()?;
     match cmd {
@@ -74,6 +74,20 @@ pub fn run(ws: &Workspace, cmd: AutomationsCmd) -> Result<()> {
                         };
                         hook.post(&text).map_err(crate::connect::connect_err)?;
                         format!("posted: {text}")
+                    }
+                    ActionKind::CreateRequest => {
+                        let desk = abm_workspace::desk::Desk::from_workspace(ws)?;
+                        let (me, _) = desk.actor(store.as_mut(), as_user)?;
+                        let new = abm_core::request::NewRequest {
+                            title: format!("{}: {}", d.automation, d.name),
+                            fields: Default::default(),
+                            due: None,
+                            labels: vec![],
+                            weight: None,
+                        };
+                        let template = action.template.clone().unwrap_or_default();
+                        let (r, _) = desk.submit(store.as_mut(), &me, &template, new, ws.now())?;
+                        format!("request {} from {template}", r.id)
                     }
                     ActionKind::Nominate => {
                         let n = abm_workspace::lists::nominate(

@@ -253,7 +253,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Goals(cmd) => scorecard::run_goals(&open_workspace(&cli.workspace)?, cmd),
         Command::Metrics(cmd) => scorecard::run_metrics(&open_workspace(&cli.workspace)?, cmd),
         Command::Okrs(cmd) => scorecard::run_okrs(&open_workspace(&cli.workspace)?, cmd),
-        Command::Automations(cmd) => automations::run(&open_workspace(&cli.workspace)?, cmd),
+        Command::Automations(cmd) => automations::run(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
         Command::Intent(cmd) => activities::run_intent(&open_workspace(&cli.workspace)?, cmd),
         Command::Opportunities(cmd) => activities::run_opportunities(&open_workspace(&cli.workspace)?, cmd),
         Command::IpRanges(cmd) => activities::run_ip_ranges(&open_workspace(&cli.workspace)?, cmd),

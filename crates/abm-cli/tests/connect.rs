@@ -501,20 +501,15 @@ fn slack_gets_one_message_per_post_and_one_retry_after_a_500() {
     assert_eq!(state.lock().unwrap().received.len(), 3);
 }
 
-/// The journey's acceptance case: an account crossing 100 marketing points with four engaged
-/// people in three months enters MQA that day, and the MQA automation posts once, not twice.
-#[test]
-fn an_account_entering_mqa_is_posted_once() {
-    let state = Arc::new(Mutex::new(Receiver::default()));
-    let base = serve(
-        Router::new()
-            .route("/services/T0/B0/mqa", post(hook))
-            .with_state(state.clone()),
-    );
-    let url = format!("{base}/services/T0/B0/mqa");
+const MQA_DAY: &str = "2026-03-27";
+
+/// Acme Corp: four people fill forms in early March and two start trials, the second on March
+/// 25 (120 marketing points, four engaged people: MQA). Imported in two files, so the second
+/// updates the journey incrementally.
+fn mqa_world() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("ws");
-    let day = "2026-03-27";
+    let day = MQA_DAY;
     ok(abm(&ws, day, None, &["init"]));
     let file = |name: &str, text: &str| {
         let p = dir.path().join(name);
@@ -559,6 +554,22 @@ fn an_account_entering_mqa_is_posted_once() {
     );
     let out = ok(abm(&ws, day, None, &["activities", "import", &trials]));
     assert!(out.contains("Journeys of 1 accounts replayed"), "{out}");
+    (dir, ws)
+}
+
+/// The journey's acceptance case: an account crossing 100 marketing points with four engaged
+/// people in three months enters MQA that day, and the MQA automation posts once, not twice.
+#[test]
+fn an_account_entering_mqa_is_posted_once() {
+    let state = Arc::new(Mutex::new(Receiver::default()));
+    let base = serve(
+        Router::new()
+            .route("/services/T0/B0/mqa", post(hook))
+            .with_state(state.clone()),
+    );
+    let url = format!("{base}/services/T0/B0/mqa");
+    let (_dir, ws) = mqa_world();
+    let day = MQA_DAY;
     let history = json(abm(
         &ws,
         day,
@@ -599,4 +610,57 @@ fn an_account_entering_mqa_is_posted_once() {
         text.starts_with("@Riley Quota MQA alert: Acme Corp (0015g00000000ACM) entered 06 Marketing Qualified Account (MQA) on 2026-03-25"),
         "{text}"
     );
+}
+
+/// An automation can open a request to the team (to triage), once per account and day.
+#[test]
+fn an_automation_opens_a_request_once() {
+    let (_dir, ws) = mqa_world();
+    let day = MQA_DAY;
+    ok(abm(
+        &ws,
+        day,
+        Some("mmanager"),
+        &["team", "add", "mmanager", "--role", "manager"],
+    ));
+    ok(abm(
+        &ws,
+        day,
+        Some("mmanager"),
+        &["team", "add", "aabm", "--role", "member"],
+    ));
+    std::fs::write(
+        ws.join("automations.toml"),
+        "[[automations]]\nname = \"MQA follow-up\"\ntrigger = { kind = \"entered_stage\", stage = 6 }\n\
+         [[automations.actions]]\ndo = \"create_request\"\ntemplate = \"target-list\"\n",
+    )
+    .unwrap();
+    let out = ok(abm(&ws, day, Some("aabm"), &["automations", "run"]));
+    assert!(out.contains("create_request: MQA follow-up: Acme Corp"), "{out}");
+    let again = ok(abm(&ws, day, Some("aabm"), &["automations", "run"]));
+    assert!(again.contains("0 due"), "{again}");
+    let requests = json(abm(&ws, day, None, &["requests", "list", "--format", "json"]));
+    let titles: Vec<&str> = requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, vec!["MQA follow-up: Acme Corp"]);
+    let fired = json(abm(&ws, day, None, &["automations", "firings", "--format", "json"]));
+    assert_eq!(fired[0]["action"], "create_request");
+    assert!(
+        fired[0]["note"].as_str().unwrap().contains("from target-list"),
+        "{fired}"
+    );
+    // Without a known person to act as, no request is made and nothing is recorded.
+    std::fs::write(
+        ws.join("automations.toml"),
+        "[[automations]]\nname = \"Second\"\ntrigger = { kind = \"entered_stage\", stage = 6 }\n\
+         [[automations.actions]]\ndo = \"create_request\"\ntemplate = \"target-list\"\n",
+    )
+    .unwrap();
+    fails(abm(&ws, day, Some("nobody"), &["automations", "run"]));
+    let fired = json(abm(&ws, day, None, &["automations", "firings", "--format", "json"]));
+    assert_eq!(fired.as_array().unwrap().len(), 1);
 }

@@ -36,13 +36,16 @@ pub enum Trigger {
     PointsAbove { points: f64, window_days: i64 },
     /// The account's intent surged this week.
     Surged,
+    /// The account was on the previous published focus list and is not on the latest.
+    LeftList,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Action {
-    /// `slack` (post to the channel's webhook), `notify_owner` (post addressed to the owner) or
-    /// `nominate` (propose the account's family for the focus list, for the team to decide).
+    /// `slack` (post to the channel's webhook), `notify_owner` (post addressed to the owner),
+    /// `nominate` (propose the account's family for the focus list, for the team to decide) or
+    /// `create_request` (a request to the team from `template`, to triage).
     #[serde(rename = "do")]
     pub action: ActionKind,
     /// Only when the account has an owner.
@@ -53,6 +56,8 @@ pub struct Action {
     pub if_tiers: Vec<String>,
     /// The environment variable holding the webhook URL (default: the one `[slack]` names).
     pub webhook_url_env: Option<String>,
+    /// For `create_request`: the request template.
+    pub template: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +66,7 @@ pub enum ActionKind {
     Slack,
     NotifyOwner,
     Nominate,
+    CreateRequest,
 }
 
 impl ActionKind {
@@ -69,13 +75,15 @@ impl ActionKind {
             ActionKind::Slack => "slack",
             ActionKind::NotifyOwner => "notify_owner",
             ActionKind::Nominate => "nominate",
+            ActionKind::CreateRequest => "create_request",
         }
     }
 }
 
 impl Automations {
     /// Names unique and given; every automation has an action; thresholds sensible and windows
-    /// among the kept ones (7, 30, 90 days). Errors name the automation.
+    /// among the kept ones (7, 30, 90 days); a request is made from a named template. Errors
+    /// name the automation.
     pub fn validate(&self) -> Result<(), String> {
         for (i, a) in self.automations.iter().enumerate() {
             let at = format!("automations[{i}] ({:?})", a.name);
@@ -95,6 +103,11 @@ impl Automations {
                 if !(points >= 0.0) || !crate::journey::WINDOWS.contains(&window_days) {
                     return Err(format!("{at}: points must be 0 or more and window_days 7, 30 or 90"));
                 }
+            }
+            if a.actions.iter().any(|x| {
+                x.action == ActionKind::CreateRequest && x.template.as_deref().is_none_or(|t| t.trim().is_empty())
+            }) {
+                return Err(format!("{at}: a create_request action needs the template to use"));
             }
         }
         Ok(())
@@ -244,5 +257,8 @@ mod tests {
             window_days: 14,
         };
         assert!(all.validate().unwrap_err().contains("7, 30 or 90"));
+        all.automations[0].trigger = Trigger::LeftList;
+        all.automations[0].actions[0].action = ActionKind::CreateRequest;
+        assert!(all.validate().unwrap_err().contains("needs the template"));
     }
 }

@@ -30,11 +30,40 @@ fn tiers(store: &mut dyn Store) -> Result<HashMap<String, String>> {
         .unwrap_or_default())
 }
 
+/// Accounts on the previous published list and not on the latest: (account, day the latest was
+/// published, why it left).
+fn left_list(store: &mut dyn Store) -> Result<Vec<(String, NaiveDate, String)>> {
+    let published: Vec<_> = store
+        .list_versions()?
+        .into_iter()
+        .filter(|v| v.published.is_some())
+        .collect();
+    let [.., before, latest] = published.as_slice() else {
+        return Ok(vec![]);
+    };
+    let now: std::collections::HashSet<&str> = latest.entries.iter().map(|e| e.crm_id.as_str()).collect();
+    let day = latest
+        .published
+        .as_ref()
+        .map(|(at, _)| at.date_naive())
+        .unwrap_or_default();
+    Ok(before
+        .entries
+        .iter()
+        .filter(|e| !now.contains(e.crm_id.as_str()))
+        .map(|e| {
+            let why = latest.removed.get(&e.crm_id).cloned().unwrap_or_default();
+            (e.crm_id.clone(), day, why)
+        })
+        .collect())
+}
+
 fn candidates(
     a: &Automation,
     stages: &Stages,
     journeys: &[abm_core::journey::Journey],
     surges: &[abm_core::intent::Surge],
+    left: &[(String, NaiveDate, String)],
     since: NaiveDate,
     today: NaiveDate,
 ) -> Vec<Candidate> {
@@ -71,6 +100,11 @@ fn candidates(
                 })
             })
             .collect(),
+        Trigger::LeftList => left
+            .iter()
+            .filter(|(_, day, _)| *day >= since && *day <= today)
+            .map(|(crm, day, why)| base(crm, *day, format!("left the focus list on {day}: {why}")))
+            .collect(),
         Trigger::Surged => surges
             .iter()
             .map(|s| {
@@ -99,11 +133,16 @@ pub fn plan(ws: &Workspace, store: &mut dyn Store, since: NaiveDate, today: Naiv
         vec![]
     };
     let tiers = tiers(store)?;
+    let left = if automations.automations.iter().any(|a| a.trigger == Trigger::LeftList) {
+        left_list(store)?
+    } else {
+        vec![]
+    };
     let past = store.firings()?;
     let mut out = Vec::new();
     let mut details: HashMap<String, (String, Option<String>)> = HashMap::new();
     for a in &automations.automations {
-        let mut found = candidates(a, &stages, &journeys, &surges, since, today);
+        let mut found = candidates(a, &stages, &journeys, &surges, &left, since, today);
         for c in &mut found {
             c.tier = tiers.get(&c.crm_id).cloned();
         }
@@ -124,4 +163,80 @@ pub fn plan(ws: &Workspace, store: &mut dyn Store, since: NaiveDate, today: Naiv
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use abm_core::lists::{ListEntry, ListVersion};
+    use chrono::TimeZone;
+
+    fn list(ids: &[&str]) -> ListVersion {
+        ListVersion {
+            version: 0,
+            created_at: chrono::Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap(),
+            created_by: "t".into(),
+            published: None,
+            icp_version: None,
+            entries: ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| ListEntry {
+                    crm_id: id.to_string(),
+                    name: id.to_string(),
+                    tier: "Tier 1".into(),
+                    geo: None,
+                    family: id.to_string(),
+                    rank: i + 1,
+                    first_order: true,
+                    reason: String::new(),
+                })
+                .collect(),
+            removed: [("B".to_string(), "became a customer".to_string())].into(),
+            note: None,
+        }
+    }
+
+    #[test]
+    fn accounts_that_left_the_published_list_trigger_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::init(&dir.path().join("ws")).unwrap();
+        std::fs::write(
+            ws.dir.join("automations.toml"),
+            "[[automations]]\nname = \"Left the list\"\ntrigger = { kind = \"left_list\" }\n[[automations.actions]]\ndo = \"slack\"\n",
+        )
+        .unwrap();
+        let mut store = ws.store().unwrap();
+        let at = |d| chrono::Utc.with_ymd_and_hms(2026, 11, d, 12, 0, 0).unwrap();
+        let v1 = store.save_list_version(&list(&["A", "B"])).unwrap();
+        store.publish_list(v1, "t", at(2)).unwrap();
+        let v2 = store.save_list_version(&list(&["A", "C"])).unwrap();
+        store.publish_list(v2, "t", at(20)).unwrap();
+        let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        let due = plan(&ws, store.as_mut(), day(15), day(28)).unwrap();
+        assert_eq!(due.len(), 1, "{due:?}");
+        assert_eq!((due[0].candidate.crm_id.as_str(), due[0].candidate.day), ("B", day(20)));
+        assert!(
+            due[0].candidate.what.contains("became a customer"),
+            "{}",
+            due[0].candidate.what
+        );
+        assert_eq!(
+            due[0].action.as_ref().unwrap().action,
+            abm_core::automation::ActionKind::Slack
+        );
+        store
+            .record_firing(&abm_core::automation::Firing {
+                automation: "Left the list".into(),
+                crm_id: "B".into(),
+                day: day(20),
+                action: "slack".into(),
+                note: String::new(),
+            })
+            .unwrap();
+        assert!(
+            plan(&ws, store.as_mut(), day(15), day(28)).unwrap().is_empty(),
+            "fired once"
+        );
+    }
 }
