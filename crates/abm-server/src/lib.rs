@@ -6,6 +6,7 @@ mod api;
 mod icp_api;
 mod journey_api;
 mod lists_api;
+mod overview_pages;
 mod pages;
 mod paid_api;
 mod params;
@@ -152,6 +153,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/boards/milestone", get(requests_api::milestone_board))
         .route("/api/boards/blocked", get(requests_api::blocked_board))
         .route("/", get(pages::home))
+        .route("/overview", get(overview_pages::overview))
+        .route("/journey", get(overview_pages::journey))
         .route("/accounts", get(pages::accounts))
         .route("/accounts/:id", get(pages::account))
         .fallback(api::not_found)

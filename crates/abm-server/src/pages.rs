@@ -14,9 +14,11 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;color:#1f1f2
 header a{color:#fff;text-decoration:none;margin-right:1rem}main{padding:1rem;max-width:1200px}table{border-collapse:collapse;width:100%}\
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ddd;font-size:.9rem}th{background:#f4f2fa}\
 form.filters{display:flex;flex-wrap:wrap;gap:.5rem;margin-bottom:1rem}.error{background:#fde8e8;color:#8a1c1c;padding:.6rem;border-radius:4px}\
-.muted{color:#666}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}";
+.muted{color:#666}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}\
+.cards{display:flex;flex-wrap:wrap;gap:.75rem}.card{border:1px solid #ddd;border-radius:6px;padding:.6rem .8rem;min-width:14rem;max-width:20rem}\
+.big{font-size:1.6rem;font-weight:600}.small{font-size:.8rem}.good{color:#1a7f4b}.bad{color:#b3261e}.flat{color:#666}.kr{margin:.4rem 0}";
 
-fn layout(title: &str, body: Markup) -> Html<String> {
+pub(crate) fn layout(title: &str, body: Markup) -> Html<String> {
     Html(
         html! {
             (DOCTYPE)
@@ -28,7 +30,12 @@ fn layout(title: &str, body: Markup) -> Html<String> {
                     style { (maud::PreEscaped(STYLE)) }
                 }
                 body {
-                    header { a href="/" { strong { "abm" } } a href="/accounts" { "Accounts" } }
+                    header {
+                        a href="/" { strong { "abm" } }
+                        a href="/overview" { "Overview" }
+                        a href="/journey" { "Journey" }
+                        a href="/accounts" { "Accounts" }
+                    }
                     main { (body) }
                 }
             }
@@ -37,8 +44,12 @@ fn layout(title: &str, body: Markup) -> Html<String> {
     )
 }
 
-pub async fn home() -> Redirect {
-    Redirect::to("/accounts")
+pub async fn home(axum::extract::State(state): axum::extract::State<AppState>) -> Redirect {
+    Redirect::to(if state.workspace.is_some() {
+        "/overview"
+    } else {
+        "/accounts"
+    })
 }
 
 fn money(v: f64) -> String {
@@ -136,7 +147,7 @@ pub async fn accounts(State(state): State<AppState>, Query(raw): Query<HashMap<S
     .into_response()
 }
 
-fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
@@ -147,8 +158,11 @@ fn enc(s: &str) -> String {
 
 pub async fn account(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let lookup = id.clone();
-    let detail: AccountDetail = match state.with_store(move |s| s.get_account(&lookup)).await {
-        Ok(Some(d)) => d,
+    let found = state
+        .with_store(move |s| Ok(s.get_account(&lookup)?.map(|d| (d, s.journeys(Some(&lookup))))))
+        .await;
+    let (detail, journey): (AccountDetail, Option<abm_core::journey::Journey>) = match found {
+        Ok(Some((d, j))) => (d, j.ok().and_then(|mut j| j.pop())),
         Ok(None) => {
             return (StatusCode::NOT_FOUND, layout("Not found", html! { h1 { "No such account" } p { "There is no account " code { (id) } "." } a href="/accounts" { "All accounts" } }))
                 .into_response()
@@ -174,6 +188,33 @@ pub async fn account(State(state): State<AppState>, Path(id): Path<String>) -> R
                 dt { "First order available" } dd { @if a.first_order_available { "yes" } @else { "no" } }
                 dt { "Owner" } dd { (detail.owner.as_deref().unwrap_or("—")) }
                 dt { "ABM tier" } dd { (a.abm_tier.as_deref().unwrap_or("—")) }
+            }
+            h2 { "Journey" }
+            @if let Some(j) = &journey {
+                p {
+                    "Stage " strong { (format!("{:02} {}", j.stage(), state.stages.name_of(j.stage()))) }
+                    " on " (j.through) ". Points: "
+                    @for (i, sc) in j.scores.iter().enumerate() {
+                        @if i > 0 { ", " }
+                        (format!("{:.1}", sc.points)) " over " (sc.window_days) " days"
+                    }
+                    @if let Some(sc) = j.scores.first() { "; " (sc.engaged_people) " engaged people." }
+                }
+                table {
+                    thead { tr { th { "Day" } th { "From" } th { "To" } th { "Because" } } }
+                    tbody {
+                        @for e in j.events.iter().rev() {
+                            tr {
+                                td { (e.day) }
+                                td { (format!("{:02} {}", e.from, state.stages.name_of(e.from))) }
+                                td { (format!("{:02} {}", e.to, state.stages.name_of(e.to))) }
+                                td { (e.cause) }
+                            }
+                        }
+                    }
+                }
+            } @else {
+                p.muted { "No journey yet: import activities, or run abm engagement rebuild." }
             }
             h2 { "Family" }
             table {

@@ -32,7 +32,7 @@ fn workspace(state: &AppState) -> Result<Arc<abm_workspace::Workspace>, ApiError
 }
 
 /// A workspace error: its files are the user's, so a mistake in them is a 400 naming the line.
-fn ws_err(e: abm_workspace::WorkspaceError) -> ApiError {
+pub(crate) fn ws_err(e: abm_workspace::WorkspaceError) -> ApiError {
     match e {
         abm_workspace::WorkspaceError::Store(s) => s.into(),
         e @ abm_workspace::WorkspaceError::Config { .. } => ApiError::BadRequest(e.to_string()),

@@ -566,4 +566,68 @@ fn scorecard_over_http_reads_the_workspace_files() {
     let (code, body) = get(&bare, "/api/metrics?quarter=FY27-Q4");
     assert_eq!(code, 404);
     assert!(body.contains("no workspace"), "{body}");
+    // The Overview page: scorecards by group and OKR progress bars, for the quarter asked.
+    std::fs::write(
+        ws.dir.join("okrs.toml"),
+        "[[objectives]]\nquarter = \"FY27-Q4\"\nobjective = \"Grow\"\n[[objectives.key_results]]\ntext = \"Qualify 10 MQAs\"\nmetric = \"MQAs\"\ntarget = 10\n",
+    )
+    .unwrap();
+    let (code, page) = get(&app, "/overview?quarter=FY27-Q4");
+    assert_eq!(code, 200, "{page}");
+    for want in [
+        "Overview FY27-Q4",
+        "North Star",
+        "Efficiency",
+        "Business impact",
+        "Supporting",
+        "Qualify 10 MQAs",
+        "<svg",
+    ] {
+        assert!(page.contains(want), "{want}");
+    }
+    assert!(
+        page.contains("no ad spend is held for the quarter"),
+        "a metric without a value says why"
+    );
+    for (path, want) in [
+        ("/overview?quarter=Q9", "quarter"),
+        (
+            "/overview?quarter=FY27-Q4&geo=emea",
+            "geo is not a setting of this page",
+        ),
+    ] {
+        let (code, body) = get(&app, path);
+        assert_eq!(code, 400, "{path}");
+        assert!(body.contains(want), "{path}: {body}");
+    }
+    let (code, _) = get(&bare, "/overview");
+    assert_eq!(code, 404, "no workspace, no overview");
+}
+
+#[test]
+fn journey_and_account_pages_show_stages() {
+    let app = start();
+    let (code, page) = get(&app, "/journey?date=2026-11-14&from=2026-11-01&to=2026-11-28");
+    assert_eq!(code, 200, "{page}");
+    assert!(page.contains("Accounts per stage on 2026-11-14") && page.contains("<svg"));
+    assert!(page.contains("05 Engaged with People"));
+    assert!(
+        page.contains("Movers in the week to 2026-11-14 (1)"),
+        "A1 moved on November 13"
+    );
+    assert!(page.contains("href=\"/accounts/A1\""));
+    for (path, want) in [
+        ("/journey?from=2026-11-28&to=2026-11-01", "is before from"),
+        ("/journey?date=yesterday", "date: expected a date"),
+        ("/journey?stage=6", "stage is not a setting"),
+    ] {
+        let (code, body) = get(&app, path);
+        assert_eq!(code, 400, "{path}: {body}");
+        assert!(body.contains(want), "{path}: {body}");
+    }
+    let (_, account) = get(&app, "/accounts/A1");
+    assert!(
+        account.contains("05 Engaged with People") && account.contains("20.0 over 90 days"),
+        "{account}"
+    );
 }

@@ -102,10 +102,21 @@ pub fn quarter_data(ws: &Workspace, store: &mut dyn Store, metrics: &Metrics, q:
     let (pstart, pend) = (fiscal.quarter_start(prev), fiscal.quarter_end(prev));
     let mut points = HashMap::new();
     let mut active = HashSet::new();
+    // One read of the population's activities since the quarter before began, and their titles.
+    let ids: Vec<String> = wanted.iter().cloned().collect();
+    let mut titles: HashMap<String, HashMap<String, String>> = HashMap::new();
+    for f in store.journey_facts(&ids)? {
+        titles.insert(f.crm_id, f.titles.into_iter().collect());
+    }
+    let mut by_account: HashMap<String, Vec<(abm_core::activity::Activity, Option<String>)>> = HashMap::new();
+    for (crm, a) in store.activities_of_since(&ids, pstart)? {
+        let t = titles
+            .get(&crm)
+            .and_then(|t| a.email.as_ref().and_then(|e| t.get(&e.to_lowercase()).cloned()));
+        by_account.entry(crm).or_default().push((a, t));
+    }
     for crm in &wanted {
-        let Some((_, acts)) = crate::journey::account_activities(store, crm)? else {
-            continue;
-        };
+        let acts = by_account.remove(crm).unwrap_or_default();
         if acts.iter().any(|(a, _)| (start..=end).contains(&a.at.date_naive())) {
             active.insert(crm.clone());
         }
@@ -144,9 +155,19 @@ pub fn okr_progress(
     store: &mut dyn Store,
     q: Option<FiscalQuarter>,
 ) -> Result<Vec<(Objective, Vec<KeyResultProgress>)>> {
+    okr_progress_with(ws, store, q, HashMap::new())
+}
+
+/// [`okr_progress`], with the metric values of some quarters already computed.
+pub fn okr_progress_with(
+    ws: &Workspace,
+    store: &mut dyn Store,
+    q: Option<FiscalQuarter>,
+    known: HashMap<FiscalQuarter, Vec<MetricValue>>,
+) -> Result<Vec<(Objective, Vec<KeyResultProgress>)>> {
     let metrics = ws.metrics()?;
     let okrs = ws.okrs(&metrics)?;
-    let mut by_quarter: HashMap<FiscalQuarter, Vec<MetricValue>> = HashMap::new();
+    let mut by_quarter = known;
     let mut out = Vec::new();
     for o in okrs.objectives {
         let oq: FiscalQuarter = o.quarter.parse().expect("validated");
