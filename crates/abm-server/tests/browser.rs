@@ -1,0 +1,270 @@
+//! Browser tests: the app on a random port, a real headless Chromium driven through Debian's
+//! chromedriver (WebDriver, over plain HTTP on loopback). `scripts/test.sh` installs both when
+//! missing and sets ABM_REQUIRE_BROWSER=1; without them and without that variable the tests say
+//! so and pass. Screenshots land in `target/browser-artifacts/`.
+
+use abm_core::FiscalCalendar;
+use abm_import::accounts::{import_accounts, AccountImportOptions, Quiet};
+use abm_import::mapping::ColumnMap;
+use abm_store::{SqliteStore, Store};
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+mod common;
+
+/// chromedriver on a free port; killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn driver() -> Option<Driver> {
+    let exe = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    let Some(exe) = exe else {
+        if std::env::var("ABM_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+            panic!("chromedriver is not installed (apt-get install chromium chromium-driver)");
+        }
+        eprintln!("skipping browser tests: chromedriver is not installed");
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(exe)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some(Driver { child, url });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("chromedriver did not start on port {port}");
+}
+
+async fn browser(d: &Driver, profile: &std::path::Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=1280,900", format!("--user-data-dir={}", profile.display()),
+            ]
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&d.url)
+        .await
+        .expect("a browser session")
+}
+
+fn artifacts() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(artifacts().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
+}
+
+/// No horizontal scrolling at the window's 1280 px.
+async fn fits_the_width(c: &Client) -> bool {
+    let v = c
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    v.as_bool().unwrap_or(false)
+}
+
+/// A workspace (shipped metrics, one OKR for the current quarter) over a store with three
+/// accounts, Acme's four form fills in November, and journeys replayed.
+fn app(dir: &std::path::Path) -> String {
+    let ws = abm_workspace::Workspace::init(&dir.join("ws")).unwrap();
+    let today = ws.today();
+    let q = FiscalCalendar::default().quarter_of(today);
+    std::fs::write(
+        ws.dir.join("okrs.toml"),
+        format!(
+            "[[objectives]]\nquarter = \"{q}\"\nobjective = \"Warm up the key accounts\"\n\
+             [[objectives.key_results]]\ntext = \"Qualify 10 MQAs\"\nmetric = \"MQAs\"\ntarget = 10\n"
+        ),
+    )
+    .unwrap();
+    let mut store = SqliteStore::open(&dir.join("abm.db")).unwrap();
+    let file = dir.join("accounts.csv");
+    std::fs::write(
+        &file,
+        "Account ID,Account Name,Website,Geo,Employees,CARR\nA1,Acme Holdings,acme.example,AMER,5000,0\nB1,Beta Corp,beta.example,EMEA,40,0\n",
+    )
+    .unwrap();
+    let opts = AccountImportOptions {
+        map: ColumnMap::accounts(),
+        skip_bad_rows: false,
+        today,
+        fiscal: FiscalCalendar::default(),
+        at: "2026-11-28T10:00:00Z".into(),
+    };
+    import_accounts(&mut store, &file, &opts, &mut Quiet).unwrap();
+    let forms: Vec<_> = ["ann", "bo", "cy", "di"]
+        .iter()
+        .enumerate()
+        .map(|(i, who)| {
+            (
+                abm_core::activity::Activity {
+                    source: "marketing-automation".into(),
+                    source_id: i.to_string(),
+                    at: (today - chrono::Duration::days(6 - i as i64))
+                        .and_hms_opt(10, 0, 0)
+                        .unwrap()
+                        .and_utc(),
+                    kind: "Form Fill".into(),
+                    email: Some(format!("{who}@acme.example")),
+                    account_id: None,
+                    ip: None,
+                    company_domain: None,
+                    attributes: Default::default(),
+                },
+                abm_core::activity::Match {
+                    account: Some("A1".into()),
+                    method: abm_core::activity::Method::EmailDomain,
+                    confidence: 0.95,
+                    why_not: None,
+                },
+            )
+        })
+        .collect();
+    store.insert_activities(&forms).unwrap();
+    let (stages, engagement) = (
+        abm_workspace::shipped_stages(),
+        abm_workspace::shipped_engagement_rules(),
+    );
+    let rules = abm_workspace::journey::Rules {
+        stages: &stages,
+        engagement: &engagement,
+    };
+    abm_workspace::journey::rebuild(&rules, &mut store, today).unwrap();
+    common::serve(abm_server::AppState::new(Box::new(store) as Box<dyn Store>).with_workspace(ws))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overview_and_journey_in_a_real_browser() {
+    let Some(d) = driver() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let base = app(dir.path());
+    let c = browser(&d, &dir.path().join("profile")).await;
+    let fiscal = FiscalCalendar::default();
+    let now_q = fiscal.quarter_of(abm_workspace::Workspace::open(&dir.path().join("ws")).unwrap().today());
+
+    // The home page is the Overview of the last full quarter.
+    c.goto(&format!("{base}/")).await.unwrap();
+    assert_eq!(text(&c, "h1").await, format!("Overview {}", now_q.previous()));
+    assert!(text(&c, "main").await.contains("North Star"));
+    assert!(fits_the_width(&c).await, "no horizontal scrolling at 1280 px");
+    shot(&c, "overview").await;
+    // Pick the current quarter and show it: its OKR appears with its progress bar.
+    c.find(Locator::Css("select[name=quarter]"))
+        .await
+        .unwrap()
+        .select_by_value(&now_q.to_string())
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.filters button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::XPath(&format!("//h1[text()='Overview {now_q}']")))
+        .await
+        .unwrap();
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains(&format!("quarter={now_q}")),
+        "the quarter is in the URL"
+    );
+    let okr = text(&c, ".kr").await;
+    assert!(okr.contains("Qualify 10 MQAs"), "{okr}");
+    assert_eq!(
+        c.find_all(Locator::Css(".kr svg rect")).await.unwrap().len(),
+        2,
+        "a progress bar"
+    );
+    shot(&c, "overview-current-quarter").await;
+
+    // The Journey page: Acme is Engaged with People; the funnel and the movers link onwards.
+    c.find(Locator::LinkText("Journey"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::XPath("//h1[text()='Journey stages']"))
+        .await
+        .unwrap();
+    let page = text(&c, "main").await;
+    assert!(page.contains("05 Engaged with People"), "{page}");
+    assert!(page.contains("Movers in the week to"), "{page}");
+    shot(&c, "journey").await;
+    // An inverted range is refused with a message, not an error page.
+    c.goto(&format!("{base}/journey?from=2026-11-28&to=2026-11-01"))
+        .await
+        .unwrap();
+    assert!(text(&c, ".error").await.contains("is before from"));
+    // Reset brings the defaults back.
+    c.goto(&format!("{base}/journey?date=2026-01-01")).await.unwrap();
+    assert!(text(&c, "main").await.contains("Movers in the week to 2026-01-01 (0)"));
+    c.find(Locator::LinkText("Reset")).await.unwrap().click().await.unwrap();
+    c.wait()
+        .for_element(Locator::XPath("//h2[starts-with(text(), 'Accounts per stage on')]"))
+        .await
+        .unwrap();
+    assert!(!c.current_url().await.unwrap().as_str().contains("date="));
+    // From a mover to its account page, which shows the stage history.
+    c.find(Locator::Css("main table:last-of-type a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::XPath("//h1[text()='Acme Holdings']"))
+        .await
+        .unwrap();
+    assert!(text(&c, "main").await.contains("05 Engaged with People"));
+    shot(&c, "account").await;
+    c.close().await.unwrap();
+}
