@@ -38,6 +38,20 @@ impl From<ParamError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The message, for pages that show it.
+    pub fn message(self) -> String {
+        match self {
+            ApiError::BadRequest(m)
+            | ApiError::Unauthorized(m)
+            | ApiError::Forbidden(m)
+            | ApiError::NotFound(m)
+            | ApiError::Conflict(m)
+            | ApiError::Internal(m) => m,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, msg) = match self {

@@ -9,6 +9,7 @@ mod lists_api;
 mod overview_pages;
 mod pages;
 mod paid_api;
+mod paid_pages;
 mod params;
 mod requests_api;
 mod scorecard_api;
@@ -155,6 +156,8 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route("/overview", get(overview_pages::overview))
         .route("/journey", get(overview_pages::journey))
+        .route("/paid", get(paid_pages::paid))
+        .route("/paid.csv", get(paid_pages::paid_csv))
         .route("/accounts", get(pages::accounts))
         .route("/accounts/:id", get(pages::account))
         .fallback(api::not_found)

@@ -16,7 +16,8 @@ th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ddd;font-siz
 form.filters{display:flex;flex-wrap:wrap;gap:.5rem;margin-bottom:1rem}.error{background:#fde8e8;color:#8a1c1c;padding:.6rem;border-radius:4px}\
 .muted{color:#666}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}\
 .cards{display:flex;flex-wrap:wrap;gap:.75rem}.card{border:1px solid #ddd;border-radius:6px;padding:.6rem .8rem;min-width:14rem;max-width:20rem}\
-.big{font-size:1.6rem;font-weight:600}.small{font-size:.8rem}.good{color:#1a7f4b}.bad{color:#b3261e}.flat{color:#666}.kr{margin:.4rem 0}";
+.big{font-size:1.6rem;font-weight:600}tr.total td{border-top:2px solid #999}a.button{padding:.2rem .6rem;border:1px solid #999;border-radius:3px;text-decoration:none;color:inherit}\
+.cards+.cards{margin-top:.75rem}.small{font-size:.8rem}.good{color:#1a7f4b}.bad{color:#b3261e}.flat{color:#666}.kr{margin:.4rem 0}";
 
 pub(crate) fn layout(title: &str, body: Markup) -> Html<String> {
     Html(
@@ -34,6 +35,7 @@ pub(crate) fn layout(title: &str, body: Markup) -> Html<String> {
                         a href="/" { strong { "abm" } }
                         a href="/overview" { "Overview" }
                         a href="/journey" { "Journey" }
+                        a href="/paid" { "Paid media" }
                         a href="/accounts" { "Accounts" }
                     }
                     main { (body) }

@@ -163,6 +163,35 @@ fn app(dir: &std::path::Path) -> String {
         })
         .collect();
     store.insert_activities(&forms).unwrap();
+    // Two weeks of Google Ads spend in two geos.
+    let facts: Vec<abm_core::paid::AdFact> = (0..14)
+        .flat_map(|d| {
+            [
+                ("autosd_amer_pr_rsa_nb_exact", 12.5),
+                ("autosd_emea_pr_rsa_nb_exact", 30.0),
+            ]
+            .map(|(c, spend)| abm_core::paid::AdFact {
+                platform: "google".into(),
+                account: "acct".into(),
+                campaign: c.to_string(),
+                ad_group: "core".into(),
+                ad: String::new(),
+                date_from: today - chrono::Duration::days(d),
+                date_to: today - chrono::Duration::days(d),
+                currency: "USD".into(),
+                spend_micros: (spend * 1e6) as i64,
+                impressions: 1000,
+                clicks: 10,
+                conversions_milli: 1000,
+                leads: 1,
+                reach: None,
+                utm: std::sync::Arc::new(Default::default()),
+            })
+        })
+        .collect();
+    store
+        .replace_ad_facts("google", "acct", today - chrono::Duration::days(13), today, &facts)
+        .unwrap();
     let (stages, engagement) = (
         abm_workspace::shipped_stages(),
         abm_workspace::shipped_engagement_rules(),
@@ -266,5 +295,46 @@ async fn overview_and_journey_in_a_real_browser() {
         .unwrap();
     assert!(text(&c, "main").await.contains("05 Engaged with People"));
     shot(&c, "account").await;
+
+    // Paid media: a filter narrows the numbers and lives in the URL; Reset restores them.
+    c.find(Locator::LinkText("Paid media"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::XPath("//h1[text()='Paid media']"))
+        .await
+        .unwrap();
+    let all = text(&c, "[data-metric=spend] .big").await;
+    assert_eq!(all, "$595.00", "14 days of 12.50 + 30.00");
+    assert!(fits_the_width(&c).await, "no horizontal scrolling at 1280 px");
+    shot(&c, "paid").await;
+    let geo = c.find(Locator::Css("select[name=geo]")).await.unwrap();
+    let options = geo.find_all(Locator::Css("option")).await.unwrap();
+    assert_eq!(options.len(), 3, "All and the two geos");
+    let emea = options[2].attr("value").await.unwrap().unwrap();
+    geo.select_by_value(&emea).await.unwrap();
+    c.find(Locator::XPath("//button[text()='Apply']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::XPath("//select[@name='geo']/option[@selected]"))
+        .await
+        .unwrap();
+    assert!(c.current_url().await.unwrap().as_str().contains(&format!("geo={emea}")));
+    let narrowed = text(&c, "[data-metric=spend] .big").await;
+    assert_ne!(narrowed, all, "the numbers change with the filter");
+    shot(&c, "paid-filtered").await;
+    c.find(Locator::LinkText("Reset")).await.unwrap().click().await.unwrap();
+    c.wait()
+        .for_element(Locator::XPath("//h1[text()='Paid media']"))
+        .await
+        .unwrap();
+    assert_eq!(text(&c, "[data-metric=spend] .big").await, all, "Reset restores them");
     c.close().await.unwrap();
 }

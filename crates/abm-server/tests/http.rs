@@ -631,3 +631,64 @@ fn journey_and_account_pages_show_stages() {
         "{account}"
     );
 }
+
+/// The numbers on the paid-media page are the report API's for the same settings.
+#[test]
+fn paid_media_page_equals_the_report() {
+    let app = start();
+    let data_value = |page: &str, metric: &str| -> f64 {
+        let at = page
+            .find(&format!("data-metric=\"{metric}\" data-value=\""))
+            .unwrap_or_else(|| panic!("{metric}"));
+        let rest = &page[at..];
+        let start = rest.find("data-value=\"").unwrap() + 12;
+        rest[start..start + rest[start..].find('"').unwrap()].parse().unwrap()
+    };
+    let range = "from=2026-11-01&to=2026-11-03";
+    let (code, page) = get(&app, &format!("/paid?{range}"));
+    assert_eq!(code, 200, "{page}");
+    let (_, api) = json(&app, &format!("/api/reports/paid?{range}&compare=previous-period"));
+    let spend = api["totals"][0]["metrics"]["spend"].as_f64().unwrap();
+    assert_eq!(data_value(&page, "spend"), spend);
+    assert_eq!(spend, 49.75);
+    assert_eq!(
+        data_value(&page, "clicks"),
+        api["totals"][0]["metrics"]["clicks"].as_f64().unwrap()
+    );
+    for table in ["channel", "budget", "segment", "geo", "content", "language"] {
+        assert!(page.contains(&format!("data-table=\"{table}\"")), "{table}");
+    }
+    // A filter in the URL narrows every number the same way the API's filter does.
+    let (_, by_geo) = json(&app, &format!("/api/reports/paid?{range}&group_by=geo"));
+    let geo = by_geo["rows"][0]["key"]["geo"].as_str().unwrap().to_string();
+    let (_, page) = get(&app, &format!("/paid?{range}&geo={geo}"));
+    let (_, api) = json(
+        &app,
+        &format!("/api/reports/paid?{range}&compare=previous-period&filter=geo={geo}"),
+    );
+    let narrowed = data_value(&page, "spend");
+    assert_eq!(narrowed, api["totals"][0]["metrics"]["spend"].as_f64().unwrap());
+    assert!(narrowed < spend);
+    assert!(
+        page.contains(&format!("<option value=\"{geo}\" selected>")),
+        "the filter shows what is picked"
+    );
+    // Any table as CSV, with its total.
+    let (code, csv) = get(&app, &format!("/paid.csv?{range}&table=geo"));
+    assert_eq!(code, 200);
+    assert!(
+        csv.starts_with("Geo,Spend,Impressions,Clicks,Conversions,Leads\n"),
+        "{csv}"
+    );
+    assert!(csv.contains("Total,49.75,"), "{csv}");
+    for (path, want) in [
+        ("/paid?from=2026-11-03&to=2026-11-01", "before from"),
+        ("/paid?from=soon", "expected a date"),
+        ("/paid?colour=red", "colour is not a setting of this page"),
+        ("/paid.csv?table=weather", "table: expected one of"),
+    ] {
+        let (code, body) = get(&app, path);
+        assert_eq!(code, 400, "{path}: {body}");
+        assert!(body.contains(want), "{path}: {body}");
+    }
+}
