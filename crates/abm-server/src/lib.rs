@@ -6,6 +6,7 @@ mod api;
 mod icp_api;
 mod journey_api;
 mod lists_api;
+mod lists_pages;
 mod overview_pages;
 mod pages;
 mod paid_api;
@@ -157,6 +158,7 @@ pub fn router(state: AppState) -> Router {
         .route("/overview", get(overview_pages::overview))
         .route("/journey", get(overview_pages::journey))
         .route("/paid", get(paid_pages::paid))
+        .route("/lists", get(lists_pages::lists))
         .route("/paid.csv", get(paid_pages::paid_csv))
         .route("/accounts", get(pages::accounts))
         .route("/accounts/:id", get(pages::account))

@@ -36,6 +36,7 @@ pub(crate) fn layout(title: &str, body: Markup) -> Html<String> {
                         a href="/overview" { "Overview" }
                         a href="/journey" { "Journey" }
                         a href="/paid" { "Paid media" }
+                        a href="/lists" { "Lists" }
                         a href="/accounts" { "Accounts" }
                     }
                     main { (body) }

@@ -336,5 +336,13 @@ async fn overview_and_journey_in_a_real_browser() {
         .await
         .unwrap();
     assert_eq!(text(&c, "[data-metric=spend] .big").await, all, "Reset restores them");
+    // The Lists page is one click away (no list has been built here).
+    c.find(Locator::LinkText("Lists")).await.unwrap().click().await.unwrap();
+    c.wait()
+        .for_element(Locator::XPath("//h1[text()='Focus lists']"))
+        .await
+        .unwrap();
+    assert!(text(&c, "main").await.contains("No list yet"));
+    shot(&c, "lists").await;
     c.close().await.unwrap();
 }

@@ -379,6 +379,31 @@ fn lists_over_http() {
     assert!(v["error"].as_str().unwrap().contains("query parameter to"), "{v}");
     let (_, all) = json(&app, "/api/lists");
     assert_eq!(all.as_array().unwrap().len(), 2);
+    // The Lists page: tiers by geo, the changes from version 1, the versions, open nominations.
+    let (_, l2) = json(&app, "/api/lists/2");
+    let (code, page) = get(&app, "/lists");
+    assert_eq!(code, 200, "{page}");
+    assert!(page.contains("Version 2 · draft"), "{page}");
+    assert!(page.contains(&format!("Accounts ({})", l2["entries"].as_array().unwrap().len())));
+    for table in ["tiers", "changes", "entries", "versions", "nominations"] {
+        assert!(page.contains(&format!("data-table=\"{table}\"")), "{table}");
+    }
+    assert!(
+        page.contains("Nominations awaiting a decision (0)"),
+        "the one nomination was decided"
+    );
+    let (code, page) = get(&app, "/lists?version=1");
+    assert_eq!(code, 200);
+    assert!(page.contains("Version 1 · published"), "{page}");
+    for (path, want) in [
+        ("/lists?version=9", "no list version 9"),
+        ("/lists?version=x", "expected a number"),
+        ("/lists?tier=1", "tier is not a setting"),
+    ] {
+        let (code, body) = get(&app, path);
+        assert_eq!(code, 400, "{path}");
+        assert!(body.contains(want), "{path}: {body}");
+    }
 }
 
 #[test]
