@@ -12,6 +12,7 @@ mod pages;
 mod paid_api;
 mod paid_pages;
 mod params;
+mod planning_pages;
 mod requests_api;
 mod scorecard_api;
 
@@ -159,6 +160,7 @@ pub fn router(state: AppState) -> Router {
         .route("/journey", get(overview_pages::journey))
         .route("/paid", get(paid_pages::paid))
         .route("/lists", get(lists_pages::lists))
+        .route("/planning", get(planning_pages::planning))
         .route("/paid.csv", get(paid_pages::paid_csv))
         .route("/accounts", get(pages::accounts))
         .route("/accounts/:id", get(pages::account))

@@ -317,4 +317,34 @@ fn plans_and_boards() {
     assert_eq!(code, 200);
     let (code, _) = call(&app, "GET", "/api/plan/carry-over", None, None);
     assert_eq!(code, 200);
+    // The Planning page shows the same plan: each person's hours against the 70% budget.
+    let page = |path: &str| match ureq::get(&format!("{}{}", app.base, path)).call() {
+        Ok(r) => (r.status(), r.into_string().unwrap()),
+        Err(ureq::Error::Status(c, r)) => (c, r.into_string().unwrap()),
+        Err(e) => panic!("{path}: {e}"),
+    };
+    let (code, html) = page(&format!("/planning?{q}"));
+    assert_eq!(code, 200, "{html}");
+    assert!(html.contains(&format!("Planning {name}")), "{html}");
+    let budget = format!("{:.1}", aabm["capacity"]["budget_hours"].as_f64().unwrap());
+    let committed = format!("{:.1}", aabm["committed_hours"].as_f64().unwrap());
+    assert!(
+        html.contains(&format!("<td>aabm</td>")) && html.contains(&budget) && html.contains(&committed),
+        "{html}"
+    );
+    assert_eq!(
+        html.matches("drop: ").count(),
+        plan["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["dropped"].as_array().unwrap().len())
+            .sum::<usize>(),
+        "every proposed drop is shown with why"
+    );
+    let (code, html) = page("/planning?name=Mktg:%202030-03-05");
+    assert_eq!(code, 400);
+    assert!(html.contains("2030-03-05 does not end a milestone"), "{html}");
+    let (code, _) = page("/planning?who=aabm");
+    assert_eq!(code, 400);
 }
