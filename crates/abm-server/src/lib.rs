@@ -4,6 +4,7 @@
 
 mod api;
 mod icp_api;
+mod intake_pages;
 mod journey_api;
 mod lists_api;
 mod lists_pages;
@@ -161,6 +162,9 @@ pub fn router(state: AppState) -> Router {
         .route("/paid", get(paid_pages::paid))
         .route("/lists", get(lists_pages::lists))
         .route("/planning", get(planning_pages::planning))
+        .route("/requests", get(intake_pages::requests))
+        .route("/requests/:id", get(intake_pages::request))
+        .route("/board", get(intake_pages::board))
         .route("/paid.csv", get(paid_pages::paid_csv))
         .route("/accounts", get(pages::accounts))
         .route("/accounts/:id", get(pages::account))

@@ -37,6 +37,7 @@ pub(crate) fn layout(title: &str, body: Markup) -> Html<String> {
                         a href="/journey" { "Journey" }
                         a href="/paid" { "Paid media" }
                         a href="/lists" { "Lists" }
+                        a href="/requests" { "Requests" }
                         a href="/planning" { "Planning" }
                         a href="/accounts" { "Accounts" }
                     }

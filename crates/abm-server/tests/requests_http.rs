@@ -347,4 +347,41 @@ fn plans_and_boards() {
     assert!(html.contains("2030-03-05 does not end a milestone"), "{html}");
     let (code, _) = page("/planning?who=aabm");
     assert_eq!(code, 400);
+    // The intake pages: open requests with SLA badges, the board, a request with its audit log.
+    let (code, html) = page("/requests");
+    assert_eq!(code, 200, "{html}");
+    let open = call(&app, "GET", "/api/sla/status", None, None).1["requests"]
+        .as_array()
+        .unwrap()
+        .len();
+    let triage = call(&app, "GET", "/api/triage", None, None).1.as_array().unwrap().len();
+    assert!(open > 0);
+    assert_eq!(
+        html.matches("data-sla=").count(),
+        open + triage,
+        "a badge for every open request, triage first"
+    );
+    assert!(html.contains(&format!("Triage ({triage})")));
+    let (code, html) = page("/board");
+    assert_eq!(code, 200);
+    assert!(
+        html.contains("data-column=\"Top\"") && html.contains(&format!("href=\"/requests/{}\"", ids[1])),
+        "{html}"
+    );
+    let (code, html) = page(&format!("/requests/{}", ids[1]));
+    assert_eq!(code, 200);
+    let (_, log) = call(&app, "GET", &format!("/api/requests/{}/log", ids[1]), None, None);
+    assert_eq!(
+        html.split("data-table=\"audit\"")
+            .nth(1)
+            .unwrap()
+            .matches("<tr")
+            .count()
+            - 1,
+        log.as_array().unwrap().len(),
+        "every audit entry is a row"
+    );
+    assert!(html.contains("(refused)"), "the requester's refused move is in the log");
+    assert_eq!(page("/requests/x").0, 400);
+    assert_eq!(page("/requests/999999").0, 404);
 }
