@@ -125,11 +125,13 @@ pub fn run_metrics(ws: &Workspace, cmd: MetricsCmd) -> Result<()> {
         format,
     } = cmd;
     let mut store = ws.store()?;
-    let now = scorecard::metric_values(ws, store.as_mut(), quarter)?;
-    let before = match compare {
-        Some(_) => Some(scorecard::metric_values(ws, store.as_mut(), quarter.previous())?),
-        None => None,
+    let quarters = match compare {
+        Some(_) => vec![quarter, quarter.previous()],
+        None => vec![quarter],
     };
+    let mut values = scorecard::metric_values_many(ws, store.as_mut(), &quarters)?;
+    let before = (values.len() > 1).then(|| values.pop().unwrap_or_default());
+    let now = values.pop().unwrap_or_default();
     let rows: Vec<Vec<String>> = now
         .iter()
         .enumerate()

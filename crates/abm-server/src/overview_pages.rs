@@ -129,8 +129,9 @@ pub async fn overview(State(state): State<AppState>, Query(raw): Query<HashMap<S
     let found = state
         .blocking(move |s| {
             let err = crate::scorecard_api::ws_err;
-            let now = abm_workspace::scorecard::metric_values(&ws, s, q).map_err(err)?;
-            let before = abm_workspace::scorecard::metric_values(&ws, s, q.previous()).map_err(err)?;
+            let mut both = abm_workspace::scorecard::metric_values_many(&ws, s, &[q, q.previous()]).map_err(err)?;
+            let before = both.pop().unwrap_or_default();
+            let now = both.pop().unwrap_or_default();
             let known = [(q, now.clone())].into_iter().collect();
             let okrs = abm_workspace::scorecard::okr_progress_with(&ws, s, Some(q), known).map_err(err)?;
             Ok((now, before, okrs))

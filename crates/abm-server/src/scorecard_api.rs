@@ -60,12 +60,10 @@ pub async fn metrics(
     let ws = workspace(&state)?;
     state
         .blocking(move |s| {
-            let now = scorecard::metric_values(&ws, s, q).map_err(ws_err)?;
-            let previous = if compare {
-                Some(scorecard::metric_values(&ws, s, q.previous()).map_err(ws_err)?)
-            } else {
-                None
-            };
+            let quarters = if compare { vec![q, q.previous()] } else { vec![q] };
+            let mut values = scorecard::metric_values_many(&ws, s, &quarters).map_err(ws_err)?;
+            let previous = compare.then(|| values.pop().unwrap_or_default());
+            let now = values.pop().unwrap_or_default();
             Ok(Json(
                 json!({"quarter": q.to_string(), "metrics": now, "previous": previous}),
             ))

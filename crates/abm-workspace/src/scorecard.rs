@@ -19,26 +19,45 @@ fn overlap(a: NaiveDate, b: NaiveDate, c: NaiveDate, d: NaiveDate) -> i64 {
 }
 
 /// Engagement points of an account's activities dated in `[start, end]`, read at the end of
-/// `end` (the sum of explain's contributions for those days).
+/// `end`: what explain's contributions for those days add up to.
 pub fn points_between(
     rules: &abm_core::engagement::EngagementRules,
     activities: &[(abm_core::activity::Activity, Option<String>)],
     start: NaiveDate,
     end: NaiveDate,
 ) -> f64 {
-    let window = (end - start).num_days() + 2;
-    abm_core::engagement::explain(rules, activities, end_of(end), window)
-        .contributions
+    let as_of = end_of(end);
+    activities
         .iter()
-        .filter(|c| c.at.date_naive() >= start && c.at.date_naive() <= end)
-        .map(|c| c.total)
-        .sum()
+        .filter(|(a, _)| (start..=end).contains(&a.at.date_naive()) && a.at <= as_of)
+        .filter_map(|(a, title)| {
+            let parts = abm_core::engagement::score_activity(rules, a, title.as_deref())?;
+            Some(
+                parts
+                    .iter()
+                    .map(|p| p.points * p.weight * p.decay_at(a.at, as_of))
+                    .sum::<f64>(),
+            )
+        })
+        .sum::<f64>()
+        + 0.0
 }
 
-/// Gather what `metrics` need for quarter `q`.
-pub fn quarter_data(ws: &Workspace, store: &mut dyn Store, metrics: &Metrics, q: FiscalQuarter) -> Result<QuarterData> {
+/// What the metrics read from the store, loaded once for any number of quarters (the
+/// population's activities reach back to the quarter before the earliest asked for).
+struct Facts {
+    accounts: HashMap<String, Member>,
+    mqa_entries: Vec<(String, NaiveDate)>,
+    ad_facts: Vec<abm_core::paid::AdFact>,
+    budget: Vec<abm_core::budget::BudgetLine>,
+    opportunities: Vec<abm_core::opportunity::Opportunity>,
+    /// The accounts whose engagement a metric reads, with their activities and titles.
+    population: HashMap<String, Vec<(abm_core::activity::Activity, Option<String>)>>,
+    rules: abm_core::engagement::EngagementRules,
+}
+
+fn load(ws: &Workspace, store: &mut dyn Store, metrics: &Metrics, earliest: FiscalQuarter) -> Result<Facts> {
     let fiscal = ws.fiscal();
-    let (start, end) = (fiscal.quarter_start(q), fiscal.quarter_end(q));
     let mut accounts: HashMap<String, Member> = HashMap::new();
     if let Some(list) = store.list_versions()?.into_iter().rev().find(|v| v.published.is_some()) {
         for e in list.entries {
@@ -69,24 +88,8 @@ pub fn quarter_data(ws: &Workspace, store: &mut dyn Store, metrics: &Metrics, q:
         .filter(|e| e.to == metrics.mqa_stage)
         .map(|e| (e.crm_id, e.day))
         .collect();
-    let mut spend = None;
-    for f in store.ad_facts()? {
-        let days = overlap(f.date_from, f.date_to, start, end);
-        if days > 0 && f.currency.eq_ignore_ascii_case(&metrics.currency) {
-            let span = (f.date_to - f.date_from).num_days() + 1;
-            *spend.get_or_insert(0.0) += f.spend_micros as f64 / 1e6 * days as f64 / span as f64;
-        }
-    }
-    let mut mqls = None;
-    for l in store.budget()? {
-        let days = overlap(l.start, l.end, start, end);
-        if let (true, Some(m)) = (days > 0, l.actual_mqls) {
-            let span = (l.end - l.start).num_days() + 1;
-            *mqls.get_or_insert(0.0) += m * days as f64 / span as f64;
-        }
-    }
     // Per-account engagement only for the accounts of populations that read it.
-    let wanted: HashSet<String> = accounts
+    let ids: Vec<String> = accounts
         .iter()
         .filter(|(_, m)| {
             metrics.metrics.iter().any(|d| {
@@ -97,56 +100,108 @@ pub fn quarter_data(ws: &Workspace, store: &mut dyn Store, metrics: &Metrics, q:
         })
         .map(|(c, _)| c.clone())
         .collect();
-    let rules = ws.engagement_rules()?;
-    let prev = q.previous();
-    let (pstart, pend) = (fiscal.quarter_start(prev), fiscal.quarter_end(prev));
-    let mut points = HashMap::new();
-    let mut active = HashSet::new();
-    // One read of the population's activities since the quarter before began, and their titles.
-    let ids: Vec<String> = wanted.iter().cloned().collect();
     let mut titles: HashMap<String, HashMap<String, String>> = HashMap::new();
     for f in store.journey_facts(&ids)? {
         titles.insert(f.crm_id, f.titles.into_iter().collect());
     }
-    let mut by_account: HashMap<String, Vec<(abm_core::activity::Activity, Option<String>)>> = HashMap::new();
-    for (crm, a) in store.activities_of_since(&ids, pstart)? {
+    let mut population: HashMap<String, Vec<(abm_core::activity::Activity, Option<String>)>> =
+        ids.iter().map(|c| (c.clone(), Vec::new())).collect();
+    for (crm, a) in store.activities_of_since(&ids, fiscal.quarter_start(earliest.previous()))? {
         let t = titles
             .get(&crm)
             .and_then(|t| a.email.as_ref().and_then(|e| t.get(&e.to_lowercase()).cloned()));
-        by_account.entry(crm).or_default().push((a, t));
+        population.entry(crm).or_default().push((a, t));
     }
-    for crm in &wanted {
-        let acts = by_account.remove(crm).unwrap_or_default();
+    Ok(Facts {
+        accounts,
+        mqa_entries,
+        ad_facts: store.ad_facts()?,
+        budget: store.budget()?,
+        opportunities: store.opportunities()?,
+        population,
+        rules: ws.engagement_rules()?,
+    })
+}
+
+/// One quarter's data from the loaded facts.
+fn quarter_of(fiscal: &FiscalCalendar, metrics: &Metrics, f: &Facts, q: FiscalQuarter) -> QuarterData {
+    let (start, end) = (fiscal.quarter_start(q), fiscal.quarter_end(q));
+    let mut spend = None;
+    for a in &f.ad_facts {
+        let days = overlap(a.date_from, a.date_to, start, end);
+        if days > 0 && a.currency.eq_ignore_ascii_case(&metrics.currency) {
+            let span = (a.date_to - a.date_from).num_days() + 1;
+            *spend.get_or_insert(0.0) += a.spend_micros as f64 / 1e6 * days as f64 / span as f64;
+        }
+    }
+    let mut mqls = None;
+    for l in &f.budget {
+        let days = overlap(l.start, l.end, start, end);
+        if let (true, Some(m)) = (days > 0, l.actual_mqls) {
+            let span = (l.end - l.start).num_days() + 1;
+            *mqls.get_or_insert(0.0) += m * days as f64 / span as f64;
+        }
+    }
+    let prev = q.previous();
+    let (pstart, pend) = (fiscal.quarter_start(prev), fiscal.quarter_end(prev));
+    let mut points = HashMap::new();
+    let mut active = HashSet::new();
+    for (crm, acts) in &f.population {
         if acts.iter().any(|(a, _)| (start..=end).contains(&a.at.date_naive())) {
             active.insert(crm.clone());
         }
         points.insert(
             crm.clone(),
             (
-                points_between(&rules, &acts, start, end),
-                points_between(&rules, &acts, pstart, pend),
+                points_between(&f.rules, acts, start, end),
+                points_between(&f.rules, acts, pstart, pend),
             ),
         );
     }
-    Ok(QuarterData {
+    QuarterData {
         start,
         end,
-        accounts,
-        opportunities: store.opportunities()?,
-        mqa_entries,
+        accounts: f.accounts.clone(),
+        opportunities: f.opportunities.clone(),
+        mqa_entries: f.mqa_entries.clone(),
         spend,
         mqls,
         points,
         active,
-    })
+    }
+}
+
+/// Gather what `metrics` need for quarter `q`.
+pub fn quarter_data(ws: &Workspace, store: &mut dyn Store, metrics: &Metrics, q: FiscalQuarter) -> Result<QuarterData> {
+    let f = load(ws, store, metrics, q)?;
+    Ok(quarter_of(&ws.fiscal(), metrics, &f, q))
+}
+
+/// Every key metric's value in each of `quarters`, the store read once.
+pub fn metric_values_many(
+    ws: &Workspace,
+    store: &mut dyn Store,
+    quarters: &[FiscalQuarter],
+) -> Result<Vec<Vec<MetricValue>>> {
+    let metrics = ws.metrics()?;
+    let Some(earliest) = quarters.iter().min().copied() else {
+        return Ok(vec![]);
+    };
+    let f = load(ws, store, &metrics, earliest)?;
+    let fiscal = ws.fiscal();
+    Ok(quarters
+        .iter()
+        .map(|q| {
+            let data = quarter_of(&fiscal, &metrics, &f, *q);
+            let label = q.to_string();
+            metrics.metrics.iter().map(|m| evaluate(m, &label, &data)).collect()
+        })
+        .collect())
 }
 
 /// Every key metric's value in quarter `q`.
 pub fn metric_values(ws: &Workspace, store: &mut dyn Store, q: FiscalQuarter) -> Result<Vec<MetricValue>> {
-    let metrics = ws.metrics()?;
-    let data = quarter_data(ws, store, &metrics, q)?;
-    let label = q.to_string();
-    Ok(metrics.metrics.iter().map(|m| evaluate(m, &label, &data)).collect())
+    Ok(metric_values_many(ws, store, &[q])?.pop().unwrap_or_default())
 }
 
 /// The objectives of quarter `q` (every quarter's when `None`), each key result with its progress.
