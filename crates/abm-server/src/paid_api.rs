@@ -113,7 +113,8 @@ pub fn parse(raw: &str, today: NaiveDate) -> Result<ReportQuery, ApiError> {
     })
 }
 
-fn decode(s: &str) -> String {
+/// A query-string value, `+` and `%XX` decoded.
+pub(crate) fn decode(s: &str) -> String {
     let s = s.replace('+', " ");
     let b = s.as_bytes();
     let mut out = Vec::new();

@@ -5,6 +5,7 @@
 //! same report engine and query parsing as `GET /api/reports/paid` and `abm report paid`.
 
 use crate::pages::layout;
+use crate::paid_api::decode;
 use crate::AppState;
 use abm_core::paid::{dimensions, report, Report, ReportRow};
 use axum::extract::{RawQuery, State};
@@ -41,28 +42,6 @@ struct Settings {
     to: String,
     compare: String,
     filters: BTreeMap<String, Vec<String>>,
-}
-
-fn decode(s: &str) -> String {
-    let s = s.replace('+', " ");
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 3 <= b.len() {
-            if let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn settings(raw: &str, today: chrono::NaiveDate) -> Result<Settings, String> {

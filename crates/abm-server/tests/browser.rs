@@ -89,6 +89,12 @@ async fn shot(c: &Client, name: &str) {
     std::fs::write(artifacts().join(format!("{name}.png")), png).unwrap();
 }
 
+/// Click what `css` finds, then wait for `xpath` to appear.
+async fn click_then(c: &Client, target: Locator<'_>, xpath: &str) {
+    c.find(target).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::XPath(xpath)).await.unwrap();
+}
+
 async fn text(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
 }
@@ -226,16 +232,12 @@ async fn overview_and_journey_in_a_real_browser() {
         .select_by_value(&now_q.to_string())
         .await
         .unwrap();
-    c.find(Locator::Css("form.filters button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::XPath(&format!("//h1[text()='Overview {now_q}']")))
-        .await
-        .unwrap();
+    click_then(
+        &c,
+        Locator::Css("form.filters button"),
+        &format!("//h1[text()='Overview {now_q}']"),
+    )
+    .await;
     assert!(
         c.current_url()
             .await
@@ -254,16 +256,7 @@ async fn overview_and_journey_in_a_real_browser() {
     shot(&c, "overview-current-quarter").await;
 
     // The Journey page: Acme is Engaged with People; the funnel and the movers link onwards.
-    c.find(Locator::LinkText("Journey"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::XPath("//h1[text()='Journey stages']"))
-        .await
-        .unwrap();
+    click_then(&c, Locator::LinkText("Journey"), "//h1[text()='Journey stages']").await;
     let page = text(&c, "main").await;
     assert!(page.contains("05 Engaged with People"), "{page}");
     assert!(page.contains("Movers in the week to"), "{page}");
@@ -276,37 +269,25 @@ async fn overview_and_journey_in_a_real_browser() {
     // Reset brings the defaults back.
     c.goto(&format!("{base}/journey?date=2026-01-01")).await.unwrap();
     assert!(text(&c, "main").await.contains("Movers in the week to 2026-01-01 (0)"));
-    c.find(Locator::LinkText("Reset")).await.unwrap().click().await.unwrap();
-    c.wait()
-        .for_element(Locator::XPath("//h2[starts-with(text(), 'Accounts per stage on')]"))
-        .await
-        .unwrap();
+    click_then(
+        &c,
+        Locator::LinkText("Reset"),
+        "//h2[starts-with(text(), 'Accounts per stage on')]",
+    )
+    .await;
     assert!(!c.current_url().await.unwrap().as_str().contains("date="));
     // From a mover to its account page, which shows the stage history.
-    c.find(Locator::Css("main table:last-of-type a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::XPath("//h1[text()='Acme Holdings']"))
-        .await
-        .unwrap();
+    click_then(
+        &c,
+        Locator::Css("main table:last-of-type a"),
+        "//h1[text()='Acme Holdings']",
+    )
+    .await;
     assert!(text(&c, "main").await.contains("05 Engaged with People"));
     shot(&c, "account").await;
 
     // Paid media: a filter narrows the numbers and lives in the URL; Reset restores them.
-    c.find(Locator::LinkText("Paid media"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::XPath("//h1[text()='Paid media']"))
-        .await
-        .unwrap();
+    click_then(&c, Locator::LinkText("Paid media"), "//h1[text()='Paid media']").await;
     let all = text(&c, "[data-metric=spend] .big").await;
     assert_eq!(all, "$595.00", "14 days of 12.50 + 30.00");
     assert!(fits_the_width(&c).await, "no horizontal scrolling at 1280 px");
@@ -316,32 +297,20 @@ async fn overview_and_journey_in_a_real_browser() {
     assert_eq!(options.len(), 3, "All and the two geos");
     let emea = options[2].attr("value").await.unwrap().unwrap();
     geo.select_by_value(&emea).await.unwrap();
-    c.find(Locator::XPath("//button[text()='Apply']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::XPath("//select[@name='geo']/option[@selected]"))
-        .await
-        .unwrap();
+    click_then(
+        &c,
+        Locator::XPath("//button[text()='Apply']"),
+        "//select[@name='geo']/option[@selected]",
+    )
+    .await;
     assert!(c.current_url().await.unwrap().as_str().contains(&format!("geo={emea}")));
     let narrowed = text(&c, "[data-metric=spend] .big").await;
     assert_ne!(narrowed, all, "the numbers change with the filter");
     shot(&c, "paid-filtered").await;
-    c.find(Locator::LinkText("Reset")).await.unwrap().click().await.unwrap();
-    c.wait()
-        .for_element(Locator::XPath("//h1[text()='Paid media']"))
-        .await
-        .unwrap();
+    click_then(&c, Locator::LinkText("Reset"), "//h1[text()='Paid media']").await;
     assert_eq!(text(&c, "[data-metric=spend] .big").await, all, "Reset restores them");
     // The Lists page is one click away (no list has been built here).
-    c.find(Locator::LinkText("Lists")).await.unwrap().click().await.unwrap();
-    c.wait()
-        .for_element(Locator::XPath("//h1[text()='Focus lists']"))
-        .await
-        .unwrap();
+    click_then(&c, Locator::LinkText("Lists"), "//h1[text()='Focus lists']").await;
     assert!(text(&c, "main").await.contains("No list yet"));
     shot(&c, "lists").await;
     c.close().await.unwrap();
