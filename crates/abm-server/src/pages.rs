@@ -17,7 +17,10 @@ form.filters{display:flex;flex-wrap:wrap;gap:.5rem;margin-bottom:1rem}.error{bac
 .muted{color:#666}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}\
 .cards{display:flex;flex-wrap:wrap;gap:.75rem}.card{border:1px solid #ddd;border-radius:6px;padding:.6rem .8rem;min-width:14rem;max-width:20rem}\
 .big{font-size:1.6rem;font-weight:600}tr.total td{border-top:2px solid #999}a.button{padding:.2rem .6rem;border:1px solid #999;border-radius:3px;text-decoration:none;color:inherit}\
-.cards+.cards{margin-top:.75rem}.small{font-size:.8rem}.good{color:#1a7f4b}.bad{color:#b3261e}.flat{color:#666}.kr{margin:.4rem 0}";
+.cards+.cards{margin-top:.75rem}.small{font-size:.8rem}.good{color:#1a7f4b}.bad{color:#b3261e}.flat{color:#666}.kr{margin:.4rem 0}\
+header{display:flex;flex-wrap:wrap;gap:.25rem 0}a:focus,button:focus,select:focus,input:focus{outline:3px solid #f0b400;outline-offset:1px}\
+@media (max-width:760px){main{padding:.5rem}table{display:block;overflow-x:auto}.card{min-width:0;max-width:none;flex:1 1 100%}\
+dl{grid-template-columns:1fr}h1{font-size:1.4rem}.kr svg{max-width:100%}}";
 
 pub(crate) fn layout(title: &str, body: Markup) -> Html<String> {
     Html(

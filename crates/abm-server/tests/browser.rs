@@ -313,5 +313,37 @@ async fn overview_and_journey_in_a_real_browser() {
     click_then(&c, Locator::LinkText("Lists"), "//h1[text()='Focus lists']").await;
     assert!(text(&c, "main").await.contains("No list yet"));
     shot(&c, "lists").await;
+
+    // On a phone-width screen every page still fits: wide tables scroll inside themselves.
+    c.set_window_size(390, 844).await.unwrap();
+    for (path, name) in [
+        ("/overview", "overview"),
+        ("/journey", "journey"),
+        ("/paid", "paid"),
+        ("/lists", "lists"),
+        ("/requests", "requests"),
+        ("/board", "board"),
+        ("/planning", "planning"),
+        ("/accounts", "accounts"),
+        ("/accounts/A1", "account"),
+    ] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        assert!(fits_the_width(&c).await, "{path} scrolls sideways at phone width");
+        shot(&c, &format!("phone-{name}")).await;
+    }
+    // Keyboard: Tab reaches the header's links in order.
+    c.goto(&format!("{base}/journey")).await.unwrap();
+    let body = c.find(Locator::Css("body")).await.unwrap();
+    body.send_keys("\u{E004}").await.unwrap();
+    body.send_keys("\u{E004}").await.unwrap();
+    let focused = c
+        .execute("return document.activeElement.textContent;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        focused.as_str(),
+        Some("Overview"),
+        "the second Tab is on the Overview link"
+    );
     c.close().await.unwrap();
 }
