@@ -568,18 +568,7 @@ impl Store for PostgresStore {
 
     fn icp_versions(&mut self) -> Result<Vec<IcpVersion>> {
         let sql = rows::ICP_VERSIONS.replacen("v.created_at", &ts("v.created_at"), 1);
-        Ok(self
-            .client
-            .query(&sql, &[])?
-            .iter()
-            .map(|r| IcpVersion {
-                version: r.get(0),
-                created_at: r.get(1),
-                author: r.get(2),
-                definition: r.get(3),
-                active: r.get::<_, Option<bool>>(4).unwrap_or(false),
-            })
-            .collect())
+        Ok(self.client.query(&sql, &[])?.iter().map(read_version).collect())
     }
 
     fn activate_icp(&mut self, version: i64, actor: &str, at: DateTime<Utc>, fits: &[StoredFit]) -> Result<()> {
@@ -1036,13 +1025,7 @@ impl Store for PostgresStore {
             .client
             .query(rows::RULES_VERSIONS, &[&kind])?
             .iter()
-            .map(|r| RulesVersion {
-                version: r.get(0),
-                created_at: r.get(1),
-                author: r.get(2),
-                definition: r.get(3),
-                active: r.get::<_, Option<bool>>(4).unwrap_or(false),
-            })
+            .map(read_version)
             .collect())
     }
 
@@ -1357,6 +1340,17 @@ fn insert_audit(tx: &mut Transaction<'_>, entries: &[AuditEntry]) -> Result<()> 
 
 /// Matched activities where `filter` (with one parameter, `$1`) holds, with their account,
 /// oldest first.
+/// One row of `ICP_VERSIONS` or `RULES_VERSIONS`: a saved definition, in force or not.
+fn read_version(r: &postgres::Row) -> IcpVersion {
+    IcpVersion {
+        version: r.get(0),
+        created_at: r.get(1),
+        author: r.get(2),
+        definition: r.get(3),
+        active: r.get::<_, Option<bool>>(4).unwrap_or(false),
+    }
+}
+
 /// Store journeys inside `tx`, replacing those accounts' (every account's, when `all`).
 fn write_journeys(tx: &mut Transaction<'_>, journeys: &[crate::Journey], all: bool) -> Result<()> {
     if all {

@@ -562,15 +562,7 @@ impl Store for SqliteStore {
 
     fn icp_versions(&mut self) -> Result<Vec<IcpVersion>> {
         let mut st = self.conn.prepare(rows::ICP_VERSIONS)?;
-        let rows = st.query_map([], |r| {
-            Ok(IcpVersion {
-                version: r.get(0)?,
-                created_at: r.get(1)?,
-                author: r.get(2)?,
-                definition: r.get(3)?,
-                active: r.get::<_, Option<bool>>(4)?.unwrap_or(false),
-            })
-        })?;
+        let rows = st.query_map([], read_version)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -1028,15 +1020,7 @@ impl Store for SqliteStore {
 
     fn rules_versions(&mut self, kind: &str) -> Result<Vec<RulesVersion>> {
         let mut st = self.conn.prepare(&rows::RULES_VERSIONS.replace("$1", "?1"))?;
-        let rows = st.query_map([kind], |r| {
-            Ok(RulesVersion {
-                version: r.get(0)?,
-                created_at: r.get(1)?,
-                author: r.get(2)?,
-                definition: r.get(3)?,
-                active: r.get::<_, Option<bool>>(4)?.unwrap_or(false),
-            })
-        })?;
+        let rows = st.query_map([kind], read_version)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -1362,6 +1346,17 @@ fn insert_audit(tx: &rusqlite::Transaction<'_>, entries: &[AuditEntry]) -> Resul
         ])?;
     }
     Ok(())
+}
+
+/// One row of `ICP_VERSIONS` or `RULES_VERSIONS`: a saved definition, in force or not.
+fn read_version(r: &rusqlite::Row<'_>) -> rusqlite::Result<IcpVersion> {
+    Ok(IcpVersion {
+        version: r.get(0)?,
+        created_at: r.get(1)?,
+        author: r.get(2)?,
+        definition: r.get(3)?,
+        active: r.get::<_, Option<bool>>(4)?.unwrap_or(false),
+    })
 }
 
 /// Store journeys inside `tx`, replacing those accounts' (every account's, when `all`).
