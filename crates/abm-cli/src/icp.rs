@@ -68,6 +68,22 @@ fn activate_text(ws: &Workspace, store: &mut dyn abm_store::Store, text: &str, w
     Ok(version)
 }
 
+/// Saved versions of a definition (the ICP, engagement rules), the one in force marked `mark`.
+pub(crate) fn print_versions(format: Format, versions: &[abm_store::IcpVersion], mark: &str) -> Result<()> {
+    let rows: Vec<Vec<String>> = versions
+        .iter()
+        .map(|v| {
+            vec![
+                v.version.to_string(),
+                v.created_at.clone(),
+                v.author.clone(),
+                if v.active { mark.to_string() } else { String::new() },
+            ]
+        })
+        .collect();
+    print_rows(format, &["version", "saved", "by", ""], &rows, &versions)
+}
+
 pub fn run(ws: &Workspace, as_user: Option<&str>, cmd: IcpCmd) -> Result<()> {
     let mut store = ws.store()?;
     let store = store.as_mut();
@@ -136,21 +152,7 @@ pub fn run(ws: &Workspace, as_user: Option<&str>, cmd: IcpCmd) -> Result<()> {
             println!("icp.toml now holds version {version}");
             Ok(())
         }
-        IcpCmd::History { format } => {
-            let versions = store.icp_versions()?;
-            let rows: Vec<Vec<String>> = versions
-                .iter()
-                .map(|v| {
-                    vec![
-                        v.version.to_string(),
-                        v.created_at.clone(),
-                        v.author.clone(),
-                        if v.active { "active".into() } else { String::new() },
-                    ]
-                })
-                .collect();
-            print_rows(format, &["version", "saved", "by", ""], &rows, &versions)
-        }
+        IcpCmd::History { format } => print_versions(format, &store.icp_versions()?, "active"),
         IcpCmd::Show { version } => {
             let versions = store.icp_versions()?;
             let v = match version {

@@ -224,7 +224,7 @@ pub fn run(ws: &Workspace, cmd: JourneyCmd) -> Result<()> {
 /// `abm engagement rebuild`: replay every account from the facts.
 pub fn rebuild(ws: &Workspace) -> Result<()> {
     let mut store = ws.store()?;
-    let (stages, engagement) = (ws.stages()?, ws.engagement_rules()?);
+    let (stages, engagement) = (ws.stages()?, ws.engagement_rules_in(store.as_mut())?);
     let rules = abm_workspace::journey::Rules {
         stages: &stages,
         engagement: &engagement,
@@ -322,17 +322,5 @@ pub fn rules_activate(ws: &Workspace, as_user: Option<&str>, version: Option<i64
 
 /// `abm engagement history`.
 pub fn rules_history(ws: &Workspace, format: Format) -> Result<()> {
-    let versions = ws.store()?.rules_versions("engagement")?;
-    let rows: Vec<Vec<String>> = versions
-        .iter()
-        .map(|v| {
-            vec![
-                v.version.to_string(),
-                v.created_at.clone(),
-                v.author.clone(),
-                if v.active { "in force".into() } else { String::new() },
-            ]
-        })
-        .collect();
-    print_rows(format, &["version", "saved", "by", ""], &rows, &versions)
+    crate::icp::print_versions(format, &ws.store()?.rules_versions("engagement")?, "in force")
 }
