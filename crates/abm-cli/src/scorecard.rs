@@ -48,20 +48,9 @@ pub enum OkrsCmd {
     },
 }
 
-fn number(v: f64, unit: &str) -> String {
-    match unit {
-        "dollars" if v.abs() >= 1000.0 => abm_core::metrics::money(v),
-        "dollars" => format!("${v:.2}"),
-        "percent" => format!("{v:.1}%"),
-        "ratio" => format!("{v:.2}x"),
-        _ if v.fract() == 0.0 => format!("{v:.0}"),
-        _ => format!("{v:.1}"),
-    }
-}
-
 fn shown(v: &MetricValue) -> String {
     match (v.value, &v.why_none) {
-        (Some(x), _) => number(x, v.unit),
+        (Some(x), _) => abm_core::metrics::format_value(x, v.unit),
         (None, Some(why)) => format!("– ({why})"),
         (None, None) => "–".into(),
     }
@@ -137,26 +126,25 @@ pub fn run_metrics(ws: &Workspace, cmd: MetricsCmd) -> Result<()> {
         .enumerate()
         .map(|(i, v)| {
             let mut row = vec![v.group.clone(), v.name.clone(), shown(v)];
-            row.push(v.target.map(|t| number(t, v.unit)).unwrap_or_else(|| "–".into()));
+            row.push(
+                v.target
+                    .map(|t| abm_core::metrics::format_value(t, v.unit))
+                    .unwrap_or_else(|| "–".into()),
+            );
             if let Some(b) = &before {
                 let prev = &b[i];
                 row.push(shown(prev));
-                row.push(match (v.value, prev.value) {
-                    (Some(a), Some(p)) if p != 0.0 => {
-                        let d = (a - p) / p.abs() * 100.0;
-                        let good = (d >= 0.0) == v.higher_is_better;
-                        format!(
-                            "{d:+.1}% ({})",
-                            if d == 0.0 {
-                                "flat"
-                            } else if good {
-                                "better"
-                            } else {
-                                "worse"
-                            }
-                        )
-                    }
-                    _ => "–".into(),
+                row.push(match abm_core::metrics::change(v, prev) {
+                    Some(c) => format!(
+                        "{:+.1}% ({})",
+                        c.percent,
+                        match c.better {
+                            None => "flat",
+                            Some(true) => "better",
+                            Some(false) => "worse",
+                        }
+                    ),
+                    None => "–".into(),
                 });
             }
             row.push(v.detail.clone());

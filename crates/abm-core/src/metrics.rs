@@ -388,6 +388,39 @@ pub fn evaluate(m: &MetricDef, quarter: &str, q: &QuarterData) -> MetricValue {
     }
 }
 
+/// How a metric moved against an earlier value: the change in percent and whether that is
+/// good news (a rise for most metrics, a fall for costs); none without both values or from 0.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Change {
+    pub percent: f64,
+    /// None when flat.
+    pub better: Option<bool>,
+}
+
+pub fn change(now: &MetricValue, before: &MetricValue) -> Option<Change> {
+    let (a, p) = (now.value?, before.value?);
+    if p == 0.0 {
+        return None;
+    }
+    let percent = (a - p) / p.abs() * 100.0;
+    Some(Change {
+        percent,
+        better: (percent != 0.0).then_some((percent > 0.0) == now.higher_is_better),
+    })
+}
+
+/// A value in its unit, as people read it: `$1,200,000`, `$481.45`, `76.9%`, `1.27×`, `279`.
+pub fn format_value(v: f64, unit: &str) -> String {
+    match unit {
+        "dollars" if v.abs() >= 1000.0 => money(v),
+        "dollars" => format!("${v:.2}"),
+        "percent" => format!("{v:.1}%"),
+        "ratio" => format!("{v:.2}×"),
+        _ if v.fract() == 0.0 => format!("{v:.0}"),
+        _ => format!("{v:.1}"),
+    }
+}
+
 /// A key result's progress: the metric's value against the target.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KeyResultProgress {
@@ -548,6 +581,21 @@ mod tests {
         assert_eq!(v(MetricKind::Reach, true, false, &[]), Some(50.0));
         let target = evaluate(&def(MetricKind::Saos, true, true, &[]), "FY27-Q3", &q).target;
         assert_eq!(target, Some(90.0));
+    }
+
+    #[test]
+    fn changes_read_in_the_metric_s_polarity() {
+        let q = data();
+        let mut before = q.clone();
+        before.spend = Some(50_000.0);
+        let cost = def(MetricKind::CostPerSao, false, false, &[]);
+        let c = change(&evaluate(&cost, "FY27-Q3", &q), &evaluate(&cost, "FY27-Q2", &before)).unwrap();
+        assert_eq!((c.percent, c.better), (-20.0, Some(true)), "a cost that fell is better");
+        let saos = def(MetricKind::Saos, false, false, &[]);
+        let same = change(&evaluate(&saos, "FY27-Q3", &q), &evaluate(&saos, "FY27-Q2", &q)).unwrap();
+        assert_eq!(same.better, None, "flat");
+        assert_eq!(format_value(1_234_567.4, "dollars"), "$1,234,567");
+        assert_eq!(format_value(2.0, "ratio"), "2.00×");
     }
 
     #[test]

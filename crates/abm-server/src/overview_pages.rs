@@ -41,36 +41,21 @@ fn unknown_params(raw: &HashMap<String, String>, known: &[&str]) -> Option<Strin
         .map(|k| format!("{k} is not a setting of this page (it takes {})", known.join(", ")))
 }
 
-fn number(v: f64, unit: &str) -> String {
-    match unit {
-        "dollars" if v.abs() >= 1000.0 => abm_core::metrics::money(v),
-        "dollars" => format!("${v:.2}"),
-        "percent" => format!("{v:.1}%"),
-        "ratio" => format!("{v:.2}×"),
-        _ if v.fract() == 0.0 => format!("{v:.0}"),
-        _ => format!("{v:.1}"),
-    }
-}
-
 /// A scorecard: value, target, and the change against the quarter before in the metric's
 /// polarity colour (green when it moved the good way).
 fn scorecard(v: &MetricValue, before: Option<&MetricValue>) -> Markup {
-    let delta = match (v.value, before.and_then(|b| b.value)) {
-        (Some(a), Some(p)) if p != 0.0 => Some((a - p) / p.abs() * 100.0),
-        _ => None,
-    };
+    let delta = before.and_then(|b| abm_core::metrics::change(v, b));
     html! {
         div.card data-metric=(v.name) {
             div.muted { (v.name) }
             div.big {
-                @match v.value { Some(x) => { (number(x, v.unit)) }, None => { "–" } }
+                @match v.value { Some(x) => { (abm_core::metrics::format_value(x, v.unit)) }, None => { "–" } }
             }
             @if let Some(why) = &v.why_none { div.muted { (why) } }
-            @if let Some(t) = v.target { div { "target " (number(t, v.unit)) } }
+            @if let Some(t) = v.target { div { "target " (abm_core::metrics::format_value(t, v.unit)) } }
             @if let Some(d) = delta {
-                @let good = (d >= 0.0) == v.higher_is_better;
-                div class=(if d == 0.0 { "flat" } else if good { "good" } else { "bad" }) {
-                    (format!("{d:+.1}%")) " vs the quarter before"
+                div class=(match d.better { None => "flat", Some(true) => "good", Some(false) => "bad" }) {
+                    (format!("{:+.1}%", d.percent)) " vs the quarter before"
                 }
             }
             div.muted.small { (v.detail) }
