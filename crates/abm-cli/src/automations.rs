@@ -8,7 +8,6 @@ use abm_workspace::Workspace;
 use anyhow::Result;
 use chrono::{Duration, NaiveDate};
 use clap::Subcommand;
-use std::collections::BTreeMap;
 
 #[derive(Subcommand)]
 pub enum AutomationsCmd {
@@ -134,25 +133,8 @@ pub fn run(ws: &Workspace, as_user: Option<&str>, cmd: AutomationsCmd) -> Result
             print_rows(format, &["automation", "day", "account", "action", "note"], &rows, &all)
         }
         AutomationsCmd::Digest { post, format } => {
-            let stages = ws.stages()?;
             let since = today - Duration::days(7);
-            let mut by_owner: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
-            for j in store.journeys(None)? {
-                let moved: Vec<_> = j.events.iter().filter(|e| e.day > since && e.day <= today).collect();
-                let (Some(first), Some(last)) = (moved.first(), moved.last()) else {
-                    continue;
-                };
-                let detail = store.get_account(&j.crm_id)?;
-                let (name, owner) = detail.map(|d| (d.summary.name, d.owner)).unwrap_or_default();
-                by_owner
-                    .entry(owner.unwrap_or_else(|| "(no owner)".into()))
-                    .or_default()
-                    .push((
-                        name,
-                        format!("{:02} {}", first.from, stages.name_of(first.from)),
-                        format!("{:02} {}", last.to, stages.name_of(last.to)),
-                    ));
-            }
+            let by_owner = abm_workspace::automations::movers_by_owner(&ws.stages()?, store.as_mut(), since, today)?;
             let rows: Vec<Vec<String>> = by_owner
                 .iter()
                 .flat_map(|(o, v)| {

@@ -165,6 +165,34 @@ pub fn plan(ws: &Workspace, store: &mut dyn Store, since: NaiveDate, today: Naiv
     Ok(out)
 }
 
+/// The weekly owner digest: per owner (or "(no owner)"), each account whose stage changed after
+/// `since` and by `today`, as (account name, stage it left, stage it is in), stages named.
+pub fn movers_by_owner(
+    stages: &Stages,
+    store: &mut dyn Store,
+    since: NaiveDate,
+    today: NaiveDate,
+) -> Result<std::collections::BTreeMap<String, Vec<(String, String, String)>>> {
+    let mut by_owner: std::collections::BTreeMap<String, Vec<(String, String, String)>> = Default::default();
+    for j in store.journeys(None)? {
+        let moved: Vec<_> = j.events.iter().filter(|e| e.day > since && e.day <= today).collect();
+        let (Some(first), Some(last)) = (moved.first(), moved.last()) else {
+            continue;
+        };
+        let detail = store.get_account(&j.crm_id)?;
+        let (name, owner) = detail.map(|d| (d.summary.name, d.owner)).unwrap_or_default();
+        by_owner
+            .entry(owner.unwrap_or_else(|| "(no owner)".into()))
+            .or_default()
+            .push((
+                name,
+                format!("{:02} {}", first.from, stages.name_of(first.from)),
+                format!("{:02} {}", last.to, stages.name_of(last.to)),
+            ));
+    }
+    Ok(by_owner)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
