@@ -115,7 +115,7 @@ fn update_journeys(
     touched: &std::collections::BTreeSet<String>,
     since: Option<chrono::NaiveDate>,
 ) -> Result<()> {
-    let (stages, engagement) = (ws.stages()?, ws.engagement_rules()?);
+    let (stages, engagement) = (ws.stages()?, ws.engagement_rules_in(store)?);
     let rules = abm_workspace::journey::Rules {
         stages: &stages,
         engagement: &engagement,
@@ -273,8 +273,8 @@ pub fn run_engagement(ws: &Workspace, as_user: Option<&str>, cmd: EngagementCmd)
             "--window: expected 1 to 3650 days, found {window}"
         )));
     }
-    let rules = ws.engagement_rules()?;
     let mut store = ws.store()?;
+    let rules = ws.engagement_rules_in(store.as_mut())?;
     let (detail, activities) = abm_workspace::journey::account_activities(store.as_mut(), account.trim())?
         .ok_or_else(|| crate::user_error(format!("no account {account:?}")))?;
     let at = match as_of {

@@ -168,7 +168,15 @@ impl Workspace {
     /// The engagement rules in force: the version last activated (`abm engagement activate`),
     /// or, before any activation, `engagement.toml` itself.
     pub fn engagement_rules(&self) -> Result<abm_core::engagement::EngagementRules> {
-        let versions = self.store()?.rules_versions("engagement")?;
+        self.engagement_rules_in(self.store()?.as_mut())
+    }
+
+    /// [`Self::engagement_rules`], read through a store already open.
+    pub fn engagement_rules_in(
+        &self,
+        store: &mut dyn abm_store::Store,
+    ) -> Result<abm_core::engagement::EngagementRules> {
+        let versions = store.rules_versions("engagement")?;
         match versions.into_iter().find(|v| v.active) {
             Some(v) => toml_text::parse(&v.definition, &format!("engagement rules version {}", v.version)),
             None => Ok(self.engagement_draft()?.0),

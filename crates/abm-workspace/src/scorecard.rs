@@ -119,7 +119,7 @@ fn load(ws: &Workspace, store: &mut dyn Store, metrics: &Metrics, earliest: Fisc
         budget: store.budget()?,
         opportunities: store.opportunities()?,
         population,
-        rules: ws.engagement_rules()?,
+        rules: ws.engagement_rules_in(store)?,
     })
 }
 
