@@ -10,5 +10,5 @@ abm="${CARGO_TARGET_DIR:-target}/release/abm"
 if [ ! -f "$ws/abm.toml" ] || [ ! -f "$ws/demo/manifest.json" ]; then
   "$abm" --workspace "$ws" demo
 fi
-echo "Open http://$addr/ (Ctrl-C stops the server)"
+echo "Open http://$addr/ and sign in as mmanager, password abm-demo (Ctrl-C stops the server)"
 exec "$abm" --workspace "$ws" serve --addr "$addr"

@@ -42,6 +42,9 @@ pub enum AccountsCmd {
         /// ICP grade under the active ICP version (A, B, C or D).
         #[arg(long, value_parser = parse_grade)]
         grade: Option<abm_core::icp::Grade>,
+        /// Only accounts now in this journey stage (e.g. 06).
+        #[arg(long)]
+        stage: Option<u32>,
         /// Only accounts in the ICP (`--icp true`) or out of it (`--icp false`).
         #[arg(long)]
         icp: Option<bool>,
@@ -199,6 +202,7 @@ pub fn run(ws: &Workspace, cmd: AccountsCmd) -> Result<()> {
             tier,
             grade,
             icp,
+            stage,
             search,
             page,
             per_page,
@@ -219,6 +223,7 @@ pub fn run(ws: &Workspace, cmd: AccountsCmd) -> Result<()> {
                 tier: canonical::<abm_core::AbmTier>("tier", tier)?,
                 grade: grade.map(|g| g.to_string()),
                 icp,
+                stage,
                 text: search,
                 limit,
                 offset,

@@ -23,6 +23,9 @@ pub struct DemoArgs {
     out: Option<PathBuf>,
 }
 
+/// The demo team's password; `abm users password NAME` changes one.
+pub const DEMO_PASSWORD: &str = "abm-demo";
+
 pub fn run(dir: &Path, args: DemoArgs) -> Result<()> {
     let ws = if Workspace::config_path(dir).exists() {
         Workspace::open(dir)?
@@ -129,6 +132,18 @@ pub fn run(dir: &Path, args: DemoArgs) -> Result<()> {
     // The team's PTO is what capacity planning reads (abm.toml: capacity.time_away).
     let away = ws.dir.join(&ws.config.time_away_file);
     std::fs::copy(out.join("pto.csv"), &away).map_err(|e| anyhow::anyhow!("{}: {e}", away.display()))?;
+    // Everyone on the demo team can sign in with the demo password (a demo on loopback only).
+    {
+        let mut store = ws.store()?;
+        for m in store.team()? {
+            if store.password_hash(&m.username)?.is_none() {
+                abm_workspace::users::set_password(store.as_mut(), &m.username, DEMO_PASSWORD, ws.now().at)?;
+            }
+        }
+    }
+    println!(
+        "Sign in as mmanager (manager), aabm (member), sales-sam (requester) or exec-eve (viewer), password {DEMO_PASSWORD}"
+    );
     println!("Next: abm --workspace {} serve", ws.dir.display());
     Ok(())
 }

@@ -17,6 +17,7 @@ mod planning;
 mod progress;
 mod requests;
 mod scorecard;
+mod users;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -86,6 +87,9 @@ enum Command {
     /// The team: who is a manager, member, requester or viewer.
     #[command(subcommand)]
     Team(requests::TeamCmd),
+    /// Who may sign in to the web app: passwords, roles and API tokens for scripts.
+    #[command(subcommand)]
+    Users(users::UsersCmd),
     /// Requests to the ABM team: submit, edit, comment, assign, close, show, list, log, import.
     #[command(subcommand)]
     Requests(requests::RequestsCmd),
@@ -258,6 +262,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Opportunities(cmd) => activities::run_opportunities(&open_workspace(&cli.workspace)?, cmd),
         Command::IpRanges(cmd) => activities::run_ip_ranges(&open_workspace(&cli.workspace)?, cmd),
         Command::People(cmd) => accounts::run_people(&open_workspace(&cli.workspace)?, cmd),
+        Command::Users(cmd) => users::run(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
         Command::Team(cmd) => requests::run_team(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
         Command::Requests(cmd) => requests::run_requests(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), cmd),
         Command::Triage(args) => requests::run_triage(&open_workspace(&cli.workspace)?, cli.as_user.as_deref(), args),

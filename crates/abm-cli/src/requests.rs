@@ -297,7 +297,7 @@ pub fn import_team_file(ws: &Workspace, as_user: Option<&str>, file: &std::path:
 }
 
 /// Add or update members, saying what changed for each.
-fn put_members(ws: &Workspace, store: &mut dyn Store, as_user: Option<&str>, people: &[TeamMember]) -> Result<()> {
+pub fn put_members(ws: &Workspace, store: &mut dyn Store, as_user: Option<&str>, people: &[TeamMember]) -> Result<()> {
     let before = desk(ws)?.put_team_members(store, as_user, people, ws.now())?;
     for (m, before) in people.iter().zip(before) {
         match before {

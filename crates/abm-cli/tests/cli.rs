@@ -382,6 +382,13 @@ fn demo_world_has_thousands_of_accounts_with_what_users_need() {
             assert!(a.get(key).is_some(), "{key} missing in {a}");
         }
     }
+    // Everyone on the demo team can sign in to the web app (the demo password is printed).
+    let users: serde_json::Value = serde_json::from_str(&ok(abm(&ws, &["users", "list", "--format", "json"]))).unwrap();
+    let users = users.as_array().unwrap();
+    assert!(users
+        .iter()
+        .any(|u| u["username"] == "mmanager" && u["role"] == "manager"));
+    assert!(users.iter().all(|u| u["can_sign_in"] == true), "{users:?}");
     let families = all.iter().filter(|a| a["ultimate_parent_id"] != a["crm_id"]).count();
     assert!(families > 500, "accounts in parent/child families: {families}");
     for seg in ["Large", "Mid-Market", "SMB", "PubSec"] {

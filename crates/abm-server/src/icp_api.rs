@@ -8,7 +8,6 @@ use abm_core::intake::Role;
 use abm_workspace::icp::{parse_icp, score_all};
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -25,31 +24,18 @@ struct ActivateBody {
 }
 
 /// Make a saved version active and rescore every account (a rollback, or a roll forward).
-pub async fn activate(State(state): State<AppState>, headers: HeaderMap, raw: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn activate(
+    State(state): State<AppState>,
+    axum::Extension(actor): axum::Extension<crate::auth::Actor>,
+    raw: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let b: ActivateBody = serde_json::from_slice(&raw).map_err(|e| ApiError::BadRequest(format!("body: {e}")))?;
-    let who = headers
-        .get(crate::requests_api::USER_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.trim().to_ascii_lowercase())
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| {
-            ApiError::Unauthorized(format!(
-                "send the acting username in the {} header",
-                crate::requests_api::USER_HEADER
-            ))
-        })?;
+    actor.require(&[Role::Manager, Role::Member], "change the ICP")?;
+    let who = actor.username().to_string();
     let precedence = state.precedence.clone();
     let now = state.desk.now().at;
     state
         .blocking(move |s| {
-            match s.team()?.iter().find(|m| m.username == who) {
-                Some(m) if matches!(m.role, Role::Manager | Role::Member) => {}
-                _ => {
-                    return Err(ApiError::Forbidden(format!(
-                        "{who} may not change the ICP: only the ABM team may"
-                    )))
-                }
-            }
             let v = s
                 .icp_versions()?
                 .into_iter()

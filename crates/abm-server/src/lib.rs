@@ -3,6 +3,8 @@
 //! run store calls on the blocking pool, and never hold business rules of their own.
 
 mod api;
+pub mod auth;
+mod charts;
 mod icp_api;
 mod intake_pages;
 mod journey_api;
@@ -36,11 +38,15 @@ pub struct AppState {
     /// The workspace served, for what is read from its files on each request (metrics, OKRs,
     /// goals); none when serving a bare store.
     workspace: Option<Arc<abm_workspace::Workspace>>,
+    /// The key session cookies are signed with (kept in the store).
+    cookie_key: axum_extra::extract::cookie::Key,
 }
 
 impl AppState {
-    pub fn new(store: Box<dyn Store>) -> Self {
+    pub fn new(mut store: Box<dyn Store>) -> Self {
+        let cookie_key = auth::cookie_key(store.as_mut());
         Self {
+            cookie_key,
             store: Arc::new(Mutex::new(store)),
             precedence: Arc::new(Default::default()),
             desk: Arc::new(abm_workspace::desk::Desk::shipped()),
@@ -106,6 +112,9 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(api::healthz))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/api/me", get(auth::me))
         .route("/api/accounts", get(api::list_accounts))
         .route("/api/accounts/:id", get(api::get_account))
         .route("/api/icp/versions", get(icp_api::versions))
@@ -161,14 +170,27 @@ pub fn router(state: AppState) -> Router {
         .route("/journey", get(overview_pages::journey))
         .route("/paid", get(paid_pages::paid))
         .route("/lists", get(lists_pages::lists))
+        .route("/lists/nominations/:id", post(lists_pages::decide))
         .route("/planning", get(planning_pages::planning))
         .route("/requests", get(intake_pages::requests))
-        .route("/requests/:id", get(intake_pages::request))
+        .route(
+            "/requests/new",
+            get(intake_pages::new_request).post(intake_pages::submit_request),
+        )
+        .route(
+            "/requests/:id",
+            get(intake_pages::request).post(intake_pages::request_action),
+        )
         .route("/board", get(intake_pages::board))
+        .route("/board/move", post(intake_pages::move_card))
         .route("/paid.csv", get(paid_pages::paid_csv))
         .route("/accounts", get(pages::accounts))
         .route("/accounts/:id", get(pages::account))
         .fallback(api::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_sign_in,
+        ))
         .with_state(state)
 }
 

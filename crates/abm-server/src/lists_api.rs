@@ -1,14 +1,15 @@
 //! Focus-list endpoints: versions, a version, diffs, building and publishing, nominations and
-//! their decisions. The acting person comes from `X-ABM-User`.
+//! their decisions, by the signed-in person: the ABM team builds lists and nominates;
+//! only a manager publishes and decides.
 
 use crate::api::ApiError;
-use crate::requests_api::USER_HEADER;
 use crate::AppState;
+use abm_core::intake::Role;
 use abm_core::lists::diff;
 use abm_workspace::lists::{self, ListError};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -27,13 +28,10 @@ impl From<ListError> for ApiError {
     }
 }
 
-fn who(headers: &HeaderMap) -> Result<String, ApiError> {
-    headers
-        .get(USER_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.trim().to_ascii_lowercase())
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::Unauthorized(format!("send the acting username in the {USER_HEADER} header")))
+/// The acting person, if they have one of `roles`.
+fn who(actor: &crate::auth::Actor, roles: &[Role], what: &str) -> Result<String, ApiError> {
+    actor.require(roles, what)?;
+    Ok(actor.username().to_string())
 }
 
 fn version_param(s: &str, what: &str) -> Result<i64, ApiError> {
@@ -87,8 +85,11 @@ pub async fn list_diff(
     Ok(Json(json!(diff(find(from)?, find(to)?))))
 }
 
-pub async fn build(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let by = who(&headers)?;
+pub async fn build(
+    State(state): State<AppState>,
+    axum::Extension(actor): axum::Extension<crate::auth::Actor>,
+) -> Result<Response, ApiError> {
+    let by = who(&actor, &[Role::Manager, Role::Member], "build a list")?;
     let rules = state
         .desk
         .list_rules()
@@ -105,10 +106,10 @@ pub async fn build(State(state): State<AppState>, headers: HeaderMap) -> Result<
 
 pub async fn publish(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<crate::auth::Actor>,
     Path(v): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let by = who(&headers)?;
+    let by = who(&actor, &[Role::Manager], "publish a list")?;
     let v = version_param(&v, "path")?;
     let now = state.desk.now().at;
     state
@@ -134,8 +135,12 @@ struct NominateBody {
     reason: String,
 }
 
-pub async fn nominate(State(state): State<AppState>, headers: HeaderMap, raw: Bytes) -> Result<Response, ApiError> {
-    let by = who(&headers)?;
+pub async fn nominate(
+    State(state): State<AppState>,
+    axum::Extension(actor): axum::Extension<crate::auth::Actor>,
+    raw: Bytes,
+) -> Result<Response, ApiError> {
+    let by = who(&actor, &[Role::Manager, Role::Member], "nominate accounts")?;
     let b: NominateBody = body(&raw)?;
     if b.reason.trim().is_empty() {
         return Err(ApiError::BadRequest("reason: is empty".into()));
@@ -165,11 +170,11 @@ struct DecideBody {
 
 pub async fn decide(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<crate::auth::Actor>,
     Path(id): Path<String>,
     raw: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let by = who(&headers)?;
+    let by = who(&actor, &[Role::Manager], "decide on nominations")?;
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::BadRequest(format!("path: expected a nomination id, found {id:?}")))?;

@@ -1,13 +1,16 @@
 //! The Lists page: the focus list's tiers with counts per geo, its versions, what changed from
 //! the version before (added, removed with the reason, re-tiered), and nominations awaiting a
-//! decision with their due dates.
+//! decision with their due dates; a manager decides them here.
 
+use crate::auth::Actor;
 use crate::pages::{enc, layout};
 use crate::AppState;
+use abm_core::intake::Role;
 use abm_core::lists::{diff, ListVersion, Nomination};
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
 use maud::html;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -27,7 +30,12 @@ fn by_tier_and_geo(l: &ListVersion) -> (BTreeSet<&str>, BTreeSet<String>, BTreeM
 }
 
 /// `/lists?version=N` (default: the latest).
-pub async fn lists(State(state): State<AppState>, Query(raw): Query<HashMap<String, String>>) -> Response {
+pub async fn lists(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Response {
+    let manager = actor.role() == Role::Manager;
     let bad = |m: String| {
         (
             StatusCode::BAD_REQUEST,
@@ -38,7 +46,7 @@ pub async fn lists(State(state): State<AppState>, Query(raw): Query<HashMap<Stri
         )
             .into_response()
     };
-    if let Some(k) = raw.keys().find(|k| k.as_str() != "version") {
+    if let Some(k) = raw.keys().find(|k| !["version", "decided"].contains(&k.as_str())) {
         return bad(format!("{k} is not a setting of this page (it takes version)"));
     }
     let wanted = match raw.get("version").map(|v| v.trim().parse::<i64>()) {
@@ -129,15 +137,26 @@ pub async fn lists(State(state): State<AppState>, Query(raw): Query<HashMap<Stri
                     }
                 }
             }
-            h2 { "Nominations awaiting a decision (" (pending.len()) ")" }
+            h2 id="nominations" { "Nominations awaiting a decision (" (pending.len()) ")" }
+            @if let Some(id) = raw.get("decided") { p.ok role="status" { "Nomination " (id) " decided." } }
             table data-table="nominations" {
-                thead { tr { th { "#" } th { "Family" } th { "By" } th { "Why" } th { "Submitted" } th { "Decide by" } } }
+                thead { tr { th { "#" } th { "Family" } th { "By" } th { "Why" } th { "Submitted" } th { "Decide by" } @if manager { th { "Decision" } } } }
                 tbody {
                     @for n in &pending {
                         tr {
                             td { (n.id) } td { a href=(format!("/accounts/{}", enc(&n.crm_id))) { (n.crm_id) } }
                             td { (n.by) } td { (n.reason) } td { (n.submitted) }
                             td class=(if n.decide_by < today { "bad" } else { "" }) { (n.decide_by) @if n.decide_by < today { " (overdue)" } }
+                            @if manager {
+                                td {
+                                    form.act method="post" action=(format!("/lists/nominations/{}", n.id)) {
+                                        (crate::auth::csrf_field())
+                                        input name="reason" required placeholder="Why" aria-label="Why";
+                                        button type="submit" name="accept" value="yes" { "Accept" }
+                                        button type="submit" name="accept" value="no" { "Decline" }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -145,4 +164,52 @@ pub async fn lists(State(state): State<AppState>, Query(raw): Query<HashMap<Stri
         },
     )
     .into_response()
+}
+
+/// `POST /lists/nominations/{id}` (form: accept yes/no, reason): a manager's decision.
+pub async fn decide(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let refused = |status: StatusCode, m: String| {
+        (
+            status,
+            layout(
+                "Lists",
+                html! { h1 { "Focus lists" } p.error role="alert" { (m) } p { a href="/lists#nominations" { "Back to the nominations" } } },
+            ),
+        )
+            .into_response()
+    };
+    let by = match actor.require(&[Role::Manager], "decide on nominations") {
+        Ok(()) => actor.username().to_string(),
+        Err(e) => return refused(e.status(), e.message()),
+    };
+    let Ok(id) = id.trim().parse::<i64>() else {
+        return refused(
+            StatusCode::BAD_REQUEST,
+            format!("expected a nomination number, found {id:?}"),
+        );
+    };
+    let reason = form.get("reason").map(|r| r.trim().to_string()).unwrap_or_default();
+    if reason.is_empty() {
+        return refused(
+            StatusCode::BAD_REQUEST,
+            "Every decision says why: write a reason.".into(),
+        );
+    }
+    let accept = form.get("accept").map(String::as_str) == Some("yes");
+    let today = state.desk.now().day;
+    let done = state
+        .blocking(move |s| Ok(abm_workspace::lists::decide(s, id, accept, &by, &reason, today)?))
+        .await;
+    match done {
+        Ok(_) => Redirect::to(&format!("/lists?decided={id}#nominations")).into_response(),
+        Err(e) => {
+            let status = e.status();
+            refused(status, e.message())
+        }
+    }
 }

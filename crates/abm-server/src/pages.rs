@@ -18,8 +18,12 @@ form.filters{display:flex;flex-wrap:wrap;gap:.5rem;margin-bottom:1rem}.error{bac
 .cards{display:flex;flex-wrap:wrap;gap:.75rem}.card{border:1px solid #ddd;border-radius:6px;padding:.6rem .8rem;min-width:14rem;max-width:20rem}\
 .big{font-size:1.6rem;font-weight:600}tr.total td{border-top:2px solid #999}a.button{padding:.2rem .6rem;border:1px solid #999;border-radius:3px;text-decoration:none;color:inherit}\
 .cards+.cards{margin-top:.75rem}.small{font-size:.8rem}.good{color:#1a7f4b}.bad{color:#b3261e}.flat{color:#666}.kr{margin:.4rem 0}\
-header{display:flex;flex-wrap:wrap;gap:.25rem 0}a:focus,button:focus,select:focus,input:focus{outline:3px solid #f0b400;outline-offset:1px}\
-@media (max-width:760px){main{padding:.5rem}table{display:block;overflow-x:auto}.card{min-width:0;max-width:none;flex:1 1 100%}\
+header{display:flex;flex-wrap:wrap;gap:.25rem 0;align-items:center}form.signout{margin-left:auto;font-size:.85rem}\
+form.signout button{margin-left:.4rem}form.signin{display:grid;gap:.6rem;max-width:20rem}form.inline{display:inline}\
+form.act{display:flex;flex-wrap:wrap;gap:.4rem;align-items:center;margin:.4rem 0}.ok{background:#e6f4ea;color:#1a5c33;padding:.6rem;border-radius:4px}\
+.card[data-drop=over]{outline:3px dashed #2e1a5e}.board{display:grid;grid-template-columns:repeat(5,minmax(0,1fr))}\
+.board .card{min-width:0;max-width:none}.kr[draggable=true]{cursor:grab}a:focus,button:focus,select:focus,input:focus{outline:3px solid #f0b400;outline-offset:1px}\
+@media (max-width:760px){main{padding:.5rem}.board{grid-template-columns:1fr}table{display:block;overflow-x:auto}.card{min-width:0;max-width:none;flex:1 1 100%}\
 dl{grid-template-columns:1fr}h1{font-size:1.4rem}.kr svg{max-width:100%}}";
 
 pub(crate) fn layout(title: &str, body: Markup) -> Html<String> {
@@ -43,6 +47,14 @@ pub(crate) fn layout(title: &str, body: Markup) -> Html<String> {
                         a href="/requests" { "Requests" }
                         a href="/planning" { "Planning" }
                         a href="/accounts" { "Accounts" }
+                        @if let Some(me) = crate::auth::current() {
+                            form.signout method="post" action="/logout" {
+                                span data-user=(me.member.username) { (me.member.name) " (" (me.member.role) ")" }
+                                " "
+                                (crate::auth::csrf_field())
+                                button type="submit" { "Sign out" }
+                            }
+                        }
                     }
                     main { (body) }
                 }
@@ -84,6 +96,21 @@ pub async fn accounts(State(state): State<AppState>, Query(raw): Query<HashMap<S
             select name="geo" aria-label="Geo" {
                 option value="" { "Any geo" }
                 @for g in abm_core::Geo::ALL { option value=(g.as_str()) selected[get("geo") == g.as_str()] { (g.as_str()) } }
+            }
+            select name="grade" aria-label="ICP grade" {
+                option value="" { "Any grade" }
+                @for g in ["A", "B", "C", "D"] { option value=(g) selected[get("grade") == g] { "Grade " (g) } }
+            }
+            select name="tier" aria-label="ABM tier" {
+                option value="" { "Any tier" }
+                @for t in abm_core::AbmTier::ALL { option value=(t.as_str()) selected[get("tier") == t.as_str()] { (t.as_str()) } }
+            }
+            select name="stage" aria-label="Journey stage" {
+                option value="" { "Any stage" }
+                @for st in &state.stages.stages {
+                    @let v = format!("{:02}", st.number);
+                    option value=(v) selected[get("stage") == v] { (v) " " (st.name) }
+                }
             }
             button type="submit" { "Filter" }
             a href="/accounts" { "Reset" }
@@ -164,19 +191,72 @@ pub(crate) fn enc(s: &str) -> String {
         .collect()
 }
 
+/// What the account page shows besides the account itself.
+struct AccountViews {
+    journey: Option<abm_core::journey::Journey>,
+    fit: Option<(i64, abm_core::icp::Explanation)>,
+    engagement: Option<abm_core::engagement::Explanation>,
+    /// 90-day points at the end of each of the last 13 weeks.
+    trend: Vec<(String, f64)>,
+    /// (list version, published, tier) for each list version the account is on.
+    tiers: Vec<(i64, Option<chrono::NaiveDate>, String)>,
+}
+
 pub async fn account(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let lookup = id.clone();
+    let (precedence, rules) = (state.precedence.clone(), state.engagement.clone());
+    let now = state.desk.now().at;
     let found = state
-        .with_store(move |s| Ok(s.get_account(&lookup)?.map(|d| (d, s.journeys(Some(&lookup))))))
+        .with_store(move |s| {
+            let Some(d) = s.get_account(&lookup)? else {
+                return Ok(None);
+            };
+            let journey = s.journeys(Some(&lookup))?.pop();
+            let fit = abm_workspace::icp::explain_active(s, &precedence, &lookup)?;
+            let acts = abm_workspace::journey::account_activities(s, &lookup)?;
+            let (engagement, trend) = match acts {
+                Some((_, acts)) if !acts.is_empty() => {
+                    let trend = (0..13)
+                        .rev()
+                        .map(|w| {
+                            let at = now - chrono::Duration::weeks(w);
+                            let e = abm_core::engagement::explain(&rules, &acts, at, 90);
+                            (at.date_naive().to_string(), e.score)
+                        })
+                        .collect();
+                    (Some(abm_core::engagement::explain(&rules, &acts, now, 90)), trend)
+                }
+                _ => (None, Vec::new()),
+            };
+            let tiers = s
+                .list_versions()?
+                .into_iter()
+                .filter_map(|v| {
+                    let e = v.entries.iter().find(|e| e.crm_id == lookup)?;
+                    Some((v.version, v.published.map(|(at, _)| at.date_naive()), e.tier.clone()))
+                })
+                .collect();
+            Ok(Some((
+                d,
+                AccountViews {
+                    journey,
+                    fit,
+                    engagement,
+                    trend,
+                    tiers,
+                },
+            )))
+        })
         .await;
-    let (detail, journey): (AccountDetail, Option<abm_core::journey::Journey>) = match found {
-        Ok(Some((d, j))) => (d, j.ok().and_then(|mut j| j.pop())),
+    let (detail, views): (AccountDetail, AccountViews) = match found {
+        Ok(Some(x)) => x,
         Ok(None) => {
             return (StatusCode::NOT_FOUND, layout("Not found", html! { h1 { "No such account" } p { "There is no account " code { (id) } "." } a href="/accounts" { "All accounts" } }))
                 .into_response()
         }
         Err(e) => return e.into_response(),
     };
+    let journey = &views.journey;
     let a = &detail.summary;
     layout(
         &a.name,
@@ -198,7 +278,7 @@ pub async fn account(State(state): State<AppState>, Path(id): Path<String>) -> R
                 dt { "ABM tier" } dd { (a.abm_tier.as_deref().unwrap_or("—")) }
             }
             h2 { "Journey" }
-            @if let Some(j) = &journey {
+            @if let Some(j) = journey {
                 p {
                     "Stage " strong { (format!("{:02} {}", j.stage(), state.stages.name_of(j.stage()))) }
                     " on " (j.through) ". Points: "
@@ -223,6 +303,66 @@ pub async fn account(State(state): State<AppState>, Path(id): Path<String>) -> R
                 }
             } @else {
                 p.muted { "No journey yet: import activities, or run abm engagement rebuild." }
+            }
+            h2 { "Fit" }
+            @if let Some((version, fit)) = &views.fit {
+                p data-fit=(fit.score) {
+                    "Grade " strong { (fit.grade.to_string()) } ", fit " (fit.score)
+                    @if fit.icp { " — in the ICP" } @else { " — not in the ICP" }
+                    " (ICP version " (version) @if let Some(p) = &fit.profile { ", profile " (p) } "). " (fit.summary)
+                }
+                table {
+                    thead { tr { th { "Criterion" } th { "Value" } th { "Source" } th { "Passed" } th { "Points" } } }
+                    tbody {
+                        @for c in &fit.criteria {
+                            tr {
+                                td { (c.criterion) @if c.core { " " span.muted.small { "core" } } }
+                                td { (c.value) }
+                                td { (c.source.as_deref().unwrap_or("—")) @if let Some(d) = c.as_of { " " span.muted.small { (d) } } }
+                                td { @if c.passed { span.good { "yes" } } @else { span.bad { "no" } } }
+                                td { (c.points) " / " (c.max_points) }
+                            }
+                        }
+                    }
+                }
+            } @else {
+                p.muted { "No active ICP yet: abm icp activate." }
+            }
+            h2 { "Engagement" }
+            @if let Some(e) = &views.engagement {
+                p data-points=(format!("{:.1}", e.score)) {
+                    strong { (format!("{:.1}", e.score)) " points" } " in the last " (e.window_days) " days from "
+                    (e.engaged_people) " engaged people"
+                    @if e.engaged { " — an engaged account." } @else { "." }
+                }
+                (crate::charts::line(&views.trend, "90-day points at the end of each week", |v| format!("{v:.1} points")))
+                table data-table="engagement" {
+                    thead { tr { th { "When" } th { "Activity" } th { "Person" } th { "Rule" } th { "Points" } th { "Weight" } th { "Decay" } th { "Counted" } th { "Running total" } } }
+                    tbody {
+                        @for c in &e.contributions {
+                            tr {
+                                td { (c.at.format("%Y-%m-%d")) } td { (c.kind) } td { (c.email.as_deref().unwrap_or("—")) }
+                                td { (c.rule) } td { (format!("{:.1}", c.points)) } td { (format!("×{:.2}", c.weight)) }
+                                td { (format!("×{:.2}", c.decay)) } td { (format!("{:.2}", c.total)) } td { (format!("{:.2}", c.running_total)) }
+                            }
+                        }
+                    }
+                }
+            } @else {
+                p.muted { "No activities matched to this account." }
+            }
+            h2 { "Tier history" }
+            @if views.tiers.is_empty() {
+                p.muted { "Not on any focus list version." }
+            } @else {
+                table {
+                    thead { tr { th { "List version" } th { "Published" } th { "Tier" } } }
+                    tbody {
+                        @for (v, published, tier) in &views.tiers {
+                            tr { td { (v) } td { (published.map(|d| d.to_string()).unwrap_or_else(|| "draft".into())) } td { (tier) } }
+                        }
+                    }
+                }
             }
             h2 { "Family" }
             table {

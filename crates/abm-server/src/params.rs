@@ -29,7 +29,9 @@ pub struct AccountListParams {
     pub per_page: u64,
 }
 
-const KNOWN: &[&str] = &["segment", "geo", "tier", "grade", "icp", "q", "page", "per_page"];
+const KNOWN: &[&str] = &[
+    "segment", "geo", "tier", "grade", "stage", "icp", "q", "page", "per_page",
+];
 
 pub fn account_list(raw: &HashMap<String, String>) -> Result<AccountListParams, ParamError> {
     if let Some(unknown) = raw.keys().find(|k| !KNOWN.contains(&k.as_str())) {
@@ -61,6 +63,17 @@ pub fn account_list(raw: &HashMap<String, String>) -> Result<AccountListParams, 
         .map(|s| s.parse::<abm_core::icp::Grade>().map(|g| g.to_string()))
         .transpose()
         .map_err(parse_err("grade"))?;
+    let stage = get("stage")
+        .map(|s| {
+            s.trim_start_matches('0')
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<u32>().ok())
+                .filter(|n| (1..=99).contains(n))
+                .ok_or_else(|| format!("expected a stage number like 06, found {s:?}"))
+        })
+        .transpose()
+        .map_err(parse_err("stage"))?;
     let icp = match get("icp") {
         None => None,
         Some("true") => Some(true),
@@ -93,6 +106,7 @@ pub fn account_list(raw: &HashMap<String, String>) -> Result<AccountListParams, 
             tier,
             grade,
             icp,
+            stage,
             text: get("q").map(String::from),
             limit: Some(per_page),
             offset: (page - 1) * per_page,

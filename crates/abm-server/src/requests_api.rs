@@ -2,7 +2,7 @@
 //! call the same request desk as the CLI, so the rules and the audit log are the same whichever
 //! way a change arrives.
 //!
-//! Who is acting comes from the `X-ABM-User` header until the web app adds login. Bodies are
+//! Who is acting is the signed-in person (see `auth`). Bodies are
 //! untrusted: unknown fields are refused, and every error names the JSON path (`fields.budget`).
 
 use crate::api::ApiError;
@@ -15,7 +15,7 @@ use abm_store::RequestQuery;
 use abm_workspace::desk::DeskError;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
@@ -24,15 +24,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 
-pub const USER_HEADER: &str = "x-abm-user";
-
 impl From<DeskError> for ApiError {
     fn from(e: DeskError) -> Self {
         let msg = e.to_string();
         match e {
-            DeskError::NoActor => {
-                ApiError::Unauthorized(format!("send the acting username in the {USER_HEADER} header"))
-            }
+            DeskError::NoActor => ApiError::Unauthorized("sign in first".into()),
             DeskError::UnknownPerson(_) | DeskError::Refused(_) => ApiError::Forbidden(msg),
             DeskError::NoSuchRequest(_) => ApiError::NotFound(msg),
             DeskError::Store(abm_store::StoreError::Conflict(_)) => ApiError::Conflict(msg),
@@ -81,14 +77,6 @@ fn request_id(s: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| bad("path", format!("a request id is a positive number, found {s:?}")))
 }
 
-fn acting(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(USER_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-}
-
 fn changes(id: i64, log: Vec<AuditEntry>, request: impl serde::Serialize) -> Json<Value> {
     Json(json!({ "id": id, "changes": log, "request": request }))
 }
@@ -118,7 +106,7 @@ struct TeamBody {
 
 pub async fn add_team_member(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<crate::auth::Actor>,
     raw: Bytes,
 ) -> Result<Response, ApiError> {
     let b: TeamBody = body(&raw)?;
@@ -132,7 +120,7 @@ pub async fn add_team_member(
         username,
         role,
     };
-    let who = acting(&headers);
+    let who = Some(actor.username().to_string());
     let desk = state.desk.clone();
     let (created, member) = state
         .blocking(move |s| {
@@ -186,7 +174,7 @@ struct NewBody {
 
 pub async fn create_request(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<crate::auth::Actor>,
     raw: Bytes,
 ) -> Result<Response, ApiError> {
     let b: NewBody = body(&raw)?;
@@ -208,7 +196,7 @@ pub async fn create_request(
         labels,
         weight,
     };
-    let who = acting(&headers);
+    let who = Some(actor.username().to_string());
     let desk = state.desk.clone();
     let (r, log) = state
         .blocking(move |s| {
@@ -266,7 +254,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
 
 pub async fn edit_request(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<crate::auth::Actor>,
     Path(id): Path<String>,
     raw: Bytes,
 ) -> Result<Json<Value>, ApiError> {
@@ -302,11 +290,11 @@ pub async fn edit_request(
     if cmds.is_empty() {
         return Err(bad("body", "nothing to change"));
     }
-    act(state, headers, id, cmds).await
+    act(state, actor, id, cmds).await
 }
 
-async fn act(state: AppState, headers: HeaderMap, id: i64, cmds: Vec<Command>) -> Result<Json<Value>, ApiError> {
-    let who = acting(&headers);
+async fn act(state: AppState, actor: crate::auth::Actor, id: i64, cmds: Vec<Command>) -> Result<Json<Value>, ApiError> {
+    let who = Some(actor.username().to_string());
     let desk = state.desk.clone();
     state
         .blocking(move |s| {
@@ -325,31 +313,31 @@ struct CommentBody {
 
 pub async fn comment(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<crate::auth::Actor>,
     Path(id): Path<String>,
     raw: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let id = request_id(&id)?;
     let b: CommentBody = body(&raw)?;
-    act(state, headers, id, vec![Command::Comment(b.body)]).await
+    act(state, actor, id, vec![Command::Comment(b.body)]).await
 }
 
 pub async fn close(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<crate::auth::Actor>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = request_id(&id)?;
-    act(state, headers, id, vec![Command::Close]).await
+    act(state, actor, id, vec![Command::Close]).await
 }
 
 pub async fn reopen(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<crate::auth::Actor>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = request_id(&id)?;
-    act(state, headers, id, vec![Command::Reopen]).await
+    act(state, actor, id, vec![Command::Reopen]).await
 }
 
 #[derive(Deserialize, Default)]
@@ -362,7 +350,7 @@ struct TriageBody {
 
 pub async fn triage_one(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    axum::Extension(actor): axum::Extension<crate::auth::Actor>,
     Path(id): Path<String>,
     raw: Bytes,
 ) -> Result<Json<Value>, ApiError> {
@@ -376,7 +364,7 @@ pub async fn triage_one(
         .assignee
         .map(|a| parse_username(&a).map_err(|e| bad("assignee", e)))
         .transpose()?;
-    act(state, headers, id, vec![Command::Triage { assignee, plan: b.plan }]).await
+    act(state, actor, id, vec![Command::Triage { assignee, plan: b.plan }]).await
 }
 
 pub async fn triage_list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
@@ -442,7 +430,11 @@ struct WorkbackBody {
     create_requests: bool,
 }
 
-pub async fn workback(State(state): State<AppState>, headers: HeaderMap, raw: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn workback(
+    State(state): State<AppState>,
+    axum::Extension(actor): axum::Extension<crate::auth::Actor>,
+    raw: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let b: WorkbackBody = body(&raw)?;
     let launch = date("launch", &b.launch)?;
     let details = b
@@ -450,7 +442,7 @@ pub async fn workback(State(state): State<AppState>, headers: HeaderMap, raw: By
         .as_deref()
         .map(|d| date("details_complete", d))
         .transpose()?;
-    let who = acting(&headers);
+    let who = Some(actor.username().to_string());
     let desk = state.desk.clone();
     state
         .blocking(move |s| {
@@ -554,7 +546,11 @@ struct MoveBody {
 }
 
 /// Move a card on the prioritisation board: a scoped-label swap, as the acting person.
-pub async fn move_card(State(state): State<AppState>, headers: HeaderMap, raw: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn move_card(
+    State(state): State<AppState>,
+    axum::Extension(actor): axum::Extension<crate::auth::Actor>,
+    raw: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let b: MoveBody = body(&raw)?;
     let value = abm_workspace::planner::PRIORITY_COLUMNS
         .iter()
@@ -570,5 +566,5 @@ pub async fn move_card(State(state): State<AppState>, headers: HeaderMap, raw: B
             )
         })?;
     let l = label("to", &format!("ABM-Priority::{value}"))?;
-    act(state, headers, b.id, vec![Command::AddLabel(l)]).await
+    act(state, actor, b.id, vec![Command::AddLabel(l)]).await
 }

@@ -111,6 +111,31 @@ async fn fits_the_width(c: &Client) -> bool {
     v.as_bool().unwrap_or(false)
 }
 
+const MANAGER_PASSWORD: &str = "correct horse";
+const SAM_PASSWORD: &str = "sam's secret";
+
+/// Sign in through the form (the app sends strangers there), then wait for `xpath`.
+async fn sign_in(c: &Client, base: &str, username: &str, password: &str, xpath: &str) {
+    c.goto(&format!("{base}/")).await.unwrap();
+    c.wait()
+        .for_element(Locator::XPath("//h1[text()='Sign in to abm']"))
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=username]"))
+        .await
+        .unwrap()
+        .send_keys(username)
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys(password)
+        .await
+        .unwrap();
+    click_then(c, Locator::XPath("//button[text()='Sign in']"), xpath).await;
+}
+
 /// A workspace (shipped metrics, one OKR for the current quarter) over a store with three
 /// accounts, Acme's four form fills in November, and journeys replayed.
 fn app(dir: &std::path::Path) -> String {
@@ -207,6 +232,24 @@ fn app(dir: &std::path::Path) -> String {
         engagement: &engagement,
     };
     abm_workspace::journey::rebuild(&rules, &mut store, today).unwrap();
+    // People who sign in, and a request of Sam's waiting in triage.
+    let db = dir.join("abm.db");
+    common::member(&db, "mmanager", abm_core::intake::Role::Manager, Some(MANAGER_PASSWORD));
+    common::member(&db, "sales-sam", abm_core::intake::Role::Requester, Some(SAM_PASSWORD));
+    let desk = abm_workspace::desk::Desk::shipped();
+    let sam = store
+        .team()
+        .unwrap()
+        .into_iter()
+        .find(|m| m.username == "sales-sam")
+        .unwrap();
+    let new = abm_core::request::NewRequest {
+        title: "Direct mail to Acme".into(),
+        due: Some(today + chrono::Duration::days(30)),
+        ..Default::default()
+    };
+    desk.submit(&mut store, &sam, "direct-mail", new, desk.now()).unwrap();
+    abm_workspace::lists::nominate(&mut store, "B1", "mmanager", "expanding in EMEA", today, &desk.calendar).unwrap();
     common::serve(abm_server::AppState::new(Box::new(store) as Box<dyn Store>).with_workspace(ws))
 }
 
@@ -219,8 +262,25 @@ async fn overview_and_journey_in_a_real_browser() {
     let fiscal = FiscalCalendar::default();
     let now_q = fiscal.quarter_of(abm_workspace::Workspace::open(&dir.path().join("ws")).unwrap().today());
 
-    // The home page is the Overview of the last full quarter.
-    c.goto(&format!("{base}/")).await.unwrap();
+    // A stranger is sent to sign in; a wrong password is refused; then the home page is the
+    // Overview of the last full quarter.
+    c.goto(&format!("{base}/paid")).await.unwrap();
+    c.wait()
+        .for_element(Locator::XPath("//h1[text()='Sign in to abm']"))
+        .await
+        .unwrap();
+    shot(&c, "sign-in").await;
+    sign_in(&c, &base, "mmanager", "wrong horse", "//p[contains(@class,'error')]").await;
+    let e = text(&c, ".error").await;
+    assert!(e.contains("Wrong username or password"), "{e}");
+    sign_in(
+        &c,
+        &base,
+        "mmanager",
+        MANAGER_PASSWORD,
+        "//h1[starts-with(text(),'Overview')]",
+    )
+    .await;
     assert_eq!(text(&c, "h1").await, format!("Overview {}", now_q.previous()));
     assert!(text(&c, "main").await.contains("North Star"));
     assert!(fits_the_width(&c).await, "no horizontal scrolling at 1280 px");
@@ -345,5 +405,166 @@ async fn overview_and_journey_in_a_real_browser() {
         Some("Overview"),
         "the second Tab is on the Overview link"
     );
+    c.close().await.unwrap();
+}
+
+/// The text of a request page's labels.
+async fn labels(c: &Client) -> String {
+    text(c, "[data-field=labels]").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cards_move_and_requesters_are_refused_due_dates() {
+    let Some(d) = driver() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let base = app(dir.path());
+    let c = browser(&d, &dir.path().join("profile")).await;
+    sign_in(
+        &c,
+        &base,
+        "mmanager",
+        MANAGER_PASSWORD,
+        "//h1[starts-with(text(),'Overview')]",
+    )
+    .await;
+
+    // The board: Sam's request waits in TBD; its "← Low" button moves it, and the label follows.
+    click_then(&c, Locator::LinkText("Requests"), "//h1[text()='Requests']").await;
+    click_then(
+        &c,
+        Locator::LinkText("The prioritisation board →"),
+        "//h1[text()='Prioritisation board']",
+    )
+    .await;
+    let card = "[data-column=TBD] .kr";
+    assert!(text(&c, card).await.contains("Direct mail to Acme"));
+    shot(&c, "board").await;
+    click_then(
+        &c,
+        Locator::Css("[data-column=TBD] .kr button[value=Low]"),
+        "//div[@data-column='Low']//a[contains(text(),'Direct mail to Acme')]",
+    )
+    .await;
+    click_then(
+        &c,
+        Locator::LinkText("#1 Direct mail to Acme"),
+        "//h1[text()='#1 Direct mail to Acme']",
+    )
+    .await;
+    let now = labels(&c).await;
+    assert!(
+        now.contains("ABM-Priority::Low") && !now.contains("ABM-Priority::TBD"),
+        "{now}"
+    );
+
+    // A manager decides a nomination on the Lists page.
+    click_then(&c, Locator::LinkText("Lists"), "//h1[text()='Focus lists']").await;
+    assert!(text(&c, "#nominations").await.contains("(1)"));
+    c.find(Locator::Css("[data-table=nominations] input[name=reason]"))
+        .await
+        .unwrap()
+        .send_keys("fits the plan")
+        .await
+        .unwrap();
+    click_then(
+        &c,
+        Locator::XPath("//button[text()='Accept']"),
+        "//h2[@id='nominations' and contains(text(),'(0)')]",
+    )
+    .await;
+    assert!(text(&c, ".ok").await.contains("Nomination 1 decided."));
+
+    // Dragging the card onto another column moves it too (the page's own drag-and-drop).
+    c.goto(&format!("{base}/board")).await.unwrap();
+    c.execute(
+        "var dt = new DataTransfer();\
+         var card = document.querySelector('[data-column=Low] .kr');\
+         card.dispatchEvent(new DragEvent('dragstart', {dataTransfer: dt, bubbles: true}));\
+         document.querySelector('[data-column=Med]').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.wait()
+        .for_element(Locator::XPath(
+            "//div[@data-column='Med']//a[contains(text(),'Direct mail to Acme')]",
+        ))
+        .await
+        .unwrap();
+    shot(&c, "board-after-drag").await;
+    c.goto(&format!("{base}/requests/1")).await.unwrap();
+    assert!(labels(&c).await.contains("ABM-Priority::Med"));
+
+    // Sam (a requester) tries to move the due date: refused, said so, and nothing changes.
+    click_then(
+        &c,
+        Locator::XPath("//button[text()='Sign out']"),
+        "//h1[text()='Sign in to abm']",
+    )
+    .await;
+    sign_in(
+        &c,
+        &base,
+        "sales-sam",
+        SAM_PASSWORD,
+        "//h1[starts-with(text(),'Overview')]",
+    )
+    .await;
+    c.goto(&format!("{base}/requests/1")).await.unwrap();
+    let due_before = text(&c, "[data-field=due]").await;
+    assert!(
+        c.find_all(Locator::Css("[data-form=priority]"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no priority for a requester"
+    );
+    let field = c.find(Locator::Css("[data-form=due] input[name=due]")).await.unwrap();
+    c.execute(
+        "arguments[0].value = '2030-01-02';",
+        vec![serde_json::to_value(&field).unwrap()],
+    )
+    .await
+    .unwrap();
+    click_then(
+        &c,
+        Locator::XPath("//button[text()='Change due date']"),
+        "//p[contains(@class,'error')]",
+    )
+    .await;
+    let refusal = text(&c, ".error").await;
+    assert!(refusal.starts_with("Refused:"), "{refusal}");
+    assert_eq!(
+        text(&c, "[data-field=due]").await,
+        due_before,
+        "the due date is unchanged"
+    );
+    assert!(text(&c, "[data-table=audit]").await.contains("(refused)"));
+    shot(&c, "requester-refused-due-date").await;
+
+    // Sam can still submit a request from a template.
+    c.goto(&format!("{base}/requests/new?template=direct-mail"))
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=title]"))
+        .await
+        .unwrap()
+        .send_keys("Mugs for Beta")
+        .await
+        .unwrap();
+    c.find(Locator::Css("textarea[name='field.item']"))
+        .await
+        .unwrap()
+        .send_keys("mugs")
+        .await
+        .unwrap();
+    shot(&c, "new-request").await;
+    click_then(
+        &c,
+        Locator::XPath("//button[text()='Submit request']"),
+        "//h1[text()='#2 Mugs for Beta']",
+    )
+    .await;
+    assert!(text(&c, ".ok").await.contains("Request submitted."));
     c.close().await.unwrap();
 }

@@ -10,6 +10,9 @@ mod common;
 
 struct App {
     base: String,
+    /// The manager's API token, and a viewer's.
+    token: String,
+    viewer: String,
     _dir: tempfile::TempDir,
 }
 
@@ -105,8 +108,18 @@ fn start() -> App {
         chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
     )
     .unwrap();
+    drop(store);
+    let db = dir.path().join("abm.db");
+    let token = common::member(&db, "mmanager", abm_core::intake::Role::Manager, None);
+    let viewer = common::member(&db, "exec-eve", abm_core::intake::Role::Viewer, None);
+    let store = SqliteStore::open(&db).unwrap();
     let base = common::serve(abm_server::AppState::new(Box::new(store) as Box<dyn Store>));
-    App { base, _dir: dir }
+    App {
+        base,
+        token,
+        viewer,
+        _dir: dir,
+    }
 }
 
 fn day(d: u32) -> chrono::NaiveDate {
@@ -141,7 +154,10 @@ fn ad_facts() -> Vec<abm_core::paid::AdFact> {
 }
 
 fn get(app: &App, path: &str) -> (u16, String) {
-    match ureq::get(&format!("{}{}", app.base, path)).call() {
+    match ureq::get(&format!("{}{}", app.base, path))
+        .set("Authorization", &format!("Bearer {}", app.token))
+        .call()
+    {
         Ok(r) => (r.status(), r.into_string().unwrap()),
         Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap()),
         Err(e) => panic!("{path}: {e}"),
@@ -265,8 +281,8 @@ fn icp_versions_activate_and_explain() {
     assert_eq!(v[0]["active"], false);
     let post = |who: Option<&str>, body: serde_json::Value| {
         let mut r = ureq::post(&format!("{}/api/icp/activate", app.base));
-        if let Some(w) = who {
-            r = r.set("X-ABM-User", w);
+        if let Some(token) = who {
+            r = r.set("Authorization", &format!("Bearer {token}"));
         }
         match r.send_json(body) {
             Ok(r) => (r.status(), r.into_json::<serde_json::Value>().unwrap()),
@@ -275,8 +291,17 @@ fn icp_versions_activate_and_explain() {
         }
     };
     assert_eq!(post(None, serde_json::json!({"version": 1})).0, 401);
-    assert_eq!(post(Some("mmanager"), serde_json::json!({"version": 9})).0, 404);
-    let (code, v) = post(Some("mmanager"), serde_json::json!({"version": 1}));
+    let (code, v) = post(Some(&app.viewer), serde_json::json!({"version": 1}));
+    assert_eq!(code, 403, "a viewer may not change the ICP: {v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("exec-eve (viewer) may not change the ICP"),
+        "{v}"
+    );
+    assert_eq!(post(Some(&app.token), serde_json::json!({"version": 9})).0, 404);
+    let (code, v) = post(Some(&app.token), serde_json::json!({"version": 1}));
     assert_eq!(code, 200, "{v}");
     assert_eq!(v["accounts"], 3);
     let (_, a1) = json(&app, "/api/accounts/A1");
@@ -300,7 +325,10 @@ fn icp_versions_activate_and_explain() {
         "/../abm-workspace/defaults/icp.toml"
     ))
     .unwrap();
-    let dry = |body: String| match ureq::post(&format!("{}/api/icp/diff", app.base)).send_string(&body) {
+    let dry = |body: String| match ureq::post(&format!("{}/api/icp/diff", app.base))
+        .set("Authorization", &format!("Bearer {}", app.token))
+        .send_string(&body)
+    {
         Ok(r) => (r.status(), r.into_json::<serde_json::Value>().unwrap()),
         Err(ureq::Error::Status(c, r)) => (c, r.into_json::<serde_json::Value>().unwrap()),
         Err(e) => panic!("{e}"),
@@ -322,7 +350,8 @@ fn icp_versions_activate_and_explain() {
 fn lists_over_http() {
     let app = start();
     let send = |method: &str, path: &str, body: Option<serde_json::Value>| {
-        let r = ureq::request(method, &format!("{}{}", app.base, path)).set("X-ABM-User", "mmanager");
+        let r = ureq::request(method, &format!("{}{}", app.base, path))
+            .set("Authorization", &format!("Bearer {}", app.token));
         let res = match body {
             Some(b) => r.send_json(b),
             None => r.call(),
@@ -527,10 +556,14 @@ fn scorecard_over_http_reads_the_workspace_files() {
         "[[objectives]]\nquarter = \"FY27-Q4\"\nobjective = \"Grow\"\n[[objectives.key_results]]\ntext = \"Qualify 10 MQAs\"\nmetric = \"MQAs\"\ntarget = 10\n",
     )
     .unwrap();
-    let store = SqliteStore::open(&dir.path().join("abm.db")).unwrap();
+    let db = dir.path().join("abm.db");
+    let token = common::member(&db, "exec-eve", abm_core::intake::Role::Viewer, None);
+    let store = SqliteStore::open(&db).unwrap();
     let base = common::serve(abm_server::AppState::new(Box::new(store) as Box<dyn Store>).with_workspace(ws.clone()));
     let app = App {
         base,
+        viewer: token.clone(),
+        token,
         _dir: tempfile::tempdir().unwrap(),
     };
     let (code, wb) = json(&app, "/api/goals/workback?quarter=FY27-Q4");
@@ -655,6 +688,35 @@ fn journey_and_account_pages_show_stages() {
         account.contains("05 Engaged with People") && account.contains("20.0 over 90 days"),
         "{account}"
     );
+    // The account page's engagement is the explain API's, with its contributions and a trend.
+    let (_, explained) = json(&app, "/api/engagement/A1");
+    let score = explained["score"].as_f64().unwrap();
+    assert!(account.contains(&format!("data-points=\"{score:.1}\"")), "{account}");
+    let listed = account
+        .split("data-table=\"engagement\"")
+        .nth(1)
+        .unwrap()
+        .split("</table>")
+        .next()
+        .unwrap();
+    assert_eq!(
+        listed.matches("<tr>").count() - 1,
+        explained["contributions"].as_array().unwrap().len(),
+        "every contribution is listed"
+    );
+    assert!(account.contains("aria-label=\"90-day points at the end of each week\""));
+    assert!(account.contains("No active ICP yet") && account.contains("Not on any focus list version"));
+    // Accounts filter by the stage they are in now.
+    let (code, list) = get(&app, "/accounts?stage=05");
+    assert_eq!(code, 200, "{list}");
+    assert!(
+        list.contains("Acme Holdings") && !list.contains("Acme Europe"),
+        "{list}"
+    );
+    assert!(list.contains("<option value=\"05\" selected>05 Engaged with People</option>"));
+    let (code, list) = get(&app, "/accounts?stage=later");
+    assert_eq!(code, 400);
+    assert!(list.contains("stage: expected a stage number"), "{list}");
 }
 
 /// The numbers on the paid-media page are the report API's for the same settings.

@@ -1,26 +1,48 @@
 //! The intake API over real HTTP: the app on a random port against a fresh SQLite database.
 
+use abm_core::intake::Role;
 use abm_store::{SqliteStore, Store};
 use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 mod common;
 
 struct App {
     base: String,
+    db: std::path::PathBuf,
+    /// Each signed-in person's API token.
+    tokens: RefCell<HashMap<String, String>>,
     _dir: tempfile::TempDir,
 }
 
+/// The app with a manager (`mmanager`) who can sign in.
 fn start() -> App {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("abm.db")).unwrap();
+    let db = dir.path().join("abm.db");
+    let store = SqliteStore::open(&db).unwrap();
+    let boss = common::member(&db, "mmanager", Role::Manager, None);
     let base = common::serve(abm_server::AppState::new(Box::new(store) as Box<dyn Store>));
-    App { base, _dir: dir }
+    App {
+        base,
+        db,
+        tokens: RefCell::new([("mmanager".to_string(), boss)].into()),
+        _dir: dir,
+    }
 }
 
+/// Call the API as `who` (by their token; a name without one sends an unknown token), or as
+/// nobody.
 fn call(app: &App, method: &str, path: &str, who: Option<&str>, body: Option<Value>) -> (u16, Value) {
     let mut req = ureq::request(method, &format!("{}{}", app.base, path));
     if let Some(w) = who {
-        req = req.set("X-ABM-User", w);
+        let token = app
+            .tokens
+            .borrow()
+            .get(w)
+            .cloned()
+            .unwrap_or_else(|| format!("abm_unknown_{w}"));
+        req = req.set("Authorization", &format!("Bearer {token}"));
     }
     let res = match body {
         Some(b) => req.send_json(b),
@@ -37,8 +59,9 @@ fn call(app: &App, method: &str, path: &str, who: Option<&str>, body: Option<Val
     )
 }
 
+/// The manager adds a member and a requester, who are then given API tokens.
 fn team(app: &App) {
-    for (u, role) in [("mmanager", "manager"), ("aabm", "member"), ("sales-sam", "requester")] {
+    for (u, role) in [("aabm", "member"), ("sales-sam", "requester")] {
         let (code, v) = call(
             app,
             "POST",
@@ -47,6 +70,8 @@ fn team(app: &App) {
             Some(json!({"username": u, "role": role})),
         );
         assert_eq!(code, 201, "{v}");
+        let token = common::member(&app.db, u, Role::Member, None);
+        app.tokens.borrow_mut().insert(u.to_string(), token);
     }
 }
 
@@ -66,7 +91,7 @@ fn a_request_through_its_life() {
     );
     assert_eq!(code, 201, "{v}");
     let id = v["id"].as_i64().unwrap();
-    let (_, list) = call(&app, "GET", "/api/triage", None, None);
+    let (_, list) = call(&app, "GET", "/api/triage", Some("mmanager"), None);
     assert_eq!(list[0]["missing"], json!(["sales_owner"]));
     let (code, v) = call(
         &app,
@@ -114,7 +139,7 @@ fn a_request_through_its_life() {
         Some(json!({"due_date": "2026-12-24", "add_labels": ["ABM-Priority::High"]})),
     );
     assert_eq!(code, 200);
-    let (_, log) = call(&app, "GET", &format!("/api/requests/{id}/log"), None, None);
+    let (_, log) = call(&app, "GET", &format!("/api/requests/{id}/log"), Some("mmanager"), None);
     let due: Vec<&Value> = log
         .as_array()
         .unwrap()
@@ -126,7 +151,7 @@ fn a_request_through_its_life() {
         (due[0]["refused"].as_bool(), due[1]["refused"].as_bool()),
         (Some(true), Some(false))
     );
-    let (_, v) = call(&app, "GET", &format!("/api/requests/{id}"), None, None);
+    let (_, v) = call(&app, "GET", &format!("/api/requests/{id}"), Some("mmanager"), None);
     let labels = v["request"]["labels"].as_array().unwrap();
     assert!(labels.contains(&json!("ABM-Priority::High")) && !labels.contains(&json!("ABM-Priority::Low")));
     assert!(v["sla"]["sla_date"].is_string());
@@ -139,7 +164,7 @@ fn a_request_through_its_life() {
     );
     assert_eq!(code, 200, "{v}");
     assert_eq!(v["request"]["assignee"], "aabm");
-    let (_, s) = call(&app, "GET", "/api/sla/status", None, None);
+    let (_, s) = call(&app, "GET", "/api/sla/status", Some("mmanager"), None);
     assert_eq!(s["requests"][0]["id"], id);
     let (code, _) = call(
         &app,
@@ -151,9 +176,15 @@ fn a_request_through_its_life() {
     assert_eq!(code, 200);
     let (code, _) = call(&app, "POST", &format!("/api/requests/{id}/close"), Some("aabm"), None);
     assert_eq!(code, 200);
-    let (_, open) = call(&app, "GET", "/api/requests", None, None);
+    let (_, open) = call(&app, "GET", "/api/requests", Some("mmanager"), None);
     assert_eq!(open, json!([]));
-    let (_, r) = call(&app, "GET", "/api/sla/report?from=2000-01-01&to=2100-01-01", None, None);
+    let (_, r) = call(
+        &app,
+        "GET",
+        "/api/sla/report?from=2000-01-01&to=2100-01-01",
+        Some("mmanager"),
+        None,
+    );
     assert_eq!(r["submitted"], 1);
 }
 
@@ -212,15 +243,15 @@ fn bad_bodies_name_the_json_path_and_store_nothing() {
         Some("stranger"),
         Some(json!({"template": "tier1-plan", "title": "x"})),
     );
-    assert_eq!(code, 403);
-    let (code, v) = call(&app, "GET", "/api/requests/abc", None, None);
+    assert_eq!(code, 401, "an unknown token is refused");
+    let (code, v) = call(&app, "GET", "/api/requests/abc", Some("mmanager"), None);
     assert_eq!(code, 400, "{v}");
-    let (code, _) = call(&app, "GET", "/api/requests/99", None, None);
+    let (code, _) = call(&app, "GET", "/api/requests/99", Some("mmanager"), None);
     assert_eq!(code, 404);
-    let (code, v) = call(&app, "GET", "/api/sla/report?from=2026-01-01", None, None);
+    let (code, v) = call(&app, "GET", "/api/sla/report?from=2026-01-01", Some("mmanager"), None);
     assert_eq!(code, 400);
     assert!(v["error"].as_str().unwrap().contains("query parameter to"), "{v}");
-    let (_, all) = call(&app, "GET", "/api/requests?all=true", None, None);
+    let (_, all) = call(&app, "GET", "/api/requests?all=true", Some("mmanager"), None);
     assert_eq!(all, json!([]), "nothing was stored");
 }
 
@@ -235,7 +266,7 @@ fn workback_schedules_and_creates_requests_once() {
     assert_eq!(v["created"].as_array().unwrap().len(), tasks);
     let (_, v) = call(&app, "POST", "/api/workback", Some("mmanager"), Some(body));
     assert_eq!(v["created"], json!([]), "running it again creates nothing new");
-    let (_, open) = call(&app, "GET", "/api/requests", None, None);
+    let (_, open) = call(&app, "GET", "/api/requests", Some("mmanager"), None);
     assert_eq!(open.as_array().unwrap().len(), tasks);
 }
 
@@ -267,11 +298,17 @@ fn plans_and_boards() {
         assert_eq!(code, 200);
         ids.push(id);
     }
-    let (_, ms) = call(&app, "GET", "/api/milestones?from=2030-03-01&count=1", None, None);
+    let (_, ms) = call(
+        &app,
+        "GET",
+        "/api/milestones?from=2030-03-01&count=1",
+        Some("mmanager"),
+        None,
+    );
     let name = ms[0]["name"].as_str().unwrap().to_string();
     assert!(ms[0]["start"].as_str().unwrap() <= "2030-03-01" && ms[0]["end"].as_str().unwrap() >= "2030-03-01");
     let q = format!("name={}", name.replace(' ', "%20"));
-    let (code, plan) = call(&app, "GET", &format!("/api/plan/milestone?{q}"), None, None);
+    let (code, plan) = call(&app, "GET", &format!("/api/plan/milestone?{q}"), Some("mmanager"), None);
     assert_eq!(code, 200, "{plan}");
     let aabm = plan["people"]
         .as_array()
@@ -280,7 +317,13 @@ fn plans_and_boards() {
         .find(|p| p["capacity"]["username"] == "aabm")
         .unwrap();
     assert!(aabm["committed_hours"].as_f64().unwrap() <= aabm["capacity"]["budget_hours"].as_f64().unwrap());
-    let (_, board) = call(&app, "GET", &format!("/api/boards/milestone?{q}"), None, None);
+    let (_, board) = call(
+        &app,
+        "GET",
+        &format!("/api/boards/milestone?{q}"),
+        Some("mmanager"),
+        None,
+    );
     assert_eq!(board["lanes"][0]["hours"].as_f64(), Some(48.0), "40 h + 8 h");
     let (code, v) = call(
         &app,
@@ -307,18 +350,28 @@ fn plans_and_boards() {
         Some(json!({"id": ids[1], "to": "top"})),
     );
     assert_eq!(code, 200);
-    let (_, cols) = call(&app, "GET", "/api/boards/priority", None, None);
+    let (_, cols) = call(&app, "GET", "/api/boards/priority", Some("mmanager"), None);
     assert_eq!(cols[0]["name"], "Top");
     assert_eq!(cols[0]["cards"][0]["id"], ids[1]);
-    let (code, v) = call(&app, "GET", "/api/plan/milestone?name=Mktg:%202030-03-05", None, None);
+    let (code, v) = call(
+        &app,
+        "GET",
+        "/api/plan/milestone?name=Mktg:%202030-03-05",
+        Some("mmanager"),
+        None,
+    );
     assert_eq!(code, 400);
     assert!(v["error"].as_str().unwrap().contains("query parameter name"), "{v}");
-    let (code, _) = call(&app, "GET", "/api/boards/blocked", None, None);
+    let (code, _) = call(&app, "GET", "/api/boards/blocked", Some("mmanager"), None);
     assert_eq!(code, 200);
-    let (code, _) = call(&app, "GET", "/api/plan/carry-over", None, None);
+    let (code, _) = call(&app, "GET", "/api/plan/carry-over", Some("mmanager"), None);
     assert_eq!(code, 200);
     // The Planning page shows the same plan: each person's hours against the 70% budget.
-    let page = |path: &str| match ureq::get(&format!("{}{}", app.base, path)).call() {
+    let boss = app.tokens.borrow()["mmanager"].clone();
+    let page = |path: &str| match ureq::get(&format!("{}{}", app.base, path))
+        .set("Authorization", &format!("Bearer {boss}"))
+        .call()
+    {
         Ok(r) => (r.status(), r.into_string().unwrap()),
         Err(ureq::Error::Status(c, r)) => (c, r.into_string().unwrap()),
         Err(e) => panic!("{path}: {e}"),
@@ -350,11 +403,15 @@ fn plans_and_boards() {
     // The intake pages: open requests with SLA badges, the board, a request with its audit log.
     let (code, html) = page("/requests");
     assert_eq!(code, 200, "{html}");
-    let open = call(&app, "GET", "/api/sla/status", None, None).1["requests"]
+    let open = call(&app, "GET", "/api/sla/status", Some("mmanager"), None).1["requests"]
         .as_array()
         .unwrap()
         .len();
-    let triage = call(&app, "GET", "/api/triage", None, None).1.as_array().unwrap().len();
+    let triage = call(&app, "GET", "/api/triage", Some("mmanager"), None)
+        .1
+        .as_array()
+        .unwrap()
+        .len();
     assert!(open > 0);
     assert_eq!(
         html.matches("data-sla=").count(),
@@ -370,7 +427,13 @@ fn plans_and_boards() {
     );
     let (code, html) = page(&format!("/requests/{}", ids[1]));
     assert_eq!(code, 200);
-    let (_, log) = call(&app, "GET", &format!("/api/requests/{}/log", ids[1]), None, None);
+    let (_, log) = call(
+        &app,
+        "GET",
+        &format!("/api/requests/{}/log", ids[1]),
+        Some("mmanager"),
+        None,
+    );
     assert_eq!(
         html.split("data-table=\"audit\"")
             .nth(1)

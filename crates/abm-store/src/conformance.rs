@@ -24,7 +24,8 @@ macro_rules! conformance_suite {
             nominations_are_decided_once, ad_exports_replace_their_days,
             budget_imports_replace_the_lines, activities_are_appended_once, opportunities_upsert_by_id,
             journeys_replace_by_account, firings_are_recorded_once,
-            rules_versions_activate_with_their_journeys, journey_facts_read_account_by_account);
+            rules_versions_activate_with_their_journeys, journey_facts_read_account_by_account,
+            passwords_and_tokens_belong_to_team_members);
     };
     (@tests $make:expr; $($name:ident),+) => {
         $(
@@ -1076,14 +1077,36 @@ pub fn journeys_replace_by_account(store: &mut dyn Store) {
             engaged: true,
         }],
     };
+    import(store, sample());
+    let in_stage = |store: &mut dyn Store, stage: u32| -> Vec<String> {
+        let q = AccountQuery {
+            stage: Some(stage),
+            ..Default::default()
+        };
+        store
+            .list_accounts(&q)
+            .unwrap()
+            .accounts
+            .into_iter()
+            .map(|a| a.crm_id)
+            .collect()
+    };
     let a = j("001A", &[(2, 1, 5), (20, 5, 6)], 120.5);
     let b = j("001B", &[(3, 1, 2)], 0.0);
     store.replace_journeys(&[a.clone(), b.clone()], true).unwrap();
     assert_eq!(store.journeys(None).unwrap(), vec![a.clone(), b.clone()]);
+    assert_eq!(
+        in_stage(store, 6),
+        vec!["001A"],
+        "accounts filter by the stage they are in now"
+    );
+    assert_eq!(in_stage(store, 5), Vec::<String>::new());
     // Replacing one account's journey leaves the others alone.
     let a2 = j("001A", &[(2, 1, 5)], 30.25);
     store.replace_journeys(std::slice::from_ref(&a2), false).unwrap();
     assert_eq!(store.journeys(None).unwrap(), vec![a2.clone(), b.clone()]);
+    assert_eq!(in_stage(store, 5), vec!["001A"]);
+    assert_eq!(in_stage(store, 2), vec!["001B"]);
     assert_eq!(store.journeys(Some("001B")).unwrap(), vec![b.clone()]);
     assert_eq!(
         store
@@ -1095,6 +1118,59 @@ pub fn journeys_replace_by_account(store: &mut dyn Store) {
     // A full replace drops accounts that are no longer given.
     store.replace_journeys(std::slice::from_ref(&a2), true).unwrap();
     assert_eq!(store.journeys(None).unwrap(), vec![a2]);
+}
+
+pub fn passwords_and_tokens_belong_to_team_members(store: &mut dyn Store) {
+    let at = moment(1, 9).at;
+    assert!(
+        matches!(
+            store.set_password("nobody", "$argon2id$x", at),
+            Err(crate::StoreError::NotFound(_))
+        ),
+        "a password needs a team member"
+    );
+    let sam = member("sales-sam", Role::Requester);
+    store.put_team_member(&sam, &team_entry(&sam)).unwrap();
+    assert_eq!(store.password_hash("sales-sam").unwrap(), None);
+    store.set_password("sales-sam", "$argon2id$one", at).unwrap();
+    store.set_password("sales-sam", "$argon2id$two", at).unwrap();
+    assert_eq!(
+        store.password_hash("sales-sam").unwrap().as_deref(),
+        Some("$argon2id$two")
+    );
+
+    let token = |hash: &str, label: &str| crate::ApiToken {
+        token_hash: hash.into(),
+        username: "sales-sam".into(),
+        label: label.into(),
+        created_at: at,
+    };
+    store.add_api_token(&token("bb", "script")).unwrap();
+    store.add_api_token(&token("aa", "laptop")).unwrap();
+    assert!(
+        matches!(
+            store.add_api_token(&token("cc", "script")),
+            Err(crate::StoreError::Conflict(_))
+        ),
+        "labels are unique per member"
+    );
+    assert_eq!(store.token_owner("bb").unwrap().as_deref(), Some("sales-sam"));
+    assert_eq!(store.token_owner("cc").unwrap(), None);
+    assert_eq!(
+        store.api_tokens().unwrap(),
+        vec![token("aa", "laptop"), token("bb", "script")]
+    );
+    assert!(store.revoke_api_token("sales-sam", "script").unwrap());
+    assert!(!store.revoke_api_token("sales-sam", "script").unwrap());
+    assert_eq!(store.token_owner("bb").unwrap(), None);
+
+    let first = store.server_secret("cookie", "k1").unwrap();
+    assert_eq!(first, "k1");
+    assert_eq!(
+        store.server_secret("cookie", "k2").unwrap(),
+        "k1",
+        "the first secret stays"
+    );
 }
 
 pub fn firings_are_recorded_once(store: &mut dyn Store) {

@@ -270,6 +270,28 @@ pub trait Store: Send {
 
     /// The stored journeys (one account's, or all), by account, events oldest first.
     fn journeys(&mut self, crm_id: Option<&str>) -> Result<Vec<Journey>>;
+
+    /// Set a team member's password hash (an argon2 PHC string); the member must exist.
+    fn set_password(&mut self, username: &str, hash: &str, at: DateTime<Utc>) -> Result<()>;
+
+    /// A team member's password hash, if they have one.
+    fn password_hash(&mut self, username: &str) -> Result<Option<String>>;
+
+    /// Keep an API token (its hash); a member's labels are unique (`Conflict` otherwise).
+    fn add_api_token(&mut self, token: &ApiToken) -> Result<()>;
+
+    /// Whose token has this hash.
+    fn token_owner(&mut self, token_hash: &str) -> Result<Option<String>>;
+
+    /// Every API token, by username and label.
+    fn api_tokens(&mut self) -> Result<Vec<ApiToken>>;
+
+    /// Forget a member's token by label; false when there was none.
+    fn revoke_api_token(&mut self, username: &str, label: &str) -> Result<bool>;
+
+    /// The server secret called `name`: the one stored, or `fresh` stored now when there is none
+    /// (so concurrent servers agree on one).
+    fn server_secret(&mut self, name: &str, fresh: &str) -> Result<String>;
 }
 
 /// Open the store a database URL names: a path or `sqlite://PATH` for SQLite (relative paths are

@@ -55,6 +55,14 @@ pub const SQLITE: &[Migration] = &[
         version: 12,
         sql: include_str!("migrations/sqlite/0012_rule_versions.sql"),
     },
+    Migration {
+        version: 13,
+        sql: include_str!("migrations/sqlite/0013_sign_in.sql"),
+    },
+    Migration {
+        version: 14,
+        sql: include_str!("migrations/sqlite/0014_journey_stage.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -105,6 +113,14 @@ pub const POSTGRES: &[Migration] = &[
     Migration {
         version: 12,
         sql: include_str!("migrations/postgres/0012_rule_versions.sql"),
+    },
+    Migration {
+        version: 13,
+        sql: include_str!("migrations/postgres/0013_sign_in.sql"),
+    },
+    Migration {
+        version: 14,
+        sql: include_str!("migrations/postgres/0014_journey_stage.sql"),
     },
 ];
 

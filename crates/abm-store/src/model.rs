@@ -2,6 +2,7 @@
 
 use abm_core::account::{AccountRecord, AttributeValue};
 use abm_core::hierarchy::FamilyFacts;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// One account import, apart from its records (which arrive from an [`AccountSource`]): which
@@ -58,6 +59,8 @@ pub struct AccountQuery {
     pub grade: Option<String>,
     /// In (true) or out of (false) the ICP under the active version.
     pub icp: Option<bool>,
+    /// The journey stage the account is in now.
+    pub stage: Option<u32>,
     /// Case-insensitive match on name, or exact crm id, or domain prefix.
     pub text: Option<String>,
     pub limit: Option<u64>,
@@ -398,4 +401,15 @@ pub struct ScoringInput {
     pub new_logo_target: Option<String>,
     pub annual_revenue_cents: Option<i64>,
     pub attributes: Vec<abm_core::account::AttributeValue>,
+}
+
+/// An API token for scripts, as stored: only a hash of the token itself.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ApiToken {
+    /// Hex SHA-256 of the token.
+    #[serde(skip)]
+    pub token_hash: String,
+    pub username: String,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
 }

@@ -1058,6 +1058,96 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    fn set_password(&mut self, username: &str, hash: &str, at: DateTime<Utc>) -> Result<()> {
+        let known: bool = self
+            .client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM team_members WHERE username = $1)",
+                &[&username],
+            )?
+            .get(0);
+        if !known {
+            return Err(StoreError::NotFound(format!("team member {username}")));
+        }
+        self.client.execute(
+            "INSERT INTO user_passwords (username, hash, changed_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (username) DO UPDATE SET hash = excluded.hash, changed_at = excluded.changed_at",
+            &[&username, &hash, &at],
+        )?;
+        Ok(())
+    }
+
+    fn password_hash(&mut self, username: &str) -> Result<Option<String>> {
+        Ok(self
+            .client
+            .query_opt("SELECT hash FROM user_passwords WHERE username = $1", &[&username])?
+            .map(|r| r.get(0)))
+    }
+
+    fn add_api_token(&mut self, t: &crate::ApiToken) -> Result<()> {
+        let taken: bool = self
+            .client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE username = $1 AND label = $2)",
+                &[&t.username, &t.label],
+            )?
+            .get(0);
+        if taken {
+            return Err(StoreError::Conflict(format!(
+                "{} already has a token labelled {:?}",
+                t.username, t.label
+            )));
+        }
+        self.client.execute(
+            "INSERT INTO api_tokens (token_hash, username, label, created_at) VALUES ($1, $2, $3, $4)",
+            &[&t.token_hash, &t.username, &t.label, &t.created_at],
+        )?;
+        Ok(())
+    }
+
+    fn token_owner(&mut self, token_hash: &str) -> Result<Option<String>> {
+        Ok(self
+            .client
+            .query_opt("SELECT username FROM api_tokens WHERE token_hash = $1", &[&token_hash])?
+            .map(|r| r.get(0)))
+    }
+
+    fn api_tokens(&mut self) -> Result<Vec<crate::ApiToken>> {
+        Ok(self
+            .client
+            .query(
+                "SELECT token_hash, username, label, created_at FROM api_tokens \
+                 ORDER BY username COLLATE \"C\", label COLLATE \"C\"",
+                &[],
+            )?
+            .iter()
+            .map(|r| crate::ApiToken {
+                token_hash: r.get(0),
+                username: r.get(1),
+                label: r.get(2),
+                created_at: r.get(3),
+            })
+            .collect())
+    }
+
+    fn revoke_api_token(&mut self, username: &str, label: &str) -> Result<bool> {
+        Ok(self.client.execute(
+            "DELETE FROM api_tokens WHERE username = $1 AND label = $2",
+            &[&username, &label],
+        )? == 1)
+    }
+
+    fn server_secret(&mut self, name: &str, fresh: &str) -> Result<String> {
+        self.client.execute(
+            "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[&name, &fresh],
+        )?;
+        Ok(self
+            .client
+            .query_one("SELECT value FROM server_secrets WHERE name = $1", &[&name])?
+            .get(0))
+    }
+
     fn record_firing(&mut self, f: &crate::Firing) -> Result<bool> {
         Ok(self.client.execute(
             "INSERT INTO automation_firings (automation, crm_id, day, action, note) VALUES ($1, $2, $3, $4, $5) \
@@ -1365,14 +1455,16 @@ fn write_journeys(tx: &mut Transaction<'_>, journeys: &[crate::Journey], all: bo
         }
         let base: Vec<i32> = chunk.iter().map(|j| j.base_stage as i32).collect();
         let through: Vec<NaiveDate> = chunk.iter().map(|j| j.through).collect();
+        let stage: Vec<i32> = chunk.iter().map(|j| j.stage() as i32).collect();
         let scores: Vec<String> = chunk
             .iter()
             .map(|j| rows::to_json("scores", &j.scores))
             .collect::<Result<_>>()?;
         tx.execute(
-            "INSERT INTO journeys (crm_id, base_stage, through, scores) \
-                 SELECT c, b, t, s::jsonb FROM UNNEST($1::text[], $2::int[], $3::date[], $4::text[]) AS x(c, b, t, s)",
-            &[&ids, &base, &through, &scores],
+            "INSERT INTO journeys (crm_id, base_stage, through, scores, stage) \
+                 SELECT c, b, t, s::jsonb, n FROM UNNEST($1::text[], $2::int[], $3::date[], $4::text[], $5::int[]) \
+                 AS x(c, b, t, s, n)",
+            &[&ids, &base, &through, &scores, &stage],
         )?;
         let events: Vec<&crate::StageEvent> = chunk.iter().flat_map(|j| &j.events).collect();
         let crm: Vec<&str> = events.iter().map(|e| e.crm_id.as_str()).collect();

@@ -177,6 +177,12 @@ pub fn account_filter(q: &AccountQuery, ph: impl Fn(usize) -> String, like: &str
             "EXISTS (SELECT 1 FROM icp_scores s WHERE s.crm_id = a.crm_id AND s.grade = {p})"
         ));
     }
+    if let Some(stage) = q.stage {
+        let p = push(&mut params, stage.to_string());
+        clauses.push(format!(
+            "EXISTS (SELECT 1 FROM journeys j WHERE j.crm_id = a.crm_id AND j.stage = CAST(CAST({p} AS TEXT) AS INTEGER))"
+        ));
+    }
     if let Some(icp) = q.icp {
         clauses.push(format!(
             "{}EXISTS (SELECT 1 FROM icp_scores s WHERE s.crm_id = a.crm_id AND s.icp = 1)",

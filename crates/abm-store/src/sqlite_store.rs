@@ -1051,6 +1051,97 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn set_password(&mut self, username: &str, hash: &str, at: DateTime<Utc>) -> Result<()> {
+        let known: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM team_members WHERE username = ?1)",
+            [username],
+            |r| r.get(0),
+        )?;
+        if !known {
+            return Err(StoreError::NotFound(format!("team member {username}")));
+        }
+        self.conn.execute(
+            "INSERT INTO user_passwords (username, hash, changed_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (username) DO UPDATE SET hash = excluded.hash, changed_at = excluded.changed_at",
+            params![username, hash, stamp(at)],
+        )?;
+        Ok(())
+    }
+
+    fn password_hash(&mut self, username: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT hash FROM user_passwords WHERE username = ?1", [username], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    fn add_api_token(&mut self, t: &crate::ApiToken) -> Result<()> {
+        let taken: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE username = ?1 AND label = ?2)",
+            [&t.username, &t.label],
+            |r| r.get(0),
+        )?;
+        if taken {
+            return Err(StoreError::Conflict(format!(
+                "{} already has a token labelled {:?}",
+                t.username, t.label
+            )));
+        }
+        self.conn.execute(
+            "INSERT INTO api_tokens (token_hash, username, label, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![t.token_hash, t.username, t.label, stamp(t.created_at)],
+        )?;
+        Ok(())
+    }
+
+    fn token_owner(&mut self, token_hash: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT username FROM api_tokens WHERE token_hash = ?1",
+                [token_hash],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn api_tokens(&mut self) -> Result<Vec<crate::ApiToken>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT token_hash, username, label, created_at FROM api_tokens ORDER BY username, label")?;
+        let mut found = st.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = found.next()? {
+            let at: String = r.get(3)?;
+            out.push(crate::ApiToken {
+                token_hash: r.get(0)?,
+                username: r.get(1)?,
+                label: r.get(2)?,
+                created_at: rows::parse_timestamp(&at)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn revoke_api_token(&mut self, username: &str, label: &str) -> Result<bool> {
+        Ok(self.conn.execute(
+            "DELETE FROM api_tokens WHERE username = ?1 AND label = ?2",
+            [username, label],
+        )? == 1)
+    }
+
+    fn server_secret(&mut self, name: &str, fresh: &str) -> Result<String> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO server_secrets (name, value) VALUES (?1, ?2)",
+            [name, fresh],
+        )?;
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM server_secrets WHERE name = ?1", [name], |r| r.get(0))?)
+    }
+
     fn record_firing(&mut self, f: &crate::Firing) -> Result<bool> {
         Ok(self.conn.execute(
             "INSERT OR IGNORE INTO automation_firings (automation, crm_id, day, action, note) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -1368,8 +1459,9 @@ fn write_journeys(tx: &rusqlite::Transaction, journeys: &[crate::Journey], all: 
     {
         let mut del_j = tx.prepare_cached("DELETE FROM journeys WHERE crm_id = ?1")?;
         let mut del_e = tx.prepare_cached("DELETE FROM journey_events WHERE crm_id = ?1")?;
-        let mut put_j =
-            tx.prepare_cached("INSERT INTO journeys (crm_id, base_stage, through, scores) VALUES (?1, ?2, ?3, ?4)")?;
+        let mut put_j = tx.prepare_cached(
+            "INSERT INTO journeys (crm_id, base_stage, through, scores, stage) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
         let mut put_e = tx.prepare_cached(
             "INSERT INTO journey_events (crm_id, day, from_stage, to_stage, cause) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
@@ -1382,7 +1474,8 @@ fn write_journeys(tx: &rusqlite::Transaction, journeys: &[crate::Journey], all: 
                 j.crm_id,
                 j.base_stage,
                 j.through.to_string(),
-                rows::to_json("scores", &j.scores)?
+                rows::to_json("scores", &j.scores)?,
+                j.stage()
             ])?;
             for e in &j.events {
                 put_e.execute(params![e.crm_id, e.day.to_string(), e.from, e.to, e.cause])?;

@@ -14,6 +14,7 @@ pub mod planner;
 pub mod scorecard;
 pub mod templates;
 mod toml_text;
+pub mod users;
 
 pub use config::{CalendarConfig, Config};
 
