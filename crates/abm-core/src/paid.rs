@@ -353,6 +353,18 @@ struct IntSums {
 }
 
 impl Cube {
+    /// The values a dimension takes in these facts (none for an unknown dimension), unordered.
+    pub fn values(&self, dimension: &str) -> impl Iterator<Item = &str> {
+        DIMENSIONS
+            .iter()
+            .position(|d| *d == dimension)
+            .map(|d| &self.dict[d][1..])
+            .unwrap_or(&[])
+            .iter()
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
     pub fn build(facts: &[AdFact], taxonomy: &Taxonomy) -> Cube {
         let n = facts.len();
         let mut codes: Vec<Vec<u32>> = vec![Vec::with_capacity(n); DIMENSIONS.len()];

@@ -40,6 +40,11 @@ pub struct AppState {
     workspace: Option<Arc<abm_workspace::Workspace>>,
     /// The key session cookies are signed with (kept in the store).
     cookie_key: axum_extra::extract::cookie::Key,
+    /// The Overview's scorecards per quarter, with the key they were computed under.
+    #[allow(clippy::type_complexity)]
+    scorecards: Arc<
+        Mutex<std::collections::HashMap<abm_core::fiscal::FiscalQuarter, (String, Arc<overview_pages::Scorecards>)>>,
+    >,
 }
 
 impl AppState {
@@ -47,6 +52,7 @@ impl AppState {
         let cookie_key = auth::cookie_key(store.as_mut());
         Self {
             cookie_key,
+            scorecards: Default::default(),
             store: Arc::new(Mutex::new(store)),
             precedence: Arc::new(Default::default()),
             desk: Arc::new(abm_workspace::desk::Desk::shipped()),
@@ -194,8 +200,16 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serve until Ctrl-C. Prints the address it listens on.
+/// Serve until Ctrl-C. The Overview's default quarter is computed in the background first, so
+/// the first person to open it does not wait for it.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    if let Some(ws) = state.workspace.clone() {
+        let warm = state.clone();
+        tokio::spawn(async move {
+            let q = overview_pages::default_quarter(&ws);
+            let _ = overview_pages::scorecards(&warm, ws, q).await;
+        });
+    }
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

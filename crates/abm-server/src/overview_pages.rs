@@ -7,7 +7,7 @@ use crate::pages::{enc, layout};
 use crate::AppState;
 use abm_core::fiscal::FiscalQuarter;
 use abm_core::journey::{counts_on, funnel, Journey};
-use abm_core::metrics::{KeyResultProgress, MetricValue};
+use abm_core::metrics::{KeyResultProgress, MetricValue, Objective};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -84,6 +84,57 @@ fn progress_bar(k: &KeyResultProgress) -> Markup {
     }
 }
 
+/// What the Overview shows for a quarter: its metrics, the quarter before's, and its OKRs.
+pub type Scorecards = (
+    Vec<MetricValue>,
+    Vec<MetricValue>,
+    Vec<(Objective, Vec<KeyResultProgress>)>,
+);
+
+/// A quarter's scorecards, from the cache while nothing they read has changed: the store's data
+/// version, today, and the workspace's metrics.toml and okrs.toml.
+pub async fn scorecards(
+    state: &AppState,
+    ws: std::sync::Arc<abm_workspace::Workspace>,
+    q: FiscalQuarter,
+) -> Result<std::sync::Arc<Scorecards>, ApiError> {
+    let cache = state.scorecards.clone();
+    state
+        .blocking(move |s| {
+            let mut key = format!("{}|{}", s.data_version()?, ws.today());
+            for file in ["metrics.toml", "okrs.toml"] {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                std::fs::read(ws.dir.join(file)).ok().hash(&mut h);
+                key.push_str(&format!("|{:x}", h.finish()));
+            }
+            if let Some((k, v)) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&q) {
+                if *k == key {
+                    return Ok(v.clone());
+                }
+            }
+            let err = crate::scorecard_api::ws_err;
+            let mut both = abm_workspace::scorecard::metric_values_many(&ws, s, &[q, q.previous()]).map_err(err)?;
+            let before = both.pop().unwrap_or_default();
+            let now = both.pop().unwrap_or_default();
+            let known = [(q, now.clone())].into_iter().collect();
+            let okrs = abm_workspace::scorecard::okr_progress_with(&ws, s, Some(q), known).map_err(err)?;
+            let made = std::sync::Arc::new((now, before, okrs));
+            let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
+            if c.len() > 16 {
+                c.clear();
+            }
+            c.insert(q, (key, made.clone()));
+            Ok(made)
+        })
+        .await
+}
+
+/// The quarter the Overview shows by default: the last full one.
+pub fn default_quarter(ws: &abm_workspace::Workspace) -> FiscalQuarter {
+    ws.fiscal().quarter_of(ws.today()).previous()
+}
+
 /// `/overview?quarter=FY27-Q3`: the North Star, efficiency and impact scorecards, supporting
 /// metrics and OKR progress (default: the last full quarter).
 pub async fn overview(State(state): State<AppState>, Query(raw): Query<HashMap<String, String>>) -> Response {
@@ -100,7 +151,7 @@ pub async fn overview(State(state): State<AppState>, Query(raw): Query<HashMap<S
     };
     let fiscal = ws.fiscal();
     let q = match raw.get("quarter").map(|q| q.parse::<FiscalQuarter>()) {
-        None => fiscal.quarter_of(ws.today()).previous(),
+        None => default_quarter(&ws),
         Some(Ok(q)) => q,
         Some(Err(e)) => {
             return problem(
@@ -111,19 +162,8 @@ pub async fn overview(State(state): State<AppState>, Query(raw): Query<HashMap<S
             )
         }
     };
-    let found = state
-        .blocking(move |s| {
-            let err = crate::scorecard_api::ws_err;
-            let mut both = abm_workspace::scorecard::metric_values_many(&ws, s, &[q, q.previous()]).map_err(err)?;
-            let before = both.pop().unwrap_or_default();
-            let now = both.pop().unwrap_or_default();
-            let known = [(q, now.clone())].into_iter().collect();
-            let okrs = abm_workspace::scorecard::okr_progress_with(&ws, s, Some(q), known).map_err(err)?;
-            Ok((now, before, okrs))
-        })
-        .await;
-    let (now, before, okrs) = match found {
-        Ok(x) => x,
+    let (now, before, okrs) = match scorecards(&state, ws, q).await {
+        Ok(x) => (x.0.clone(), x.1.clone(), x.2.clone()),
         Err(e) => return from_api(e, "/overview"),
     };
     let quarters: Vec<FiscalQuarter> = {

@@ -7,7 +7,7 @@
 use crate::pages::layout;
 use crate::paid_api::decode;
 use crate::AppState;
-use abm_core::paid::{dimensions, report, Report, ReportRow};
+use abm_core::paid::{Report, ReportRow};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -248,21 +248,16 @@ async fn run(state: &AppState, raw: &str) -> Result<PageData, String> {
         breakdown_qs.push((d.to_string(), parse(s.api_query(Some(d), None))?));
     }
     let facts = state.with_store(|s| s.ad_facts()).await.map_err(|e| e.message())?;
-    let tax = &desk.taxonomy;
-    let mut values: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for f in &facts {
-        for (d, v) in dimensions(f, tax) {
-            if FILTERS.iter().any(|(x, _)| *x == d) {
-                values.entry(d.to_string()).or_default().insert(v);
-            }
-        }
-    }
-    let totals = report(&facts, tax, &totals_q);
-    let weekly = report(&facts, tax, &weekly_q);
-    let breakdowns = breakdown_qs
-        .into_iter()
-        .map(|(d, q)| (d, report(&facts, tax, &q)))
+    // One cube for every report on the page: the facts are decoded once.
+    let cube = abm_core::paid::Cube::build(&facts, &desk.taxonomy);
+    let values: BTreeMap<String, BTreeSet<String>> = FILTERS
+        .iter()
+        .map(|(d, _)| (d.to_string(), cube.values(d).map(str::to_string).collect()))
+        .filter(|(_, v): &(String, BTreeSet<String>)| !v.is_empty())
         .collect();
+    let totals = cube.report(&totals_q);
+    let weekly = cube.report(&weekly_q);
+    let breakdowns = breakdown_qs.into_iter().map(|(d, q)| (d, cube.report(&q))).collect();
     Ok((s, totals, weekly, breakdowns, values))
 }
 

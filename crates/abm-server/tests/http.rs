@@ -779,3 +779,59 @@ fn paid_media_page_equals_the_report() {
         assert!(body.contains(want), "{path}: {body}");
     }
 }
+
+/// The Overview's scorecards are cached, but never stale: a write to the store (here by another
+/// connection, as an import would) or an edit of okrs.toml shows on the next load.
+#[test]
+fn overview_follows_the_data_and_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = abm_workspace::Workspace::init(&dir.path().join("ws")).unwrap();
+    let q = ws.fiscal().quarter_of(ws.today()).previous();
+    let db = dir.path().join("abm.db");
+    let token = common::member(&db, "exec-eve", abm_core::intake::Role::Viewer, None);
+    let store = SqliteStore::open(&db).unwrap();
+    let base = common::serve(abm_server::AppState::new(Box::new(store) as Box<dyn Store>).with_workspace(ws.clone()));
+    let app = App {
+        base,
+        viewer: token.clone(),
+        token,
+        _dir: tempfile::tempdir().unwrap(),
+    };
+    let mqas = |page: &str| -> String {
+        let card = page.split("data-metric=\"MQAs\"").nth(1).unwrap();
+        let big = card.split("class=\"big\">").nth(1).unwrap();
+        big.split('<').next().unwrap().to_string()
+    };
+    let (code, page) = get(&app, &format!("/overview?quarter={q}"));
+    assert_eq!(code, 200, "{page}");
+    assert_eq!(mqas(&page), "0");
+    assert_eq!(mqas(&get(&app, &format!("/overview?quarter={q}")).1), "0");
+    // Two accounts enter MQA (stage 6) in the quarter, written by another connection.
+    let day = ws.fiscal().quarter_start(q) + chrono::Duration::days(3);
+    let journey = |crm: &str| abm_core::journey::Journey {
+        crm_id: crm.into(),
+        base_stage: 1,
+        through: day,
+        events: vec![abm_core::journey::StageEvent {
+            crm_id: crm.into(),
+            day,
+            from: 1,
+            to: 6,
+            cause: "test".into(),
+        }],
+        scores: vec![],
+    };
+    SqliteStore::open(&db)
+        .unwrap()
+        .replace_journeys(&[journey("A1"), journey("B1")], true)
+        .unwrap();
+    assert_eq!(mqas(&get(&app, &format!("/overview?quarter={q}")).1), "2");
+    // A new objective in okrs.toml shows at once.
+    std::fs::write(
+        ws.dir.join("okrs.toml"),
+        format!("[[objectives]]\nquarter = \"{q}\"\nobjective = \"Warm up\"\n[[objectives.key_results]]\ntext = \"Qualify 4 MQAs\"\nmetric = \"MQAs\"\ntarget = 4\n"),
+    )
+    .unwrap();
+    let page = get(&app, &format!("/overview?quarter={q}")).1;
+    assert!(page.contains("Qualify 4 MQAs"), "{page}");
+}

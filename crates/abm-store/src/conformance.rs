@@ -1164,7 +1164,9 @@ pub fn passwords_and_tokens_belong_to_team_members(store: &mut dyn Store) {
     assert!(!store.revoke_api_token("sales-sam", "script").unwrap());
     assert_eq!(store.token_owner("bb").unwrap(), None);
 
+    let before = store.data_version().unwrap();
     let first = store.server_secret("cookie", "k1").unwrap();
+    assert_ne!(store.data_version().unwrap(), before, "a write moves the data version");
     assert_eq!(first, "k1");
     assert_eq!(
         store.server_secret("cookie", "k2").unwrap(),

@@ -289,6 +289,10 @@ pub trait Store: Send {
     /// Forget a member's token by label; false when there was none.
     fn revoke_api_token(&mut self, username: &str, label: &str) -> Result<bool>;
 
+    /// A value that changes whenever anything is written to the database (by this connection
+    /// or another); readers cache derived results under it. It may also change without a write.
+    fn data_version(&mut self) -> Result<String>;
+
     /// The server secret called `name`: the one stored, or `fresh` stored now when there is none
     /// (so concurrent servers agree on one).
     fn server_secret(&mut self, name: &str, fresh: &str) -> Result<String>;

@@ -1137,6 +1137,14 @@ impl Store for PostgresStore {
         )? == 1)
     }
 
+    fn data_version(&mut self) -> Result<String> {
+        // Every commit that writes moves the write-ahead log.
+        Ok(self
+            .client
+            .query_one("SELECT pg_current_wal_insert_lsn()::text", &[])?
+            .get(0))
+    }
+
     fn server_secret(&mut self, name: &str, fresh: &str) -> Result<String> {
         self.client.execute(
             "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",

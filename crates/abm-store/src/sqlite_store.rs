@@ -1132,6 +1132,12 @@ impl Store for SqliteStore {
         )? == 1)
     }
 
+    fn data_version(&mut self) -> Result<String> {
+        // data_version moves when another connection commits; total_changes counts this one's.
+        let other: i64 = self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        Ok(format!("{other}:{}", self.conn.total_changes()))
+    }
+
     fn server_secret(&mut self, name: &str, fresh: &str) -> Result<String> {
         self.conn.execute(
             "INSERT OR IGNORE INTO server_secrets (name, value) VALUES (?1, ?2)",

@@ -37,3 +37,15 @@ fn open_picks_backend_from_url() {
     );
     assert!(abm_store::open("mysql://x", dir.path()).is_err());
 }
+
+#[test]
+fn another_connection_s_write_moves_the_data_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("abm.db");
+    let mut reader = SqliteStore::open(&path).unwrap();
+    let mut writer = SqliteStore::open(&path).unwrap();
+    let before = reader.data_version().unwrap();
+    assert_eq!(reader.data_version().unwrap(), before, "reading changes nothing");
+    writer.server_secret("k", "v").unwrap();
+    assert_ne!(reader.data_version().unwrap(), before);
+}
