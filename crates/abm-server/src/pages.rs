@@ -22,7 +22,8 @@ header{display:flex;flex-wrap:wrap;gap:.25rem 0;align-items:center}form.signout{
 form.signout button{margin-left:.4rem}form.signin{display:grid;gap:.6rem;max-width:20rem}form.inline{display:inline}\
 form.act{display:flex;flex-wrap:wrap;gap:.4rem;align-items:center;margin:.4rem 0}.ok{background:#e6f4ea;color:#1a5c33;padding:.6rem;border-radius:4px}\
 .card[data-drop=over]{outline:3px dashed #2e1a5e}.board{display:grid;grid-template-columns:repeat(5,minmax(0,1fr))}\
-.board .card{min-width:0;max-width:none}.kr[draggable=true]{cursor:grab}a:focus,button:focus,select:focus,input:focus{outline:3px solid #f0b400;outline-offset:1px}\
+.board .card{min-width:0;max-width:none}\
+input,select,textarea{max-width:100%;box-sizing:border-box}label{max-width:100%}.kr[draggable=true]{cursor:grab}a:focus,button:focus,select:focus,input:focus{outline:3px solid #f0b400;outline-offset:1px}\
 @media (max-width:760px){main{padding:.5rem}.board{grid-template-columns:1fr}table{display:block;overflow-x:auto}.card{min-width:0;max-width:none;flex:1 1 100%}\
 dl{grid-template-columns:1fr}h1{font-size:1.4rem}.kr svg{max-width:100%}}";
 

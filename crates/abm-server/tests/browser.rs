@@ -383,6 +383,8 @@ async fn overview_and_journey_in_a_real_browser() {
         ("/lists", "lists"),
         ("/requests", "requests"),
         ("/board", "board"),
+        ("/requests/1", "request"),
+        ("/requests/new?template=direct-mail", "new-request"),
         ("/planning", "planning"),
         ("/accounts", "accounts"),
         ("/accounts/A1", "account"),
