@@ -183,6 +183,30 @@ fn date(s: &str, order: Option<SlashOrder>) -> Result<NaiveDate, String> {
 }
 
 /// Read and check an export. `platform` forces the layout; otherwise it is recognised.
+/// A column a row's value is read from (`col`), and its name for errors.
+#[derive(Clone, Copy)]
+struct Field {
+    col: Option<usize>,
+    name: &'static str,
+}
+
+/// Each distinct name once, by number.
+#[derive(Default)]
+struct Interner {
+    ids: std::collections::HashMap<String, u32, FxBuild>,
+}
+
+impl Interner {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(i) = self.ids.get(s) {
+            return *i;
+        }
+        let i = self.ids.len() as u32;
+        self.ids.insert(s.to_string(), i);
+        i
+    }
+}
+
 pub fn read_export(path: &Path, platform: Option<Platform>) -> Result<AdExport, ImportError> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
@@ -231,17 +255,26 @@ pub fn read_export(path: &Path, platform: Option<Platform>) -> Result<AdExport, 
         header.iter().enumerate().rev().map(|(i, h)| (h.trim(), i)).collect();
     let col = |names: &[&str]| names.iter().find_map(|n| positions.get(n).copied());
     let preamble: Vec<&str> = text.lines().take(header_line).collect();
-    // The rows after the header, read afresh for each pass (nothing is held but the text).
-    let records = || {
-        csv::ReaderBuilder::new()
+    // The rows after the header, read afresh for each pass (nothing is held but the text); one
+    // record is reused for every row.
+    let each_row = |f: &mut dyn FnMut(u64, &csv::StringRecord)| {
+        let mut rdr = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(delim as u8)
-            .from_reader(text.as_bytes())
-            .into_records()
-            .filter_map(|r| r.ok())
-            .map(|r| (r.position().map(|p| p.line()).unwrap_or(0), r))
-            .filter(move |(line, _)| *line as usize > header_line + 1)
+            .from_reader(text.as_bytes());
+        let mut rec = csv::StringRecord::new();
+        loop {
+            match rdr.read_record(&mut rec) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(_) => continue,
+            }
+            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            if line as usize > header_line + 1 {
+                f(line, &rec);
+            }
+        }
     };
     // Pass 1: decimal commas (from the spend column) and the day/month order, decided per file.
     let spend_col = match platform {
@@ -259,7 +292,9 @@ pub fn read_export(path: &Path, platform: Option<Platform>) -> Result<AdExport, 
     };
     let mut decimal_comma = false;
     let mut dates = SlashScan::default();
-    for (_, r) in records() {
+    let mut lines = 0usize;
+    each_row(&mut |_, r| {
+        lines += 1;
         if let Some(v) = spend_col.and_then(|c| r.get(c)) {
             let v = v.trim();
             decimal_comma |= v
@@ -271,7 +306,7 @@ pub fn read_export(path: &Path, platform: Option<Platform>) -> Result<AdExport, 
                 dates.add(v);
             }
         }
-    }
+    });
     let mut errors: Vec<RowError> = Vec::new();
     let order = match dates.finish() {
         Ok(o) => o,
@@ -293,11 +328,70 @@ pub fn read_export(path: &Path, platform: Option<Platform>) -> Result<AdExport, 
         l.strip_prefix("Account:")
             .map(|a| a.trim().trim_matches('"').to_string())
     });
-    let mut facts: std::collections::HashMap<
-        (String, String, String, String, NaiveDate, NaiveDate, String),
-        AdFact,
-        FxBuild,
-    > = Default::default();
+    // The columns each platform's rows are read from, found once.
+    let field = |name: &'static str| Field {
+        col: col(&[name]),
+        name,
+    };
+    let none = Field { col: None, name: "" };
+    let (from_f, to_f) = match platform {
+        Platform::LinkedIn => (field("Start Date (in UTC)"), field("Start Date (in UTC)")),
+        Platform::Google => (field("Day"), field("Day")),
+        Platform::Meta => (field("Reporting starts"), field("Reporting ends")),
+    };
+    let [campaign_f, ad_group_f, ad_f, url_f, currency_f, spend_f, imps_f, clicks_f, conv_f, leads_f, reach_f, account_f] =
+        match platform {
+            Platform::LinkedIn => [
+                field("Campaign Name"),
+                field("Campaign Group Name"),
+                field("Creative Name"),
+                field("Click URL"),
+                field("Currency"),
+                field("Total Spent"),
+                field("Impressions"),
+                field("Clicks"),
+                field("Conversions"),
+                field("Leads"),
+                field("Reach"),
+                field("Account Name"),
+            ],
+            Platform::Google => [
+                field("Campaign"),
+                field("Ad group"),
+                none,
+                field("Final URL"),
+                field("Currency code"),
+                field("Cost"),
+                field("Impr."),
+                field("Clicks"),
+                field("Conversions"),
+                none,
+                none,
+                none,
+            ],
+            Platform::Meta => [
+                field("Campaign name"),
+                field("Ad set name"),
+                field("Ad name"),
+                field("Website URL"),
+                field("Currency"),
+                Field {
+                    col: spend_col,
+                    name: "Amount spent",
+                },
+                field("Impressions"),
+                field("Link clicks"),
+                field("Results"),
+                field("Leads"),
+                field("Reach"),
+                none,
+            ],
+        };
+    // Facts are keyed by interned names: a row that adds to a fact allocates nothing.
+    let mut names = Interner::default();
+    let mut index: std::collections::HashMap<(u32, u32, u32, u32, NaiveDate, NaiveDate, u32), usize, FxBuild> =
+        std::collections::HashMap::with_capacity_and_hasher(lines, Default::default());
+    let mut facts: Vec<AdFact> = Vec::with_capacity(lines);
     // Parsed UTM parameters by URL (and, for URLs without utm_campaign, by campaign too).
     let mut utm_by_url: std::collections::HashMap<String, std::sync::Arc<BTreeMap<String, String>>, FxBuild> =
         Default::default();
@@ -308,172 +402,140 @@ pub fn read_export(path: &Path, platform: Option<Platform>) -> Result<AdExport, 
     > = Default::default();
     let (mut rows, mut totals) = (0u64, 0u64);
     let header_trimmed: Vec<&str> = header.iter().map(|h| h.trim()).collect();
-    for (line, r) in records() {
-        let line = &line;
-        let cells: Vec<&str> = r.iter().collect();
-        if cells.iter().all(|c| c.trim().is_empty()) {
-            continue;
+    let fixed_account = account_from_preamble.unwrap_or_else(|| platform.name().to_string());
+    each_row(&mut |line, r| {
+        if r.iter().all(|c| c.trim().is_empty()) {
+            return;
         }
-        if cells.iter().map(|c| c.trim()).eq(header_trimmed.iter().copied()) {
-            continue; // a second header from concatenated files
+        if r.iter().map(|c| c.trim()).eq(header_trimmed.iter().copied()) {
+            return; // a second header from concatenated files
         }
-        if cells.first().is_some_and(|c| c.trim_start().starts_with("Total")) {
+        if r.get(0).is_some_and(|c| c.trim_start().starts_with("Total")) {
             totals += 1;
-            continue;
+            return;
         }
         rows += 1;
         let mut bad = |column: &str, reason: String| {
             errors.push(RowError {
                 file: file.clone(),
-                line: *line,
+                line,
                 column: column.to_string(),
                 reason,
             })
         };
-        let get = |names: &[&str]| col(names).and_then(|c| cells.get(c).copied()).unwrap_or("").trim();
-        let num = |names: &[&str], bad: &mut dyn FnMut(&str, String)| -> f64 {
-            match number(get(names), decimal_comma) {
+        let get = |f: &Field| f.col.and_then(|c| r.get(c)).unwrap_or("").trim();
+        let num = |f: &Field, bad: &mut dyn FnMut(&str, String)| -> f64 {
+            match number(get(f), decimal_comma) {
                 Ok(v) => v.unwrap_or(0.0),
                 Err(e) => {
-                    bad(names[0], e);
+                    bad(f.name, e);
                     0.0
                 }
             }
         };
-        let (from_h, to_h): (&str, &str) = match platform {
-            Platform::LinkedIn => ("Start Date (in UTC)", "Start Date (in UTC)"),
-            Platform::Google => ("Day", "Day"),
-            Platform::Meta => ("Reporting starts", "Reporting ends"),
+        let from = date(get(&from_f), order).map_err(|e| bad(from_f.name, e)).ok();
+        let to = date(get(&to_f), order).map_err(|e| bad(to_f.name, e)).ok();
+        let (campaign, ad_group, ad, url) = (get(&campaign_f), get(&ad_group_f), get(&ad_f), get(&url_f));
+        let currency = match (&meta_currency, platform) {
+            (Some(c), Platform::Meta) => c.as_str(),
+            _ => get(&currency_f),
         };
-        let from = date(get(&[from_h]), order).map_err(|e| bad(from_h, e)).ok();
-        let to = date(get(&[to_h]), order).map_err(|e| bad(to_h, e)).ok();
-        let (campaign, ad_group, ad, url, currency, spend, imps, clicks, conv, leads, reach) = match platform {
-            Platform::LinkedIn => (
-                get(&["Campaign Name"]),
-                get(&["Campaign Group Name"]),
-                get(&["Creative Name"]),
-                get(&["Click URL"]),
-                get(&["Currency"]).to_string(),
-                num(&["Total Spent"], &mut bad),
-                num(&["Impressions"], &mut bad),
-                num(&["Clicks"], &mut bad),
-                num(&["Conversions"], &mut bad),
-                num(&["Leads"], &mut bad),
-                number(get(&["Reach"]), decimal_comma).ok().flatten(),
-            ),
-            Platform::Google => (
-                get(&["Campaign"]),
-                get(&["Ad group"]),
-                "",
-                get(&["Final URL"]),
-                get(&["Currency code"]).to_string(),
-                num(&["Cost"], &mut bad),
-                num(&["Impr."], &mut bad),
-                num(&["Clicks"], &mut bad),
-                num(&["Conversions"], &mut bad),
-                0.0,
-                None,
-            ),
-            Platform::Meta => (
-                get(&["Campaign name"]),
-                get(&["Ad set name"]),
-                get(&["Ad name"]),
-                get(&["Website URL"]),
-                meta_currency.clone().unwrap_or_else(|| get(&["Currency"]).to_string()),
-                spend_col
-                    .map(|c| cells.get(c).copied().unwrap_or(""))
-                    .map(|v| number(v, decimal_comma))
-                    .transpose()
-                    .ok()
-                    .flatten()
-                    .flatten()
-                    .unwrap_or(0.0),
-                num(&["Impressions"], &mut bad),
-                num(&["Link clicks"], &mut bad),
-                num(&["Results"], &mut bad),
-                num(&["Leads"], &mut bad),
-                number(get(&["Reach"]), decimal_comma).ok().flatten(),
-            ),
+        let spend = match platform {
+            // Meta's spend column is named by its currency; an unreadable amount counts as none.
+            Platform::Meta => number(get(&spend_f), decimal_comma).ok().flatten().unwrap_or(0.0),
+            _ => num(&spend_f, &mut bad),
         };
+        let (imps, clicks, conv) = (num(&imps_f, &mut bad), num(&clicks_f, &mut bad), num(&conv_f, &mut bad));
+        let leads = if leads_f.col.is_some() || platform != Platform::Google {
+            num(&leads_f, &mut bad)
+        } else {
+            0.0
+        };
+        let reach = number(get(&reach_f), decimal_comma).ok().flatten();
         if campaign.is_empty() {
             bad("Campaign", "is required".into());
         }
-        if currency.trim().is_empty() {
+        if currency.is_empty() {
             bad(
                 "Currency",
                 "is required (a column, or in the spend header like \"Amount spent (USD)\")".into(),
             );
         }
-        let (Some(from), Some(to)) = (from, to) else { continue };
+        let (Some(from), Some(to)) = (from, to) else { return };
         if to < from {
-            bad(to_h, format!("ends ({to}) before it starts ({from})"));
-            continue;
+            bad(to_f.name, format!("ends ({to}) before it starts ({from})"));
+            return;
         }
         let account = match platform {
-            Platform::LinkedIn => get(&["Account Name"]).to_string(),
-            _ => account_from_preamble
-                .clone()
-                .unwrap_or_else(|| platform.name().to_string()),
-        };
-        let parsed = match utm_by_url.get(url) {
-            Some(u) => u.clone(),
-            None => {
-                let u = std::sync::Arc::new(utm_params(url));
-                utm_by_url.insert(url.to_string(), u.clone());
-                u
-            }
-        };
-        // utm_campaign defaults to the campaign name when the URL has none.
-        let utm = if parsed.contains_key("utm_campaign") {
-            parsed
-        } else {
-            let key = (url.to_string(), campaign.to_string());
-            utm_by_campaign
-                .entry(key)
-                .or_insert_with(|| {
-                    let mut u = (*parsed).clone();
-                    u.insert("utm_campaign".into(), campaign.to_string());
-                    std::sync::Arc::new(u)
-                })
-                .clone()
+            Platform::LinkedIn => get(&account_f),
+            _ => fixed_account.as_str(),
         };
         let key = (
-            account.clone(),
-            campaign.to_string(),
-            ad_group.to_string(),
-            ad.to_string(),
+            names.id(account),
+            names.id(campaign),
+            names.id(ad_group),
+            names.id(ad),
             from,
             to,
-            currency.trim().to_string(),
+            names.id(currency),
         );
-        let f = facts.entry(key).or_insert_with(|| AdFact {
-            platform: platform.name().into(),
-            account: account.clone(),
-            campaign: campaign.to_string(),
-            ad_group: ad_group.to_string(),
-            ad: ad.to_string(),
-            date_from: from,
-            date_to: to,
-            currency: currency.trim().to_string(),
-            spend_micros: 0,
-            impressions: 0,
-            clicks: 0,
-            conversions_milli: 0,
-            leads: 0,
-            reach: None,
-            utm,
-        });
+        let at = match index.get(&key) {
+            Some(at) => *at,
+            None => {
+                let parsed = match utm_by_url.get(url) {
+                    Some(u) => u.clone(),
+                    None => {
+                        let u = std::sync::Arc::new(utm_params(url));
+                        utm_by_url.insert(url.to_string(), u.clone());
+                        u
+                    }
+                };
+                // utm_campaign defaults to the campaign name when the URL has none.
+                let utm = if parsed.contains_key("utm_campaign") {
+                    parsed
+                } else {
+                    utm_by_campaign
+                        .entry((url.to_string(), campaign.to_string()))
+                        .or_insert_with(|| {
+                            let mut u = (*parsed).clone();
+                            u.insert("utm_campaign".into(), campaign.to_string());
+                            std::sync::Arc::new(u)
+                        })
+                        .clone()
+                };
+                facts.push(AdFact {
+                    platform: platform.name().into(),
+                    account: account.to_string(),
+                    campaign: campaign.to_string(),
+                    ad_group: ad_group.to_string(),
+                    ad: ad.to_string(),
+                    date_from: from,
+                    date_to: to,
+                    currency: currency.to_string(),
+                    spend_micros: 0,
+                    impressions: 0,
+                    clicks: 0,
+                    conversions_milli: 0,
+                    leads: 0,
+                    reach: None,
+                    utm,
+                });
+                index.insert(key, facts.len() - 1);
+                facts.len() - 1
+            }
+        };
+        let f = &mut facts[at];
         f.spend_micros += (spend * 1e6).round() as i64;
         f.impressions += imps.round() as i64;
         f.clicks += clicks.round() as i64;
         f.conversions_milli += (conv * 1000.0).round() as i64;
         f.leads += leads.round() as i64;
         f.reach = reach.map(|r| r as i64).or(f.reach);
-    }
+    });
+    drop(index);
     if !errors.is_empty() {
         return Err(ImportError::BadRows(errors));
     }
-    let mut facts: Vec<AdFact> = facts.into_values().collect();
     facts.sort_by(|a, b| {
         (a.date_from, &a.campaign, &a.ad_group, &a.ad, &a.currency).cmp(&(
             b.date_from,
