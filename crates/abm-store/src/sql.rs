@@ -226,7 +226,10 @@ pub fn encode_attributes(values: &[AttributeValue]) -> String {
             push_json_string(&mut out, part);
             out.push(',');
         }
-        let _ = write!(out, "\"{}\"]", v.as_of.format("%Y-%m-%d"));
+        // Not chrono's strftime: parsing the format string per value was a visible cost.
+        use chrono::Datelike;
+        let d = v.as_of;
+        let _ = write!(out, "\"{:04}-{:02}-{:02}\"]", d.year(), d.month(), d.day());
     }
     out.push(']');
     out
