@@ -1,10 +1,15 @@
 """Shared benchmark plumbing: run a command as a child process, measure wall time and peak
-memory (from wait4), repeat, and print a comparison table."""
+memory, repeat, and print a comparison table.
+
+Peak memory is the child's VmHWM, polled from /proc while it runs. wait4's ru_maxrss is not used
+where /proc is available: Linux carries the parent's high-water mark across fork and exec, so a
+child of this (large, DuckDB-holding) Python process would report the parent's memory."""
 import json
 import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -13,16 +18,43 @@ DATA = os.path.join(ROOT, "bench", "data")
 RESULTS = os.path.join(ROOT, "bench", "results")
 
 
+def _vm_hwm_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
 def measure(cmd, env=None, stdout=subprocess.DEVNULL):
     """Run cmd; return (seconds, peak RSS in MiB). Fails loudly if the command fails."""
     start = time.perf_counter()
     p = subprocess.Popen(cmd, env=env, stdout=stdout, stderr=subprocess.PIPE)
+    peak = [None]
+    done = threading.Event()
+
+    def poll():
+        # VmHWM only grows, so the last reading before exit is (within 10 ms) the peak.
+        while not done.is_set():
+            v = _vm_hwm_kib(p.pid)
+            if v is not None:
+                peak[0] = max(peak[0] or 0, v)
+            done.wait(0.01)
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
+    err = p.stderr.read().decode(errors="replace")
     _, status, usage = os.wait4(p.pid, 0)
     seconds = time.perf_counter() - start
-    err = p.stderr.read().decode(errors="replace")
+    done.set()
+    watcher.join()
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"benchmark command failed: {' '.join(cmd)}\n{err}")
-    return seconds, usage.ru_maxrss / 1024
+    kib = peak[0] if peak[0] is not None else usage.ru_maxrss
+    return seconds, kib / 1024
 
 
 def best_of(repeat, setup, cmd_fn):

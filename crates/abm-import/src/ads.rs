@@ -207,27 +207,35 @@ impl Interner {
     }
 }
 
+/// How much of an export is read up front to find its format and header.
+const HEAD_BYTES: usize = 1 << 20;
+
 pub fn read_export(path: &Path, platform: Option<Platform>) -> Result<AdExport, ImportError> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
+    let io = |source| ImportError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    if bytes.starts_with(&[0x50, 0x4b, 0x03, 0x04]) {
+    };
+    // The first megabyte tells the format (xlsx, BOM, preamble, header); the rows are streamed
+    // from the file in each pass, so memory follows the facts, not the file.
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    {
+        use std::io::Read;
+        std::fs::File::open(path)
+            .map_err(io)?
+            .take(HEAD_BYTES as u64)
+            .read_to_end(&mut head)
+            .map_err(io)?;
+    }
+    if head.starts_with(&[0x50, 0x4b, 0x03, 0x04]) {
         return Err(ImportError::File {
             file,
             line: 1,
             reason: "this is a spreadsheet (.xlsx), not CSV: open it and save it as CSV (UTF-8)".into(),
         });
     }
-    let body = bytes
-        .strip_prefix(&[0xef, 0xbb, 0xbf])
-        .map(|b| b.to_vec())
-        .unwrap_or(bytes);
-    let text = match String::from_utf8(body) {
-        Ok(t) => t,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    };
+    let bom = if head.starts_with(&[0xef, 0xbb, 0xbf]) { 3 } else { 0 };
+    let text = String::from_utf8_lossy(&head[bom..]).into_owned();
     // Find the header line and the delimiter together.
     let mut header_at = None;
     'find: for (i, line) in text.lines().enumerate().take(50) {
@@ -257,24 +265,40 @@ pub fn read_export(path: &Path, platform: Option<Platform>) -> Result<AdExport, 
     let preamble: Vec<&str> = text.lines().take(header_line).collect();
     // The rows after the header, read afresh for each pass (nothing is held but the text); one
     // record is reused for every row.
-    let each_row = |f: &mut dyn FnMut(u64, &csv::StringRecord)| {
+    let each_row = |f: &mut dyn FnMut(u64, &csv::StringRecord)| -> Result<(), ImportError> {
+        use std::io::{Seek, SeekFrom};
+        let mut input = std::fs::File::open(path).map_err(io)?;
+        input.seek(SeekFrom::Start(bom as u64)).map_err(io)?;
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(delim as u8)
-            .from_reader(text.as_bytes());
-        let mut rec = csv::StringRecord::new();
+            .buffer_capacity(1 << 20)
+            .from_reader(input);
+        // One record for every row; bytes that are not UTF-8 are replaced, as a text editor would.
+        let mut raw = csv::ByteRecord::new();
         loop {
-            match rdr.read_record(&mut rec) {
+            match rdr.read_byte_record(&mut raw) {
                 Ok(true) => {}
                 Ok(false) => break,
+                Err(e) if e.is_io_error() => {
+                    return Err(ImportError::File {
+                        file: file.clone(),
+                        line: raw.position().map(|p| p.line()).unwrap_or(0),
+                        reason: format!("could not be read: {e}"),
+                    })
+                }
                 Err(_) => continue,
             }
-            let line = rec.position().map(|p| p.line()).unwrap_or(0);
-            if line as usize > header_line + 1 {
-                f(line, &rec);
+            let line = raw.position().map(|p| p.line()).unwrap_or(0);
+            if line as usize <= header_line + 1 {
+                continue;
             }
+            let rec = csv::StringRecord::from_byte_record_lossy(std::mem::take(&mut raw));
+            f(line, &rec);
+            raw = rec.into_byte_record();
         }
+        Ok(())
     };
     // Pass 1: decimal commas (from the spend column) and the day/month order, decided per file.
     let spend_col = match platform {
@@ -306,7 +330,7 @@ pub fn read_export(path: &Path, platform: Option<Platform>) -> Result<AdExport, 
                 dates.add(v);
             }
         }
-    });
+    })?;
     let mut errors: Vec<RowError> = Vec::new();
     let order = match dates.finish() {
         Ok(o) => o,
@@ -531,7 +555,7 @@ pub fn read_export(path: &Path, platform: Option<Platform>) -> Result<AdExport, 
         f.conversions_milli += (conv * 1000.0).round() as i64;
         f.leads += leads.round() as i64;
         f.reach = reach.map(|r| r as i64).or(f.reach);
-    });
+    })?;
     drop(index);
     if !errors.is_empty() {
         return Err(ImportError::BadRows(errors));

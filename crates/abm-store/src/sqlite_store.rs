@@ -752,15 +752,27 @@ impl Store for SqliteStore {
                 "INSERT INTO ad_facts (platform, account, campaign, ad_group, ad, date_from, date_to, currency, spend_micros, \
                  impressions, clicks, conversions_milli, leads, reach, utm) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?;
+            // Facts share their UTM maps (one per URL and campaign) and days: each is written
+            // out once, not once per fact.
+            let mut utm_json: std::collections::HashMap<*const std::collections::BTreeMap<String, String>, String> =
+                Default::default();
+            let mut day_text: std::collections::HashMap<NaiveDate, String> = Default::default();
             for f in facts {
+                let key = std::sync::Arc::as_ptr(&f.utm);
+                if !utm_json.contains_key(&key) {
+                    utm_json.insert(key, rows::to_json("utm", &f.utm)?);
+                }
+                for d in [f.date_from, f.date_to] {
+                    day_text.entry(d).or_insert_with(|| d.to_string());
+                }
                 st.execute(params![
                     f.platform,
                     f.account,
                     f.campaign,
                     f.ad_group,
                     f.ad,
-                    f.date_from.to_string(),
-                    f.date_to.to_string(),
+                    day_text[&f.date_from],
+                    day_text[&f.date_to],
                     f.currency,
                     f.spend_micros,
                     f.impressions,
@@ -768,7 +780,7 @@ impl Store for SqliteStore {
                     f.conversions_milli,
                     f.leads,
                     f.reach,
-                    rows::to_json("utm", &f.utm)?
+                    utm_json[&key]
                 ])?;
             }
         }
