@@ -44,9 +44,15 @@ pub struct HierarchyReport {
 
 /// Compute every account's family facts. `fiscal_year` is the current fiscal year: a segment
 /// frozen in an earlier year is derived afresh, one frozen this year is kept.
-pub fn roll_up(nodes: &[HierarchyInput], fiscal_year: i32) -> (Vec<FamilyFacts>, HierarchyReport) {
+pub fn roll_up<T: Borrow<HierarchyInput>>(nodes: &[T], fiscal_year: i32) -> (Vec<FamilyFacts>, HierarchyReport) {
     let n = nodes.len();
-    let index: HashMap<&str, usize> = nodes.iter().enumerate().map(|(i, a)| (a.id.as_str(), i)).collect();
+    let nodes: Vec<&HierarchyInput> = nodes.iter().map(|a| a.borrow()).collect();
+    // Fx, not SipHash: a million-account import looks every id up here.
+    let mut index: HashMap<&str, usize, crate::paid::FxBuild> =
+        HashMap::with_capacity_and_hasher(n, Default::default());
+    for (i, a) in nodes.iter().enumerate() {
+        index.insert(a.id.as_str(), i);
+    }
     let mut report = HierarchyReport::default();
     let parent: Vec<Option<usize>> = nodes
         .iter()
@@ -163,8 +169,7 @@ pub struct RollUpPlan {
 pub fn plan<T: Borrow<HierarchyInput>>(stored: &[StoredMember], incoming: &[T], fiscal_year: i32) -> RollUpPlan {
     if stored.is_empty() {
         // A first load: no lookups against stored accounts (a million-row import skips building them).
-        let inputs: Vec<HierarchyInput> = incoming.iter().map(|i| i.borrow().clone()).collect();
-        let (incoming, report) = roll_up(&inputs, fiscal_year);
+        let (incoming, report) = roll_up(incoming, fiscal_year);
         return RollUpPlan {
             incoming,
             report,
