@@ -565,6 +565,178 @@ fn stream_rows(
     (Streamed { rx, done }, handle)
 }
 
+/// What a single pass gives up with; the two-pass import then runs and reports properly.
+const FALL_BACK: &str = "abm: the single pass gave way to two passes";
+
+/// The single pass's source: rows parsed on a worker thread, written with the facts of each
+/// account alone; once every row is in, the real roll-up is computed and the accounts whose
+/// family is larger are corrected (in the same transaction).
+struct OnePass {
+    rx: std::sync::mpsc::Receiver<Result<Batch, String>>,
+    done: std::sync::mpsc::Sender<Batch>,
+    last: std::sync::mpsc::Receiver<(Vec<HierarchyInput>, u64)>,
+    fiscal_year: i32,
+    rows: u64,
+    missing_parents: Vec<(String, String)>,
+}
+
+impl AccountSource for OnePass {
+    fn next_batch(&mut self) -> Result<Batch, String> {
+        self.rx.recv().unwrap_or(Ok(Vec::new()))
+    }
+
+    fn recycle(&mut self, batch: Batch) {
+        let _ = self.done.send(batch);
+    }
+
+    fn late_rollups(&mut self) -> Result<Vec<(String, FamilyFacts)>, String> {
+        let (inputs, rows) = self.last.recv().map_err(|_| FALL_BACK.to_string())?;
+        self.rows = rows;
+        let (facts, report) = hierarchy::roll_up(&inputs, self.fiscal_year);
+        if !report.cycles.is_empty() {
+            return Err(FALL_BACK.into());
+        }
+        self.missing_parents = report.missing_parents;
+        // Only the accounts whose family is larger than themselves changed.
+        Ok(inputs
+            .iter()
+            .zip(facts)
+            .filter(|(i, f)| {
+                f.ultimate_parent != i.id
+                    || f.family_max_employees != i.employees
+                    || f.family_carr_cents != i.carr_cents
+                    || f.segment != abm_core::Segment::derive(i.employees, i.geo)
+            })
+            .map(|(i, f)| (i.id.clone(), f))
+            .collect())
+    }
+}
+
+/// Read, check and write in one pass, for an export going into a store that holds no accounts
+/// yet (nothing stored can change roll-ups or be re-imported). Any problem at all — a bad row, an
+/// account twice, a parent loop — abandons it (the transaction rolls back) and returns None, so
+/// the two-pass import reports exactly what it always does.
+fn single_pass(
+    store: &mut dyn Store,
+    path: &Path,
+    opts: &AccountImportOptions,
+    progress: &mut dyn ImportProgress,
+) -> Result<Option<AccountImportReport>, ImportError> {
+    let started = std::time::Instant::now();
+    let table = CsvTable::open(path)?;
+    let cols = Columns::resolve(&table, &opts.map)?;
+    let fy = opts.fiscal.fiscal_year(opts.today);
+    let expected = table.bytes / 120;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Batch, String>>(4);
+    let (done, written) = std::sync::mpsc::channel::<Batch>();
+    let (last_tx, last) = std::sync::mpsc::channel();
+    let today = opts.today;
+    let worker = std::thread::Builder::new()
+        .name("abm-parse".into())
+        .spawn(move || {
+            let free_written = || while written.try_recv().is_ok() {};
+            let give_up = |tx: &std::sync::mpsc::SyncSender<Result<Batch, String>>| {
+                let _ = tx.send(Err(FALL_BACK.into()));
+            };
+            let CsvTable {
+                file,
+                headers,
+                mut reader,
+                ..
+            } = table;
+            let mut p = RowParser::new(&file, &headers, &cols, today);
+            let mut rec = csv::ByteRecord::new();
+            let mut seen: HashSet<String, abm_core::paid::FxBuild> = HashSet::default();
+            let mut inputs = Vec::new();
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut rows = 0u64;
+            loop {
+                match reader.read_byte_record(&mut rec) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(_) => return give_up(&tx),
+                }
+                if is_blank(&rec) {
+                    continue;
+                }
+                rows += 1;
+                p.line = rec.position().map(|x| x.line()).unwrap_or(0);
+                let Some(r) = p.record(&rec) else { return give_up(&tx) };
+                if !seen.insert(r.crm_id.as_str().to_string()) {
+                    return give_up(&tx);
+                }
+                let input = HierarchyInput {
+                    id: r.crm_id.as_str().to_string(),
+                    parent: r.parent_id.as_ref().map(|x| x.as_str().to_string()),
+                    employees: r.employees,
+                    carr_cents: r.carr_cents,
+                    geo: r.geo,
+                    frozen_segment: None,
+                };
+                let facts = hierarchy::alone(&input, fy);
+                inputs.push(input);
+                batch.push((r, facts));
+                if batch.len() == BATCH {
+                    free_written();
+                    if tx
+                        .send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))))
+                        .is_err()
+                    {
+                        return; // the writer stopped
+                    }
+                }
+            }
+            drop(seen);
+            if !batch.is_empty() && tx.send(Ok(batch)).is_err() {
+                return;
+            }
+            let _ = last_tx.send((inputs, rows));
+            drop(tx);
+            for b in written {
+                drop(b);
+            }
+        })
+        .expect("a thread starts");
+    let mut source = OnePass {
+        rx,
+        done,
+        last,
+        fiscal_year: fy,
+        rows: 0,
+        missing_parents: Vec::new(),
+    };
+    let write = AccountWrite {
+        existing: HashSet::new(),
+        rollup_updates: Vec::new(),
+        at: opts.at.clone(),
+        expected_records: expected,
+    };
+    progress.phase("writing", expected);
+    let result = store.write_accounts(&write, &mut source, &mut |n| progress.advance(n));
+    let OnePass {
+        rows,
+        missing_parents,
+        rx,
+        done,
+        last,
+        ..
+    } = source;
+    // Let the worker go (it frees written batches until the writer's end is dropped).
+    drop((rx, done, last));
+    let _ = worker.join();
+    match result {
+        Ok(summary) => Ok(Some(AccountImportReport {
+            rows,
+            summary,
+            missing_parents,
+            timings: vec![("read, check and write in one pass", started.elapsed())],
+            ..Default::default()
+        })),
+        Err(abm_store::StoreError::Source(m)) if m == FALL_BACK => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Import an account export into the store: all or nothing unless `skip_bad_rows`.
 pub fn import_accounts(
     store: &mut dyn Store,
@@ -572,10 +744,27 @@ pub fn import_accounts(
     opts: &AccountImportOptions,
     progress: &mut dyn ImportProgress,
 ) -> Result<AccountImportReport, ImportError> {
+    let stored = store.hierarchy_rows()?;
+    if stored.is_empty() {
+        if let Some(report) = single_pass(store, path, opts, progress)? {
+            return Ok(report);
+        }
+    }
+    import_accounts_in_two_passes(store, path, opts, progress, stored)
+}
+
+/// The import that checks every row before writing any: what an import into a store that holds
+/// accounts needs (roll-ups reach stored families), and what reports bad rows.
+pub fn import_accounts_in_two_passes(
+    store: &mut dyn Store,
+    path: &Path,
+    opts: &AccountImportOptions,
+    progress: &mut dyn ImportProgress,
+    stored: Vec<abm_core::hierarchy::StoredMember>,
+) -> Result<AccountImportReport, ImportError> {
     let started = std::time::Instant::now();
     let (mut checked, cols) = check_file(path, &opts.map, opts.today, opts.skip_bad_rows, progress)?;
     let checked_at = started.elapsed();
-    let stored = store.hierarchy_rows()?;
     let fy = opts.fiscal.fiscal_year(opts.today);
     let mut plan = hierarchy::plan(&stored, &checked.good, fy);
     let rolled_up_at = started.elapsed();
@@ -679,4 +868,111 @@ fn write_rejects(path: &Path, checked: &Checked) -> Result<PathBuf, ImportError>
     }
     w.flush().map_err(io)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use abm_store::{AccountQuery, SqliteStore};
+
+    fn opts() -> AccountImportOptions {
+        AccountImportOptions {
+            map: ColumnMap::accounts(),
+            skip_bad_rows: false,
+            today: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+            fiscal: FiscalCalendar::default(),
+            at: "2026-11-28T10:00:00Z".into(),
+        }
+    }
+
+    /// Everything a store says about its accounts.
+    fn contents(
+        store: &mut dyn Store,
+    ) -> (
+        Vec<abm_store::AccountSummary>,
+        Vec<hierarchy::StoredMember>,
+        Vec<String>,
+    ) {
+        let page = store.list_accounts(&AccountQuery::default()).unwrap();
+        let details = page
+            .accounts
+            .iter()
+            .map(|a| format!("{:?}", store.get_account(&a.crm_id).unwrap()))
+            .collect();
+        (page.accounts, store.hierarchy_rows().unwrap(), details)
+    }
+
+    /// An import into an empty store takes the single pass; it must store exactly what checking
+    /// every row first would: families whose children come before their parents, three levels,
+    /// a missing parent, family CARR and segments from the largest member, attributes.
+    #[test]
+    fn the_single_pass_stores_what_two_passes_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("accounts.csv");
+        std::fs::write(
+            &file,
+            "Account ID,Account Name,Website,Parent Account ID,Geo,Employees,CARR,ABM Tier,Aberdeen Developer Count\n\
+             C2,Child Two,c2.example,P1,EMEA,30,100,,12\n\
+             G1,Grandchild,g1.example,C1,AMER,20000,0,Tier 1,\n\
+             C1,Child One,c1.example,P1,AMER,10,0,,\n\
+             P1,Parent,p1.example,,AMER,50,250.50,Tier 2,900\n\
+             S1,Solo,s1.example,,APAC,5,0,,\n\
+             O1,Orphan,o1.example,NOPE,EMEA,7000,0,,\n",
+        )
+        .unwrap();
+        let mut one = SqliteStore::open(&dir.path().join("one.db")).unwrap();
+        let report = import_accounts(&mut one, &file, &opts(), &mut Quiet).unwrap();
+        assert_eq!(
+            report.timings[0].0, "read, check and write in one pass",
+            "an empty store takes the single pass"
+        );
+        let mut two = SqliteStore::open(&dir.path().join("two.db")).unwrap();
+        let stored = two.hierarchy_rows().unwrap();
+        let checked = import_accounts_in_two_passes(&mut two, &file, &opts(), &mut Quiet, stored).unwrap();
+        assert_eq!(report.rows, checked.rows);
+        assert_eq!(report.summary, checked.summary);
+        assert_eq!(report.missing_parents, checked.missing_parents);
+        assert_eq!(report.missing_parents, vec![("O1".to_string(), "NOPE".to_string())]);
+        assert_eq!(contents(&mut one), contents(&mut two));
+        let g1 = one
+            .hierarchy_rows()
+            .unwrap()
+            .into_iter()
+            .find(|m| m.input.id == "G1")
+            .unwrap();
+        assert_eq!(g1.facts.ultimate_parent, "P1");
+        assert_eq!(g1.facts.family_carr_cents, 35_050, "the family's CARR");
+    }
+
+    /// Any problem sends the import back to two passes, which report it as always and write
+    /// nothing: a bad row, an account twice, a parent loop.
+    #[test]
+    fn problems_in_an_empty_store_are_reported_as_always() {
+        for (body, want) in [
+            ("A1,Acme,acme.example,,AMER,ten,0\n", "column: \"Employees\""),
+            (
+                "A1,Acme,acme.example,,AMER,10,0\nA1,Acme again,acme2.example,,AMER,10,0\n",
+                "appears again",
+            ),
+            (
+                "A1,Acme,acme.example,B1,AMER,10,0\nB1,Beta,beta.example,A1,AMER,10,0\n",
+                "the parent chain loops",
+            ),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("accounts.csv");
+            std::fs::write(
+                &file,
+                format!("Account ID,Account Name,Website,Parent Account ID,Geo,Employees,CARR\n{body}"),
+            )
+            .unwrap();
+            let mut store = SqliteStore::open(&dir.path().join("abm.db")).unwrap();
+            let err = format!(
+                "{:?}",
+                import_accounts(&mut store, &file, &opts(), &mut Quiet).unwrap_err()
+            );
+            assert!(err.contains(want), "{want}: {err}");
+            assert_eq!(store.counts().unwrap().accounts, 0, "nothing written");
+        }
+    }
 }

@@ -15,7 +15,8 @@ macro_rules! conformance_suite {
     ($make:expr) => {
         $crate::conformance_suite!(@tests $make;
             migrations_are_recorded, import_and_list, reimport_changes_nothing, updates_replace_values,
-            account_detail_has_family_attributes_people, rollup_updates_apply, people_link_and_move,
+            account_detail_has_family_attributes_people, rollup_updates_apply, late_rollups_apply,
+            people_link_and_move,
             failed_write_leaves_store_unchanged,
             values_from_other_sources_are_kept, filters_and_paging,
             team_members_are_kept, requests_round_trip_with_their_audit_log, stale_saves_are_refused,
@@ -282,6 +283,31 @@ pub fn rollup_updates_apply(store: &mut dyn Store) {
         assert_eq!(a.family_carr, 1200.0);
         assert!(!a.first_order_available);
     }
+}
+
+/// A source that corrects its records' roll-ups only after its last batch (as the single-pass
+/// import does) has the corrections applied in the same write.
+pub fn late_rollups_apply(store: &mut dyn Store) {
+    struct Late(InMemory, Vec<(String, FamilyFacts)>);
+    impl AccountSource for Late {
+        fn next_batch(&mut self) -> std::result::Result<Vec<(AccountRecord, FamilyFacts)>, String> {
+            self.0.next_batch()
+        }
+        fn late_rollups(&mut self) -> std::result::Result<Vec<(String, FamilyFacts)>, String> {
+            Ok(std::mem::take(&mut self.1))
+        }
+    }
+    let (w, src) = write_for(store, sample());
+    let mut corrected = src.0.as_ref().unwrap()[0].1.clone();
+    corrected.family_carr_cents = 4_200;
+    corrected.first_order_available = false;
+    let first = src.0.as_ref().unwrap()[0].0.crm_id.to_string();
+    let mut late = Late(src, vec![(first.clone(), corrected)]);
+    store.write_accounts(&w, &mut late, &mut |_| {}).unwrap();
+    let a = all(store).into_iter().find(|a| a.crm_id == first).unwrap();
+    assert_eq!(a.family_carr, 42.0);
+    assert!(!a.first_order_available);
+    assert_eq!(all(store).len(), sample().len());
 }
 
 pub fn people_link_and_move(store: &mut dyn Store) {

@@ -30,6 +30,14 @@ pub trait AccountSource {
     fn recycle(&mut self, batch: Vec<(AccountRecord, FamilyFacts)>) {
         drop(batch);
     }
+
+    /// Roll-up changes known only once every batch has been read (a source that wrote its
+    /// records with provisional family facts corrects them here), applied in the same
+    /// transaction after the records and [`AccountWrite::rollup_updates`]. An error aborts the
+    /// write. By default there are none.
+    fn late_rollups(&mut self) -> std::result::Result<Vec<(String, FamilyFacts)>, String> {
+        Ok(Vec::new())
+    }
 }
 
 /// A source over records already in memory.

@@ -271,7 +271,10 @@ impl Store for PostgresStore {
             old.join(", "),
             new.join(", ")
         );
-        for batch in w.rollup_updates.chunks(BATCH) {
+        let late = source.late_rollups().map_err(StoreError::Source)?;
+        let all: Vec<(String, abm_core::hierarchy::FamilyFacts)> =
+            w.rollup_updates.iter().cloned().chain(late).collect();
+        for batch in all.chunks(BATCH) {
             let rows: Vec<Vec<Cell>> = batch
                 .iter()
                 .map(|(id, f)| {

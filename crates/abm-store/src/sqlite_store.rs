@@ -182,7 +182,8 @@ impl SqliteStore {
                 }
                 source.recycle(batch);
             }
-            for (id, facts) in &w.rollup_updates {
+            let late = source.late_rollups().map_err(StoreError::Source)?;
+            for (id, facts) in w.rollup_updates.iter().chain(late.iter()) {
                 let mut cells = sql::rollup_cells(facts);
                 cells.push(Cell::Text(Some(&w.at)));
                 cells.push(Cell::Text(Some(id)));
