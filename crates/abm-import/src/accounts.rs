@@ -492,6 +492,11 @@ impl AccountSource for Streamed {
 
 const BATCH: usize = 5_000;
 
+/// Send a full batch to the writer, leaving an empty one; false when the writer has stopped.
+fn hand_over(tx: &std::sync::mpsc::SyncSender<Result<Batch, String>>, batch: &mut Batch) -> bool {
+    tx.send(Ok(std::mem::replace(batch, Vec::with_capacity(BATCH)))).is_ok()
+}
+
 /// Rows checked per chunk in the first pass (split between two threads).
 const CHECK_CHUNK: usize = 20_000;
 
@@ -544,10 +549,7 @@ fn stream_rows(
                 }
                 if batch.len() == BATCH {
                     free_written();
-                    if tx
-                        .send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))))
-                        .is_err()
-                    {
+                    if !hand_over(&tx, &mut batch) {
                         return; // the writer stopped
                     }
                 }
@@ -678,10 +680,7 @@ fn single_pass(
                 batch.push((r, facts));
                 if batch.len() == BATCH {
                     free_written();
-                    if tx
-                        .send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))))
-                        .is_err()
-                    {
+                    if !hand_over(&tx, &mut batch) {
                         return; // the writer stopped
                     }
                 }

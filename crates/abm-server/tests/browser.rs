@@ -121,18 +121,14 @@ async fn sign_in(c: &Client, base: &str, username: &str, password: &str, xpath: 
         .for_element(Locator::XPath("//h1[text()='Sign in to abm']"))
         .await
         .unwrap();
-    c.find(Locator::Css("input[name=username]"))
-        .await
-        .unwrap()
-        .send_keys(username)
-        .await
-        .unwrap();
-    c.find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys(password)
-        .await
-        .unwrap();
+    for (field, value) in [("username", username), ("password", password)] {
+        c.find(Locator::Css(&format!("input[name={field}]")))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
     click_then(c, Locator::XPath("//button[text()='Sign in']"), xpath).await;
 }
 

@@ -45,23 +45,7 @@ fn start() -> App {
     ))
     .unwrap();
     store.save_icp_version(&icp, "setup", at).unwrap();
-    let boss = abm_store::TeamMember {
-        username: "mmanager".into(),
-        name: "Morgan".into(),
-        role: abm_core::intake::Role::Manager,
-    };
-    let entry = abm_store::AuditEntry {
-        request_id: None,
-        at,
-        actor: "setup".into(),
-        action: "team".into(),
-        field: None,
-        before: None,
-        after: None,
-        note: None,
-        refused: false,
-    };
-    store.put_team_member(&boss, &entry).unwrap();
+    // The manager (who may activate it) and a viewer are added, with API tokens, further down.
     store
         .replace_ad_facts("google", "acct", day(1), day(3), &ad_facts())
         .unwrap();
