@@ -45,9 +45,10 @@ pub async fn explain(
     let at = optional_date(&raw, "as_of")?
         .map(end_of)
         .unwrap_or_else(|| state.desk.now().at);
-    let rules = state.engagement.clone();
+    let st = state.clone();
     state
         .blocking(move |s| {
+            let rules = st.engagement_rules(s)?;
             let (_, acts) = abm_workspace::journey::account_activities(s, &id)?
                 .ok_or_else(|| ApiError::NotFound(format!("no account {id:?}")))?;
             Ok(Json(json!(abm_core::engagement::explain(&rules, &acts, at, window))))

@@ -32,7 +32,8 @@ pub struct AppState {
     precedence: Arc<abm_core::account::Precedence>,
     /// Templates, calendar and settings requests are judged by.
     desk: Arc<abm_workspace::desk::Desk>,
-    /// Engagement rules explanations are computed with, and the stages journeys are named by.
+    /// Engagement rules explanations are computed with when no workspace is served (see
+    /// `engagement_rules`), and the stages journeys are named by.
     engagement: Arc<abm_core::engagement::EngagementRules>,
     stages: Arc<abm_core::journey::Stages>,
     /// The workspace served, for what is read from its files on each request (metrics, OKRs,
@@ -88,6 +89,22 @@ impl AppState {
     pub fn with_precedence(mut self, precedence: abm_core::account::Precedence) -> Self {
         self.precedence = Arc::new(precedence);
         self
+    }
+
+    /// The engagement rules in force now. Serving a workspace, that is its active version, read
+    /// from the store on each call, so an activation made elsewhere (`abm engagement activate`)
+    /// applies at once; otherwise the rules the server was given.
+    pub(crate) fn engagement_rules(
+        &self,
+        store: &mut dyn Store,
+    ) -> Result<Arc<abm_core::engagement::EngagementRules>, api::ApiError> {
+        match &self.workspace {
+            Some(ws) => ws
+                .engagement_rules_in(store)
+                .map(Arc::new)
+                .map_err(scorecard_api::ws_err),
+            None => Ok(self.engagement.clone()),
+        }
     }
 
     /// Run `f` with the store on the blocking pool.

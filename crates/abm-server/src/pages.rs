@@ -205,15 +205,16 @@ struct AccountViews {
 
 pub async fn account(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let lookup = id.clone();
-    let (precedence, rules) = (state.precedence.clone(), state.engagement.clone());
+    let (precedence, st) = (state.precedence.clone(), state.clone());
     let now = state.desk.now().at;
     let found = state
-        .with_store(move |s| {
+        .blocking(move |s| {
             let Some(d) = s.get_account(&lookup)? else {
                 return Ok(None);
             };
             let journey = s.journeys(Some(&lookup))?.pop();
             let fit = abm_workspace::icp::explain_active(s, &precedence, &lookup)?;
+            let rules = st.engagement_rules(s)?;
             let acts = abm_workspace::journey::account_activities(s, &lookup)?;
             let (engagement, trend) = match acts {
                 Some((_, acts)) if !acts.is_empty() => {

@@ -23,6 +23,16 @@ A2,Acme Europe,acme.de,A1,EMEA,300,0,,\n\
 B1,<script>alert(1)</script> Corp,beta.example,,APAC,40,1200,Tier 3,\n";
 
 fn start() -> App {
+    start_in(None)
+}
+
+/// Where an app made by `start_in` keeps its database.
+fn app_db(app: &App) -> std::path::PathBuf {
+    app._dir.path().join("abm.db")
+}
+
+/// The app over the test store, serving a workspace when one is given.
+fn start_in(ws: Option<abm_workspace::Workspace>) -> App {
     let dir = tempfile::tempdir().unwrap();
     let mut store = SqliteStore::open(&dir.path().join("abm.db")).unwrap();
     let file = dir.path().join("accounts.csv");
@@ -97,7 +107,11 @@ fn start() -> App {
     let token = common::member(&db, "mmanager", abm_core::intake::Role::Manager, None);
     let viewer = common::member(&db, "exec-eve", abm_core::intake::Role::Viewer, None);
     let store = SqliteStore::open(&db).unwrap();
-    let base = common::serve(abm_server::AppState::new(Box::new(store) as Box<dyn Store>));
+    let state = abm_server::AppState::new(Box::new(store) as Box<dyn Store>);
+    let base = common::serve(match ws {
+        Some(ws) => state.with_workspace(ws),
+        None => state,
+    });
     App {
         base,
         token,
@@ -818,4 +832,29 @@ fn overview_follows_the_data_and_the_files() {
     .unwrap();
     let page = get(&app, &format!("/overview?quarter={q}")).1;
     assert!(page.contains("Qualify 4 MQAs"), "{page}");
+}
+
+/// A running server explains with the engagement rules in force now: activating another version
+/// (here from another connection, as `abm engagement activate` does) shows without a restart.
+#[test]
+fn explanations_follow_the_rules_in_force() {
+    let wsdir = tempfile::tempdir().unwrap();
+    let ws = abm_workspace::Workspace::init(&wsdir.path().join("ws")).unwrap();
+    let app = start_in(Some(ws));
+    let explain = "/api/engagement/A1?as_of=2026-11-28&window=90";
+    let (code, before) = json(&app, explain);
+    assert_eq!(code, 200, "{before}");
+    assert_eq!(before["score"], 20.0, "four form fills at 5 points");
+    let rules = include_str!("../../abm-workspace/defaults/engagement.toml")
+        .replace("kind = \"Form Fill\"\npoints = 5", "kind = \"Form Fill\"\npoints = 25");
+    let db = app_db(&app);
+    let mut other = SqliteStore::open(&db).unwrap();
+    let at = chrono::Utc::now();
+    let v = other.save_rules_version("engagement", &rules, "mmanager", at).unwrap();
+    let journeys = other.journeys(None).unwrap();
+    other
+        .activate_rules("engagement", v, "mmanager", at, &journeys)
+        .unwrap();
+    let (_, after) = json(&app, explain);
+    assert_eq!(after["score"], 100.0, "the version in force now: {after}");
 }
