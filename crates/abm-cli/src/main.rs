@@ -148,6 +148,9 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: String,
+        /// Mark session cookies Secure (sent over HTTPS only): when abm is served behind TLS.
+        #[arg(long)]
+        secure_cookies: bool,
     },
     /// What the workspace holds.
     Status {
@@ -285,7 +288,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Taxonomy(cmd) => paid::run_taxonomy(&open_workspace(&cli.workspace)?, cmd),
         Command::Report(cmd) => paid::run_report(&open_workspace(&cli.workspace)?, cmd),
         Command::Demo(args) => demo::run(&cli.workspace, args),
-        Command::Serve { addr } => serve(&open_workspace(&cli.workspace)?, &addr),
+        Command::Serve { addr, secure_cookies } => serve(&open_workspace(&cli.workspace)?, &addr, secure_cookies),
         Command::Status { format } => {
             let ws = open_workspace(&cli.workspace)?;
             let mut store = ws.store()?;
@@ -319,7 +322,7 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn serve(ws: &abm_workspace::Workspace, addr: &str) -> Result<()> {
+fn serve(ws: &abm_workspace::Workspace, addr: &str, secure_cookies: bool) -> Result<()> {
     let store = ws.store()?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
@@ -334,6 +337,7 @@ fn serve(ws: &abm_workspace::Workspace, addr: &str) -> Result<()> {
         abm_server::serve(
             listener,
             abm_server::AppState::new(store)
+                .with_secure_cookies(secure_cookies)
                 .with_precedence(ws.config.precedence.clone())
                 .with_desk(abm_workspace::desk::Desk::from_workspace(ws)?)
                 .with_journey_rules(ws.engagement_rules()?, ws.stages()?)

@@ -31,6 +31,50 @@ const SESSION_DAYS: i64 = 7;
 /// The most a form body may hold (forms here are small).
 const MAX_FORM: usize = 1 << 20;
 
+/// Failed sign-ins a username may have within [`FAIL_WINDOW`]; after them, attempts are refused
+/// without looking at the password until the window has passed.
+const MAX_FAILURES: u32 = 5;
+const FAIL_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Recent failed sign-ins per username (lower case), kept in memory: guessing a password takes
+/// more than five tries per quarter of an hour.
+#[derive(Default)]
+pub struct Throttle(std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>);
+
+impl Throttle {
+    fn key(username: &str) -> String {
+        username.trim().to_ascii_lowercase()
+    }
+
+    /// How long until `username` may try again, if they may not now.
+    fn wait(&self, username: &str) -> Option<std::time::Duration> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (n, first) = map.get(&Self::key(username))?;
+        let left = FAIL_WINDOW.checked_sub(first.elapsed())?;
+        (*n >= MAX_FAILURES).then_some(left)
+    }
+
+    fn failed(&self, username: &str) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 10_000 {
+            // Names tried long ago (or made up) are forgotten rather than kept forever.
+            map.retain(|_, (_, first)| first.elapsed() <= FAIL_WINDOW);
+        }
+        let e = map.entry(Self::key(username)).or_insert((0, std::time::Instant::now()));
+        if e.1.elapsed() > FAIL_WINDOW {
+            *e = (0, std::time::Instant::now());
+        }
+        e.0 += 1;
+    }
+
+    fn succeeded(&self, username: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&Self::key(username));
+    }
+}
+
 /// The signed-in person making a request.
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -115,9 +159,10 @@ fn nonce() -> Result<String, crate::api::ApiError> {
         .map_err(|e| crate::api::ApiError::Internal(e.to_string()))
 }
 
-fn cookie(name: &'static str, value: String, days: i64) -> Cookie<'static> {
+fn cookie(state: &AppState, name: &'static str, value: String, days: i64) -> Cookie<'static> {
     Cookie::build((name, value))
         .http_only(true)
+        .secure(state.secure_cookies)
         .same_site(SameSite::Lax)
         .path("/")
         .max_age(time_days(days))
@@ -319,7 +364,7 @@ pub async fn login_form(
         Ok(n) => n,
         Err(e) => return e.into_response(),
     };
-    let jar = jar.add(cookie(LOGIN_COOKIE, n.clone(), 1));
+    let jar = jar.add(cookie(&state, LOGIN_COOKIE, n.clone(), 1));
     (
         jar,
         login_page(StatusCode::OK, &n, &safe_next(q.next.as_deref()), None, ""),
@@ -353,11 +398,24 @@ pub async fn login(
         Err(e) => return e.into_response(),
     };
     if expected.is_none() || expected.as_deref() != Some(f.csrf.as_str()) {
-        let jar = jar.add(cookie(LOGIN_COOKIE, fresh.clone(), 1));
+        let jar = jar.add(cookie(&state, LOGIN_COOKIE, fresh.clone(), 1));
         let msg = "The sign-in form had expired; please sign in again.";
         return (
             jar,
             login_page(StatusCode::FORBIDDEN, &fresh, &next, Some(msg), &f.username),
+        )
+            .into_response();
+    }
+    if let Some(left) = state.throttle.wait(&f.username) {
+        let jar = jar.add(cookie(&state, LOGIN_COOKIE, fresh.clone(), 1));
+        let msg = format!(
+            "Too many failed sign-ins for {}; try again in {} minutes.",
+            f.username.trim(),
+            left.as_secs() / 60 + 1
+        );
+        return (
+            jar,
+            login_page(StatusCode::TOO_MANY_REQUESTS, &fresh, &next, Some(&msg), &f.username),
         )
             .into_response();
     }
@@ -375,6 +433,7 @@ pub async fn login(
         .await;
     match found {
         Ok(Some((member, fingerprint))) => {
+            state.throttle.succeeded(&f.username);
             let session = Session {
                 username: member.username,
                 fingerprint,
@@ -382,6 +441,7 @@ pub async fn login(
                 expires: chrono::Utc::now().timestamp() + SESSION_DAYS * 86_400,
             };
             let jar = jar.remove(Cookie::build(LOGIN_COOKIE).path("/")).add(cookie(
+                &state,
                 SESSION_COOKIE,
                 session.value(),
                 SESSION_DAYS,
@@ -389,7 +449,8 @@ pub async fn login(
             (jar, Redirect::to(&next)).into_response()
         }
         Ok(None) => {
-            let jar = jar.add(cookie(LOGIN_COOKIE, fresh.clone(), 1));
+            state.throttle.failed(&f.username);
+            let jar = jar.add(cookie(&state, LOGIN_COOKIE, fresh.clone(), 1));
             let msg = "Wrong username or password.";
             (
                 jar,

@@ -41,6 +41,10 @@ pub struct AppState {
     workspace: Option<Arc<abm_workspace::Workspace>>,
     /// The key session cookies are signed with (kept in the store).
     cookie_key: axum_extra::extract::cookie::Key,
+    /// Cookies only over HTTPS (set when abm is served behind TLS).
+    secure_cookies: bool,
+    /// Recent failed sign-ins.
+    throttle: Arc<auth::Throttle>,
     /// The Overview's scorecards per quarter, with the key they were computed under.
     #[allow(clippy::type_complexity)]
     scorecards: Arc<
@@ -53,6 +57,8 @@ impl AppState {
         let cookie_key = auth::cookie_key(store.as_mut());
         Self {
             cookie_key,
+            secure_cookies: false,
+            throttle: Default::default(),
             scorecards: Default::default(),
             store: Arc::new(Mutex::new(store)),
             precedence: Arc::new(Default::default()),
@@ -61,6 +67,12 @@ impl AppState {
             stages: Arc::new(abm_workspace::shipped_stages()),
             workspace: None,
         }
+    }
+
+    /// Mark cookies Secure (browsers then send them over HTTPS only): for abm behind TLS.
+    pub fn with_secure_cookies(mut self, secure: bool) -> Self {
+        self.secure_cookies = secure;
+        self
     }
 
     /// Serve a workspace: its metrics.toml, okrs.toml and goals.toml are read on each request.

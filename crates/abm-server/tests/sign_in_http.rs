@@ -17,13 +17,18 @@ struct App {
 
 /// A manager and a requester who can sign in; tokens for the manager.
 fn start() -> (App, String) {
+    start_with(false)
+}
+
+fn start_with(secure_cookies: bool) -> (App, String) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("abm.db");
     let store = SqliteStore::open(&db).unwrap();
     let token = common::member(&db, "mmanager", Role::Manager, Some("correct horse"));
     common::member(&db, "sales-sam", Role::Requester, Some("sam's secret"));
     common::member(&db, "exec-eve", Role::Viewer, Some("eve's secret"));
-    let base = common::serve(abm_server::AppState::new(Box::new(store) as Box<dyn Store>));
+    let base =
+        common::serve(abm_server::AppState::new(Box::new(store) as Box<dyn Store>).with_secure_cookies(secure_cookies));
     let agent = ureq::AgentBuilder::new().redirects(0).build();
     (
         App {
@@ -340,4 +345,57 @@ fn pages_change_requests_by_role_with_csrf() {
         cleared.contains("Max-Age=0") || cleared.contains("Expires"),
         "{cleared}"
     );
+}
+
+/// Five wrong passwords for a name, and that name is refused unchecked for a while, even with the
+/// right password; other people are not affected. `abm serve --secure-cookies` marks cookies
+/// Secure.
+#[test]
+fn guessing_is_slowed_and_cookies_can_be_https_only() {
+    let (app, _) = start();
+    let attempt = |username: &str, password: &str| {
+        let form = app.send("GET", "/login", None, None);
+        let login_cookie = cookie_pair(&form.cookies, "abm_login");
+        let csrf = csrf_of(&form.body);
+        app.send(
+            "POST",
+            "/login",
+            Some(&login_cookie),
+            Some(&[
+                ("csrf", &csrf),
+                ("username", username),
+                ("password", password),
+                ("next", "/"),
+            ]),
+        )
+    };
+    for _ in 0..5 {
+        assert_eq!(attempt("mmanager", "wrong horse").code, 401);
+    }
+    let refused = attempt("MManager", "correct horse");
+    assert_eq!(refused.code, 429, "{}", refused.body);
+    assert!(
+        refused.body.contains("Too many failed sign-ins for MManager"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.cookies.iter().all(|c| !c.starts_with("abm_session=")));
+    assert_eq!(
+        attempt("sales-sam", "sam's secret").code,
+        303,
+        "others sign in as usual"
+    );
+
+    let (secure, _) = start_with(true);
+    let form = secure.send("GET", "/login", None, None);
+    assert!(
+        form.cookies.iter().all(|c| c.contains("; Secure")),
+        "{:?}",
+        form.cookies
+    );
+    assert!(app
+        .send("GET", "/login", None, None)
+        .cookies
+        .iter()
+        .all(|c| !c.contains("Secure")));
 }
