@@ -280,42 +280,15 @@ pub fn rules_diff(ws: &Workspace, format: Format) -> Result<()> {
 
 /// `abm engagement activate` (the file) or `rollback VERSION`: save, put in force, replay.
 pub fn rules_activate(ws: &Workspace, as_user: Option<&str>, version: Option<i64>) -> Result<()> {
-    let who = crate::icp::actor(as_user);
-    let now = ws.now().at;
     let mut store = ws.store()?;
-    let versions = store.rules_versions("engagement")?;
-    let (version, text) = match version {
-        Some(v) => {
-            let found = versions.iter().find(|x| x.version == v).ok_or_else(|| {
-                crate::user_error(format!("no engagement rules version {v} (abm engagement history)"))
-            })?;
-            (v, found.definition.clone())
-        }
-        None => {
-            let (_, text) = ws.engagement_draft()?;
-            match versions.iter().find(|x| x.definition == text) {
-                Some(x) => (x.version, text),
-                None => (store.save_rules_version("engagement", &text, &who, now)?, text),
-            }
-        }
-    };
-    let engagement: abm_core::engagement::EngagementRules =
-        toml::from_str(&text).map_err(|e| crate::user_error(format!("engagement rules version {version}: {e}")))?;
-    let stages = ws.stages()?;
-    let rules = abm_workspace::journey::Rules {
-        stages: &stages,
-        engagement: &engagement,
-    };
-    let r = abm_workspace::journey::activate(&rules, store.as_mut(), version, &who, now, ws.today())?;
+    let who = crate::icp::actor(as_user);
+    let a = abm_workspace::journey::activate_engagement(ws, store.as_mut(), version, &who, ws.now().at)?;
     println!(
-        "engagement rules version {version} in force; replayed {} accounts: {} stage changes in {} ms",
-        r.accounts, r.stage_changes, r.millis
+        "engagement rules version {} in force; replayed {} accounts: {} stage changes in {} ms",
+        a.version, a.refresh.accounts, a.refresh.stage_changes, a.refresh.millis
     );
-    // After a rollback the file holds what is in force again.
-    let path = ws.dir.join("engagement.toml");
-    if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-        std::fs::write(&path, &text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        println!("engagement.toml now holds version {version}");
+    if a.file_rewritten {
+        println!("engagement.toml now holds version {}", a.version);
     }
     Ok(())
 }

@@ -301,6 +301,67 @@ pub fn activate(
     })
 }
 
+/// What [`activate_engagement`] put in force.
+#[derive(Debug)]
+pub struct Activated {
+    pub version: i64,
+    pub refresh: Refresh,
+    /// engagement.toml was rewritten to hold the version (after a rollback).
+    pub file_rewritten: bool,
+}
+
+/// Put engagement rules in force and replay every journey with them, in the activation's
+/// transaction: engagement.toml as it stands (saved as a new version unless identical to one), or
+/// saved version `version` (a rollback, which is then written back into engagement.toml so the
+/// file holds what is in force).
+pub fn activate_engagement(
+    ws: &crate::Workspace,
+    store: &mut dyn Store,
+    version: Option<i64>,
+    actor: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Activated> {
+    let versions = store.rules_versions("engagement")?;
+    let (version, text, engagement) = match version {
+        Some(v) => {
+            let found = versions
+                .into_iter()
+                .find(|x| x.version == v)
+                .ok_or(crate::WorkspaceError::NoSuchVersion {
+                    kind: "engagement rules",
+                    version: v,
+                    hint: "abm engagement history",
+                })?;
+            let rules = crate::toml_text::parse(&found.definition, &format!("engagement rules version {v}"))?;
+            (v, found.definition, rules)
+        }
+        None => {
+            let (rules, text) = ws.engagement_draft()?;
+            let version = match versions.iter().find(|x| x.definition == text) {
+                Some(x) => x.version,
+                None => store.save_rules_version("engagement", &text, actor, at)?,
+            };
+            (version, text, rules)
+        }
+    };
+    let stages = ws.stages()?;
+    let rules = Rules {
+        stages: &stages,
+        engagement: &engagement,
+    };
+    let refresh = activate(&rules, store, version, actor, at, ws.today())?;
+    let path = ws.dir.join("engagement.toml");
+    let file_rewritten = std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str());
+    if file_rewritten {
+        std::fs::write(&path, &text).map_err(|source| crate::WorkspaceError::Io { path, source })?;
+    }
+    Ok(Activated {
+        version,
+        refresh,
+        file_rewritten,
+    })
+}
+
 /// How journeys would change: per account whose stage or 90-day points differ, (account,
 /// stage before, stage after, points before, points after); `before` are the stored journeys.
 pub fn changes(before: &[Journey], after: &[Journey]) -> Vec<(String, u32, u32, f64, f64)> {

@@ -35,6 +35,13 @@ pub enum WorkspaceError {
     /// A mistake in a configuration file, with where it is.
     #[error("{file}:{line}: {reason}")]
     Config { file: String, line: usize, reason: String },
+    /// A saved version asked for by number that the store does not hold.
+    #[error("no {kind} version {version} ({hint})")]
+    NoSuchVersion {
+        kind: &'static str,
+        version: i64,
+        hint: &'static str,
+    },
     #[error("unknown calendar {name:?}; calendars: {known}")]
     UnknownCalendar { name: String, known: String },
     #[error(transparent)]
