@@ -161,35 +161,6 @@ fn app(dir: &std::path::Path) -> String {
         at: "2026-11-28T10:00:00Z".into(),
     };
     import_accounts(&mut store, &file, &opts, &mut Quiet).unwrap();
-    let forms: Vec<_> = ["ann", "bo", "cy", "di"]
-        .iter()
-        .enumerate()
-        .map(|(i, who)| {
-            (
-                abm_core::activity::Activity {
-                    source: "marketing-automation".into(),
-                    source_id: i.to_string(),
-                    at: (today - chrono::Duration::days(6 - i as i64))
-                        .and_hms_opt(10, 0, 0)
-                        .unwrap()
-                        .and_utc(),
-                    kind: "Form Fill".into(),
-                    email: Some(format!("{who}@acme.example")),
-                    account_id: None,
-                    ip: None,
-                    company_domain: None,
-                    attributes: Default::default(),
-                },
-                abm_core::activity::Match {
-                    account: Some("A1".into()),
-                    method: abm_core::activity::Method::EmailDomain,
-                    confidence: 0.95,
-                    why_not: None,
-                },
-            )
-        })
-        .collect();
-    store.insert_activities(&forms).unwrap();
     // Two weeks of Google Ads spend in two geos.
     let facts: Vec<abm_core::paid::AdFact> = (0..14)
         .flat_map(|d| {
@@ -219,15 +190,9 @@ fn app(dir: &std::path::Path) -> String {
     store
         .replace_ad_facts("google", "acct", today - chrono::Duration::days(13), today, &facts)
         .unwrap();
-    let (stages, engagement) = (
-        abm_workspace::shipped_stages(),
-        abm_workspace::shipped_engagement_rules(),
-    );
-    let rules = abm_workspace::journey::Rules {
-        stages: &stages,
-        engagement: &engagement,
-    };
-    abm_workspace::journey::rebuild(&rules, &mut store, today).unwrap();
+    // Acme's four form fills in the last week; journeys replayed through today.
+    let days = [6, 5, 4, 3].map(|d| today - chrono::Duration::days(d));
+    common::acme_form_fills(&mut store, days, today);
     // People who sign in, and a request of Sam's waiting in triage.
     let db = dir.join("abm.db");
     common::member(&db, "mmanager", abm_core::intake::Role::Manager, Some(MANAGER_PASSWORD));

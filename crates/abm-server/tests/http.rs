@@ -60,48 +60,7 @@ fn start_in(ws: Option<abm_workspace::Workspace>) -> App {
         .replace_ad_facts("google", "acct", day(1), day(3), &ad_facts())
         .unwrap();
     // Four people at Acme fill forms in November; journeys replayed through November 28.
-    let forms: Vec<_> = ["ann", "bo", "cy", "di"]
-        .iter()
-        .enumerate()
-        .map(|(i, who)| {
-            (
-                abm_core::activity::Activity {
-                    source: "marketing-automation".into(),
-                    source_id: i.to_string(),
-                    at: chrono::DateTime::parse_from_rfc3339(&format!("2026-11-{:02}T10:00:00Z", 10 + i))
-                        .unwrap()
-                        .to_utc(),
-                    kind: "Form Fill".into(),
-                    email: Some(format!("{who}@acme.example")),
-                    account_id: None,
-                    ip: None,
-                    company_domain: None,
-                    attributes: Default::default(),
-                },
-                abm_core::activity::Match {
-                    account: Some("A1".into()),
-                    method: abm_core::activity::Method::EmailDomain,
-                    confidence: 0.95,
-                    why_not: None,
-                },
-            )
-        })
-        .collect();
-    store.insert_activities(&forms).unwrap();
-    let (stages, engagement) = (
-        abm_workspace::shipped_stages(),
-        abm_workspace::shipped_engagement_rules(),
-    );
-    let rules = abm_workspace::journey::Rules {
-        stages: &stages,
-        engagement: &engagement,
-    };
-    abm_workspace::journey::rebuild(
-        &rules,
-        &mut store,
-        chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
-    )
-    .unwrap();
+    common::acme_form_fills(&mut store, [day(10), day(11), day(12), day(13)], day(28));
     drop(store);
     let db = dir.path().join("abm.db");
     let token = common::member(&db, "mmanager", abm_core::intake::Role::Manager, None);

@@ -50,3 +50,45 @@ pub fn member(db: &std::path::Path, username: &str, role: abm_core::intake::Role
     let label = format!("test-{}", store.api_tokens().unwrap().len());
     abm_workspace::users::issue_token(&mut store, username, &label, at).unwrap()
 }
+
+/// Four people at Acme (account A1) fill in a form, one on each of `days` at 10:00, matched by
+/// email domain; then every journey is replayed with the shipped rules through `through`.
+#[allow(dead_code)]
+pub fn acme_form_fills(store: &mut dyn abm_store::Store, days: [chrono::NaiveDate; 4], through: chrono::NaiveDate) {
+    let forms: Vec<_> = ["ann", "bo", "cy", "di"]
+        .iter()
+        .zip(days)
+        .enumerate()
+        .map(|(i, (who, day))| {
+            (
+                abm_core::activity::Activity {
+                    source: "marketing-automation".into(),
+                    source_id: i.to_string(),
+                    at: day.and_hms_opt(10, 0, 0).unwrap().and_utc(),
+                    kind: "Form Fill".into(),
+                    email: Some(format!("{who}@acme.example")),
+                    account_id: None,
+                    ip: None,
+                    company_domain: None,
+                    attributes: Default::default(),
+                },
+                abm_core::activity::Match {
+                    account: Some("A1".into()),
+                    method: abm_core::activity::Method::EmailDomain,
+                    confidence: 0.95,
+                    why_not: None,
+                },
+            )
+        })
+        .collect();
+    store.insert_activities(&forms).unwrap();
+    let (stages, engagement) = (
+        abm_workspace::shipped_stages(),
+        abm_workspace::shipped_engagement_rules(),
+    );
+    let rules = abm_workspace::journey::Rules {
+        stages: &stages,
+        engagement: &engagement,
+    };
+    abm_workspace::journey::rebuild(&rules, store, through).unwrap();
+}
