@@ -121,6 +121,15 @@ fn get(app: &App, path: &str) -> (u16, String) {
     }
 }
 
+/// Each page is refused with 400 and a message saying what is wrong.
+fn refused(app: &App, cases: &[(&str, &str)]) {
+    for (path, want) in cases {
+        let (code, body) = get(app, path);
+        assert_eq!(code, 400, "{path}: {body}");
+        assert!(body.contains(want), "{path}: {body}");
+    }
+}
+
 fn json(app: &App, path: &str) -> (u16, serde_json::Value) {
     let (code, body) = get(app, path);
     (
@@ -381,15 +390,14 @@ fn lists_over_http() {
     let (code, page) = get(&app, "/lists?version=1");
     assert_eq!(code, 200);
     assert!(page.contains("Version 1 · published"), "{page}");
-    for (path, want) in [
-        ("/lists?version=9", "no list version 9"),
-        ("/lists?version=x", "expected a number"),
-        ("/lists?tier=1", "tier is not a setting"),
-    ] {
-        let (code, body) = get(&app, path);
-        assert_eq!(code, 400, "{path}");
-        assert!(body.contains(want), "{path}: {body}");
-    }
+    refused(
+        &app,
+        &[
+            ("/lists?version=9", "no list version 9"),
+            ("/lists?version=x", "expected a number"),
+            ("/lists?tier=1", "tier is not a setting"),
+        ],
+    );
 }
 
 #[test]
@@ -480,20 +488,19 @@ fn engagement_and_journeys_over_http() {
     assert_eq!(m["by_method"][0], serde_json::json!(["email_domain", 4]));
     let (_, fired) = json(&app, "/api/automations/firings");
     assert_eq!(fired, serde_json::json!([]));
-    for (path, want) in [
-        (
-            "/api/journey/funnel?from=2026-11-28&to=2026-11-01",
-            "query parameter to",
-        ),
-        ("/api/journey/as-of?date=yesterday", "query parameter date"),
-        ("/api/journey/as-of", "query parameter date: is required"),
-        ("/api/journey/as-of?date=2026-11-28&stage=6", "stage"),
-        ("/api/engagement/A1?window=0", "query parameter window"),
-    ] {
-        let (code, body) = get(&app, path);
-        assert_eq!(code, 400, "{path}: {body}");
-        assert!(body.contains(want), "{path}: {body}");
-    }
+    refused(
+        &app,
+        &[
+            (
+                "/api/journey/funnel?from=2026-11-28&to=2026-11-01",
+                "query parameter to",
+            ),
+            ("/api/journey/as-of?date=yesterday", "query parameter date"),
+            ("/api/journey/as-of", "query parameter date: is required"),
+            ("/api/journey/as-of?date=2026-11-28&stage=6", "stage"),
+            ("/api/engagement/A1?window=0", "query parameter window"),
+        ],
+    );
     assert_eq!(get(&app, "/api/journey/accounts/NOPE").0, 404);
     assert_eq!(get(&app, "/api/engagement/NOPE").0, 404);
 }
@@ -555,16 +562,15 @@ fn scorecard_over_http_reads_the_workspace_files() {
     assert_eq!(code, 200, "{o}");
     assert_eq!(o[0]["key_results"][0]["value"], 0.0);
     assert_eq!(o[0]["key_results"][0]["progress"], 0.0);
-    for (path, want) in [
-        ("/api/metrics?quarter=Q3", "query parameter quarter"),
-        ("/api/metrics", "query parameter quarter: is required"),
-        ("/api/metrics?quarter=FY27-Q4&compare=next", "query parameter compare"),
-        ("/api/goals/workback?quarter=FY27-Q4&segment=Large", "segment"),
-    ] {
-        let (code, body) = get(&app, path);
-        assert_eq!(code, 400, "{path}: {body}");
-        assert!(body.contains(want), "{path}: {body}");
-    }
+    refused(
+        &app,
+        &[
+            ("/api/metrics?quarter=Q3", "query parameter quarter"),
+            ("/api/metrics", "query parameter quarter: is required"),
+            ("/api/metrics?quarter=FY27-Q4&compare=next", "query parameter compare"),
+            ("/api/goals/workback?quarter=FY27-Q4&segment=Large", "segment"),
+        ],
+    );
     std::fs::write(
         ws.dir.join("okrs.toml"),
         "[[objectives]]\nquarter = \"FY27-Q4\"\nobjective = \"x\"\nkey_results = []\n",
@@ -604,17 +610,16 @@ fn scorecard_over_http_reads_the_workspace_files() {
         page.contains("no ad spend is held for the quarter"),
         "a metric without a value says why"
     );
-    for (path, want) in [
-        ("/overview?quarter=Q9", "quarter"),
-        (
-            "/overview?quarter=FY27-Q4&geo=emea",
-            "geo is not a setting of this page",
-        ),
-    ] {
-        let (code, body) = get(&app, path);
-        assert_eq!(code, 400, "{path}");
-        assert!(body.contains(want), "{path}: {body}");
-    }
+    refused(
+        &app,
+        &[
+            ("/overview?quarter=Q9", "quarter"),
+            (
+                "/overview?quarter=FY27-Q4&geo=emea",
+                "geo is not a setting of this page",
+            ),
+        ],
+    );
     let (code, _) = get(&bare, "/overview");
     assert_eq!(code, 404, "no workspace, no overview");
 }
@@ -631,15 +636,14 @@ fn journey_and_account_pages_show_stages() {
         "A1 moved on November 13"
     );
     assert!(page.contains("href=\"/accounts/A1\""));
-    for (path, want) in [
-        ("/journey?from=2026-11-28&to=2026-11-01", "is before from"),
-        ("/journey?date=yesterday", "date: expected a date"),
-        ("/journey?stage=6", "stage is not a setting"),
-    ] {
-        let (code, body) = get(&app, path);
-        assert_eq!(code, 400, "{path}: {body}");
-        assert!(body.contains(want), "{path}: {body}");
-    }
+    refused(
+        &app,
+        &[
+            ("/journey?from=2026-11-28&to=2026-11-01", "is before from"),
+            ("/journey?date=yesterday", "date: expected a date"),
+            ("/journey?stage=6", "stage is not a setting"),
+        ],
+    );
     let (_, account) = get(&app, "/accounts/A1");
     assert!(
         account.contains("05 Engaged with People") && account.contains("20.0 over 90 days"),
@@ -725,16 +729,15 @@ fn paid_media_page_equals_the_report() {
         "{csv}"
     );
     assert!(csv.contains("Total,49.75,"), "{csv}");
-    for (path, want) in [
-        ("/paid?from=2026-11-03&to=2026-11-01", "before from"),
-        ("/paid?from=soon", "expected a date"),
-        ("/paid?colour=red", "colour is not a setting of this page"),
-        ("/paid.csv?table=weather", "table: expected one of"),
-    ] {
-        let (code, body) = get(&app, path);
-        assert_eq!(code, 400, "{path}: {body}");
-        assert!(body.contains(want), "{path}: {body}");
-    }
+    refused(
+        &app,
+        &[
+            ("/paid?from=2026-11-03&to=2026-11-01", "before from"),
+            ("/paid?from=soon", "expected a date"),
+            ("/paid?colour=red", "colour is not a setting of this page"),
+            ("/paid.csv?table=weather", "table: expected one of"),
+        ],
+    );
 }
 
 /// The Overview's scorecards are cached, but never stale: a write to the store (here by another
