@@ -5,7 +5,6 @@
 use crate::calendar::parse_date;
 use crate::output::{print_rows, Format};
 use crate::user_error;
-use abm_core::labels::Label;
 use abm_core::request::Command;
 use abm_workspace::desk::Desk;
 use abm_workspace::planner::PRIORITY_COLUMNS;
@@ -290,16 +289,7 @@ pub fn run_board(ws: &Workspace, as_user: Option<&str>, cmd: BoardCmd) -> Result
             print_rows(format, &["requester", "id", "title", "missing", "due"], &rows, &lanes)
         }
         BoardCmd::Move { id, to } => {
-            let value = PRIORITY_COLUMNS
-                .iter()
-                .find(|c| c.eq_ignore_ascii_case(to.trim()))
-                .ok_or_else(|| {
-                    user_error(format!(
-                        "to: expected one of {}, found {to:?}",
-                        PRIORITY_COLUMNS.join(", ")
-                    ))
-                })?;
-            let label = Label::parse(&format!("ABM-Priority::{value}")).expect("a valid label");
+            let label = abm_workspace::planner::priority_label(&to).map_err(|e| user_error(format!("to: {e}")))?;
             let (me, team) = desk.actor(store, as_user)?;
             let (_, log) = desk.act(store, id, &me, &team, vec![Command::AddLabel(label)], ws.now())?;
             crate::requests::print_changes(id, &log);

@@ -9,11 +9,10 @@ use crate::auth::{csrf_field, Actor};
 use crate::pages::layout;
 use crate::AppState;
 use abm_core::intake::{FieldKind, Role};
-use abm_core::labels::Label;
 use abm_core::request::{Command, NewRequest};
 use abm_store::RequestQuery;
 use abm_workspace::desk::SlaRow;
-use abm_workspace::planner::PRIORITY_COLUMNS;
+use abm_workspace::planner::{priority_label, PRIORITY_COLUMNS};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -183,14 +182,16 @@ pub async fn move_card(
 ) -> Response {
     let get = |k: &str| form.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     let id = get("id").parse::<i64>().ok().filter(|n| *n > 0);
-    let to = PRIORITY_COLUMNS.iter().find(|c| c.eq_ignore_ascii_case(&get("to")));
-    let (Some(id), Some(to)) = (id, to) else {
-        let msg = format!("choose a card and one of the columns {}", PRIORITY_COLUMNS.join(", "));
-        return render_board(&state, &actor, Some(msg), StatusCode::BAD_REQUEST).await;
-    };
-    let cmds = match Label::parse(&format!("{}::{to}", abm_core::request::PRIORITY)) {
-        Ok(l) => vec![Command::AddLabel(l)],
-        Err(e) => return render_board(&state, &actor, Some(e.to_string()), StatusCode::BAD_REQUEST).await,
+    let (id, cmds) = match (id, priority_label(&get("to"))) {
+        (Some(id), Ok(l)) => (id, vec![Command::AddLabel(l)]),
+        (None, _) => {
+            let msg = "choose a card to move".to_string();
+            return render_board(&state, &actor, Some(msg), StatusCode::BAD_REQUEST).await;
+        }
+        (_, Err(e)) => {
+            let msg = format!("column: {e}");
+            return render_board(&state, &actor, Some(msg), StatusCode::BAD_REQUEST).await;
+        }
     };
     match act(&state, &actor, id, cmds).await {
         Ok(()) => Redirect::to(&format!("/board#card-{id}")).into_response(),
@@ -388,12 +389,9 @@ fn commands(form: &HashMap<String, String>) -> Result<Vec<Command>, String> {
             plan: get("plan") == "yes",
         }],
         "priority" => {
-            let to = PRIORITY_COLUMNS
-                .iter()
-                .find(|c| c.eq_ignore_ascii_case(&get("to")))
-                .ok_or_else(|| format!("priority: one of {}", PRIORITY_COLUMNS.join(", ")))?;
-            let l = Label::parse(&format!("{}::{to}", abm_core::request::PRIORITY)).map_err(|e| e.to_string())?;
-            vec![Command::AddLabel(l)]
+            vec![Command::AddLabel(
+                priority_label(&get("to")).map_err(|e| format!("priority: {e}"))?,
+            )]
         }
         "close" => vec![Command::Close],
         "reopen" => vec![Command::Reopen],

@@ -552,19 +552,6 @@ pub async fn move_card(
     raw: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let b: MoveBody = body(&raw)?;
-    let value = abm_workspace::planner::PRIORITY_COLUMNS
-        .iter()
-        .find(|c| c.eq_ignore_ascii_case(b.to.trim()))
-        .ok_or_else(|| {
-            bad(
-                "to",
-                format!(
-                    "expected one of {}, found {:?}",
-                    abm_workspace::planner::PRIORITY_COLUMNS.join(", "),
-                    b.to
-                ),
-            )
-        })?;
-    let l = label("to", &format!("ABM-Priority::{value}"))?;
+    let l = abm_workspace::planner::priority_label(&b.to).map_err(|e| bad("to", e))?;
     act(state, actor, b.id, vec![Command::AddLabel(l)]).await
 }

@@ -42,6 +42,19 @@ pub fn start_of_day(tz: chrono_tz::Tz, d: NaiveDate) -> chrono::DateTime<chrono:
 /// The priority columns, in board order.
 pub const PRIORITY_COLUMNS: &[&str] = &["Top", "High", "Med", "Low", "TBD"];
 
+/// The label that puts a card in board column `column` (any case), e.g. `ABM-Priority::High`;
+/// the error names the columns.
+pub fn priority_label(column: &str) -> std::result::Result<abm_core::labels::Label, String> {
+    let value = PRIORITY_COLUMNS
+        .iter()
+        .find(|c| c.eq_ignore_ascii_case(column.trim()))
+        .ok_or_else(|| format!("expected one of {}, found {column:?}", PRIORITY_COLUMNS.join(", ")))?;
+    Ok(
+        abm_core::labels::Label::parse(&format!("{}::{value}", abm_core::request::PRIORITY))
+            .expect("the board's columns are label values"),
+    )
+}
+
 /// A card on a board.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Card {
@@ -333,6 +346,14 @@ fn push_card(col: &mut Column, card: Card) {
 mod tests {
     use super::start_of_day;
     use chrono::NaiveDate;
+
+    #[test]
+    fn columns_name_their_priority_labels() {
+        assert_eq!(super::priority_label(" high ").unwrap().as_str(), "ABM-Priority::High");
+        assert_eq!(super::priority_label("tbd").unwrap().as_str(), "ABM-Priority::TBD");
+        let err = super::priority_label("Urgent").unwrap_err();
+        assert_eq!(err, "expected one of Top, High, Med, Low, TBD, found \"Urgent\"");
+    }
 
     #[test]
     fn a_day_starts_at_local_midnight_or_after_a_dst_gap() {
