@@ -574,8 +574,8 @@ const FALL_BACK: &str = "abm: the single pass gave way to two passes";
 /// account alone; once every row is in, the real roll-up is computed and the accounts whose
 /// family is larger are corrected (in the same transaction).
 struct OnePass {
-    rx: std::sync::mpsc::Receiver<Result<Batch, String>>,
-    done: std::sync::mpsc::Sender<Batch>,
+    /// The parsed rows, as the two-pass import streams them.
+    rows_in: Streamed,
     last: std::sync::mpsc::Receiver<(Vec<HierarchyInput>, u64)>,
     fiscal_year: i32,
     rows: u64,
@@ -584,11 +584,11 @@ struct OnePass {
 
 impl AccountSource for OnePass {
     fn next_batch(&mut self) -> Result<Batch, String> {
-        self.rx.recv().unwrap_or(Ok(Vec::new()))
+        self.rows_in.next_batch()
     }
 
     fn recycle(&mut self, batch: Batch) {
-        let _ = self.done.send(batch);
+        self.rows_in.recycle(batch);
     }
 
     fn late_rollups(&mut self) -> Result<Vec<(String, FamilyFacts)>, String> {
@@ -697,8 +697,7 @@ fn single_pass(
         })
         .expect("a thread starts");
     let mut source = OnePass {
-        rx,
-        done,
+        rows_in: Streamed { rx, done },
         last,
         fiscal_year: fy,
         rows: 0,
@@ -715,13 +714,12 @@ fn single_pass(
     let OnePass {
         rows,
         missing_parents,
-        rx,
-        done,
+        rows_in,
         last,
         ..
     } = source;
     // Let the worker go (it frees written batches until the writer's end is dropped).
-    drop((rx, done, last));
+    drop((rows_in, last));
     let _ = worker.join();
     match result {
         Ok(summary) => Ok(Some(AccountImportReport {
