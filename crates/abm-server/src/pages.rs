@@ -1,5 +1,5 @@
-//! Server-rendered HTML pages: the accounts list and an account page. The frame the web app grows
-//! in; no JavaScript, no external assets.
+//! The layout every page shares (the header, with who is signed in and a sign-out form), the
+//! accounts list and an account page. No JavaScript here, no external assets.
 
 use crate::params;
 use crate::AppState;
