@@ -144,24 +144,6 @@ pub fn roll_up<T: Borrow<HierarchyInput>>(nodes: &[T], fiscal_year: i32) -> (Vec
     (facts, report)
 }
 
-/// The facts of an account taken alone (no parent, no children): what [`roll_up`] gives a family
-/// of one. An import that writes before it has seen every row writes these, then corrects the
-/// accounts whose family turns out larger.
-pub fn alone(a: &HierarchyInput, fiscal_year: i32) -> FamilyFacts {
-    let (segment, segment_fy) = match a.frozen_segment {
-        Some((s, fy)) if fy == fiscal_year => (s, fy),
-        _ => (Segment::derive(a.employees, a.geo), fiscal_year),
-    };
-    FamilyFacts {
-        ultimate_parent: a.id.clone(),
-        family_max_employees: a.employees,
-        family_carr_cents: a.carr_cents,
-        first_order_available: a.carr_cents == 0,
-        segment,
-        segment_fy,
-    }
-}
-
 /// An account already stored: what its roll-up needs (its stored segment frozen), and the facts
 /// stored for it.
 #[derive(Debug, Clone, PartialEq)]
@@ -246,16 +228,6 @@ mod tests {
             carr_cents: carr,
             geo: None,
             frozen_segment: None,
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn alone_is_a_family_of_one(employees in proptest::option::of(0u32..200_000), carr in 0i64..10_000_000, geo in 0usize..5) {
-            let mut n = node("solo", None, employees, carr);
-            n.geo = [None, Some(Geo::Amer), Some(Geo::Emea), Some(Geo::Apac), Some(Geo::PubSec)][geo];
-            let (facts, _) = roll_up(&[n.clone()], 2027);
-            prop_assert_eq!(alone(&n, 2027), facts[0].clone());
         }
     }
 

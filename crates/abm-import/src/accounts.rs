@@ -16,6 +16,7 @@ use abm_core::{AbmTier, AccountRank, AccountType, CrmId, Domain, FiscalCalendar,
 use abm_store::{AccountSource, AccountWrite, Store, WriteSummary};
 use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -567,17 +568,19 @@ fn stream_rows(
     (Streamed { rx, done }, handle)
 }
 
+/// Batches the single pass's parser may run ahead of the writer (memory for speed).
+const AHEAD: usize = 24;
+
 /// What a single pass gives up with; the two-pass import then runs and reports properly.
 const FALL_BACK: &str = "abm: the single pass gave way to two passes";
 
-/// The single pass's source: rows parsed on a worker thread, written with the facts of each
-/// account alone; once every row is in, the real roll-up is computed and the accounts whose
-/// family is larger are corrected (in the same transaction).
+/// The single pass's source: rows parsed on a worker thread, written with their families' facts
+/// as far as the rows around them tell; once every row is in, the real roll-up is computed and
+/// the accounts written with other facts are corrected (in the same transaction).
 struct OnePass {
     /// The parsed rows, as the two-pass import streams them.
     rows_in: Streamed,
-    last: std::sync::mpsc::Receiver<(Vec<HierarchyInput>, u64)>,
-    fiscal_year: i32,
+    last: std::sync::mpsc::Receiver<LastWord>,
     rows: u64,
     missing_parents: Vec<(String, String)>,
 }
@@ -592,26 +595,64 @@ impl AccountSource for OnePass {
     }
 
     fn late_rollups(&mut self) -> Result<Vec<(String, FamilyFacts)>, String> {
-        let (inputs, rows) = self.last.recv().map_err(|_| FALL_BACK.to_string())?;
+        let (late, rows, missing_parents) = self.last.recv().map_err(|_| FALL_BACK.to_string())??;
         self.rows = rows;
-        let (facts, report) = hierarchy::roll_up(&inputs, self.fiscal_year);
-        if !report.cycles.is_empty() {
-            return Err(FALL_BACK.into());
-        }
-        self.missing_parents = report.missing_parents;
-        // Only the accounts whose family is larger than themselves changed.
-        Ok(inputs
-            .iter()
-            .zip(facts)
-            .filter(|(i, f)| {
-                f.ultimate_parent != i.id
-                    || f.family_max_employees != i.employees
-                    || f.family_carr_cents != i.carr_cents
-                    || f.segment != abm_core::Segment::derive(i.employees, i.geo)
-            })
-            .map(|(i, f)| (i.id.clone(), f))
-            .collect())
+        self.missing_parents = missing_parents;
+        Ok(late)
     }
+}
+
+/// What the single pass's worker sends once every row is parsed: the accounts whose family is
+/// larger than themselves (with the family's facts), the rows read and the missing parents; or
+/// the signal to fall back (a parent loop).
+type LastWord = Result<(Vec<(String, FamilyFacts)>, u64, Vec<(String, String)>), String>;
+
+/// Rows the single pass reads past a batch before handing it over, so that a family whose
+/// members arrive near each other is written with its real roll-up, not corrected at the end.
+const LOOK: usize = 512;
+
+/// The first `take` pending rows (all with `usize::MAX`), with the facts of their families as far as the rows around
+/// them tell (from `LOOK` rows before them to the last row read). `sent` keeps what each row was
+/// written with.
+fn with_window_facts(
+    pending: &mut Vec<AccountRecord>,
+    take: usize,
+    inputs: &[HierarchyInput],
+    sent: &mut Vec<FamilyFacts>,
+    fiscal_year: i32,
+) -> Batch {
+    let first = sent.len();
+    let from = first.saturating_sub(LOOK);
+    let (facts, _) = hierarchy::roll_up(&inputs[from..], fiscal_year);
+    let take = take.min(pending.len());
+    let mut batch = Vec::with_capacity(take);
+    for (r, f) in pending.drain(..take).zip(facts.into_iter().skip(first - from)) {
+        sent.push(f.clone());
+        batch.push((r, f));
+    }
+    batch
+}
+
+/// The real roll-up, once every row is in: the accounts written with other facts than their
+/// family's, with the family's facts, and the missing parents.
+#[allow(clippy::type_complexity)]
+fn late_rollups(
+    inputs: &[HierarchyInput],
+    sent: &[FamilyFacts],
+    fiscal_year: i32,
+) -> Result<(Vec<(String, FamilyFacts)>, Vec<(String, String)>), String> {
+    let (facts, report) = hierarchy::roll_up(inputs, fiscal_year);
+    if !report.cycles.is_empty() {
+        return Err(FALL_BACK.into());
+    }
+    let late = inputs
+        .iter()
+        .zip(sent)
+        .zip(facts)
+        .filter(|((_, was), f)| *was != f)
+        .map(|((i, _), f)| (i.id.clone(), f))
+        .collect();
+    Ok((late, report.missing_parents))
 }
 
 /// Read, check and write in one pass, for an export going into a store that holds no accounts
@@ -629,7 +670,9 @@ fn single_pass(
     let cols = Columns::resolve(&table, &opts.map)?;
     let fy = opts.fiscal.fiscal_year(opts.today);
     let expected = table.bytes / 120;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Batch, String>>(4);
+    // The parser outruns the writer; a deep queue lets it finish early and roll families up
+    // while the writer drains it.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Batch, String>>(AHEAD);
     let (done, written) = std::sync::mpsc::channel::<Batch>();
     let (last_tx, last) = std::sync::mpsc::channel();
     let today = opts.today;
@@ -648,9 +691,13 @@ fn single_pass(
             } = table;
             let mut p = RowParser::new(&file, &headers, &cols, today);
             let mut rec = csv::ByteRecord::new();
-            let mut seen: HashSet<String, abm_core::paid::FxBuild> = HashSet::default();
-            let mut inputs = Vec::new();
-            let mut batch = Vec::with_capacity(BATCH);
+            // Ids seen, by hash: a repeat (or, once in billions, two ids with one hash) sends the
+            // import to the two passes, which tell the two apart.
+            let mut seen: HashSet<u64, abm_core::paid::FxBuild> = HashSet::default();
+            let id_hash = std::collections::hash_map::RandomState::new();
+            let mut inputs: Vec<HierarchyInput> = Vec::new();
+            let mut pending: Vec<AccountRecord> = Vec::with_capacity(BATCH + LOOK);
+            let mut sent: Vec<FamilyFacts> = Vec::new();
             let mut rows = 0u64;
             loop {
                 match reader.read_byte_record(&mut rec) {
@@ -664,32 +711,37 @@ fn single_pass(
                 rows += 1;
                 p.line = rec.position().map(|x| x.line()).unwrap_or(0);
                 let Some(r) = p.record(&rec) else { return give_up(&tx) };
-                if !seen.insert(r.crm_id.as_str().to_string()) {
+                if !seen.insert(id_hash.hash_one(r.crm_id.as_str())) {
                     return give_up(&tx);
                 }
-                let input = HierarchyInput {
+                inputs.push(HierarchyInput {
                     id: r.crm_id.as_str().to_string(),
                     parent: r.parent_id.as_ref().map(|x| x.as_str().to_string()),
                     employees: r.employees,
                     carr_cents: r.carr_cents,
                     geo: r.geo,
                     frozen_segment: None,
-                };
-                let facts = hierarchy::alone(&input, fy);
-                inputs.push(input);
-                batch.push((r, facts));
-                if batch.len() == BATCH {
+                });
+                pending.push(r);
+                if pending.len() == BATCH + LOOK {
                     free_written();
-                    if !hand_over(&tx, &mut batch) {
+                    let batch = with_window_facts(&mut pending, BATCH, &inputs, &mut sent, fy);
+                    if tx.send(Ok(batch)).is_err() {
                         return; // the writer stopped
                     }
                 }
             }
             drop(seen);
-            if !batch.is_empty() && tx.send(Ok(batch)).is_err() {
-                return;
+            if !pending.is_empty() {
+                let batch = with_window_facts(&mut pending, usize::MAX, &inputs, &mut sent, fy);
+                if tx.send(Ok(batch)).is_err() {
+                    return;
+                }
             }
-            let _ = last_tx.send((inputs, rows));
+            // The writer is still draining the queue: roll families up meanwhile.
+            let _ = last_tx.send(late_rollups(&inputs, &sent, fy).map(|(late, missing)| (late, rows, missing)));
+            drop(sent);
+            drop(inputs);
             drop(tx);
             for b in written {
                 drop(b);
@@ -699,7 +751,6 @@ fn single_pass(
     let mut source = OnePass {
         rows_in: Streamed { rx, done },
         last,
-        fiscal_year: fy,
         rows: 0,
         missing_parents: Vec::new(),
     };
@@ -939,6 +990,47 @@ mod tests {
             .unwrap();
         assert_eq!(g1.facts.ultimate_parent, "P1");
         assert_eq!(g1.facts.family_carr_cents, 35_050, "the family's CARR");
+    }
+
+    /// Members of one family far apart in the file (further than the parser looks ahead) are
+    /// written first with what the rows near them tell, then corrected once every row is in.
+    #[test]
+    fn families_spread_across_the_file_are_corrected() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("accounts.csv");
+        let mut body = String::from("Account ID,Account Name,Website,Parent Account ID,Geo,Employees,CARR\n");
+        body.push_str("K1,Early Kid,k1.example,FAR,EMEA,9000,10\n");
+        body.push_str("P1,Parent,p1.example,,AMER,50,250\n");
+        let filler = BATCH + LOOK + 10;
+        for i in 0..filler {
+            body.push_str(&format!("F{i},Filler {i},f{i}.example,,APAC,{},0\n", 10 + i % 50));
+        }
+        body.push_str("K2,Late Kid,k2.example,P1,EMEA,30000,5\n");
+        body.push_str("FAR,Far Parent,far.example,,AMER,20,0\n");
+        std::fs::write(&file, body).unwrap();
+        let mut one = SqliteStore::open(&dir.path().join("one.db")).unwrap();
+        let report = import_accounts(&mut one, &file, &opts(), &mut Quiet).unwrap();
+        assert_eq!(report.timings[0].0, "read, check and write in one pass");
+        let mut two = SqliteStore::open(&dir.path().join("two.db")).unwrap();
+        let stored = two.hierarchy_rows().unwrap();
+        import_accounts_in_two_passes(&mut two, &file, &opts(), &mut Quiet, stored).unwrap();
+        assert_eq!(one.hierarchy_rows().unwrap(), two.hierarchy_rows().unwrap());
+        let rows = one.hierarchy_rows().unwrap();
+        let facts = |id: &str| {
+            rows.iter()
+                .find(|m| m.input.id == id)
+                .unwrap()
+                .facts
+                .clone()
+        };
+        let p1 = facts("P1");
+        assert_eq!(
+            (p1.family_max_employees, p1.family_carr_cents),
+            (Some(30_000), 25_500),
+            "the parent knows its late child"
+        );
+        assert_eq!(facts("K1").ultimate_parent, "FAR", "the early child knows its late parent");
+        assert_eq!(facts("FAR").family_max_employees, Some(9000));
     }
 
     /// Any problem sends the import back to two passes, which report it as always and write

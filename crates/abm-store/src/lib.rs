@@ -83,7 +83,8 @@ pub trait Store: Send {
     /// One account with its domains, attribute values, family and people.
     fn get_account(&mut self, crm_id: &str) -> Result<Option<AccountDetail>>;
 
-    /// Every (domain, account, people at the account) claim, for linking people and activities.
+    /// Every (domain, account, people at the account) claim, for linking people and activities,
+    /// in no particular order.
     fn domain_claims(&mut self) -> Result<Vec<DomainClaim>>;
 
     /// Upsert people as one transaction.

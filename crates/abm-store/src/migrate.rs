@@ -63,6 +63,10 @@ pub const SQLITE: &[Migration] = &[
         version: 14,
         sql: include_str!("migrations/sqlite/0014_journey_stage.sql"),
     },
+    Migration {
+        version: 15,
+        sql: include_str!("migrations/sqlite/0015_domain_index.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -121,6 +125,10 @@ pub const POSTGRES: &[Migration] = &[
     Migration {
         version: 14,
         sql: include_str!("migrations/postgres/0014_journey_stage.sql"),
+    },
+    Migration {
+        version: 15,
+        sql: include_str!("migrations/postgres/0015_domain_index.sql"),
     },
 ];
 

@@ -208,8 +208,7 @@ pub fn account_filter(q: &AccountQuery, ph: impl Fn(usize) -> String, like: &str
 }
 
 pub const DOMAIN_CLAIMS: &str = "SELECT d.domain, d.crm_id, COALESCE(pc.n, 0) FROM account_domains d \
-     LEFT JOIN (SELECT crm_id, count(*) AS n FROM people GROUP BY crm_id) pc ON pc.crm_id = d.crm_id \
-     ORDER BY d.domain, d.crm_id";
+     LEFT JOIN (SELECT crm_id, count(*) AS n FROM people GROUP BY crm_id) pc ON pc.crm_id = d.crm_id";
 
 /// Attribute values as stored: a JSON array of `[attribute, source, value, as_of]`. Written by
 /// hand: it runs once per account on the writer's path of million-row imports.
