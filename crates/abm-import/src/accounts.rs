@@ -1016,20 +1016,18 @@ mod tests {
         import_accounts_in_two_passes(&mut two, &file, &opts(), &mut Quiet, stored).unwrap();
         assert_eq!(one.hierarchy_rows().unwrap(), two.hierarchy_rows().unwrap());
         let rows = one.hierarchy_rows().unwrap();
-        let facts = |id: &str| {
-            rows.iter()
-                .find(|m| m.input.id == id)
-                .unwrap()
-                .facts
-                .clone()
-        };
+        let facts = |id: &str| rows.iter().find(|m| m.input.id == id).unwrap().facts.clone();
         let p1 = facts("P1");
         assert_eq!(
             (p1.family_max_employees, p1.family_carr_cents),
             (Some(30_000), 25_500),
             "the parent knows its late child"
         );
-        assert_eq!(facts("K1").ultimate_parent, "FAR", "the early child knows its late parent");
+        assert_eq!(
+            facts("K1").ultimate_parent,
+            "FAR",
+            "the early child knows its late parent"
+        );
         assert_eq!(facts("FAR").family_max_employees, Some(9000));
     }
 
