@@ -44,38 +44,33 @@ pub fn run(ws: &Workspace, cmd: ActivitiesCmd) -> Result<()> {
     let mut store = ws.store()?;
     match cmd {
         ActivitiesCmd::Import { file, mapping } => {
-            let started = std::time::Instant::now();
             let mapping = mapping.map(|m| abm_import::activities::read_mapping(&m)).transpose()?;
-            let (kind, activities) = abm_import::activities::read_activities(&file, mapping.as_ref())?;
-            let read = started.elapsed();
-            let r = abm_import::activities::resolver(store.as_mut())?;
-            let indexed = started.elapsed();
-            let matches = r.resolve_all(&activities);
-            let matched: Vec<_> = activities.into_iter().zip(matches).collect();
-            let hits = matched.iter().filter(|(_, m)| m.account.is_some()).count();
-            let resolved = started.elapsed();
-            let (added, already) = store.insert_activities(&matched)?;
-            let written = started.elapsed();
+            let r = abm_import::activities::import_activities(
+                store.as_mut(),
+                &file,
+                mapping.as_ref(),
+                &mut crate::progress::Bar::new(),
+            )?;
             println!(
-                "{}: {kind} export, {} activities: {added} added, {already} already held; {hits} matched to an account ({:.1}%) \
-                 (read {:.1}s, load accounts {:.1}s, match {:.1}s, write {:.1}s)",
+                "{}: {} export, {} activities: {} added, {} already held; {} matched to an account ({:.1}%) \
+                 (load accounts {:.1}s, read and match {:.1}s, write {:.1}s)",
                 file.display(),
-                matched.len(),
-                if matched.is_empty() { 0.0 } else { hits as f64 * 100.0 / matched.len() as f64 },
-                read.as_secs_f64(),
-                (indexed - read).as_secs_f64(),
-                (resolved - indexed).as_secs_f64(),
-                (written - resolved).as_secs_f64(),
+                r.kind,
+                r.activities,
+                r.added,
+                r.already,
+                r.matched,
+                if r.activities == 0 {
+                    0.0
+                } else {
+                    r.matched as f64 * 100.0 / r.activities as f64
+                },
+                r.load.as_secs_f64(),
+                r.read.as_secs_f64(),
+                r.write.as_secs_f64(),
             );
-            if added > 0 {
-                let touched = matched.iter().filter_map(|(_, m)| m.account.clone()).collect();
-                let since = matched
-                    .iter()
-                    .filter(|(_, m)| m.account.is_some())
-                    .map(|(a, _)| a.at.date_naive())
-                    .min();
-                drop(matched);
-                update_journeys(ws, store.as_mut(), &touched, since)?;
+            if r.added > 0 {
+                update_journeys(ws, store.as_mut(), &r.touched, r.since)?;
             }
             Ok(())
         }

@@ -12,7 +12,7 @@ use crate::table::CsvTable;
 use abm_core::activity::{parse_cidr, Activity, IpTable, Resolver};
 use abm_store::Store;
 use chrono::{DateTime, NaiveDate, Utc};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// FNV-1a over the fields, as a stable id for rows that carry none.
@@ -228,40 +228,244 @@ pub fn read_activities(
     path: &Path,
     mapping: Option<&ActivityMapping>,
 ) -> Result<(&'static str, Vec<Activity>), ImportError> {
-    if is_ndjson(path)? {
-        let (file, keys, rows) = ndjson_rows(path)?;
-        let kind = match mapping {
-            Some(m) => preset(&m.preset),
-            None => kind_of(&|n| {
-                keys.iter()
-                    .any(|k| crate::table::header_key(k) == crate::table::header_key(n))
-            })
-            .ok_or_else(|| unknown_export(&file, &keys))?,
+    let mut reader = ActivityReader::open(path, mapping)?;
+    let activities = reader.next_batch(usize::MAX)?;
+    let kind = reader.kind();
+    reader.finish()?;
+    Ok((kind, activities))
+}
+
+/// What an activity import did.
+#[derive(Debug, Clone, Default)]
+pub struct ActivityImportReport {
+    /// Which preset the export was read as.
+    pub kind: &'static str,
+    pub activities: u64,
+    pub added: u64,
+    pub already: u64,
+    /// Activities matched to an account.
+    pub matched: u64,
+    /// The accounts the file's activities matched, and the earliest day among those.
+    pub touched: BTreeSet<String>,
+    pub since: Option<NaiveDate>,
+    /// Reading, checking and matching; loading what matching needs; writing.
+    pub read: std::time::Duration,
+    pub load: std::time::Duration,
+    pub write: std::time::Duration,
+}
+
+/// Activities read, matched and written a batch at a time.
+const ACTIVITY_BATCH: usize = 250_000;
+
+/// Import an activity export: read it a batch at a time, match each activity to an account and
+/// append them in one transaction; a file with any bad row writes nothing and reports them all.
+pub fn import_activities(
+    store: &mut dyn Store,
+    path: &Path,
+    mapping: Option<&ActivityMapping>,
+    progress: &mut dyn crate::accounts::ImportProgress,
+) -> Result<ActivityImportReport, ImportError> {
+    import_in_batches(store, path, mapping, progress, ACTIVITY_BATCH)
+}
+
+fn import_in_batches(
+    store: &mut dyn Store,
+    path: &Path,
+    mapping: Option<&ActivityMapping>,
+    progress: &mut dyn crate::accounts::ImportProgress,
+    batch_rows: usize,
+) -> Result<ActivityImportReport, ImportError> {
+    let started = std::time::Instant::now();
+    let mut reader = ActivityReader::open(path, mapping)?;
+    let resolver = resolver(store)?;
+    let mut report = ActivityImportReport {
+        kind: reader.kind(),
+        load: started.elapsed(),
+        ..Default::default()
+    };
+    progress.phase("importing", reader.bytes());
+    // Why the write stopped, when it was the file's fault.
+    let mut failed: Option<ImportError> = None;
+    let mut next = || {
+        let t = std::time::Instant::now();
+        let result = match reader.next_batch(batch_rows) {
+            Ok(batch) if batch.is_empty() => reader.finish().map(|_| Vec::new()),
+            Ok(batch) => {
+                let matches = resolver.resolve_all(&batch);
+                for (a, m) in batch.iter().zip(&matches) {
+                    if let Some(id) = &m.account {
+                        report.matched += 1;
+                        if !report.touched.contains(id) {
+                            report.touched.insert(id.clone());
+                        }
+                        let day = a.at.date_naive();
+                        report.since = Some(report.since.map_or(day, |s| s.min(day)));
+                    }
+                }
+                report.activities += batch.len() as u64;
+                Ok(batch.into_iter().zip(matches).collect())
+            }
+            Err(e) => Err(e),
         };
-        let cols: BTreeMap<&str, Option<usize>> = COLUMNS.iter().enumerate().map(|(i, c)| (*c, Some(i))).collect();
-        return parse_rows(kind, &file, &cols, rows.into_iter().map(Ok));
-    }
-    let mut t = CsvTable::open(path)?;
-    if let Some(m) = mapping {
-        // Their column names become the preset's.
-        for h in t.headers.iter_mut() {
-            if let Some((ours, _)) = m
-                .columns
-                .iter()
-                .find(|(_, theirs)| crate::table::header_key(theirs) == crate::table::header_key(h))
-            {
-                *h = ours.clone();
+        report.read += t.elapsed();
+        progress.advance(reader.bytes_read());
+        result.map_err(|e| {
+            let said = e.to_string();
+            failed = Some(e);
+            said
+        })
+    };
+    let written = store.insert_activity_batches(&mut next);
+    let (added, already) = match (written, failed) {
+        (_, Some(e)) => return Err(e),
+        (Err(e), None) => return Err(e.into()),
+        (Ok(counts), None) => counts,
+    };
+    report.added = added;
+    report.already = already;
+    report.write = started.elapsed() - report.load - report.read;
+    Ok(report)
+}
+
+/// Where an export's rows come from: the CSV reader, or NDJSON lines already aligned to
+/// [`COLUMNS`].
+enum Rows {
+    Csv(CsvTable, csv::StringRecord),
+    Lines(std::vec::IntoIter<(u64, csv::StringRecord)>),
+}
+
+/// An activity export read a batch at a time, so a file of any size goes through in bounded
+/// memory. Bad rows are collected as they are met and reported together by [`finish`]
+/// (nothing from a file with a bad row may be kept: its reader's caller writes in one
+/// transaction and rolls back).
+///
+/// [`finish`]: ActivityReader::finish
+pub struct ActivityReader {
+    kind: &'static str,
+    file: String,
+    cols: BTreeMap<&'static str, Option<usize>>,
+    rows: Rows,
+    /// The file's size, or (NDJSON) its rows.
+    total: u64,
+    errors: Vec<RowError>,
+}
+
+impl ActivityReader {
+    /// Open an export (CSV or NDJSON; through `mapping` when its columns are not a preset's)
+    /// and recognise its kind.
+    pub fn open(path: &Path, mapping: Option<&ActivityMapping>) -> Result<Self, ImportError> {
+        if is_ndjson(path)? {
+            let (file, keys, rows) = ndjson_rows(path)?;
+            let kind = match mapping {
+                Some(m) => preset(&m.preset),
+                None => kind_of(&|n| {
+                    keys.iter()
+                        .any(|k| crate::table::header_key(k) == crate::table::header_key(n))
+                })
+                .ok_or_else(|| unknown_export(&file, &keys))?,
+            };
+            return Ok(Self {
+                kind,
+                total: rows.len() as u64,
+                file,
+                cols: COLUMNS.iter().enumerate().map(|(i, c)| (*c, Some(i))).collect(),
+                rows: Rows::Lines(rows.into_iter()),
+                errors: Vec::new(),
+            });
+        }
+        let mut t = CsvTable::open(path)?;
+        if let Some(m) = mapping {
+            // Their column names become the preset's.
+            for h in t.headers.iter_mut() {
+                if let Some((ours, _)) = m
+                    .columns
+                    .iter()
+                    .find(|(_, theirs)| crate::table::header_key(theirs) == crate::table::header_key(h))
+                {
+                    *h = ours.clone();
+                }
             }
         }
+        let kind = match mapping {
+            Some(m) => preset(&m.preset),
+            None => {
+                kind_of(&|n| t.find(&[n.to_string()]).is_some()).ok_or_else(|| unknown_export(&t.file, &t.headers))?
+            }
+        };
+        Ok(Self {
+            kind,
+            total: t.bytes,
+            file: t.file.clone(),
+            cols: COLUMNS.iter().map(|n| (*n, t.find(&[n.to_string()]))).collect(),
+            rows: Rows::Csv(t, csv::StringRecord::new()),
+            errors: Vec::new(),
+        })
     }
-    let kind = match mapping {
-        Some(m) => preset(&m.preset),
-        None => kind_of(&|n| t.find(&[n.to_string()]).is_some()).ok_or_else(|| unknown_export(&t.file, &t.headers))?,
-    };
-    let cols: BTreeMap<&str, Option<usize>> = COLUMNS.iter().map(|n| (*n, t.find(&[n.to_string()]))).collect();
-    let file = t.file.clone();
-    let rows: Vec<_> = t.rows().collect();
-    parse_rows(kind, &file, &cols, rows.into_iter())
+
+    /// Which preset the export is read as.
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+
+    /// The file's size (for progress; NDJSON: its rows).
+    pub fn bytes(&self) -> u64 {
+        self.total
+    }
+
+    /// How far into the file reading is, in the unit of [`ActivityReader::bytes`].
+    pub fn bytes_read(&self) -> u64 {
+        match &self.rows {
+            Rows::Csv(t, _) => t.reader.position().byte(),
+            Rows::Lines(lines) => self.total.saturating_sub(lines.len() as u64),
+        }
+    }
+
+    /// The next (up to) `max` good activities; empty at the end of the file. A record the CSV
+    /// reader cannot read is an error at once; bad cells wait for [`ActivityReader::finish`].
+    pub fn next_batch(&mut self, max: usize) -> Result<Vec<Activity>, ImportError> {
+        let mut out = Vec::with_capacity(max.min(65_536));
+        while out.len() < max {
+            let (line, rec) = match &mut self.rows {
+                Rows::Csv(t, rec) => {
+                    let more = t.reader.read_record(rec).map_err(|e| ImportError::File {
+                        file: self.file.clone(),
+                        line: e.position().map(|p| p.line()).unwrap_or(0),
+                        reason: e.to_string(),
+                    })?;
+                    if !more {
+                        break;
+                    }
+                    (rec.position().map(|p| p.line()).unwrap_or(0), &*rec)
+                }
+                Rows::Lines(lines) => match lines.next() {
+                    Some((line, rec)) => {
+                        let a = parse_row(self.kind, &self.file, &self.cols, line, &rec, &mut self.errors);
+                        out.extend(a);
+                        continue;
+                    }
+                    None => break,
+                },
+            };
+            out.extend(parse_row(
+                self.kind,
+                &self.file,
+                &self.cols,
+                line,
+                rec,
+                &mut self.errors,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Every bad row met, if any (each `FILE:LINE: column NAME: reason`).
+    pub fn finish(&mut self) -> Result<(), ImportError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ImportError::BadRows(std::mem::take(&mut self.errors)))
+        }
+    }
 }
 
 fn preset(name: &str) -> &'static str {
@@ -272,138 +476,130 @@ fn preset(name: &str) -> &'static str {
     }
 }
 
-/// Rows of a preset's columns into activities; every bad cell is reported, and any makes the
-/// whole file fail.
-fn parse_rows(
+/// One row of a preset's columns as an activity; every bad cell goes to `errors` (and a row with
+/// one gives no activity).
+fn parse_row(
     kind: &'static str,
     file: &str,
-    cols: &BTreeMap<&str, Option<usize>>,
-    rows: impl Iterator<Item = Result<(u64, csv::StringRecord), ImportError>>,
-) -> Result<(&'static str, Vec<Activity>), ImportError> {
-    let file = file.to_string();
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
-    for row in rows {
-        let (line, rec) = row?;
-        if rec.iter().all(|c| c.trim().is_empty()) {
-            continue;
+    cols: &BTreeMap<&'static str, Option<usize>>,
+    line: u64,
+    rec: &csv::StringRecord,
+    errors: &mut Vec<RowError>,
+) -> Option<Activity> {
+    if rec.iter().all(|c| c.trim().is_empty()) {
+        return None;
+    }
+    let cell = |n: &str| {
+        cols.get(n)
+            .copied()
+            .flatten()
+            .and_then(|i| rec.get(i))
+            .unwrap_or("")
+            .trim()
+    };
+    let some = |n: &str| Some(cell(n)).filter(|v| !v.is_empty()).map(String::from);
+    let before = errors.len();
+    let mut bad = |column: &str, reason: String| errors.push(RowError::at(file, line, column, reason));
+    let mut attributes = BTreeMap::new();
+    let a = match kind {
+        "marketing-automation" => {
+            let at = timestamp(cell("Activity Date"))
+                .map_err(|e| bad("Activity Date", e))
+                .ok();
+            let id = cell("Activity ID");
+            if id.is_empty() {
+                bad("Activity ID", "is required".into());
+            }
+            for (k, n) in [
+                ("value", "Primary Attribute Value"),
+                ("campaign", "Campaign"),
+                ("minutes", "Minutes"),
+            ] {
+                if let Some(v) = some(n) {
+                    attributes.insert(k.to_string(), v);
+                }
+            }
+            at.map(|at| Activity {
+                source: kind.into(),
+                source_id: id.to_string(),
+                at,
+                kind: cell("Activity Type").to_string(),
+                email: some("Email Address"),
+                account_id: some("Account ID"),
+                ip: None,
+                company_domain: None,
+                attributes: std::mem::take(&mut attributes),
+            })
         }
-        let cell = |n: &str| {
-            cols.get(n)
-                .copied()
-                .flatten()
-                .and_then(|i| rec.get(i))
-                .unwrap_or("")
-                .trim()
-        };
-        let some = |n: &str| Some(cell(n)).filter(|v| !v.is_empty()).map(String::from);
-        let mut bad = |column: &str, reason: String| errors.push(RowError::at(&file, line, column, reason));
-        let mut attributes = BTreeMap::new();
-        let a = match kind {
-            "marketing-automation" => {
-                let at = timestamp(cell("Activity Date"))
-                    .map_err(|e| bad("Activity Date", e))
-                    .ok();
-                let id = cell("Activity ID");
-                if id.is_empty() {
-                    bad("Activity ID", "is required".into());
+        "web-analytics" => {
+            let at = timestamp(cell("Timestamp")).map_err(|e| bad("Timestamp", e)).ok();
+            let ip = match cell("Visitor IP") {
+                "" => None,
+                v => v
+                    .parse()
+                    .map_err(|_| bad("Visitor IP", format!("{v:?} is not an IPv4 address")))
+                    .ok(),
+            };
+            for (k, n) in [("url", "Page URL"), ("campaign", "UTM Campaign")] {
+                if let Some(v) = some(n) {
+                    attributes.insert(k.to_string(), v);
                 }
-                for (k, n) in [
-                    ("value", "Primary Attribute Value"),
-                    ("campaign", "Campaign"),
-                    ("minutes", "Minutes"),
-                ] {
-                    if let Some(v) = some(n) {
-                        attributes.insert(k.to_string(), v);
-                    }
-                }
-                at.map(|at| Activity {
-                    source: kind.into(),
-                    source_id: id.to_string(),
-                    at,
-                    kind: cell("Activity Type").to_string(),
-                    email: some("Email Address"),
-                    account_id: some("Account ID"),
-                    ip: None,
-                    company_domain: None,
-                    attributes: std::mem::take(&mut attributes),
-                })
             }
-            "web-analytics" => {
-                let at = timestamp(cell("Timestamp")).map_err(|e| bad("Timestamp", e)).ok();
-                let ip = match cell("Visitor IP") {
-                    "" => None,
-                    v => v
-                        .parse()
-                        .map_err(|_| bad("Visitor IP", format!("{v:?} is not an IPv4 address")))
-                        .ok(),
-                };
-                for (k, n) in [("url", "Page URL"), ("campaign", "UTM Campaign")] {
-                    if let Some(v) = some(n) {
-                        attributes.insert(k.to_string(), v);
-                    }
-                }
-                at.map(|at| Activity {
-                    source: kind.into(),
-                    source_id: content_id(&[
-                        cell("Timestamp"),
-                        cell("Visitor IP"),
-                        cell("Page URL"),
-                        cell("Known Email"),
-                    ]),
-                    at,
-                    kind: "Web Visit".into(),
-                    email: some("Known Email"),
-                    account_id: None,
-                    ip,
-                    company_domain: None,
-                    attributes: std::mem::take(&mut attributes),
-                })
+            at.map(|at| Activity {
+                source: kind.into(),
+                source_id: content_id(&[
+                    cell("Timestamp"),
+                    cell("Visitor IP"),
+                    cell("Page URL"),
+                    cell("Known Email"),
+                ]),
+                at,
+                kind: "Web Visit".into(),
+                email: some("Known Email"),
+                account_id: None,
+                ip,
+                company_domain: None,
+                attributes: std::mem::take(&mut attributes),
+            })
+        }
+        _ => {
+            let at = timestamp(cell("Week Start")).map_err(|e| bad("Week Start", e)).ok();
+            let strength = cell("Intent Strength").to_ascii_uppercase();
+            if !["HIGH", "MEDIUM", "LOW"].contains(&strength.as_str()) {
+                bad(
+                    "Intent Strength",
+                    format!("expected HIGH, MEDIUM or LOW, found {strength:?}"),
+                );
             }
-            _ => {
-                let at = timestamp(cell("Week Start")).map_err(|e| bad("Week Start", e)).ok();
-                let strength = cell("Intent Strength").to_ascii_uppercase();
-                if !["HIGH", "MEDIUM", "LOW"].contains(&strength.as_str()) {
-                    bad(
-                        "Intent Strength",
-                        format!("expected HIGH, MEDIUM or LOW, found {strength:?}"),
-                    );
+            for (k, n) in [
+                ("keyword_set", "Keyword Set"),
+                ("topic", "Topic"),
+                ("company", "Company Name"),
+            ] {
+                if let Some(v) = some(n) {
+                    attributes.insert(k.to_string(), v);
                 }
-                for (k, n) in [
-                    ("keyword_set", "Keyword Set"),
-                    ("topic", "Topic"),
-                    ("company", "Company Name"),
-                ] {
-                    if let Some(v) = some(n) {
-                        attributes.insert(k.to_string(), v);
-                    }
-                }
-                attributes.insert("strength".into(), strength);
-                at.map(|at| Activity {
-                    source: kind.into(),
-                    source_id: content_id(&[
-                        cell("Week Start"),
-                        cell("Company Domain"),
-                        cell("Keyword Set"),
-                        cell("Topic"),
-                    ]),
-                    at,
-                    kind: "Intent".into(),
-                    email: None,
-                    account_id: None,
-                    ip: None,
-                    company_domain: some("Company Domain"),
-                    attributes: std::mem::take(&mut attributes),
-                })
             }
-        };
-        out.extend(a);
-    }
-    if errors.is_empty() {
-        Ok((kind, out))
-    } else {
-        Err(ImportError::BadRows(errors))
-    }
+            attributes.insert("strength".into(), strength);
+            at.map(|at| Activity {
+                source: kind.into(),
+                source_id: content_id(&[
+                    cell("Week Start"),
+                    cell("Company Domain"),
+                    cell("Keyword Set"),
+                    cell("Topic"),
+                ]),
+                at,
+                kind: "Intent".into(),
+                email: None,
+                account_id: None,
+                ip: None,
+                company_domain: some("Company Domain"),
+                attributes: std::mem::take(&mut attributes),
+            })
+        }
+    };
+    a.filter(|_| errors.len() == before)
 }
 
 /// The IP-range table: `CIDR`, `Account ID`.
@@ -437,5 +633,45 @@ pub fn read_ip_ranges(path: &Path) -> Result<Vec<(String, u32, u32, String)>, Im
         Ok(out)
     } else {
         Err(ImportError::BadRows(errors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use abm_store::SqliteStore;
+
+    fn held(store: &mut dyn Store) -> u64 {
+        store.activity_summary().unwrap().0.iter().map(|(_, n)| n).sum()
+    }
+
+    /// A file read in several batches lands whole or not at all: a bad row in its last batch
+    /// leaves nothing of the earlier ones; a good file lands whole, and again adds nothing.
+    #[test]
+    fn batches_land_together_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("abm.db")).unwrap();
+        let mut body = String::from("Activity ID,Activity Date,Activity Type,Email Address\n");
+        for i in 0..5 {
+            body.push_str(&format!("a{i},2026-11-0{}T10:00:00Z,Email Open,ann@acme.example\n", i + 1));
+        }
+        let good = dir.path().join("good.csv");
+        std::fs::write(&good, &body).unwrap();
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(&bad, format!("{body}a5,last tuesday,Email Open,ann@acme.example\n")).unwrap();
+        let quiet = &mut crate::accounts::Quiet;
+
+        let err = import_in_batches(&mut store, &bad, None, quiet, 2).unwrap_err();
+        let ImportError::BadRows(rows) = &err else { panic!("{err}") };
+        let said: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+        assert!(said.len() == 1 && said[0].contains("bad.csv:7: column Activity Date"), "{said:?}");
+        assert_eq!(held(&mut store), 0, "nothing of the earlier batches is kept");
+
+        let r = import_in_batches(&mut store, &good, None, quiet, 2).unwrap();
+        assert_eq!((r.activities, r.added, r.already), (5, 5, 0));
+        assert_eq!(r.since, None, "no activity matched an account");
+        let again = import_in_batches(&mut store, &good, None, quiet, 2).unwrap();
+        assert_eq!((again.added, again.already), (0, 5));
+        assert_eq!(held(&mut store), 5);
     }
 }

@@ -56,6 +56,10 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// Called with the number of rows written so far, during long writes.
 pub type Progress<'a> = &'a mut dyn FnMut(u64);
 
+/// Activities to append, a batch at a time: the next batch, an empty one at the end, or why
+/// the write must stop.
+pub type ActivityBatches<'a> = &'a mut dyn FnMut() -> std::result::Result<Vec<(Activity, Match)>, String>;
+
 /// Everything abm keeps. One implementation per database; every method that writes is one
 /// transaction: it lands whole or not at all.
 pub trait Store: Send {
@@ -194,9 +198,17 @@ pub trait Store: Send {
     /// Every budget line, by key.
     fn budget(&mut self) -> Result<Vec<BudgetLine>>;
 
-    /// Append activities with their matches; ones already held (same source and source id) are
-    /// skipped. One transaction. Returns (added, already there).
-    fn insert_activities(&mut self, activities: &[(Activity, Match)]) -> Result<(u64, u64)>;
+    /// Append activities with their matches, batch by batch, in one transaction; ones already
+    /// held (same source and source id) are skipped. `next` gives the next batch, an empty one at
+    /// the end, or an error that rolls the whole write back ([`StoreError::Source`]). Returns
+    /// (added, already there).
+    fn insert_activity_batches(&mut self, next: ActivityBatches<'_>) -> Result<(u64, u64)>;
+
+    /// [`Store::insert_activity_batches`] with one batch.
+    fn insert_activities(&mut self, activities: &[(Activity, Match)]) -> Result<(u64, u64)> {
+        let mut once = Some(activities.to_vec());
+        self.insert_activity_batches(&mut || Ok(once.take().unwrap_or_default()))
+    }
 
     /// Every matched activity of one kind (e.g. `Intent`) with its account, oldest first.
     fn activities_of_kind(&mut self, kind: &str) -> Result<Vec<(String, Activity)>>;

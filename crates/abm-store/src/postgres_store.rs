@@ -7,8 +7,8 @@ use crate::request_rows as rows;
 use crate::sql::{self, Cell, Kind};
 use crate::Opportunity;
 use crate::{
-    Activity, AdFact, AuditEntry, BudgetLine, ListVersion, Match, Nomination, Progress, Request, Result, Store,
-    StoreError, TeamMember, TeamUpdate,
+    Activity, AdFact, AuditEntry, BudgetLine, ListVersion, Nomination, Progress, Request, Result, Store, StoreError,
+    TeamMember, TeamUpdate,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use postgres::types::ToSql;
@@ -849,38 +849,45 @@ impl Store for PostgresStore {
             .collect()
     }
 
-    fn insert_activities(&mut self, activities: &[(Activity, Match)]) -> Result<(u64, u64)> {
+    fn insert_activity_batches(&mut self, next: crate::ActivityBatches<'_>) -> Result<(u64, u64)> {
         let mut tx = self.client.transaction()?;
         let st = tx.prepare(
             "INSERT INTO activities (source, source_id, at, kind, email, account_id, ip, company_domain, crm_id, \
              method, confidence, why_not, attributes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::text::jsonb) \
              ON CONFLICT (source, source_id) DO NOTHING",
         )?;
-        let mut added = 0u64;
-        for (a, m) in activities {
-            let ip = a.ip.map(|i| i.to_string());
-            let attrs = rows::to_json("attributes", &a.attributes)?;
-            added += tx.execute(
-                &st,
-                &[
-                    &a.source,
-                    &a.source_id,
-                    &a.at,
-                    &a.kind,
-                    &a.email,
-                    &a.account_id,
-                    &ip,
-                    &a.company_domain,
-                    &m.account,
-                    &m.method.as_str(),
-                    &m.confidence,
-                    &m.why_not,
-                    &attrs,
-                ],
-            )?;
+        let (mut added, mut offered) = (0u64, 0u64);
+        loop {
+            let batch = next().map_err(StoreError::Source)?;
+            if batch.is_empty() {
+                break;
+            }
+            offered += batch.len() as u64;
+            for (a, m) in &batch {
+                let ip = a.ip.map(|i| i.to_string());
+                let attrs = rows::to_json("attributes", &a.attributes)?;
+                added += tx.execute(
+                    &st,
+                    &[
+                        &a.source,
+                        &a.source_id,
+                        &a.at,
+                        &a.kind,
+                        &a.email,
+                        &a.account_id,
+                        &ip,
+                        &a.company_domain,
+                        &m.account,
+                        &m.method.as_str(),
+                        &m.confidence,
+                        &m.why_not,
+                        &attrs,
+                    ],
+                )?;
+            }
         }
         tx.commit()?;
-        Ok((added, activities.len() as u64 - added))
+        Ok((added, offered - added))
     }
 
     fn activities_of_kind(&mut self, kind: &str) -> Result<Vec<(String, Activity)>> {

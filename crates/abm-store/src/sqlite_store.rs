@@ -7,8 +7,8 @@ use crate::request_rows as rows;
 use crate::sql::{self, Cell};
 use crate::Opportunity;
 use crate::{
-    Activity, AdFact, AuditEntry, BudgetLine, ListVersion, Match, Nomination, Progress, Request, Result, Store,
-    StoreError, TeamMember, TeamUpdate,
+    Activity, AdFact, AuditEntry, BudgetLine, ListVersion, Nomination, Progress, Request, Result, Store, StoreError,
+    TeamMember, TeamUpdate,
 };
 use abm_core::account::merge_attribute_values;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -56,7 +56,9 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "cache_size", -65536)?; // 64 MiB
-        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        // Sorts bigger than the cache (building the activity index over ten million rows) spill
+        // to a temporary file, not to the heap.
+        conn.pragma_update(None, "temp_store", "FILE")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         let mut s = Self { conn };
         s.migrate(migrate::SQLITE)?;
@@ -842,45 +844,53 @@ impl Store for SqliteStore {
         docs.iter().map(|d| rows::from_json("budget line", d)).collect()
     }
 
-    fn insert_activities(&mut self, activities: &[(Activity, Match)]) -> Result<(u64, u64)> {
-        // In key order the table grows at its end instead of at random places; a big batch goes
-        // in without the account index, which is rebuilt (sorted once) in the same transaction.
-        let mut order: Vec<&(Activity, Match)> = activities.iter().collect();
-        order.sort_unstable_by(|x, y| (&x.0.source, &x.0.source_id).cmp(&(&y.0.source, &y.0.source_id)));
-        let bulk = activities.len() >= BULK_ACTIVITIES;
+    fn insert_activity_batches(&mut self, next: crate::ActivityBatches<'_>) -> Result<(u64, u64)> {
         let tx = self.conn.transaction()?;
-        if bulk {
-            tx.execute("DROP INDEX activities_crm_id", [])?;
-        }
-        let mut added = 0u64;
+        let (mut added, mut offered) = (0u64, 0u64);
+        // A big write goes in without the account index, which is rebuilt (sorted once) in the
+        // same transaction; whether it is big is told by its first batch.
+        let mut without_index = false;
         {
             let mut st = tx.prepare(
                 "INSERT OR IGNORE INTO activities (source, source_id, at, kind, email, account_id, ip, company_domain, crm_id, \
                  method, confidence, why_not, attributes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?;
-            for (a, m) in order {
-                added += st.execute(params![
-                    a.source,
-                    a.source_id,
-                    stamp(a.at),
-                    a.kind,
-                    a.email,
-                    a.account_id,
-                    a.ip.map(|i| i.to_string()),
-                    a.company_domain,
-                    m.account,
-                    m.method.as_str(),
-                    m.confidence as f64,
-                    m.why_not,
-                    rows::to_json("attributes", &a.attributes)?
-                ])? as u64;
+            loop {
+                let mut batch = next().map_err(StoreError::Source)?;
+                if batch.is_empty() {
+                    break;
+                }
+                if offered == 0 && batch.len() >= BULK_ACTIVITIES {
+                    tx.execute("DROP INDEX activities_crm_id", [])?;
+                    without_index = true;
+                }
+                offered += batch.len() as u64;
+                // In key order the table grows in runs instead of at random places.
+                batch.sort_unstable_by(|x, y| (&x.0.source, &x.0.source_id).cmp(&(&y.0.source, &y.0.source_id)));
+                for (a, m) in &batch {
+                    added += st.execute(params![
+                        a.source,
+                        a.source_id,
+                        stamp(a.at),
+                        a.kind,
+                        a.email,
+                        a.account_id,
+                        a.ip.map(|i| i.to_string()),
+                        a.company_domain,
+                        m.account,
+                        m.method.as_str(),
+                        m.confidence as f64,
+                        m.why_not,
+                        rows::to_json("attributes", &a.attributes)?
+                    ])? as u64;
+                }
             }
         }
-        if bulk {
+        if without_index {
             tx.execute("CREATE INDEX activities_crm_id ON activities (crm_id, at)", [])?;
         }
         tx.commit()?;
-        Ok((added, activities.len() as u64 - added))
+        Ok((added, offered - added))
     }
 
     fn activities_of_kind(&mut self, kind: &str) -> Result<Vec<(String, Activity)>> {

@@ -3,6 +3,7 @@
 //! rules and stores the result. `rebuild` replays every account; `update` only the accounts an
 //! import touched, and must give the same journeys as a rebuild on the same day.
 
+use crate::packed::{ActivityArena, PackedActivity};
 use crate::Result;
 use abm_core::engagement::EngagementRules;
 use abm_core::journey::{replay, AccountFacts, Journey, Stages};
@@ -62,8 +63,60 @@ pub fn account_activities(
     Ok(Some((detail, activities)))
 }
 
+/// The facts of the accounts to replay. A few accounts' activities are at hand; every account's
+/// are packed (a year of a million accounts' activities must fit in memory) and unpacked one
+/// account at a time, as it is replayed.
+struct Gathered {
+    /// In crm id order; `activities` empty when packed.
+    facts: Vec<AccountFacts>,
+    packed: Option<Packed>,
+}
+
+struct Packed {
+    arena: ActivityArena,
+    /// Each account's activities, as `facts` is ordered.
+    of: Vec<Vec<PackedActivity>>,
+    /// Titles by (crm id, lower-case email).
+    titles: HashMap<(String, String), String>,
+}
+
+impl Gathered {
+    fn activities(&self) -> usize {
+        match &self.packed {
+            Some(p) => p.of.iter().map(Vec::len).sum(),
+            None => self.facts.iter().map(|f| f.activities.len()).sum(),
+        }
+    }
+
+    /// Account `i`'s facts with its activities.
+    fn facts_of(&self, i: usize) -> std::borrow::Cow<'_, AccountFacts> {
+        let f = &self.facts[i];
+        let Some(p) = &self.packed else {
+            return std::borrow::Cow::Borrowed(f);
+        };
+        let activities = p.of[i]
+            .iter()
+            .map(|packed| {
+                let a = p.arena.unpack(packed);
+                let title = a
+                    .email
+                    .as_ref()
+                    .and_then(|e| p.titles.get(&(f.crm_id.clone(), e.to_lowercase())).cloned());
+                (a, title)
+            })
+            .collect();
+        std::borrow::Cow::Owned(AccountFacts {
+            crm_id: f.crm_id.clone(),
+            account_type: f.account_type.clone(),
+            fit: f.fit,
+            activities,
+            opportunities: f.opportunities.clone(),
+        })
+    }
+}
+
 /// Facts of a few accounts, read account by account through the indexes.
-fn gather_few(store: &mut dyn Store, ids: &BTreeSet<String>) -> Result<Vec<AccountFacts>> {
+fn gather_few(store: &mut dyn Store, ids: &BTreeSet<String>) -> Result<Gathered> {
     let ids: Vec<String> = ids.iter().cloned().collect();
     let mut out = Vec::new();
     for f in store.journey_facts(&ids)? {
@@ -77,57 +130,57 @@ fn gather_few(store: &mut dyn Store, ids: &BTreeSet<String>) -> Result<Vec<Accou
             opportunities: f.opportunities,
         });
     }
-    Ok(out)
+    Ok(Gathered {
+        facts: out,
+        packed: None,
+    })
 }
 
 /// Facts of the accounts in `only` (every account when `None`), by crm id.
-fn gather(store: &mut dyn Store, only: Option<&BTreeSet<String>>) -> Result<Vec<AccountFacts>> {
+fn gather(store: &mut dyn Store, only: Option<&BTreeSet<String>>) -> Result<Gathered> {
     if let Some(ids) = only.filter(|ids| ids.len() <= 2_000) {
         return gather_few(store, ids);
     }
     let wanted = |id: &str| only.is_none_or(|o| o.contains(id));
-    let mut facts: HashMap<String, AccountFacts> = HashMap::new();
+    let mut facts: Vec<AccountFacts> = Vec::new();
     store.each_scoring_input(&mut |s| {
         if wanted(&s.crm_id) {
-            facts.insert(
-                s.crm_id.clone(),
-                AccountFacts {
-                    crm_id: s.crm_id,
-                    account_type: s.account_type,
-                    ..Default::default()
-                },
-            );
+            facts.push(AccountFacts {
+                crm_id: s.crm_id,
+                account_type: s.account_type,
+                ..Default::default()
+            });
         }
     })?;
+    facts.sort_by(|a, b| a.crm_id.cmp(&b.crm_id));
+    let at: HashMap<String, usize> = facts.iter().enumerate().map(|(i, f)| (f.crm_id.clone(), i)).collect();
     for f in store.fits()? {
-        if let Some(a) = facts.get_mut(&f.crm_id) {
-            a.fit = Some(f.score as f64);
+        if let Some(&i) = at.get(&f.crm_id) {
+            facts[i].fit = Some(f.score as f64);
         }
     }
     let mut titles: HashMap<(String, String), String> = HashMap::new();
     for (crm, email, title) in store.person_titles()? {
-        if facts.contains_key(&crm) {
+        if at.contains_key(&crm) {
             titles.insert((crm, email), title);
         }
     }
-    let add = |crm: String, a: abm_core::activity::Activity, facts: &mut HashMap<String, AccountFacts>| {
-        if let Some(f) = facts.get_mut(&crm) {
-            let title = a
-                .email
-                .as_ref()
-                .and_then(|e| titles.get(&(crm, e.to_lowercase())).cloned());
-            f.activities.push((a, title));
+    let mut arena = ActivityArena::default();
+    let mut of: Vec<Vec<PackedActivity>> = vec![Vec::new(); facts.len()];
+    store.each_matched_activity(&mut |crm, a| {
+        if let Some(&i) = at.get(&crm) {
+            of[i].push(arena.pack(&a));
         }
-    };
-    store.each_matched_activity(&mut |crm, a| add(crm, a, &mut facts))?;
+    })?;
     for o in store.opportunities()? {
-        if let Some(f) = facts.get_mut(&o.crm_id) {
-            f.opportunities.push(o);
+        if let Some(&i) = at.get(&o.crm_id) {
+            facts[i].opportunities.push(o);
         }
     }
-    let mut out: Vec<AccountFacts> = facts.into_values().collect();
-    out.sort_by(|a, b| a.crm_id.cmp(&b.crm_id));
-    Ok(out)
+    Ok(Gathered {
+        facts,
+        packed: Some(Packed { arena, of, titles }),
+    })
 }
 
 /// The rules a journey is replayed by: `stages.toml` and `engagement.toml`.
@@ -136,18 +189,19 @@ pub struct Rules<'a> {
     pub engagement: &'a EngagementRules,
 }
 
-fn replay_all(rules: &Rules, facts: &[AccountFacts], through: NaiveDate) -> Vec<Journey> {
+fn replay_all(rules: &Rules, gathered: &Gathered, through: NaiveDate) -> Vec<Journey> {
     // Accounts replay independently: split them over the cores.
+    let n = gathered.facts.len();
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let chunk = facts.len().div_ceil(threads).max(256);
+    let chunk = n.div_ceil(threads).max(256);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = facts
-            .chunks(chunk)
-            .map(|part| {
+        let handles: Vec<_> = (0..n)
+            .step_by(chunk.max(1))
+            .map(|from| {
                 let (stages, rules) = (rules.stages, rules.engagement);
                 scope.spawn(move || {
-                    part.iter()
-                        .map(|f| replay(stages, rules, f, through))
+                    (from..(from + chunk).min(n))
+                        .map(|i| replay(stages, rules, &gathered.facts_of(i), through))
                         .collect::<Vec<_>>()
                 })
             })
@@ -163,7 +217,7 @@ impl Refresh {
     /// A refresh's counts, and its times from `started` with the reading and replay done at
     /// `read` and `replayed`.
     fn timed(
-        facts: &[AccountFacts],
+        activities: usize,
         journeys: &[Journey],
         through: NaiveDate,
         started: Instant,
@@ -173,7 +227,7 @@ impl Refresh {
         let done = started.elapsed();
         Refresh {
             accounts: journeys.len(),
-            activities: facts.iter().map(|f| f.activities.len()).sum(),
+            activities,
             stage_changes: journeys.iter().map(|j| j.events.len()).sum(),
             through,
             millis: done.as_millis(),
@@ -194,12 +248,14 @@ fn refresh(
     write: impl FnOnce(&mut dyn Store, &[Journey]) -> abm_store::Result<()>,
 ) -> Result<Refresh> {
     let started = Instant::now();
-    let facts = gather(store, only)?;
+    let gathered = gather(store, only)?;
     let read = started.elapsed();
-    let journeys = replay_all(rules, &facts, through);
+    let journeys = replay_all(rules, &gathered, through);
     let replayed = started.elapsed();
+    let activities = gathered.activities();
+    drop(gathered);
     write(store, &journeys)?;
-    Ok(Refresh::timed(&facts, &journeys, through, started, read, replayed))
+    Ok(Refresh::timed(activities, &journeys, through, started, read, replayed))
 }
 
 /// Replay every account's journey from the facts, through `through`, replacing what was stored.
@@ -276,14 +332,14 @@ pub fn update(
         .collect();
     let replayed = started.elapsed();
     store.replace_journeys(&journeys, false)?;
-    let facts: Vec<AccountFacts> = work.into_iter().map(|(f, _)| f).collect();
-    Ok(Refresh::timed(&facts, &journeys, through, started, read, replayed))
+    let activities = work.iter().map(|(f, _)| f.activities.len()).sum();
+    Ok(Refresh::timed(activities, &journeys, through, started, read, replayed))
 }
 
 /// Every account's journey replayed with `rules`, stored nowhere: what a rules change would give.
 pub fn preview(rules: &Rules, store: &mut dyn Store, through: NaiveDate) -> Result<Vec<Journey>> {
-    let facts = gather(store, None)?;
-    Ok(replay_all(rules, &facts, through))
+    let gathered = gather(store, None)?;
+    Ok(replay_all(rules, &gathered, through))
 }
 
 /// Put engagement rules version `version` in force: replay every account with `rules` (its

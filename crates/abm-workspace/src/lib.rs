@@ -10,6 +10,7 @@ pub mod desk;
 pub mod icp;
 pub mod journey;
 pub mod lists;
+mod packed;
 pub mod planner;
 pub mod scorecard;
 pub mod templates;
