@@ -7,7 +7,7 @@
 use crate::domain::Domain;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::Ipv4Addr;
 
 /// One activity as imported.
@@ -116,6 +116,24 @@ pub struct Resolver {
     pub domains: HashMap<String, String>,
     pub accounts: HashSet<String>,
     pub ips: IpTable,
+}
+
+/// The domains and account ids resolving `activities` looks up: a [`Resolver`] holding only
+/// these (and the IP ranges) resolves them as one holding every account would.
+pub fn lookups(activities: &[Activity]) -> (BTreeSet<String>, BTreeSet<String>) {
+    let (mut domains, mut ids) = (BTreeSet::new(), BTreeSet::new());
+    for a in activities {
+        if let Some(Ok(d)) = a.email.as_deref().map(Domain::from_email) {
+            domains.insert(d.as_str().to_string());
+        }
+        if let Some(id) = a.account_id.as_deref().filter(|i| !i.is_empty()) {
+            ids.insert(id.to_string());
+        }
+        if let Some(Ok(d)) = a.company_domain.as_deref().map(Domain::parse_company) {
+            domains.insert(d.as_str().to_string());
+        }
+    }
+    (domains, ids)
 }
 
 impl Resolver {

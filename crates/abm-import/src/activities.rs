@@ -48,6 +48,20 @@ pub fn resolver(store: &mut dyn Store) -> Result<Resolver, ImportError> {
     })
 }
 
+/// A resolver holding only what `activities` look up (their domains' claims, the account ids
+/// they name, the IP ranges): for a small file much less to read than every domain and account,
+/// and it resolves them alike.
+pub fn resolver_for(store: &mut dyn Store, activities: &[Activity]) -> Result<Resolver, ImportError> {
+    let (domains, ids) = abm_core::activity::lookups(activities);
+    let domains: Vec<String> = domains.into_iter().collect();
+    let ids: Vec<String> = ids.into_iter().collect();
+    Ok(Resolver {
+        domains: crate::people::owners_of(store.domain_claims_for(&domains)?).0,
+        accounts: store.accounts_among(&ids)?.into_iter().collect(),
+        ips: IpTable::new(store.ip_ranges()?),
+    })
+}
+
 /// The columns the three presets read.
 const COLUMNS: &[&str] = &[
     "Activity ID",
@@ -277,10 +291,20 @@ fn import_in_batches(
 ) -> Result<ActivityImportReport, ImportError> {
     let started = std::time::Instant::now();
     let mut reader = ActivityReader::open(path, mapping)?;
-    let resolver = resolver(store)?;
+    // A file that fits in one batch is matched with what its own activities look up; a bigger
+    // one with everything, read once.
+    let first = reader.next_batch(batch_rows)?;
+    let first_read = started.elapsed();
+    let resolver = if first.len() < batch_rows {
+        resolver_for(store, &first)?
+    } else {
+        resolver(store)?
+    };
+    let mut first = Some(first);
     let mut report = ActivityImportReport {
         kind: reader.kind(),
-        load: started.elapsed(),
+        read: first_read,
+        load: started.elapsed() - first_read,
         ..Default::default()
     };
     progress.phase("importing", reader.bytes());
@@ -288,7 +312,11 @@ fn import_in_batches(
     let mut failed: Option<ImportError> = None;
     let mut next = || {
         let t = std::time::Instant::now();
-        let result = match reader.next_batch(batch_rows) {
+        let batch = match first.take() {
+            Some(b) => Ok(b),
+            None => reader.next_batch(batch_rows),
+        };
+        let result = match batch {
             Ok(batch) if batch.is_empty() => reader.finish().map(|_| Vec::new()),
             Ok(batch) => {
                 let matches = resolver.resolve_all(&batch);
@@ -645,6 +673,67 @@ mod tests {
         store.activity_summary().unwrap().0.iter().map(|(_, n)| n).sum()
     }
 
+    /// A resolver holding only what some activities look up matches them exactly as one holding
+    /// every account: email domains (a domain two accounts claim goes to the one with more
+    /// people), free mail, account ids known and unknown, company domains.
+    #[test]
+    fn a_small_files_resolver_matches_like_the_full_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("abm.db")).unwrap();
+        let accounts = dir.path().join("accounts.csv");
+        std::fs::write(
+            &accounts,
+            "Account ID,Account Name,Website,Additional Domains\n\
+             A1,Acme,acme.example,shared.example\n\
+             B1,Beta,beta.example,shared.example\n\
+             C1,Gamma,gamma.example,\n",
+        )
+        .unwrap();
+        let opts = crate::accounts::AccountImportOptions {
+            map: crate::mapping::ColumnMap::accounts(),
+            skip_bad_rows: false,
+            today: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+            fiscal: abm_core::FiscalCalendar::default(),
+            at: "2026-11-28T10:00:00Z".into(),
+        };
+        crate::accounts::import_accounts(&mut store, &accounts, &opts, &mut crate::accounts::Quiet).unwrap();
+        let people = dir.path().join("people.csv");
+        std::fs::write(&people, "Email,Account ID\nbo@shared.example,B1\n").unwrap();
+        crate::people::import_people(
+            &mut store,
+            &people,
+            &crate::mapping::ColumnMap::people(),
+            false,
+            "2026-11-28T10:00:00Z",
+            &mut crate::accounts::Quiet,
+        )
+        .unwrap();
+        let act = |email: Option<&str>, account: Option<&str>, company: Option<&str>| Activity {
+            source: "t".into(),
+            source_id: format!("{email:?}{account:?}{company:?}"),
+            at: "2026-11-02T10:00:00Z".parse().unwrap(),
+            kind: "Email Open".into(),
+            email: email.map(Into::into),
+            account_id: account.map(Into::into),
+            ip: None,
+            company_domain: company.map(Into::into),
+            attributes: BTreeMap::new(),
+        };
+        let acts = vec![
+            act(Some("ann@acme.example"), None, None),
+            act(Some("cy@shared.example"), None, None),
+            act(Some("di@gmail.com"), Some("C1"), None),
+            act(Some("ed@nowhere.example"), Some("Z9"), None),
+            act(None, None, Some("https://www.Gamma.example/about")),
+            act(None, None, None),
+        ];
+        let full = resolver(&mut store).unwrap().resolve_all(&acts);
+        let small = resolver_for(&mut store, &acts).unwrap().resolve_all(&acts);
+        assert_eq!(small, full);
+        let accounts: Vec<Option<&str>> = small.iter().map(|m| m.account.as_deref()).collect();
+        assert_eq!(accounts, vec![Some("A1"), Some("B1"), Some("C1"), None, Some("C1"), None]);
+    }
+
     /// A file read in several batches lands whole or not at all: a bad row in its last batch
     /// leaves nothing of the earlier ones; a good file lands whole, and again adds nothing.
     #[test]
@@ -653,7 +742,10 @@ mod tests {
         let mut store = SqliteStore::open(&dir.path().join("abm.db")).unwrap();
         let mut body = String::from("Activity ID,Activity Date,Activity Type,Email Address\n");
         for i in 0..5 {
-            body.push_str(&format!("a{i},2026-11-0{}T10:00:00Z,Email Open,ann@acme.example\n", i + 1));
+            body.push_str(&format!(
+                "a{i},2026-11-0{}T10:00:00Z,Email Open,ann@acme.example\n",
+                i + 1
+            ));
         }
         let good = dir.path().join("good.csv");
         std::fs::write(&good, &body).unwrap();
@@ -662,9 +754,14 @@ mod tests {
         let quiet = &mut crate::accounts::Quiet;
 
         let err = import_in_batches(&mut store, &bad, None, quiet, 2).unwrap_err();
-        let ImportError::BadRows(rows) = &err else { panic!("{err}") };
+        let ImportError::BadRows(rows) = &err else {
+            panic!("{err}")
+        };
         let said: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
-        assert!(said.len() == 1 && said[0].contains("bad.csv:7: column Activity Date"), "{said:?}");
+        assert!(
+            said.len() == 1 && said[0].contains("bad.csv:7: column Activity Date"),
+            "{said:?}"
+        );
         assert_eq!(held(&mut store), 0, "nothing of the earlier batches is kept");
 
         let r = import_in_batches(&mut store, &good, None, quiet, 2).unwrap();

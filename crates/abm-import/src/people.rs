@@ -27,8 +27,15 @@ pub struct PeopleImportReport {
 pub fn domain_owners(
     store: &mut dyn Store,
 ) -> Result<(HashMap<String, String>, Vec<(String, String, Vec<String>)>), ImportError> {
+    Ok(owners_of(store.domain_claims()?))
+}
+
+/// Each claimed domain's owner (most people, then the smaller crm id), and the domains claimed
+/// by several accounts: (domain, winner, the others).
+#[allow(clippy::type_complexity)]
+pub fn owners_of(claims: Vec<abm_store::DomainClaim>) -> (HashMap<String, String>, Vec<(String, String, Vec<String>)>) {
     let mut by_domain: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
-    for c in store.domain_claims()? {
+    for c in claims {
         by_domain.entry(c.domain).or_default().push((c.people, c.crm_id));
     }
     let mut owners = HashMap::new();
@@ -45,7 +52,7 @@ pub fn domain_owners(
         }
         owners.insert(domain, winner);
     }
-    Ok((owners, conflicts))
+    (owners, conflicts)
 }
 
 /// Import people: all or nothing unless `skip_bad_rows`.

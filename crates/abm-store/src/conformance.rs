@@ -343,6 +343,16 @@ pub fn people_link_and_move(store: &mut dyn Store) {
     let beta = claims.iter().find(|c| c.domain == "beta.example").unwrap();
     assert_eq!((beta.crm_id.as_str(), beta.people), ("001C", 1));
     assert_eq!(claims.len(), 4);
+    // Some domains' claims are those domains' rows of all claims, people counted alike.
+    let wanted = ["beta.example".to_string(), "nobody.example".to_string()];
+    let mut some = store.domain_claims_for(&wanted).unwrap();
+    let mut expect: Vec<DomainClaim> = claims.into_iter().filter(|c| wanted.contains(&c.domain)).collect();
+    some.sort_by(|a, b| (&a.domain, &a.crm_id).cmp(&(&b.domain, &b.crm_id)));
+    expect.sort_by(|a, b| (&a.domain, &a.crm_id).cmp(&(&b.domain, &b.crm_id)));
+    assert_eq!(some, expect);
+    assert!(store.domain_claims_for(&[]).unwrap().is_empty());
+    let ids = ["001C".to_string(), "001Z".to_string()];
+    assert_eq!(store.accounts_among(&ids).unwrap(), vec!["001C".to_string()]);
 }
 
 pub fn failed_write_leaves_store_unchanged(store: &mut dyn Store) {

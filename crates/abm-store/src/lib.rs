@@ -91,6 +91,13 @@ pub trait Store: Send {
     /// in no particular order.
     fn domain_claims(&mut self) -> Result<Vec<DomainClaim>>;
 
+    /// The claims on `domains` only (what [`Store::domain_claims`] holds for them): a small
+    /// import's matching reads these instead of every claim.
+    fn domain_claims_for(&mut self, domains: &[String]) -> Result<Vec<DomainClaim>>;
+
+    /// Which of `ids` are accounts.
+    fn accounts_among(&mut self, ids: &[String]) -> Result<Vec<String>>;
+
     /// Upsert people as one transaction.
     fn write_people(&mut self, people: &[PersonRow], progress: Progress<'_>) -> Result<WriteSummary>;
 

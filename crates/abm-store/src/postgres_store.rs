@@ -364,6 +364,28 @@ impl Store for PostgresStore {
             .collect())
     }
 
+    fn domain_claims_for(&mut self, domains: &[String]) -> Result<Vec<DomainClaim>> {
+        Ok(self
+            .client
+            .query(&format!("{} = ANY($1)", sql::SOME_DOMAIN_CLAIMS), &[&domains])?
+            .iter()
+            .map(|r| DomainClaim {
+                domain: r.get(0),
+                crm_id: r.get(1),
+                people: r.get::<_, i64>(2) as u64,
+            })
+            .collect())
+    }
+
+    fn accounts_among(&mut self, ids: &[String]) -> Result<Vec<String>> {
+        Ok(self
+            .client
+            .query("SELECT crm_id FROM accounts WHERE crm_id = ANY($1)", &[&ids])?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
     fn write_people(&mut self, people: &[PersonRow], progress: Progress<'_>) -> Result<WriteSummary> {
         let mut summary = WriteSummary::default();
         let mut tx = self.client.transaction()?;

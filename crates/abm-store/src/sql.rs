@@ -210,6 +210,11 @@ pub fn account_filter(q: &AccountQuery, ph: impl Fn(usize) -> String, like: &str
 pub const DOMAIN_CLAIMS: &str = "SELECT d.domain, d.crm_id, COALESCE(pc.n, 0) FROM account_domains d \
      LEFT JOIN (SELECT crm_id, count(*) AS n FROM people GROUP BY crm_id) pc ON pc.crm_id = d.crm_id";
 
+/// Claims on some domains (the store adds the condition on `d.domain`): one scan of the domain
+/// rows, people counted for the claiming accounts only.
+pub const SOME_DOMAIN_CLAIMS: &str = "SELECT d.domain, d.crm_id, \
+     (SELECT count(*) FROM people p WHERE p.crm_id = d.crm_id) FROM account_domains d WHERE d.domain";
+
 /// Attribute values as stored: a JSON array of `[attribute, source, value, as_of]`. Written by
 /// hand: it runs once per account on the writer's path of million-row imports.
 pub fn encode_attributes(values: &[AttributeValue]) -> String {

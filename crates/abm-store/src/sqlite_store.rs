@@ -56,8 +56,8 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "cache_size", -65536)?; // 64 MiB
-        // Sorts bigger than the cache (building the activity index over ten million rows) spill
-        // to a temporary file, not to the heap.
+                                                         // Sorts bigger than the cache (building the activity index over ten million rows) spill
+                                                         // to a temporary file, not to the heap.
         conn.pragma_update(None, "temp_store", "FILE")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         let mut s = Self { conn };
@@ -355,6 +355,31 @@ impl Store for SqliteStore {
                 people: r.get::<_, i64>(2)? as u64,
             })
         })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn domain_claims_for(&mut self, domains: &[String]) -> Result<Vec<DomainClaim>> {
+        let list = serde_json::to_string(domains).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut st = self.conn.prepare(&format!(
+            "{} IN (SELECT value FROM json_each(?1))",
+            sql::SOME_DOMAIN_CLAIMS
+        ))?;
+        let rows = st.query_map([list], |r| {
+            Ok(DomainClaim {
+                domain: r.get(0)?,
+                crm_id: r.get(1)?,
+                people: r.get::<_, i64>(2)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn accounts_among(&mut self, ids: &[String]) -> Result<Vec<String>> {
+        let list = serde_json::to_string(ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut st = self
+            .conn
+            .prepare("SELECT crm_id FROM accounts WHERE crm_id IN (SELECT value FROM json_each(?1))")?;
+        let rows = st.query_map([list], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
