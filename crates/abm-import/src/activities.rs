@@ -9,7 +9,7 @@
 
 use crate::errors::{ImportError, RowError};
 use crate::table::CsvTable;
-use abm_core::activity::{parse_cidr, Activity, IpTable, Resolver};
+use abm_core::activity::{parse_cidr, Activity, IpTable, Match, Resolver};
 use abm_store::Store;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::{BTreeMap, BTreeSet};
@@ -262,7 +262,8 @@ pub struct ActivityImportReport {
     /// The accounts the file's activities matched, and the earliest day among those.
     pub touched: BTreeSet<String>,
     pub since: Option<NaiveDate>,
-    /// Reading, checking and matching; loading what matching needs; writing.
+    /// Reading, checking and matching (alongside the writing); loading what matching needs;
+    /// writing (from the first batch to the commit).
     pub read: std::time::Duration,
     pub load: std::time::Duration,
     pub write: std::time::Duration,
@@ -300,59 +301,96 @@ fn import_in_batches(
     } else {
         resolver(store)?
     };
-    let mut first = Some(first);
-    let mut report = ActivityImportReport {
+    let report = ActivityImportReport {
         kind: reader.kind(),
-        read: first_read,
         load: started.elapsed() - first_read,
         ..Default::default()
     };
     progress.phase("importing", reader.bytes());
-    // Why the write stopped, when it was the file's fault.
-    let mut failed: Option<ImportError> = None;
-    let mut next = || {
-        let t = std::time::Instant::now();
-        let batch = match first.take() {
-            Some(b) => Ok(b),
-            None => reader.next_batch(batch_rows),
-        };
-        let result = match batch {
-            Ok(batch) if batch.is_empty() => reader.finish().map(|_| Vec::new()),
-            Ok(batch) => {
-                let matches = resolver.resolve_all(&batch);
-                for (a, m) in batch.iter().zip(&matches) {
-                    if let Some(id) = &m.account {
-                        report.matched += 1;
-                        if !report.touched.contains(id) {
-                            report.touched.insert(id.clone());
+    // A worker reads and matches the next batch while this thread writes the last one.
+    enum Msg {
+        Batch(Vec<(Activity, Match)>, u64),
+        End,
+        Failed(ImportError),
+    }
+    let writing = std::time::Instant::now();
+    let (written, failed, counted) = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(1);
+        let worker = scope.spawn(move || {
+            let mut counted = ActivityImportReport::default();
+            let mut first = Some(first);
+            loop {
+                let t = std::time::Instant::now();
+                let batch = match first.take() {
+                    Some(b) => Ok(b),
+                    None => reader.next_batch(batch_rows),
+                };
+                let msg = match batch {
+                    Ok(batch) if batch.is_empty() => match reader.finish() {
+                        Ok(()) => Msg::End,
+                        Err(e) => Msg::Failed(e),
+                    },
+                    Ok(batch) => {
+                        let matches = resolver.resolve_all(&batch);
+                        for (a, m) in batch.iter().zip(&matches) {
+                            if let Some(id) = &m.account {
+                                counted.matched += 1;
+                                if !counted.touched.contains(id) {
+                                    counted.touched.insert(id.clone());
+                                }
+                                let day = a.at.date_naive();
+                                counted.since = Some(counted.since.map_or(day, |s| s.min(day)));
+                            }
                         }
-                        let day = a.at.date_naive();
-                        report.since = Some(report.since.map_or(day, |s| s.min(day)));
+                        counted.activities += batch.len() as u64;
+                        Msg::Batch(batch.into_iter().zip(matches).collect(), reader.bytes_read())
                     }
+                    Err(e) => Msg::Failed(e),
+                };
+                counted.read += t.elapsed();
+                let last = !matches!(msg, Msg::Batch(..));
+                // The writer stops listening when it fails; then so does this thread.
+                if tx.send(msg).is_err() || last {
+                    return counted;
                 }
-                report.activities += batch.len() as u64;
-                Ok(batch.into_iter().zip(matches).collect())
             }
-            Err(e) => Err(e),
+        });
+        // Why the write stopped, when it was the file's fault.
+        let mut failed: Option<ImportError> = None;
+        let mut next = || match rx.recv() {
+            Ok(Msg::Batch(batch, bytes)) => {
+                progress.advance(bytes);
+                Ok(batch)
+            }
+            Ok(Msg::End) => Ok(Vec::new()),
+            Ok(Msg::Failed(e)) => {
+                let said = e.to_string();
+                failed = Some(e);
+                Err(said)
+            }
+            Err(_) => Err("the activity reader stopped".to_string()),
         };
-        report.read += t.elapsed();
-        progress.advance(reader.bytes_read());
-        result.map_err(|e| {
-            let said = e.to_string();
-            failed = Some(e);
-            said
-        })
-    };
-    let written = store.insert_activity_batches(&mut next);
+        let written = store.insert_activity_batches(&mut next);
+        drop(next);
+        let counted = worker.join().expect("the activity reader panicked");
+        (written, failed, counted)
+    });
     let (added, already) = match (written, failed) {
         (_, Some(e)) => return Err(e),
         (Err(e), None) => return Err(e.into()),
         (Ok(counts), None) => counts,
     };
-    report.added = added;
-    report.already = already;
-    report.write = started.elapsed() - report.load - report.read;
-    Ok(report)
+    Ok(ActivityImportReport {
+        activities: counted.activities,
+        added,
+        already,
+        matched: counted.matched,
+        touched: counted.touched,
+        since: counted.since,
+        read: first_read + counted.read,
+        write: writing.elapsed(),
+        ..report
+    })
 }
 
 /// Where an export's rows come from: the CSV reader, or NDJSON lines already aligned to
@@ -731,7 +769,10 @@ mod tests {
         let small = resolver_for(&mut store, &acts).unwrap().resolve_all(&acts);
         assert_eq!(small, full);
         let accounts: Vec<Option<&str>> = small.iter().map(|m| m.account.as_deref()).collect();
-        assert_eq!(accounts, vec![Some("A1"), Some("B1"), Some("C1"), None, Some("C1"), None]);
+        assert_eq!(
+            accounts,
+            vec![Some("A1"), Some("B1"), Some("C1"), None, Some("C1"), None]
+        );
     }
 
     /// A file read in several batches lands whole or not at all: a bad row in its last batch
