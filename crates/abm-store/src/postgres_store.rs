@@ -356,11 +356,7 @@ impl Store for PostgresStore {
             .client
             .query(sql::DOMAIN_CLAIMS, &[])?
             .iter()
-            .map(|r| DomainClaim {
-                domain: r.get(0),
-                crm_id: r.get(1),
-                people: r.get::<_, i64>(2) as u64,
-            })
+            .map(read_claim)
             .collect())
     }
 
@@ -369,11 +365,7 @@ impl Store for PostgresStore {
             .client
             .query(&format!("{} = ANY($1)", sql::SOME_DOMAIN_CLAIMS), &[&domains])?
             .iter()
-            .map(|r| DomainClaim {
-                domain: r.get(0),
-                crm_id: r.get(1),
-                people: r.get::<_, i64>(2) as u64,
-            })
+            .map(read_claim)
             .collect())
     }
 
@@ -1376,6 +1368,15 @@ impl Store for PostgresStore {
 
 fn ts(col: &str) -> String {
     format!("to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
+}
+
+/// A (domain, account, people) row of a domain-claims query.
+fn read_claim(r: &postgres::Row) -> DomainClaim {
+    DomainClaim {
+        domain: r.get(0),
+        crm_id: r.get(1),
+        people: r.get::<_, i64>(2) as u64,
+    }
 }
 
 const DOMAINS_AGG: &str = "(SELECT string_agg(domain, ' ' ORDER BY is_primary DESC, domain) FROM account_domains d \

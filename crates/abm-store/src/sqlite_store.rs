@@ -348,13 +348,7 @@ impl Store for SqliteStore {
 
     fn domain_claims(&mut self) -> Result<Vec<DomainClaim>> {
         let mut st = self.conn.prepare(sql::DOMAIN_CLAIMS)?;
-        let rows = st.query_map([], |r| {
-            Ok(DomainClaim {
-                domain: r.get(0)?,
-                crm_id: r.get(1)?,
-                people: r.get::<_, i64>(2)? as u64,
-            })
-        })?;
+        let rows = st.query_map([], read_claim)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -364,13 +358,7 @@ impl Store for SqliteStore {
             "{} IN (SELECT value FROM json_each(?1))",
             sql::SOME_DOMAIN_CLAIMS
         ))?;
-        let rows = st.query_map([list], |r| {
-            Ok(DomainClaim {
-                domain: r.get(0)?,
-                crm_id: r.get(1)?,
-                people: r.get::<_, i64>(2)? as u64,
-            })
-        })?;
+        let rows = st.query_map([list], read_claim)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -1537,6 +1525,15 @@ fn write_journeys(tx: &rusqlite::Transaction, journeys: &[crate::Journey], all: 
         }
     }
     Ok(())
+}
+
+/// A (domain, account, people) row of a domain-claims query.
+fn read_claim(r: &rusqlite::Row) -> rusqlite::Result<DomainClaim> {
+    Ok(DomainClaim {
+        domain: r.get(0)?,
+        crm_id: r.get(1)?,
+        people: r.get::<_, i64>(2)? as u64,
+    })
 }
 
 /// Matched activities where `filter` (with one parameter, `?1`) holds, with their account, in
