@@ -183,57 +183,105 @@ fn is_ndjson(path: &Path) -> Result<bool, ImportError> {
         == Some(&b'{'))
 }
 
-/// An NDJSON export: each line an object keyed by the preset's column names; values are text
-/// or numbers. Rows come out aligned to [`COLUMNS`].
-fn ndjson_rows(path: &Path) -> Result<(String, Vec<String>, Vec<(u64, csv::StringRecord)>), ImportError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ImportError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut keys: Vec<String> = Vec::new();
-    let mut rows = Vec::new();
-    let mut errors = Vec::new();
-    for (i, line) in text.trim_start_matches('\u{feff}').lines().enumerate() {
-        let line_no = i as u64 + 1;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let obj = match serde_json::from_str::<serde_json::Value>(line) {
-            Ok(serde_json::Value::Object(o)) => o,
-            Ok(_) => {
-                errors.push(RowError::at(&file, line_no, "(line)", "expected a JSON object"));
-                continue;
-            }
-            Err(e) => {
-                errors.push(RowError::at(&file, line_no, "(line)", format!("not JSON: {e}")));
-                continue;
-            }
+/// An NDJSON export read a line at a time: each line an object keyed by the preset's column
+/// names; values are text or numbers. Rows come out aligned to [`COLUMNS`]; a bad line is kept
+/// as an error and skipped.
+struct NdjsonLines {
+    path: std::path::PathBuf,
+    file: String,
+    lines: std::io::Lines<std::io::BufReader<std::fs::File>>,
+    line_no: u64,
+    /// Bytes read so far (for progress).
+    read: u64,
+}
+
+impl NdjsonLines {
+    fn open(path: &Path) -> Result<(Self, u64), ImportError> {
+        let io = |source| ImportError::Io {
+            path: path.to_path_buf(),
+            source,
         };
-        if keys.is_empty() {
-            keys = obj.keys().cloned().collect();
-        }
-        let mut cells = Vec::with_capacity(COLUMNS.len());
-        for c in COLUMNS {
-            let found = obj
-                .iter()
-                .find(|(k, _)| crate::table::header_key(k) == crate::table::header_key(c));
-            cells.push(match found.map(|(_, v)| v) {
-                None | Some(serde_json::Value::Null) => String::new(),
-                Some(serde_json::Value::String(s)) => s.clone(),
-                Some(v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => v.to_string(),
-                Some(_) => {
-                    errors.push(RowError::at(&file, line_no, c, "expected text or a number"));
-                    String::new()
+        let f = std::fs::File::open(path).map_err(io)?;
+        let size = f.metadata().map_err(io)?.len();
+        let lines = std::io::BufRead::lines(std::io::BufReader::new(f));
+        Ok((
+            Self {
+                path: path.to_path_buf(),
+                file: path.display().to_string(),
+                lines,
+                line_no: 0,
+                read: 0,
+            },
+            size,
+        ))
+    }
+
+    /// The next object line (its number, its keys in order, its cells aligned to [`COLUMNS`]);
+    /// None at the end. Lines that are not objects, and cells that are neither text nor a
+    /// number, go to `errors`.
+    #[allow(clippy::type_complexity)]
+    fn next(
+        &mut self,
+        errors: &mut Vec<RowError>,
+    ) -> Result<Option<(u64, Vec<String>, csv::StringRecord)>, ImportError> {
+        loop {
+            let Some(line) = self.lines.next() else {
+                return Ok(None);
+            };
+            let line = line.map_err(|source| ImportError::Io {
+                path: self.path.clone(),
+                source,
+            })?;
+            self.line_no += 1;
+            self.read += line.len() as u64 + 1;
+            let text = if self.line_no == 1 {
+                line.trim_start_matches('\u{feff}')
+            } else {
+                &line
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            let obj = match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(serde_json::Value::Object(o)) => o,
+                Ok(_) => {
+                    errors.push(RowError::at(
+                        &self.file,
+                        self.line_no,
+                        "(line)",
+                        "expected a JSON object",
+                    ));
+                    continue;
                 }
-            });
+                Err(e) => {
+                    errors.push(RowError::at(
+                        &self.file,
+                        self.line_no,
+                        "(line)",
+                        format!("not JSON: {e}"),
+                    ));
+                    continue;
+                }
+            };
+            let mut cells = Vec::with_capacity(COLUMNS.len());
+            for c in COLUMNS {
+                let found = obj
+                    .iter()
+                    .find(|(k, _)| crate::table::header_key(k) == crate::table::header_key(c));
+                cells.push(match found.map(|(_, v)| v) {
+                    None | Some(serde_json::Value::Null) => String::new(),
+                    Some(serde_json::Value::String(s)) => s.clone(),
+                    Some(v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => v.to_string(),
+                    Some(_) => {
+                        errors.push(RowError::at(&self.file, self.line_no, c, "expected text or a number"));
+                        String::new()
+                    }
+                });
+            }
+            let keys = obj.keys().cloned().collect();
+            return Ok(Some((self.line_no, keys, csv::StringRecord::from(cells))));
         }
-        rows.push((line_no, csv::StringRecord::from(cells)));
     }
-    if !errors.is_empty() {
-        return Err(ImportError::BadRows(errors));
-    }
-    Ok((file, keys, rows))
 }
 
 /// Read an activity export (CSV or NDJSON; through `mapping` when its columns are not a
@@ -393,11 +441,11 @@ fn import_in_batches(
     })
 }
 
-/// Where an export's rows come from: the CSV reader, or NDJSON lines already aligned to
-/// [`COLUMNS`].
+/// Where an export's rows come from: the CSV reader, or NDJSON lines (with the first row, read
+/// early to tell the kind).
 enum Rows {
     Csv(CsvTable, csv::StringRecord),
-    Lines(std::vec::IntoIter<(u64, csv::StringRecord)>),
+    Lines(NdjsonLines, Option<(u64, csv::StringRecord)>),
 }
 
 /// An activity export read a batch at a time, so a file of any size goes through in bounded
@@ -411,7 +459,7 @@ pub struct ActivityReader {
     file: String,
     cols: BTreeMap<&'static str, Option<usize>>,
     rows: Rows,
-    /// The file's size, or (NDJSON) its rows.
+    /// The file's size.
     total: u64,
     errors: Vec<RowError>,
 }
@@ -421,22 +469,32 @@ impl ActivityReader {
     /// and recognise its kind.
     pub fn open(path: &Path, mapping: Option<&ActivityMapping>) -> Result<Self, ImportError> {
         if is_ndjson(path)? {
-            let (file, keys, rows) = ndjson_rows(path)?;
+            let (mut lines, size) = NdjsonLines::open(path)?;
+            // The first object's keys tell the kind; it is read again as the first row.
+            let mut errors = Vec::new();
+            let first = lines.next(&mut errors)?;
+            let keys = first.as_ref().map(|(_, k, _)| k.clone()).unwrap_or_default();
             let kind = match mapping {
                 Some(m) => preset(&m.preset),
                 None => kind_of(&|n| {
                     keys.iter()
                         .any(|k| crate::table::header_key(k) == crate::table::header_key(n))
                 })
-                .ok_or_else(|| unknown_export(&file, &keys))?,
+                .ok_or_else(|| {
+                    if first.is_none() && !errors.is_empty() {
+                        ImportError::BadRows(std::mem::take(&mut errors))
+                    } else {
+                        unknown_export(&lines.file, &keys)
+                    }
+                })?,
             };
             return Ok(Self {
                 kind,
-                total: rows.len() as u64,
-                file,
+                total: size,
+                file: lines.file.clone(),
                 cols: COLUMNS.iter().enumerate().map(|(i, c)| (*c, Some(i))).collect(),
-                rows: Rows::Lines(rows.into_iter()),
-                errors: Vec::new(),
+                rows: Rows::Lines(lines, first.map(|(n, _, rec)| (n, rec))),
+                errors,
             });
         }
         let mut t = CsvTable::open(path)?;
@@ -473,7 +531,7 @@ impl ActivityReader {
         self.kind
     }
 
-    /// The file's size (for progress; NDJSON: its rows).
+    /// The file's size (for progress).
     pub fn bytes(&self) -> u64 {
         self.total
     }
@@ -482,7 +540,7 @@ impl ActivityReader {
     pub fn bytes_read(&self) -> u64 {
         match &self.rows {
             Rows::Csv(t, _) => t.reader.position().byte(),
-            Rows::Lines(lines) => self.total.saturating_sub(lines.len() as u64),
+            Rows::Lines(lines, _) => lines.read,
         }
     }
 
@@ -503,14 +561,16 @@ impl ActivityReader {
                     }
                     (rec.position().map(|p| p.line()).unwrap_or(0), &*rec)
                 }
-                Rows::Lines(lines) => match lines.next() {
-                    Some((line, rec)) => {
-                        let a = parse_row(self.kind, &self.file, &self.cols, line, &rec, &mut self.errors);
-                        out.extend(a);
-                        continue;
-                    }
-                    None => break,
-                },
+                Rows::Lines(lines, first) => {
+                    let next = match first.take() {
+                        Some(row) => Some(row),
+                        None => lines.next(&mut self.errors)?.map(|(n, _, rec)| (n, rec)),
+                    };
+                    let Some((line, rec)) = next else { break };
+                    let a = parse_row(self.kind, &self.file, &self.cols, line, &rec, &mut self.errors);
+                    out.extend(a);
+                    continue;
+                }
             };
             out.extend(parse_row(
                 self.kind,
