@@ -3,7 +3,7 @@
 //! and the weekly digest of accounts that moved, per owner.
 
 use crate::output::{print_rows, Format};
-use abm_core::automation::{ActionKind, Firing};
+use abm_workspace::automations::{describe, ActionError, Due, Taken};
 use abm_workspace::Workspace;
 use anyhow::Result;
 use chrono::{Duration, NaiveDate};
@@ -45,66 +45,28 @@ pub fn run(ws: &Workspace, as_user: Option<&str>, cmd: AutomationsCmd) -> Result
                 return Err(crate::user_error(format!("--since {since} is after today ({today})")));
             }
             let due = abm_workspace::automations::plan(ws, store.as_mut(), since, today)?;
+            let mut post = |env: Option<&str>, text: &str| {
+                let hook = crate::connect::webhook_from(ws, env).map_err(post_err)?;
+                hook.post(text)
+                    .map(|_| ())
+                    .map_err(|e| post_err(crate::connect::connect_err(e)))
+            };
             let mut done = 0;
-            for d in &due {
-                let c = &d.candidate;
-                let what = format!("{}: {} ({}) {}", d.automation, d.name, c.crm_id, c.what);
-                let Some(action) = &d.action else {
-                    println!(
+            let mut each = |d: &Due, taken: &Taken| {
+                let what = describe(d);
+                match taken {
+                    Taken::Skipped => println!(
                         "{}no action's condition holds: {what}",
                         if dry_run { "would skip, " } else { "" }
-                    );
-                    if !dry_run {
-                        store.record_firing(&firing(d, "none", "no action's condition held"))?;
+                    ),
+                    Taken::Would(kind) => println!("would {}: {what}", kind.as_str()),
+                    Taken::Done(kind, _) => {
+                        println!("{}: {what}", kind.as_str());
+                        done += 1;
                     }
-                    continue;
-                };
-                let kind = action.action;
-                if dry_run {
-                    println!("would {}: {what}", kind.as_str());
-                    continue;
                 }
-                let note = match kind {
-                    ActionKind::Slack | ActionKind::NotifyOwner => {
-                        let hook = crate::connect::webhook_from(ws, action.webhook_url_env.as_deref())?;
-                        let text = match (&kind, &c.owner) {
-                            (ActionKind::NotifyOwner, Some(owner)) => format!("@{owner} {what}"),
-                            _ => what.clone(),
-                        };
-                        hook.post(&text).map_err(crate::connect::connect_err)?;
-                        format!("posted: {text}")
-                    }
-                    ActionKind::CreateRequest => {
-                        let desk = abm_workspace::desk::Desk::from_workspace(ws)?;
-                        let (me, _) = desk.actor(store.as_mut(), as_user)?;
-                        let new = abm_core::request::NewRequest {
-                            title: format!("{}: {}", d.automation, d.name),
-                            fields: Default::default(),
-                            due: None,
-                            labels: vec![],
-                            weight: None,
-                        };
-                        let template = action.template.clone().unwrap_or_default();
-                        let (r, _) = desk.submit(store.as_mut(), &me, &template, new, ws.now())?;
-                        format!("request {} from {template}", r.id)
-                    }
-                    ActionKind::Nominate => {
-                        let n = abm_workspace::lists::nominate(
-                            store.as_mut(),
-                            &c.crm_id,
-                            &format!("automation: {}", d.automation),
-                            &c.what,
-                            today,
-                            &ws.calendar(None)?,
-                        )
-                        .map_err(crate::lists::list_err)?;
-                        format!("nomination {} for family {}", n.id, n.crm_id)
-                    }
-                };
-                store.record_firing(&firing(d, kind.as_str(), &note))?;
-                println!("{}: {what}", kind.as_str());
-                done += 1;
-            }
+            };
+            abm_workspace::automations::take(ws, store.as_mut(), as_user, &due, dry_run, today, &mut post, &mut each)?;
             println!(
                 "{} due from {since} to {today}{}",
                 due.len(),
@@ -166,12 +128,10 @@ pub fn run(ws: &Workspace, as_user: Option<&str>, cmd: AutomationsCmd) -> Result
     }
 }
 
-fn firing(d: &abm_workspace::automations::Due, action: &str, note: &str) -> Firing {
-    Firing {
-        automation: d.automation.clone(),
-        crm_id: d.candidate.crm_id.clone(),
-        day: d.candidate.day,
-        action: action.to_string(),
-        note: note.to_string(),
+/// A failure to post, keeping whether it is the user's to fix.
+fn post_err(e: anyhow::Error) -> ActionError {
+    ActionError::Post {
+        message: format!("{e:#}"),
+        user: crate::is_user_error(&e),
     }
 }

@@ -174,12 +174,14 @@ pub fn user_error(msg: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(UserError(msg.into()))
 }
 
-fn is_user_error(e: &anyhow::Error) -> bool {
+pub(crate) fn is_user_error(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.is::<UserError>()
             || c.downcast_ref::<abm_import::ImportError>()
                 .is_some_and(|e| e.is_user_error())
             || c.downcast_ref::<abm_workspace::desk::DeskError>()
+                .is_some_and(|e| e.is_user_error())
+            || c.downcast_ref::<abm_workspace::automations::ActionError>()
                 .is_some_and(|e| e.is_user_error())
             || c.downcast_ref::<abm_workspace::WorkspaceError>().is_some_and(|e| {
                 !matches!(

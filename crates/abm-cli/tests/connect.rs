@@ -599,6 +599,21 @@ fn an_account_entering_mqa_is_posted_once() {
     let dry = run(&["automations", "run", "--dry-run"]);
     assert!(dry.contains("would notify_owner: MQA alert: Acme Corp"), "{dry}");
     assert_eq!(state.lock().unwrap().attempts, 0, "a dry run posts nothing");
+    // Without a webhook to post to, the run stops as the user's mistake and records nothing.
+    let unset = std::process::Command::new(env!("CARGO_BIN_EXE_abm"))
+        .arg("--workspace")
+        .arg(&ws)
+        .args(["automations", "run"])
+        .env("ABM_TODAY", day)
+        .env_remove("ABM_SLACK_WEBHOOK_URL")
+        .output()
+        .unwrap();
+    assert_eq!(unset.status.code(), Some(1), "{}", String::from_utf8_lossy(&unset.stderr));
+    assert!(
+        String::from_utf8_lossy(&unset.stderr).contains("ABM_SLACK_WEBHOOK_URL"),
+        "{}",
+        String::from_utf8_lossy(&unset.stderr)
+    );
     let out = run(&["automations", "run"]);
     assert!(out.contains("1 actions taken"), "{out}");
     let again = run(&["automations", "run"]);

@@ -1,9 +1,10 @@
 //! Which automations are due: candidates gathered from the stored journeys, scores and intent,
 //! narrowed by each automation's population and re-qualification limit against the recorded
-//! firings, each with the action it would take. Taking the actions (HTTP) is the caller's.
+//! firings, each with the action it would take; and taking those actions, each firing recorded
+//! so nothing acts twice. Posting to Slack (HTTP) is passed in by the caller.
 
 use crate::{Result, Workspace};
-use abm_core::automation::{choose, due, Action, Automation, Candidate, Trigger};
+use abm_core::automation::{choose, due, Action, ActionKind, Automation, Candidate, Firing, Trigger};
 use abm_core::journey::Stages;
 use abm_store::Store;
 use chrono::NaiveDate;
@@ -17,6 +18,139 @@ pub struct Due {
     pub action: Option<Action>,
     /// The account's name, for messages.
     pub name: String,
+}
+
+/// Why an action could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error(transparent)]
+    Workspace(#[from] crate::WorkspaceError),
+    #[error(transparent)]
+    Desk(#[from] crate::desk::DeskError),
+    #[error(transparent)]
+    List(#[from] crate::lists::ListError),
+    /// Posting to Slack failed; `user`: the user's to fix (no webhook configured, a refusal).
+    #[error("{message}")]
+    Post { message: String, user: bool },
+}
+
+impl ActionError {
+    /// The user's to fix (exit 1), not abm's.
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            ActionError::Workspace(e) => {
+                !matches!(e, crate::WorkspaceError::Store(_) | crate::WorkspaceError::Io { .. })
+            }
+            ActionError::Desk(e) => e.is_user_error(),
+            ActionError::List(e) => !matches!(e, crate::lists::ListError::Store(_)),
+            ActionError::Post { user, .. } => *user,
+        }
+    }
+}
+
+impl From<abm_store::StoreError> for ActionError {
+    fn from(e: abm_store::StoreError) -> Self {
+        ActionError::Workspace(e.into())
+    }
+}
+
+/// What became of one due automation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Taken {
+    /// No action's condition held (recorded, so it is not tried again).
+    Skipped,
+    /// A dry run: the action it would take.
+    Would(ActionKind),
+    /// Taken and recorded, with what it did.
+    Done(ActionKind, String),
+}
+
+/// How a due automation is named in messages and posts.
+pub fn describe(d: &Due) -> String {
+    let c = &d.candidate;
+    format!("{}: {} ({}) {}", d.automation, d.name, c.crm_id, c.what)
+}
+
+/// Posts `text` through the Slack webhook named by an environment variable (None: the
+/// workspace's).
+pub type Post<'a> = &'a mut dyn FnMut(Option<&str>, &str) -> std::result::Result<(), ActionError>;
+
+/// Take each due automation's action, in order, recording each firing (also when no action's
+/// condition holds) so a later run does not act again; with `dry_run`, only say what would be
+/// done. `each` hears of every automation as it is dealt with; the first failure stops the run
+/// (what was done before it stays recorded).
+#[allow(clippy::too_many_arguments)]
+pub fn take(
+    ws: &Workspace,
+    store: &mut dyn Store,
+    as_user: Option<&str>,
+    due: &[Due],
+    dry_run: bool,
+    today: NaiveDate,
+    post: Post<'_>,
+    each: &mut dyn FnMut(&Due, &Taken),
+) -> std::result::Result<(), ActionError> {
+    for d in due {
+        let c = &d.candidate;
+        let what = describe(d);
+        let firing = |action: &str, note: &str| Firing {
+            automation: d.automation.clone(),
+            crm_id: c.crm_id.clone(),
+            day: c.day,
+            action: action.to_string(),
+            note: note.to_string(),
+        };
+        let Some(action) = &d.action else {
+            if !dry_run {
+                store.record_firing(&firing("none", "no action's condition held"))?;
+            }
+            each(d, &Taken::Skipped);
+            continue;
+        };
+        let kind = action.action;
+        if dry_run {
+            each(d, &Taken::Would(kind));
+            continue;
+        }
+        let note = match kind {
+            ActionKind::Slack | ActionKind::NotifyOwner => {
+                let text = match (&kind, &c.owner) {
+                    (ActionKind::NotifyOwner, Some(owner)) => format!("@{owner} {what}"),
+                    _ => what.clone(),
+                };
+                post(action.webhook_url_env.as_deref(), &text)?;
+                format!("posted: {text}")
+            }
+            ActionKind::CreateRequest => {
+                let desk = crate::desk::Desk::from_workspace(ws)?;
+                let (me, _) = desk.actor(store, as_user)?;
+                let new = abm_core::request::NewRequest {
+                    title: format!("{}: {}", d.automation, d.name),
+                    fields: Default::default(),
+                    due: None,
+                    labels: vec![],
+                    weight: None,
+                };
+                let template = action.template.clone().unwrap_or_default();
+                let (r, _) = desk.submit(store, &me, &template, new, ws.now())?;
+                format!("request {} from {template}", r.id)
+            }
+            ActionKind::Nominate => {
+                let n = crate::lists::nominate(
+                    store,
+                    &c.crm_id,
+                    &format!("automation: {}", d.automation),
+                    &c.what,
+                    today,
+                    &ws.calendar(None)?,
+                )?;
+                format!("nomination {} for family {}", n.id, n.crm_id)
+            }
+        };
+        store.record_firing(&firing(kind.as_str(), &note))?;
+        each(d, &Taken::Done(kind, note));
+    }
+    Ok(())
 }
 
 /// The tier of each account in the latest published focus list.
