@@ -608,7 +608,12 @@ fn an_account_entering_mqa_is_posted_once() {
         .env_remove("ABM_SLACK_WEBHOOK_URL")
         .output()
         .unwrap();
-    assert_eq!(unset.status.code(), Some(1), "{}", String::from_utf8_lossy(&unset.stderr));
+    assert_eq!(
+        unset.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&unset.stderr)
+    );
     assert!(
         String::from_utf8_lossy(&unset.stderr).contains("ABM_SLACK_WEBHOOK_URL"),
         "{}",

@@ -76,8 +76,8 @@ struct Packed {
     arena: ActivityArena,
     /// Each account's activities, as `facts` is ordered.
     of: Vec<Vec<PackedActivity>>,
-    /// Titles by (crm id, lower-case email).
-    titles: HashMap<(String, String), String>,
+    /// Titles by crm id, then lower-case email.
+    titles: HashMap<String, HashMap<String, String>>,
 }
 
 impl Gathered {
@@ -94,14 +94,12 @@ impl Gathered {
         let Some(p) = &self.packed else {
             return std::borrow::Cow::Borrowed(f);
         };
+        let titles = p.titles.get(&f.crm_id);
         let activities = p.of[i]
             .iter()
             .map(|packed| {
                 let a = p.arena.unpack(packed);
-                let title = a
-                    .email
-                    .as_ref()
-                    .and_then(|e| p.titles.get(&(f.crm_id.clone(), e.to_lowercase())).cloned());
+                let title = titles.and_then(|t| t.get(&a.email.as_ref()?.to_lowercase()).cloned());
                 (a, title)
             })
             .collect();
@@ -153,16 +151,18 @@ fn gather(store: &mut dyn Store, only: Option<&BTreeSet<String>>) -> Result<Gath
         }
     })?;
     facts.sort_by(|a, b| a.crm_id.cmp(&b.crm_id));
-    let at: HashMap<String, usize> = facts.iter().enumerate().map(|(i, f)| (f.crm_id.clone(), i)).collect();
+    // Fx, not SipHash: every one of ten million activities looks its account up here.
+    let at: HashMap<String, usize, abm_core::paid::FxBuild> =
+        facts.iter().enumerate().map(|(i, f)| (f.crm_id.clone(), i)).collect();
     for f in store.fits()? {
         if let Some(&i) = at.get(&f.crm_id) {
             facts[i].fit = Some(f.score as f64);
         }
     }
-    let mut titles: HashMap<(String, String), String> = HashMap::new();
+    let mut titles: HashMap<String, HashMap<String, String>> = HashMap::new();
     for (crm, email, title) in store.person_titles()? {
         if at.contains_key(&crm) {
-            titles.insert((crm, email), title);
+            titles.entry(crm).or_default().insert(email, title);
         }
     }
     let mut arena = ActivityArena::default();

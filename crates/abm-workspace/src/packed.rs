@@ -24,13 +24,19 @@ const IN_ARENA: u16 = u16::MAX;
 /// Names (sources, kinds) kept once.
 #[derive(Default)]
 struct Names {
-    ids: HashMap<String, u16>,
+    ids: HashMap<String, u16, abm_core::paid::FxBuild>,
     names: Vec<String>,
+    /// The last name asked for: activities come in runs of one source.
+    last: Option<u16>,
 }
 
 impl Names {
     fn id(&mut self, name: &str) -> u16 {
+        if let Some(id) = self.last.filter(|&id| self.names[id as usize] == name) {
+            return id;
+        }
         if let Some(&id) = self.ids.get(name) {
+            self.last = Some(id);
             return id;
         }
         if self.names.len() >= IN_ARENA as usize {
