@@ -115,7 +115,10 @@ fn update_journeys(
         stages: &stages,
         engagement: &engagement,
     };
-    let r = abm_workspace::journey::update(&rules, store, touched, since, ws.today())?;
+    let watch = abm_workspace::journey::Watch::default();
+    let r = crate::progress::watching(&watch, || {
+        abm_workspace::journey::update(&rules, store, touched, since, ws.today(), &watch)
+    })?;
     println!(
         "Journeys of {} accounts replayed through {}: {} stage changes in {} ms (read {}, replay {}, write {})",
         r.accounts, r.through, r.stage_changes, r.millis, r.read_ms, r.replay_ms, r.write_ms

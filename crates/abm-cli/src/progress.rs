@@ -31,12 +31,15 @@ impl Bar {
     }
 
     fn style(phase: &str) -> ProgressStyle {
-        let unit = if phase == "reading" {
-            "{bytes}/{total_bytes}"
-        } else {
-            "{pos}/{len} rows"
+        let template = match phase {
+            "reading" => "{msg:>9} [{bar:40}] {bytes}/{total_bytes} ({eta})",
+            // A count with no known total.
+            "gathering" => "{msg:>9} {pos} activities read ({elapsed})",
+            "replaying" => "{msg:>9} [{bar:40}] {pos}/{len} accounts ({eta})",
+            "storing" => "{msg:>9} {len} journeys ({elapsed})",
+            _ => "{msg:>9} [{bar:40}] {pos}/{len} rows ({eta})",
         };
-        ProgressStyle::with_template(&format!("{{msg:>8}} [{{bar:40}}] {unit} ({{eta}})"))
+        ProgressStyle::with_template(template)
             .expect("valid template")
             .progress_chars("=> ")
     }
@@ -82,4 +85,38 @@ impl Drop for Bar {
             b.finish_and_clear();
         }
     }
+}
+
+/// Run `work` while a bar (on a terminal, after a second) shows where a journey replay
+/// watched by `watch` has got.
+pub fn watching<T>(watch: &abm_workspace::journey::Watch, work: impl FnOnce() -> T) -> T {
+    use abm_workspace::journey::Phase;
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let ticker = scope.spawn(|| {
+            let mut bar = Bar::new();
+            let mut shown = Phase::Idle;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let (phase, done, total) = watch.now();
+                if phase != shown {
+                    let name = match phase {
+                        Phase::Reading => "gathering",
+                        Phase::Replaying => "replaying",
+                        Phase::Writing => "storing",
+                        Phase::Idle => "",
+                    };
+                    bar.phase(name, total);
+                    shown = phase;
+                }
+                if phase != Phase::Idle {
+                    bar.advance(done);
+                }
+                std::thread::park_timeout(Duration::from_millis(100));
+            }
+        });
+        let out = work();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        ticker.thread().unpark();
+        out
+    })
 }

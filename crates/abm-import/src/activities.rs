@@ -354,7 +354,7 @@ fn import_in_batches(
         load: started.elapsed() - first_read,
         ..Default::default()
     };
-    progress.phase("importing", reader.bytes());
+    progress.phase("reading", reader.bytes());
     // A worker reads and matches the next batch while this thread writes the last one.
     enum Msg {
         Batch(Vec<(Activity, Match)>, u64),

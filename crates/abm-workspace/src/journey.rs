@@ -10,6 +10,7 @@ use abm_core::journey::{replay, AccountFacts, Journey, Stages};
 use abm_store::Store;
 use chrono::NaiveDate;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::time::Instant;
 
 /// What a rebuild or update did.
@@ -135,7 +136,7 @@ fn gather_few(store: &mut dyn Store, ids: &BTreeSet<String>) -> Result<Gathered>
 }
 
 /// Facts of the accounts in `only` (every account when `None`), by crm id.
-fn gather(store: &mut dyn Store, only: Option<&BTreeSet<String>>) -> Result<Gathered> {
+fn gather(store: &mut dyn Store, only: Option<&BTreeSet<String>>, watch: &Watch) -> Result<Gathered> {
     if let Some(ids) = only.filter(|ids| ids.len() <= 2_000) {
         return gather_few(store, ids);
     }
@@ -167,10 +168,12 @@ fn gather(store: &mut dyn Store, only: Option<&BTreeSet<String>>) -> Result<Gath
     }
     let mut arena = ActivityArena::default();
     let mut of: Vec<Vec<PackedActivity>> = vec![Vec::new(); facts.len()];
+    watch.enter(Phase::Reading, 0);
     store.each_matched_activity(&mut |crm, a| {
         if let Some(&i) = at.get(&crm) {
             of[i].push(arena.pack(&a));
         }
+        watch.add(1);
     })?;
     for o in store.opportunities()? {
         if let Some(&i) = at.get(&o.crm_id) {
@@ -189,11 +192,61 @@ pub struct Rules<'a> {
     pub engagement: &'a EngagementRules,
 }
 
-fn replay_all(rules: &Rules, gathered: &Gathered, through: NaiveDate) -> Vec<Journey> {
+/// Where a long replay is: what a caller's progress bar shows. The replay threads move it on;
+/// any thread may read it.
+#[derive(Debug, Default)]
+pub struct Watch {
+    phase: AtomicU8,
+    done: AtomicU64,
+    total: AtomicU64,
+}
+
+/// The phases of a replay of many accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Not started (or a few accounts, not watched).
+    Idle,
+    /// Reading the accounts' activities (done: activities read; no total).
+    Reading,
+    /// Replaying (done of total accounts).
+    Replaying,
+    /// Storing the journeys.
+    Writing,
+}
+
+impl Watch {
+    /// The phase, and how far into it (done, total).
+    pub fn now(&self) -> (Phase, u64, u64) {
+        let phase = match self.phase.load(Ordering::Relaxed) {
+            1 => Phase::Reading,
+            2 => Phase::Replaying,
+            3 => Phase::Writing,
+            _ => Phase::Idle,
+        };
+        (
+            phase,
+            self.done.load(Ordering::Relaxed),
+            self.total.load(Ordering::Relaxed),
+        )
+    }
+
+    fn enter(&self, phase: Phase, total: u64) {
+        self.done.store(0, Ordering::Relaxed);
+        self.total.store(total, Ordering::Relaxed);
+        self.phase.store(phase as u8, Ordering::Relaxed);
+    }
+
+    fn add(&self, n: u64) {
+        self.done.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+fn replay_all(rules: &Rules, gathered: &Gathered, through: NaiveDate, watch: &Watch) -> Vec<Journey> {
     // Accounts replay independently: split them over the cores.
     let n = gathered.facts.len();
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let chunk = n.div_ceil(threads).max(256);
+    watch.enter(Phase::Replaying, n as u64);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..n)
             .step_by(chunk.max(1))
@@ -201,7 +254,11 @@ fn replay_all(rules: &Rules, gathered: &Gathered, through: NaiveDate) -> Vec<Jou
                 let (stages, rules) = (rules.stages, rules.engagement);
                 scope.spawn(move || {
                     (from..(from + chunk).min(n))
-                        .map(|i| replay(stages, rules, &gathered.facts_of(i), through))
+                        .map(|i| {
+                            let j = replay(stages, rules, &gathered.facts_of(i), through);
+                            watch.add(1);
+                            j
+                        })
                         .collect::<Vec<_>>()
                 })
             })
@@ -245,22 +302,25 @@ fn refresh(
     store: &mut dyn Store,
     only: Option<&BTreeSet<String>>,
     through: NaiveDate,
+    watch: &Watch,
     write: impl FnOnce(&mut dyn Store, &[Journey]) -> abm_store::Result<()>,
 ) -> Result<Refresh> {
     let started = Instant::now();
-    let gathered = gather(store, only)?;
+    let gathered = gather(store, only, watch)?;
     let read = started.elapsed();
-    let journeys = replay_all(rules, &gathered, through);
+    let journeys = replay_all(rules, &gathered, through, watch);
     let replayed = started.elapsed();
     let activities = gathered.activities();
     drop(gathered);
+    watch.enter(Phase::Writing, journeys.len() as u64);
     write(store, &journeys)?;
+    watch.enter(Phase::Idle, 0);
     Ok(Refresh::timed(activities, &journeys, through, started, read, replayed))
 }
 
 /// Replay every account's journey from the facts, through `through`, replacing what was stored.
-pub fn rebuild(rules: &Rules, store: &mut dyn Store, through: NaiveDate) -> Result<Refresh> {
-    refresh(rules, store, None, through, |s, j| s.replace_journeys(j, true))
+pub fn rebuild(rules: &Rules, store: &mut dyn Store, through: NaiveDate, watch: &Watch) -> Result<Refresh> {
+    refresh(rules, store, None, through, watch, |s, j| s.replace_journeys(j, true))
 }
 
 /// Replay only `accounts` (those new facts touched), through `through`. With `since` (the
@@ -274,13 +334,14 @@ pub fn update(
     accounts: &BTreeSet<String>,
     since: Option<NaiveDate>,
     through: NaiveDate,
+    watch: &Watch,
 ) -> Result<Refresh> {
     let (held, with_journey) = store.journey_coverage()?;
     if held != with_journey {
-        return rebuild(rules, store, through);
+        return rebuild(rules, store, through, watch);
     }
     let Some(from) = since else {
-        return refresh(rules, store, Some(accounts), through, |s, j| {
+        return refresh(rules, store, Some(accounts), through, watch, |s, j| {
             s.replace_journeys(j, false)
         });
     };
@@ -337,9 +398,11 @@ pub fn update(
 }
 
 /// Every account's journey replayed with `rules`, stored nowhere: what a rules change would give.
-pub fn preview(rules: &Rules, store: &mut dyn Store, through: NaiveDate) -> Result<Vec<Journey>> {
-    let gathered = gather(store, None)?;
-    Ok(replay_all(rules, &gathered, through))
+pub fn preview(rules: &Rules, store: &mut dyn Store, through: NaiveDate, watch: &Watch) -> Result<Vec<Journey>> {
+    let gathered = gather(store, None, watch)?;
+    let journeys = replay_all(rules, &gathered, through, watch);
+    watch.enter(Phase::Idle, 0);
+    Ok(journeys)
 }
 
 /// Put engagement rules version `version` in force: replay every account with `rules` (its
@@ -352,7 +415,7 @@ pub fn activate(
     at: chrono::DateTime<chrono::Utc>,
     through: NaiveDate,
 ) -> Result<Refresh> {
-    refresh(rules, store, None, through, |s, j| {
+    refresh(rules, store, None, through, &Watch::default(), |s, j| {
         s.activate_rules("engagement", version, actor, at, j)
     })
 }

@@ -90,5 +90,5 @@ pub fn acme_form_fills(store: &mut dyn abm_store::Store, days: [chrono::NaiveDat
         stages: &stages,
         engagement: &engagement,
     };
-    abm_workspace::journey::rebuild(&rules, store, through).unwrap();
+    abm_workspace::journey::rebuild(&rules, store, through, &Default::default()).unwrap();
 }
