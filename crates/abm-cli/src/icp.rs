@@ -46,8 +46,7 @@ fn activate_text(ws: &Workspace, store: &mut dyn abm_store::Store, text: &str, w
         Some(v) => v.version,
         None => store.save_icp_version(text, who, now)?,
     };
-    let fits = score_all(store, &icp, &ws.config.precedence, version)?;
-    store.activate_icp(version, who, now, &fits)?;
+    let fits = abm_workspace::icp::activate(store, &icp, version, &ws.config.precedence, who, now)?;
     let icp_n = fits.iter().filter(|f| f.icp).count();
     let mut grades = std::collections::BTreeMap::new();
     for f in &fits {

@@ -42,8 +42,7 @@ pub async fn activate(
                 .find(|v| v.version == b.version)
                 .ok_or_else(|| ApiError::NotFound(format!("no ICP version {}", b.version)))?;
             let icp = parse_icp(&v.definition, "icp").map_err(|e| ApiError::Internal(e.to_string()))?;
-            let fits = score_all(s, &icp, &precedence, v.version)?;
-            s.activate_icp(v.version, &who, now, &fits)?;
+            let fits = abm_workspace::icp::activate(s, &icp, v.version, &precedence, &who, now)?;
             Ok(Json(
                 json!({ "version": v.version, "accounts": fits.len(), "icp": fits.iter().filter(|f| f.icp).count() }),
             ))

@@ -341,6 +341,21 @@ impl<'a> FactBuilder<'a> {
     }
 }
 
+/// Put ICP version `version` (parsed as `icp`) in force: score every account with it and store
+/// the scores with the activation, in one transaction. What the CLI and the API both do.
+pub fn activate(
+    store: &mut dyn Store,
+    icp: &Icp,
+    version: i64,
+    precedence: &Precedence,
+    who: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<StoredFit>, abm_store::StoreError> {
+    let fits = score_all(store, icp, precedence, version)?;
+    store.activate_icp(version, who, at, &fits)?;
+    Ok(fits)
+}
+
 /// Score every stored account under `icp` (tagged `version`), families streamed together.
 pub fn score_all(
     store: &mut dyn Store,
