@@ -2,7 +2,8 @@
 //! `/healthz` needs a signed-in person: a browser by its session cookie (signed, HTTP-only,
 //! SameSite=Lax), a script by an API token (`Authorization: Bearer abm_…`). The person's role
 //! comes from the team on every request, so a change of role applies at once; a session carries
-//! a fingerprint of the password it was made with, so a new password signs old sessions out.
+//! a fingerprint of the password it was made with, so a new password signs old sessions out, and
+//! signing out records the session as ended, so a copied cookie stops working with it.
 //!
 //! Every change a browser sends (POST, PATCH, PUT, DELETE) must carry the session's CSRF token,
 //! in the `csrf` form field or the `X-CSRF-Token` header; this layer checks it before any handler
@@ -231,8 +232,12 @@ async fn identify(state: &AppState, headers: &axum::http::HeaderMap) -> Result<O
         return Ok(None);
     }
     let username = session.username.clone();
+    let nonce = session.nonce.clone();
     let found = state
         .with_store(move |s| {
+            if s.session_signed_out(&nonce)? {
+                return Ok(None);
+            }
             let member = s.team()?.into_iter().find(|m| m.username == username);
             let hash = s.password_hash(&username)?;
             Ok(member.zip(hash))
@@ -462,9 +467,20 @@ pub async fn login(
     }
 }
 
-/// `POST /logout` (CSRF-checked like every change): forget the session.
+/// `POST /logout` (CSRF-checked like every change): end the session. The cookie is removed, and
+/// the session is recorded as signed out, so a copy of the cookie kept elsewhere stops working too.
 pub async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
-    let jar = jar(&state, &headers).remove(Cookie::build(SESSION_COOKIE).path("/"));
+    let jar = jar(&state, &headers);
+    if let Some(session) = jar.get(SESSION_COOKIE).and_then(|c| Session::parse(c.value())) {
+        let now = chrono::Utc::now().timestamp();
+        let recorded = state
+            .with_store(move |s| s.sign_out_session(&session.nonce, session.expires, now))
+            .await;
+        if let Err(e) = recorded {
+            return e.into_response();
+        }
+    }
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
     (jar, Redirect::to("/login")).into_response()
 }
 

@@ -342,7 +342,10 @@ fn pages_change_requests_by_role_with_csrf() {
     );
     assert_eq!(r.code, 403);
 
-    // Signing out ends the session.
+    // Signing out ends the session: the cookie is cleared, and a copy kept elsewhere no longer
+    // works; another session of the same person goes on.
+    let (other, _) = app.sign_in("mmanager", "correct horse");
+    assert_eq!(app.send("GET", "/requests", Some(&boss), None).code, 200);
     let out = app.send("POST", "/logout", Some(&boss), Some(&[("csrf", &boss_csrf)]));
     assert_eq!(out.code, 303);
     let cleared = out.cookies.iter().find(|c| c.starts_with("abm_session=")).unwrap();
@@ -350,6 +353,11 @@ fn pages_change_requests_by_role_with_csrf() {
         cleared.contains("Max-Age=0") || cleared.contains("Expires"),
         "{cleared}"
     );
+    let copied = app.send("GET", "/requests", Some(&boss), None);
+    assert_eq!(copied.code, 303, "a copy of a signed-out cookie is refused");
+    let to = copied.location.unwrap_or_default();
+    assert!(to.starts_with("/login"), "{to}");
+    assert_eq!(app.send("GET", "/requests", Some(&other), None).code, 200);
 }
 
 /// Five wrong passwords for a name, and that name is refused unchecked for a while, even with the

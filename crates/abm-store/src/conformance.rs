@@ -1209,6 +1209,19 @@ pub fn passwords_and_tokens_belong_to_team_members(store: &mut dyn Store) {
         "k1",
         "the first secret stays"
     );
+
+    // A signed-out session stays refused until it would have expired; then it is forgotten.
+    assert!(!store.session_signed_out("n1").unwrap());
+    store.sign_out_session("n1", 1_000, 500).unwrap();
+    store.sign_out_session("n1", 1_000, 500).unwrap();
+    assert!(store.session_signed_out("n1").unwrap());
+    assert!(!store.session_signed_out("n2").unwrap());
+    store.sign_out_session("n2", 3_000, 2_000).unwrap();
+    assert!(
+        !store.session_signed_out("n1").unwrap(),
+        "expired sessions are forgotten"
+    );
+    assert!(store.session_signed_out("n2").unwrap());
 }
 
 pub fn firings_are_recorded_once(store: &mut dyn Store) {

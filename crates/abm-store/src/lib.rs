@@ -297,6 +297,13 @@ pub trait Store: Send {
     /// A team member's password hash, if they have one.
     fn password_hash(&mut self, username: &str) -> Result<Option<String>>;
 
+    /// Record that the session with `nonce` was signed out, until it would have expired at
+    /// `expires` (a Unix time); sessions expired before `now` are forgotten.
+    fn sign_out_session(&mut self, nonce: &str, expires: i64, now: i64) -> Result<()>;
+
+    /// Whether the session with `nonce` was signed out.
+    fn session_signed_out(&mut self, nonce: &str) -> Result<bool>;
+
     /// Keep an API token (its hash); a member's labels are unique (`Conflict` otherwise).
     fn add_api_token(&mut self, token: &ApiToken) -> Result<()>;
 

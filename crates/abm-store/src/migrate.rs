@@ -67,6 +67,10 @@ pub const SQLITE: &[Migration] = &[
         version: 15,
         sql: include_str!("migrations/sqlite/0015_domain_index.sql"),
     },
+    Migration {
+        version: 16,
+        sql: include_str!("migrations/sqlite/0016_signed_out.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -129,6 +133,10 @@ pub const POSTGRES: &[Migration] = &[
     Migration {
         version: 15,
         sql: include_str!("migrations/postgres/0015_domain_index.sql"),
+    },
+    Migration {
+        version: 16,
+        sql: include_str!("migrations/postgres/0016_signed_out.sql"),
     },
 ];
 

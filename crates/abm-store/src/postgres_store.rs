@@ -1101,6 +1101,27 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    fn sign_out_session(&mut self, nonce: &str, expires: i64, now: i64) -> Result<()> {
+        let mut tx = self.client.transaction()?;
+        tx.execute("DELETE FROM signed_out_sessions WHERE expires < $1", &[&now])?;
+        tx.execute(
+            "INSERT INTO signed_out_sessions (nonce, expires) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING",
+            &[&nonce, &expires],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn session_signed_out(&mut self, nonce: &str) -> Result<bool> {
+        Ok(self
+            .client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM signed_out_sessions WHERE nonce = $1)",
+                &[&nonce],
+            )?
+            .get(0))
+    }
+
     fn password_hash(&mut self, username: &str) -> Result<Option<String>> {
         Ok(self
             .client

@@ -1104,6 +1104,25 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn sign_out_session(&mut self, nonce: &str, expires: i64, now: i64) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM signed_out_sessions WHERE expires < ?1", [now])?;
+        tx.execute(
+            "INSERT OR IGNORE INTO signed_out_sessions (nonce, expires) VALUES (?1, ?2)",
+            params![nonce, expires],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn session_signed_out(&mut self, nonce: &str) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM signed_out_sessions WHERE nonce = ?1)",
+            [nonce],
+            |r| r.get(0),
+        )?)
+    }
+
     fn password_hash(&mut self, username: &str) -> Result<Option<String>> {
         Ok(self
             .conn

@@ -51,5 +51,5 @@ fn opening_twice_does_not_reapply_migrations() {
     drop(PostgresStore::open(&url).unwrap());
     let mut s = abm_store::open(&url, std::path::Path::new(".")).unwrap();
     assert_eq!(s.backend(), "postgres");
-    assert_eq!(s.schema_version().unwrap(), 15, "every embedded migration");
+    assert_eq!(s.schema_version().unwrap(), 16, "every embedded migration");
 }
