@@ -327,7 +327,7 @@ pub fn rebuild(rules: &Rules, store: &mut dyn Store, through: NaiveDate, watch: 
 /// earliest day of the new facts, all of them activities), each account's stored journey is
 /// resumed from that day, reading only the activities its windows reach; without, each is
 /// replayed whole. When some accounts have no journey yet (the first import, or accounts
-/// imported since), every account is replayed.
+/// imported since), or a quarter of all accounts were touched, every account is replayed.
 pub fn update(
     rules: &Rules,
     store: &mut dyn Store,
@@ -337,7 +337,10 @@ pub fn update(
     watch: &Watch,
 ) -> Result<Refresh> {
     let (held, with_journey) = store.journey_coverage()?;
-    if held != with_journey {
+    // Accounts without a journey need one; and when a quarter of all accounts or more were
+    // touched, replaying everything (activities packed, read in one scan) is as quick as
+    // resuming each and holds far less in memory.
+    if held != with_journey || accounts.len() as u64 * 4 >= held.max(1) {
         return rebuild(rules, store, through, watch);
     }
     let Some(from) = since else {
@@ -499,4 +502,121 @@ pub fn changes(before: &[Journey], after: &[Journey]) -> Vec<(String, u32, u32, 
             (sb != sa || (pb - pa).abs() > 1e-9).then(|| (a.crm_id.clone(), sb, sa, pb, pa))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use abm_core::activity::{Activity, Match, Method};
+    use abm_store::conformance::{record, write_for};
+    use abm_store::SqliteStore;
+
+    fn activity(id: &str, day: &str, kind: &str, email: &str) -> Activity {
+        Activity {
+            source: "marketing-automation".into(),
+            source_id: id.into(),
+            at: format!("{day}T10:00:00Z").parse().unwrap(),
+            kind: kind.into(),
+            email: Some(email.into()),
+            account_id: None,
+            ip: None,
+            company_domain: None,
+            attributes: Default::default(),
+        }
+    }
+
+    fn matched(a: Activity, crm: &str) -> (Activity, Match) {
+        (
+            a,
+            Match {
+                account: Some(crm.into()),
+                method: Method::EmailDomain,
+                confidence: 0.95,
+                why_not: None,
+            },
+        )
+    }
+
+    /// A world of twenty accounts with a year of activity, journeys rebuilt.
+    fn world(dir: &std::path::Path) -> SqliteStore {
+        let mut store = SqliteStore::open(&dir.join("abm.db")).unwrap();
+        let records = (0..20)
+            .map(|i| record(&format!("001A{i:02}"), &format!("Acct {i}"), None, 500, 0, &[]))
+            .collect();
+        let (w, mut src) = write_for(&mut store, records);
+        store.write_accounts(&w, &mut src, &mut |_| {}).unwrap();
+        let kinds = [
+            "Email Open",
+            "Email Click",
+            "Form Fill",
+            "Webinar Attended",
+            "Trial Start",
+        ];
+        let mut acts = Vec::new();
+        for i in 0..20 {
+            for k in 0..(i * 3) {
+                let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()
+                    + chrono::Duration::days((k * 97 % 320) as i64);
+                let a = activity(
+                    &format!("a{i}-{k}"),
+                    &day.to_string(),
+                    kinds[k % kinds.len()],
+                    &format!("p{}@acct{i}.example", k % 6),
+                );
+                acts.push(matched(a, &format!("001A{i:02}")));
+            }
+        }
+        store.insert_activities(&acts).unwrap();
+        store
+    }
+
+    /// Resuming the journeys of a few touched accounts from the day of their new activities
+    /// gives what replaying every account from the facts gives.
+    #[test]
+    fn an_update_of_a_few_accounts_equals_a_rebuild() {
+        let (stages, engagement) = (crate::shipped_stages(), crate::shipped_engagement_rules());
+        let rules = Rules {
+            stages: &stages,
+            engagement: &engagement,
+        };
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (mut updated, mut rebuilt) = (world(one.path()), world(two.path()));
+        for s in [&mut updated, &mut rebuilt] {
+            rebuild(&rules, s, day, &Watch::default()).unwrap();
+        }
+        // Two of twenty accounts get a burst of activity: trials and webinars over two weeks.
+        let mut new = Vec::new();
+        for (i, crm) in ["001A03", "001A17"].iter().enumerate() {
+            for k in 0..8 {
+                let d = day + chrono::Duration::days(k);
+                let kind = if k % 2 == 0 { "Trial Start" } else { "Webinar Attended" };
+                new.push(matched(
+                    activity(
+                        &format!("n{i}-{k}"),
+                        &d.to_string(),
+                        kind,
+                        &format!("q{k}@x{i}.example"),
+                    ),
+                    crm,
+                ));
+            }
+        }
+        let through = day + chrono::Duration::days(10);
+        let touched: BTreeSet<String> = ["001A03".to_string(), "001A17".to_string()].into();
+        for s in [&mut updated, &mut rebuilt] {
+            s.insert_activities(&new).unwrap();
+        }
+        let r = update(&rules, &mut updated, &touched, Some(day), through, &Watch::default()).unwrap();
+        assert_eq!(r.accounts, 2, "only the touched accounts were resumed");
+        rebuild(&rules, &mut rebuilt, through, &Watch::default()).unwrap();
+        let (a, b) = (updated.journeys(None).unwrap(), rebuilt.journeys(None).unwrap());
+        let touched_now: Vec<_> = a.iter().filter(|j| touched.contains(&j.crm_id)).cloned().collect();
+        let touched_rebuilt: Vec<_> = b.iter().filter(|j| touched.contains(&j.crm_id)).cloned().collect();
+        assert_eq!(touched_now, touched_rebuilt);
+        assert!(
+            touched_now.iter().any(|j| j.events.iter().any(|e| e.day >= day)),
+            "the burst moved a stage: {touched_now:?}"
+        );
+    }
 }
