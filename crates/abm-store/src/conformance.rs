@@ -388,6 +388,17 @@ pub fn failed_write_leaves_store_unchanged(store: &mut dyn Store) {
     assert_eq!(all(store), before);
 }
 
+/// The crm ids of the accounts `q` lists, in its order.
+fn listed_ids(store: &mut dyn Store, q: &AccountQuery) -> Vec<String> {
+    store
+        .list_accounts(q)
+        .unwrap()
+        .accounts
+        .into_iter()
+        .map(|a| a.crm_id)
+        .collect()
+}
+
 pub fn filters_and_paging(store: &mut dyn Store) {
     let mut recs = sample();
     recs[2].geo = Some(Geo::Emea);
@@ -398,15 +409,7 @@ pub fn filters_and_paging(store: &mut dyn Store) {
         f(&mut q);
         q
     };
-    let ids = |store: &mut dyn Store, q: AccountQuery| -> Vec<String> {
-        store
-            .list_accounts(&q)
-            .unwrap()
-            .accounts
-            .into_iter()
-            .map(|a| a.crm_id)
-            .collect()
-    };
+    let ids = |store: &mut dyn Store, q: AccountQuery| listed_ids(store, &q);
     assert_eq!(
         ids(store, q(|q| q.segment = Some("Large".into()))),
         vec!["001B", "001A"]
@@ -1114,18 +1117,12 @@ pub fn journeys_replace_by_account(store: &mut dyn Store) {
         }],
     };
     import(store, sample());
-    let in_stage = |store: &mut dyn Store, stage: u32| -> Vec<String> {
+    let in_stage = |store: &mut dyn Store, stage: u32| {
         let q = AccountQuery {
             stage: Some(stage),
             ..Default::default()
         };
-        store
-            .list_accounts(&q)
-            .unwrap()
-            .accounts
-            .into_iter()
-            .map(|a| a.crm_id)
-            .collect()
+        listed_ids(store, &q)
     };
     let a = j("001A", &[(2, 1, 5), (20, 5, 6)], 120.5);
     let b = j("001B", &[(3, 1, 2)], 0.0);
