@@ -488,6 +488,17 @@ use abm_core::request::{self as req, AuditEntry, Command, Moment, NewRequest, Re
 use abm_core::{BusinessCalendar, Label};
 use chrono::{TimeZone, Utc};
 
+/// Put `username` on the team with `role` (named after the username), audited as a manager's
+/// change: how other crates' tests set up the people they sign in as.
+pub fn add_member(store: &mut dyn Store, username: &str, role: Role) {
+    let m = TeamMember {
+        username: username.into(),
+        name: username.into(),
+        role,
+    };
+    store.put_team_member(&m, &team_entry(&m)).unwrap();
+}
+
 fn member(u: &str, role: Role) -> TeamMember {
     TeamMember {
         username: u.into(),

@@ -164,23 +164,7 @@ mod tests {
     fn store_with(members: &[(&str, Role)]) -> Box<dyn Store> {
         let mut store: Box<dyn Store> = Box::new(abm_store::SqliteStore::open_in_memory().unwrap());
         for (u, role) in members {
-            let m = TeamMember {
-                username: u.to_string(),
-                name: u.to_string(),
-                role: *role,
-            };
-            let entry = abm_core::request::AuditEntry {
-                request_id: None,
-                at: Utc::now(),
-                actor: "setup".into(),
-                action: "team".into(),
-                field: None,
-                before: None,
-                after: None,
-                note: None,
-                refused: false,
-            };
-            store.put_team_member(&m, &entry).unwrap();
+            abm_store::conformance::add_member(store.as_mut(), u, *role);
         }
         store
     }

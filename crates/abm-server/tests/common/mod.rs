@@ -26,23 +26,7 @@ pub fn member(db: &std::path::Path, username: &str, role: abm_core::intake::Role
     let mut store = abm_store::SqliteStore::open(db).unwrap();
     let at = chrono::Utc::now();
     if !store.team().unwrap().iter().any(|m| m.username == username) {
-        let m = abm_store::TeamMember {
-            username: username.into(),
-            name: username.into(),
-            role,
-        };
-        let entry = abm_store::AuditEntry {
-            request_id: None,
-            at,
-            actor: "setup".into(),
-            action: "team".into(),
-            field: None,
-            before: None,
-            after: None,
-            note: None,
-            refused: false,
-        };
-        store.put_team_member(&m, &entry).unwrap();
+        abm_store::conformance::add_member(&mut store, username, role);
     }
     if let Some(p) = password {
         abm_workspace::users::set_password(&mut store, username, p, at).unwrap();
