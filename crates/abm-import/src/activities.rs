@@ -193,6 +193,8 @@ struct NdjsonLines {
     line_no: u64,
     /// Bytes read so far (for progress).
     read: u64,
+    /// The first object's keys, in order (they tell the kind of export).
+    first_keys: Option<Vec<String>>,
 }
 
 impl NdjsonLines {
@@ -211,19 +213,15 @@ impl NdjsonLines {
                 lines,
                 line_no: 0,
                 read: 0,
+                first_keys: None,
             },
             size,
         ))
     }
 
-    /// The next object line (its number, its keys in order, its cells aligned to [`COLUMNS`]);
-    /// None at the end. Lines that are not objects, and cells that are neither text nor a
-    /// number, go to `errors`.
-    #[allow(clippy::type_complexity)]
-    fn next(
-        &mut self,
-        errors: &mut Vec<RowError>,
-    ) -> Result<Option<(u64, Vec<String>, csv::StringRecord)>, ImportError> {
+    /// The next object line (its number and its cells aligned to [`COLUMNS`]); None at the end.
+    /// Lines that are not objects, and cells that are neither text nor a number, go to `errors`.
+    fn next(&mut self, errors: &mut Vec<RowError>) -> Result<Option<(u64, csv::StringRecord)>, ImportError> {
         loop {
             let Some(line) = self.lines.next() else {
                 return Ok(None);
@@ -278,23 +276,12 @@ impl NdjsonLines {
                     }
                 });
             }
-            let keys = obj.keys().cloned().collect();
-            return Ok(Some((self.line_no, keys, csv::StringRecord::from(cells))));
+            if self.first_keys.is_none() {
+                self.first_keys = Some(obj.keys().cloned().collect());
+            }
+            return Ok(Some((self.line_no, csv::StringRecord::from(cells))));
         }
     }
-}
-
-/// Read an activity export (CSV or NDJSON; through `mapping` when its columns are not a
-/// preset's); returns the kind of export and its activities.
-pub fn read_activities(
-    path: &Path,
-    mapping: Option<&ActivityMapping>,
-) -> Result<(&'static str, Vec<Activity>), ImportError> {
-    let mut reader = ActivityReader::open(path, mapping)?;
-    let activities = reader.next_batch(usize::MAX)?;
-    let kind = reader.kind();
-    reader.finish()?;
-    Ok((kind, activities))
 }
 
 /// What an activity import did.
@@ -349,11 +336,7 @@ fn import_in_batches(
     } else {
         resolver(store)?
     };
-    let report = ActivityImportReport {
-        kind: reader.kind(),
-        load: started.elapsed() - first_read,
-        ..Default::default()
-    };
+    let (kind, load) = (reader.kind(), started.elapsed() - first_read);
     progress.phase("reading", reader.bytes());
     // A worker reads and matches the next batch while this thread writes the last one.
     enum Msg {
@@ -429,15 +412,13 @@ fn import_in_batches(
         (Ok(counts), None) => counts,
     };
     Ok(ActivityImportReport {
-        activities: counted.activities,
+        kind,
         added,
         already,
-        matched: counted.matched,
-        touched: counted.touched,
-        since: counted.since,
+        load,
         read: first_read + counted.read,
         write: writing.elapsed(),
-        ..report
+        ..counted
     })
 }
 
@@ -473,7 +454,7 @@ impl ActivityReader {
             // The first object's keys tell the kind; it is read again as the first row.
             let mut errors = Vec::new();
             let first = lines.next(&mut errors)?;
-            let keys = first.as_ref().map(|(_, k, _)| k.clone()).unwrap_or_default();
+            let keys = lines.first_keys.clone().unwrap_or_default();
             let kind = match mapping {
                 Some(m) => preset(&m.preset),
                 None => kind_of(&|n| {
@@ -493,7 +474,7 @@ impl ActivityReader {
                 total: size,
                 file: lines.file.clone(),
                 cols: COLUMNS.iter().enumerate().map(|(i, c)| (*c, Some(i))).collect(),
-                rows: Rows::Lines(lines, first.map(|(n, _, rec)| (n, rec))),
+                rows: Rows::Lines(lines, first),
                 errors,
             });
         }
@@ -549,37 +530,21 @@ impl ActivityReader {
     pub fn next_batch(&mut self, max: usize) -> Result<Vec<Activity>, ImportError> {
         let mut out = Vec::with_capacity(max.min(65_536));
         while out.len() < max {
-            let (line, rec) = match &mut self.rows {
+            let a = match &mut self.rows {
                 Rows::Csv(t, rec) => {
-                    let more = t.reader.read_record(rec).map_err(|e| ImportError::File {
-                        file: self.file.clone(),
-                        line: e.position().map(|p| p.line()).unwrap_or(0),
-                        reason: e.to_string(),
-                    })?;
-                    if !more {
-                        break;
-                    }
-                    (rec.position().map(|p| p.line()).unwrap_or(0), &*rec)
+                    let Some(line) = t.read_record(rec)? else { break };
+                    parse_row(self.kind, &self.file, &self.cols, line, rec, &mut self.errors)
                 }
                 Rows::Lines(lines, first) => {
                     let next = match first.take() {
                         Some(row) => Some(row),
-                        None => lines.next(&mut self.errors)?.map(|(n, _, rec)| (n, rec)),
+                        None => lines.next(&mut self.errors)?,
                     };
                     let Some((line, rec)) = next else { break };
-                    let a = parse_row(self.kind, &self.file, &self.cols, line, &rec, &mut self.errors);
-                    out.extend(a);
-                    continue;
+                    parse_row(self.kind, &self.file, &self.cols, line, &rec, &mut self.errors)
                 }
             };
-            out.extend(parse_row(
-                self.kind,
-                &self.file,
-                &self.cols,
-                line,
-                rec,
-                &mut self.errors,
-            ));
+            out.extend(a);
         }
         Ok(out)
     }

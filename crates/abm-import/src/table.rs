@@ -83,13 +83,18 @@ impl CsvTable {
     pub fn rows(&mut self) -> impl Iterator<Item = Result<(u64, csv::StringRecord), ImportError>> + '_ {
         let file = self.file.clone();
         self.reader.records().map(move |rec| {
-            let rec = rec.map_err(|e| ImportError::File {
-                file: file.clone(),
-                line: e.position().map(|p| p.line()).unwrap_or(0),
-                reason: e.to_string(),
-            })?;
+            let rec = rec.map_err(|e| unreadable(&file, e))?;
             Ok((rec.position().map(|p| p.line()).unwrap_or(0), rec))
         })
+    }
+
+    /// Read the next record into `rec` (reusing its buffers) and give the line it starts on;
+    /// None at the end. A record the CSV reader cannot read is an error naming its line.
+    pub fn read_record(&mut self, rec: &mut csv::StringRecord) -> Result<Option<u64>, ImportError> {
+        if !self.reader.read_record(rec).map_err(|e| unreadable(&self.file, e))? {
+            return Ok(None);
+        }
+        Ok(Some(rec.position().map(|p| p.line()).unwrap_or(0)))
     }
 
     /// Index of the first header matching any of `names` (case and spacing ignored).
@@ -98,6 +103,15 @@ impl CsvTable {
             let want = header_key(n);
             self.headers.iter().position(|h| header_key(h) == want)
         })
+    }
+}
+
+/// A record the CSV reader could not read, at its line.
+fn unreadable(file: &str, e: csv::Error) -> ImportError {
+    ImportError::File {
+        file: file.to_string(),
+        line: e.position().map(|p| p.line()).unwrap_or(0),
+        reason: e.to_string(),
     }
 }
 
