@@ -1002,6 +1002,36 @@ pub fn budget_imports_replace_the_lines(store: &mut dyn Store) {
     assert_eq!(store.budget().unwrap(), vec![line("A", 2.0), line("C", 3.5)]);
 }
 
+/// A marketing-automation activity of `kind` from `email` at `at`, matched to `crm_id` by its
+/// email domain: how other crates' tests give accounts activity.
+pub fn email_activity(
+    source_id: &str,
+    at: chrono::DateTime<Utc>,
+    kind: &str,
+    email: &str,
+    crm_id: &str,
+) -> (abm_core::activity::Activity, abm_core::activity::Match) {
+    (
+        abm_core::activity::Activity {
+            source: "marketing-automation".into(),
+            source_id: source_id.into(),
+            at,
+            kind: kind.into(),
+            email: Some(email.into()),
+            account_id: None,
+            ip: None,
+            company_domain: None,
+            attributes: Default::default(),
+        },
+        abm_core::activity::Match {
+            account: Some(crm_id.into()),
+            method: abm_core::activity::Method::EmailDomain,
+            confidence: 0.95,
+            why_not: None,
+        },
+    )
+}
+
 pub fn activities_are_appended_once(store: &mut dyn Store) {
     use abm_core::activity::{Activity, Match, Method};
     let act = |id: &str, account: Option<&str>| {

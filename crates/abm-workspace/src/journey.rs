@@ -507,37 +507,16 @@ pub fn changes(before: &[Journey], after: &[Journey]) -> Vec<(String, u32, u32, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use abm_core::activity::{Activity, Match, Method};
-    use abm_store::conformance::{record, write_for};
+    use abm_core::activity::{Activity, Match};
+    use abm_store::conformance::{email_activity, record, write_for};
     use abm_store::SqliteStore;
 
-    fn activity(id: &str, day: &str, kind: &str, email: &str) -> Activity {
-        Activity {
-            source: "marketing-automation".into(),
-            source_id: id.into(),
-            at: format!("{day}T10:00:00Z").parse().unwrap(),
-            kind: kind.into(),
-            email: Some(email.into()),
-            account_id: None,
-            ip: None,
-            company_domain: None,
-            attributes: Default::default(),
-        }
+    /// An activity of `kind` from `email` on `day` at 10:00, matched to `crm`.
+    fn matched(id: &str, day: &str, kind: &str, email: &str, crm: &str) -> (Activity, Match) {
+        email_activity(id, format!("{day}T10:00:00Z").parse().unwrap(), kind, email, crm)
     }
 
-    fn matched(a: Activity, crm: &str) -> (Activity, Match) {
-        (
-            a,
-            Match {
-                account: Some(crm.into()),
-                method: Method::EmailDomain,
-                confidence: 0.95,
-                why_not: None,
-            },
-        )
-    }
-
-    /// A world of twenty accounts with a year of activity, journeys rebuilt.
+    /// A world of twenty accounts, each with its own share of a year of activity.
     fn world(dir: &std::path::Path) -> SqliteStore {
         let mut store = SqliteStore::open(&dir.join("abm.db")).unwrap();
         let records = (0..20)
@@ -557,13 +536,13 @@ mod tests {
             for k in 0..(i * 3) {
                 let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()
                     + chrono::Duration::days((k * 97 % 320) as i64);
-                let a = activity(
+                acts.push(matched(
                     &format!("a{i}-{k}"),
                     &day.to_string(),
                     kinds[k % kinds.len()],
                     &format!("p{}@acct{i}.example", k % 6),
-                );
-                acts.push(matched(a, &format!("001A{i:02}")));
+                    &format!("001A{i:02}"),
+                ));
             }
         }
         store.insert_activities(&acts).unwrap();
@@ -592,12 +571,10 @@ mod tests {
                 let d = day + chrono::Duration::days(k);
                 let kind = if k % 2 == 0 { "Trial Start" } else { "Webinar Attended" };
                 new.push(matched(
-                    activity(
-                        &format!("n{i}-{k}"),
-                        &d.to_string(),
-                        kind,
-                        &format!("q{k}@x{i}.example"),
-                    ),
+                    &format!("n{i}-{k}"),
+                    &d.to_string(),
+                    kind,
+                    &format!("q{k}@x{i}.example"),
                     crm,
                 ));
             }

@@ -44,24 +44,12 @@ pub fn acme_form_fills(store: &mut dyn abm_store::Store, days: [chrono::NaiveDat
         .zip(days)
         .enumerate()
         .map(|(i, (who, day))| {
-            (
-                abm_core::activity::Activity {
-                    source: "marketing-automation".into(),
-                    source_id: i.to_string(),
-                    at: day.and_hms_opt(10, 0, 0).unwrap().and_utc(),
-                    kind: "Form Fill".into(),
-                    email: Some(format!("{who}@acme.example")),
-                    account_id: None,
-                    ip: None,
-                    company_domain: None,
-                    attributes: Default::default(),
-                },
-                abm_core::activity::Match {
-                    account: Some("A1".into()),
-                    method: abm_core::activity::Method::EmailDomain,
-                    confidence: 0.95,
-                    why_not: None,
-                },
+            abm_store::conformance::email_activity(
+                &i.to_string(),
+                day.and_hms_opt(10, 0, 0).unwrap().and_utc(),
+                "Form Fill",
+                &format!("{who}@acme.example"),
+                "A1",
             )
         })
         .collect();
