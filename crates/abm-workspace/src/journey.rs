@@ -64,16 +64,12 @@ pub fn account_activities(
     Ok(Some((detail, activities)))
 }
 
-/// The facts of the accounts to replay. A few accounts' activities are at hand; every account's
-/// are packed (a year of a million accounts' activities must fit in memory) and unpacked one
-/// account at a time, as it is replayed.
+/// The facts of the accounts to replay, their activities packed (a year of a million accounts'
+/// activities must fit in memory) and unpacked one account at a time, as it is replayed.
+#[derive(Default)]
 struct Gathered {
-    /// In crm id order; `activities` empty when packed.
+    /// In crm id order, without their activities.
     facts: Vec<AccountFacts>,
-    packed: Option<Packed>,
-}
-
-struct Packed {
     arena: ActivityArena,
     /// Each account's activities, as `facts` is ordered.
     of: Vec<Vec<PackedActivity>>,
@@ -83,56 +79,49 @@ struct Packed {
 
 impl Gathered {
     fn activities(&self) -> usize {
-        match &self.packed {
-            Some(p) => p.of.iter().map(Vec::len).sum(),
-            None => self.facts.iter().map(|f| f.activities.len()).sum(),
-        }
+        self.of.iter().map(Vec::len).sum()
     }
 
     /// Account `i`'s facts with its activities.
-    fn facts_of(&self, i: usize) -> std::borrow::Cow<'_, AccountFacts> {
+    fn facts_of(&self, i: usize) -> AccountFacts {
         let f = &self.facts[i];
-        let Some(p) = &self.packed else {
-            return std::borrow::Cow::Borrowed(f);
-        };
-        let titles = p.titles.get(&f.crm_id);
-        let activities = p.of[i]
+        let titles = self.titles.get(&f.crm_id);
+        let activities = self.of[i]
             .iter()
             .map(|packed| {
-                let a = p.arena.unpack(packed);
+                let a = self.arena.unpack(packed);
                 let title = titles.and_then(|t| t.get(&a.email.as_ref()?.to_lowercase()).cloned());
                 (a, title)
             })
             .collect();
-        std::borrow::Cow::Owned(AccountFacts {
-            crm_id: f.crm_id.clone(),
-            account_type: f.account_type.clone(),
-            fit: f.fit,
+        AccountFacts {
             activities,
-            opportunities: f.opportunities.clone(),
-        })
+            ..f.clone()
+        }
     }
 }
 
 /// Facts of a few accounts, read account by account through the indexes.
 fn gather_few(store: &mut dyn Store, ids: &BTreeSet<String>) -> Result<Gathered> {
     let ids: Vec<String> = ids.iter().cloned().collect();
-    let mut out = Vec::new();
+    let mut g = Gathered::default();
     for f in store.journey_facts(&ids)? {
-        let titles: HashMap<String, String> = f.titles.into_iter().collect();
-        let activities = with_titles(store.activities_of(&f.crm_id)?, &titles);
-        out.push(AccountFacts {
+        let packed = store
+            .activities_of(&f.crm_id)?
+            .iter()
+            .map(|a| g.arena.pack(a))
+            .collect();
+        g.of.push(packed);
+        g.titles.insert(f.crm_id.clone(), f.titles.into_iter().collect());
+        g.facts.push(AccountFacts {
             crm_id: f.crm_id,
             account_type: f.account_type,
             fit: f.fit.map(f64::from),
-            activities,
+            activities: Vec::new(),
             opportunities: f.opportunities,
         });
     }
-    Ok(Gathered {
-        facts: out,
-        packed: None,
-    })
+    Ok(g)
 }
 
 /// Facts of the accounts in `only` (every account when `None`), by crm id.
@@ -182,7 +171,9 @@ fn gather(store: &mut dyn Store, only: Option<&BTreeSet<String>>, watch: &Watch)
     }
     Ok(Gathered {
         facts,
-        packed: Some(Packed { arena, of, titles }),
+        arena,
+        of,
+        titles,
     })
 }
 
@@ -249,7 +240,7 @@ fn replay_all(rules: &Rules, gathered: &Gathered, through: NaiveDate, watch: &Wa
     watch.enter(Phase::Replaying, n as u64);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..n)
-            .step_by(chunk.max(1))
+            .step_by(chunk)
             .map(|from| {
                 let (stages, rules) = (rules.stages, rules.engagement);
                 scope.spawn(move || {
