@@ -55,9 +55,9 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.pragma_update(None, "cache_size", -65536)?; // 64 MiB
-                                                         // Sorts bigger than the cache (building the activity index over ten million rows) spill
-                                                         // to a temporary file, not to the heap.
+        // 64 MiB of cache. Sorts bigger than that (building the activity index over ten million
+        // rows) spill to a temporary file, not to the heap.
+        conn.pragma_update(None, "cache_size", -65536)?;
         conn.pragma_update(None, "temp_store", "FILE")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         let mut s = Self { conn };
