@@ -21,6 +21,20 @@ pub struct HierarchyInput {
     pub frozen_segment: Option<(Segment, i32)>,
 }
 
+impl HierarchyInput {
+    /// What an incoming account record brings to the hierarchy (no segment frozen yet).
+    pub fn of(r: &crate::account::AccountRecord) -> Self {
+        HierarchyInput {
+            id: r.crm_id.as_str().to_string(),
+            parent: r.parent_id.as_ref().map(|p| p.as_str().to_string()),
+            employees: r.employees,
+            carr_cents: r.carr_cents,
+            geo: r.geo,
+            frozen_segment: None,
+        }
+    }
+}
+
 /// Family roll-ups for one account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FamilyFacts {

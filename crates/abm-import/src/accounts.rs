@@ -404,14 +404,7 @@ fn check_file(
                 match p.record(rec) {
                     Some(a) => good.push(RowFacts {
                         line: *line,
-                        input: HierarchyInput {
-                            id: a.crm_id.as_str().to_string(),
-                            parent: a.parent_id.map(|x| x.as_str().to_string()),
-                            employees: a.employees,
-                            carr_cents: a.carr_cents,
-                            geo: a.geo,
-                            frozen_segment: None,
-                        },
+                        input: HierarchyInput::of(&a),
                     }),
                     None if keep_bad_rows => bad.push((
                         *line,
@@ -602,18 +595,18 @@ impl AccountSource for OnePass {
     }
 }
 
-/// What the single pass's worker sends once every row is parsed: the accounts whose family is
-/// larger than themselves (with the family's facts), the rows read and the missing parents; or
-/// the signal to fall back (a parent loop).
+/// What the single pass's worker sends once every row is parsed: the accounts written with other
+/// facts than their family's (with the family's facts), the rows read and the missing parents;
+/// or the signal to fall back (a parent loop).
 type LastWord = Result<(Vec<(String, FamilyFacts)>, u64, Vec<(String, String)>), String>;
 
 /// Rows the single pass reads past a batch before handing it over, so that a family whose
 /// members arrive near each other is written with its real roll-up, not corrected at the end.
 const LOOK: usize = 512;
 
-/// The first `take` pending rows (all with `usize::MAX`), with the facts of their families as far as the rows around
-/// them tell (from `LOOK` rows before them to the last row read). `sent` keeps what each row was
-/// written with.
+/// The first `take` pending rows (all of them with `usize::MAX`), with the facts of their
+/// families as far as the rows around them tell (from `LOOK` rows before them to the last row
+/// read). `sent` keeps what each row was written with.
 fn with_window_facts(
     pending: &mut Vec<AccountRecord>,
     take: usize,
@@ -714,14 +707,7 @@ fn single_pass(
                 if !seen.insert(id_hash.hash_one(r.crm_id.as_str())) {
                     return give_up(&tx);
                 }
-                inputs.push(HierarchyInput {
-                    id: r.crm_id.as_str().to_string(),
-                    parent: r.parent_id.as_ref().map(|x| x.as_str().to_string()),
-                    employees: r.employees,
-                    carr_cents: r.carr_cents,
-                    geo: r.geo,
-                    frozen_segment: None,
-                });
+                inputs.push(HierarchyInput::of(&r));
                 pending.push(r);
                 if pending.len() == BATCH + LOOK {
                     free_written();

@@ -86,17 +86,7 @@ pub fn record(
 /// Roll the records up (with what the store holds) and build the write, as an import does.
 pub fn write_for(store: &mut dyn Store, records: Vec<AccountRecord>) -> (AccountWrite, InMemory) {
     let stored = store.hierarchy_rows().unwrap();
-    let inputs: Vec<HierarchyInput> = records
-        .iter()
-        .map(|r| HierarchyInput {
-            id: r.crm_id.to_string(),
-            parent: r.parent_id.as_ref().map(|p| p.to_string()),
-            employees: r.employees,
-            carr_cents: r.carr_cents,
-            geo: r.geo,
-            frozen_segment: None,
-        })
-        .collect();
+    let inputs: Vec<HierarchyInput> = records.iter().map(HierarchyInput::of).collect();
     let plan = abm_core::hierarchy::plan(&stored, &inputs, 2027);
     let n = records.len() as u64;
     (
