@@ -231,25 +231,22 @@ async fn identify(state: &AppState, headers: &axum::http::HeaderMap) -> Result<O
     if session.expires < chrono::Utc::now().timestamp() {
         return Ok(None);
     }
-    let username = session.username.clone();
-    let nonce = session.nonce.clone();
+    let (username, fingerprint, nonce) = (
+        session.username.clone(),
+        session.fingerprint.clone(),
+        session.nonce.clone(),
+    );
     let found = state
-        .with_store(move |s| {
-            if s.session_signed_out(&nonce)? {
-                return Ok(None);
-            }
-            let member = s.team()?.into_iter().find(|m| m.username == username);
-            let hash = s.password_hash(&username)?;
-            Ok(member.zip(hash))
+        .blocking(move |s| {
+            abm_workspace::users::session_member(s, &username, &fingerprint, &nonce)
+                .map_err(|e| crate::api::ApiError::Internal(e.to_string()))
         })
         .await
         .map_err(|e| e.into_response())?;
-    Ok(found
-        .filter(|(_, hash)| abm_workspace::users::password_fingerprint(hash) == session.fingerprint)
-        .map(|(member, _)| Actor {
-            member,
-            csrf: Some(session.nonce),
-        }))
+    Ok(found.map(|member| Actor {
+        member,
+        csrf: Some(session.nonce),
+    }))
 }
 
 /// The CSRF token a change carries: the header, or the `csrf` field of a form body (which is
@@ -402,38 +399,31 @@ pub async fn login(
         Ok(n) => n,
         Err(e) => return e.into_response(),
     };
-    if expected.is_none() || expected.as_deref() != Some(f.csrf.as_str()) {
+    // The form again, with a fresh nonce and why.
+    let again = |jar: SignedCookieJar, status: StatusCode, msg: &str| {
         let jar = jar.add(cookie(&state, LOGIN_COOKIE, fresh.clone(), 1));
-        let msg = "The sign-in form had expired; please sign in again.";
-        return (
+        (jar, login_page(status, &fresh, &next, Some(msg), &f.username)).into_response()
+    };
+    if expected.is_none() || expected.as_deref() != Some(f.csrf.as_str()) {
+        return again(
             jar,
-            login_page(StatusCode::FORBIDDEN, &fresh, &next, Some(msg), &f.username),
-        )
-            .into_response();
+            StatusCode::FORBIDDEN,
+            "The sign-in form had expired; please sign in again.",
+        );
     }
     if let Some(left) = state.throttle.wait(&f.username) {
-        let jar = jar.add(cookie(&state, LOGIN_COOKIE, fresh.clone(), 1));
         let msg = format!(
             "Too many failed sign-ins for {}; try again in {} minutes.",
             f.username.trim(),
             left.as_secs() / 60 + 1
         );
-        return (
-            jar,
-            login_page(StatusCode::TOO_MANY_REQUESTS, &fresh, &next, Some(&msg), &f.username),
-        )
-            .into_response();
+        return again(jar, StatusCode::TOO_MANY_REQUESTS, &msg);
     }
     let (username, password) = (f.username.clone(), f.password.clone());
     let found = state
         .blocking(move |s| {
-            let Some(m) = abm_workspace::users::sign_in(s, &username, &password)
-                .map_err(|e| crate::api::ApiError::Internal(e.to_string()))?
-            else {
-                return Ok(None);
-            };
-            let hash = s.password_hash(&m.username)?.unwrap_or_default();
-            Ok(Some((m, abm_workspace::users::password_fingerprint(&hash))))
+            abm_workspace::users::sign_in(s, &username, &password)
+                .map_err(|e| crate::api::ApiError::Internal(e.to_string()))
         })
         .await;
     match found {
@@ -455,13 +445,7 @@ pub async fn login(
         }
         Ok(None) => {
             state.throttle.failed(&f.username);
-            let jar = jar.add(cookie(&state, LOGIN_COOKIE, fresh.clone(), 1));
-            let msg = "Wrong username or password.";
-            (
-                jar,
-                login_page(StatusCode::UNAUTHORIZED, &fresh, &next, Some(msg), &f.username),
-            )
-                .into_response()
+            again(jar, StatusCode::UNAUTHORIZED, "Wrong username or password.")
         }
         Err(e) => e.into_response(),
     }

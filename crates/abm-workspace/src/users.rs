@@ -69,9 +69,10 @@ pub fn set_password(store: &mut dyn Store, username: &str, password: &str, at: D
     }
 }
 
-/// The team member these credentials sign in as, or none. Unknown names cost as much time as
-/// wrong passwords, so the answer does not tell which it was.
-pub fn sign_in(store: &mut dyn Store, username: &str, password: &str) -> Result<Option<TeamMember>> {
+/// The team member these credentials sign in as, with the fingerprint of their password their
+/// session carries (see [`session_member`]); or none. Unknown names cost as much time as wrong
+/// passwords, so the answer does not tell which it was.
+pub fn sign_in(store: &mut dyn Store, username: &str, password: &str) -> Result<Option<(TeamMember, String)>> {
     let name = username.trim().to_ascii_lowercase();
     let member = store.team()?.into_iter().find(|m| m.username == name);
     let stored = match &member {
@@ -84,7 +85,27 @@ pub fn sign_in(store: &mut dyn Store, username: &str, password: &str) -> Result<
     };
     let parsed = PasswordHash::new(&hash).map_err(|_| UserError::DamagedHash(name.clone()))?;
     let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
-    Ok(member.filter(|_| ok && stored.is_some()))
+    Ok(member
+        .filter(|_| ok && stored.is_some())
+        .map(|m| (m, password_fingerprint(&hash))))
+}
+
+/// The team member a session (made by [`sign_in`]) is for, if it still holds: they are on the
+/// team, their password is the one it was made with, and it was not signed out.
+pub fn session_member(
+    store: &mut dyn Store,
+    username: &str,
+    fingerprint: &str,
+    nonce: &str,
+) -> Result<Option<TeamMember>> {
+    if store.session_signed_out(nonce)? {
+        return Ok(None);
+    }
+    let Some(member) = store.team()?.into_iter().find(|m| m.username == username) else {
+        return Ok(None);
+    };
+    let hash = store.password_hash(username)?;
+    Ok(hash.filter(|h| password_fingerprint(h) == fingerprint).map(|_| member))
 }
 
 /// A hash of no one's password (a random one), verified against when the name is unknown.
@@ -184,8 +205,21 @@ mod tests {
         let hash = store.password_hash("mmanager").unwrap().unwrap();
         assert!(hash.starts_with("$argon2id$"), "{hash}");
         assert!(!hash.contains("correct horse"));
-        let me = sign_in(store.as_mut(), " MManager ", "correct horse").unwrap().unwrap();
+        let (me, fingerprint) = sign_in(store.as_mut(), " MManager ", "correct horse").unwrap().unwrap();
         assert_eq!((me.username.as_str(), me.role), ("mmanager", Role::Manager));
+        // The session holds while the password and the session stand.
+        let session = |store: &mut dyn Store| session_member(store, "mmanager", &fingerprint, "n1").unwrap();
+        assert_eq!(session(store.as_mut()), Some(me.clone()));
+        set_password(store.as_mut(), "mmanager", "correct horse", Utc::now()).unwrap();
+        assert_eq!(session(store.as_mut()), None, "a new password (a new salt) ends it");
+        let (_, fingerprint) = sign_in(store.as_mut(), "mmanager", "correct horse").unwrap().unwrap();
+        assert!(session_member(store.as_mut(), "mmanager", &fingerprint, "n2")
+            .unwrap()
+            .is_some());
+        store.sign_out_session("n2", i64::MAX, 0).unwrap();
+        assert!(session_member(store.as_mut(), "mmanager", &fingerprint, "n2")
+            .unwrap()
+            .is_none());
         assert!(sign_in(store.as_mut(), "mmanager", "correct horsE").unwrap().is_none());
         // A member without a password cannot sign in, whatever they type; nor can strangers.
         assert!(sign_in(store.as_mut(), "aabm", "correct horse").unwrap().is_none());
