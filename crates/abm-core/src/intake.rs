@@ -28,6 +28,12 @@ impl Role {
             Role::Viewer => "viewer",
         }
     }
+
+    /// On the ABM team (the manager and members): who is assigned requests, plans milestones
+    /// and prioritises the board.
+    pub fn is_abm_team(self) -> bool {
+        matches!(self, Role::Manager | Role::Member)
+    }
 }
 
 impl fmt::Display for Role {

@@ -702,7 +702,7 @@ impl Request {
     fn forbidden(&self, cmd: &Command, actor: &TeamMember, team: &[TeamMember]) -> Option<String> {
         let me = actor.username.as_str();
         let own = self.author == me;
-        let team_role = matches!(actor.role, Role::Manager | Role::Member);
+        let team_role = actor.role.is_abm_team();
         match (actor.role, cmd) {
             (Role::Viewer, _) => Some(format!("{me} is a viewer and may not change requests")),
             (_, Command::SetDueDate(_)) => {
@@ -781,7 +781,7 @@ fn label_scope(name: &str) -> Option<&str> {
 
 fn check_assignee(who: &str, team: &[TeamMember]) -> Result<(), RequestError> {
     match team.iter().find(|m| m.username == who) {
-        Some(m) if matches!(m.role, Role::Manager | Role::Member) => Ok(()),
+        Some(m) if m.role.is_abm_team() => Ok(()),
         Some(m) => Err(invalid(
             "assignee",
             format!(

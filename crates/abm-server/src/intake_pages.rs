@@ -119,7 +119,7 @@ async fn render_board(state: &AppState, actor: &Actor, error: Option<String>, st
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
-    let movable = matches!(actor.role(), Role::Manager | Role::Member);
+    let movable = actor.role().is_abm_team();
     let page = layout(
         "Board",
         html! {
@@ -275,7 +275,7 @@ async fn render_request(
         Err(e) => return e.into_response(),
     };
     let role = actor.role();
-    let team_role = matches!(role, Role::Manager | Role::Member);
+    let team_role = role.is_abm_team();
     let action = format!("/requests/{}", r.id);
     let in_triage = r.status() == Some("triage");
     let page = layout(
@@ -305,7 +305,7 @@ async fn render_request(
                         input type="hidden" name="action" value="triage";
                         label { "Assign to " select name="assignee" {
                             option value="" { "—" }
-                            @for m in team.iter().filter(|m| matches!(m.role, Role::Manager | Role::Member)) {
+                            @for m in team.iter().filter(|m| m.role.is_abm_team()) {
                                 option value=(m.username) selected[r.assignee.as_deref() == Some(m.username.as_str())] { (m.name) }
                             }
                         } }

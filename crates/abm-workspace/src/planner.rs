@@ -5,7 +5,6 @@
 
 use crate::desk::{Desk, Result};
 use abm_core::capacity::capacity;
-use abm_core::intake::Role;
 use abm_core::milestone::Milestone;
 use abm_core::planning::{
     carry_over, plan_person, priority_rank, requesters_to_tell, CarryItem, CarryOver, PersonPlan, PlanItem,
@@ -170,11 +169,7 @@ impl Desk {
     /// Propose each team member's commitment for `m`.
     pub fn plan_milestone(&self, store: &mut dyn Store, m: &Milestone) -> Result<MilestonePlan> {
         let away = self.time_away()?;
-        let team: Vec<_> = store
-            .team()?
-            .into_iter()
-            .filter(|p| matches!(p.role, Role::Manager | Role::Member))
-            .collect();
+        let team: Vec<_> = store.team()?.into_iter().filter(|p| p.role.is_abm_team()).collect();
         let mut by_person: BTreeMap<String, Vec<PlanItem>> =
             team.iter().map(|p| (p.username.clone(), Vec::new())).collect();
         let mut unassigned = Vec::new();
