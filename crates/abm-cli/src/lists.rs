@@ -93,6 +93,7 @@ fn actor(as_user: Option<&str>) -> String {
 pub(crate) fn list_err(e: ListError) -> anyhow::Error {
     match e {
         ListError::Store(s) => anyhow::Error::new(s),
+        ListError::NoReason => user_error(format!("--reason: {e}")),
         e => user_error(e.to_string()),
     }
 }
@@ -287,9 +288,6 @@ pub fn run(ws: &Workspace, as_user: Option<&str>, cmd: ListsCmd) -> Result<()> {
             )
         }
         ListsCmd::Nominate { account, by, reason } => {
-            if reason.trim().is_empty() {
-                return Err(user_error("--reason: is empty"));
-            }
             let n = nominate(store, &account, &by, &reason, now.day, &ws.calendar(None)?).map_err(list_err)?;
             let (id, family) = (n.id, &n.crm_id);
             println!(
@@ -308,9 +306,6 @@ pub fn run(ws: &Workspace, as_user: Option<&str>, cmd: ListsCmd) -> Result<()> {
                     )))
                 }
             };
-            if reason.trim().is_empty() {
-                return Err(user_error("--reason: is empty (every decision says why)"));
-            }
             let n = decide(store, id, accepted, &who, &reason, now.day).map_err(list_err)?;
             println!(
                 "nomination {id} {}{}",

@@ -24,6 +24,7 @@ impl From<ListError> for ApiError {
             ListError::NoNomination(_) => ApiError::NotFound(e.to_string()),
             ListError::AlreadyDecided(_) => ApiError::Conflict(e.to_string()),
             ListError::NotScored => ApiError::BadRequest(e.to_string()),
+            ListError::NoReason => ApiError::BadRequest(format!("reason: {e}")),
         }
     }
 }
@@ -142,9 +143,6 @@ pub async fn nominate(
 ) -> Result<Response, ApiError> {
     let by = who(&actor, &[Role::Manager, Role::Member], "nominate accounts")?;
     let b: NominateBody = body(&raw)?;
-    if b.reason.trim().is_empty() {
-        return Err(ApiError::BadRequest("reason: is empty".into()));
-    }
     let desk = state.desk.clone();
     let n = state
         .blocking(move |s| {
@@ -179,11 +177,6 @@ pub async fn decide(
         .parse()
         .map_err(|_| ApiError::BadRequest(format!("path: expected a nomination id, found {id:?}")))?;
     let b: DecideBody = body(&raw)?;
-    if b.reason.trim().is_empty() {
-        return Err(ApiError::BadRequest(
-            "reason: is empty (every decision says why)".into(),
-        ));
-    }
     let today = state.desk.now().day;
     state
         .blocking(move |s| {

@@ -194,12 +194,6 @@ pub async fn decide(
         );
     };
     let reason = form.get("reason").map(|r| r.trim().to_string()).unwrap_or_default();
-    if reason.is_empty() {
-        return refused(
-            StatusCode::BAD_REQUEST,
-            "Every decision says why: write a reason.".into(),
-        );
-    }
     let accept = form.get("accept").map(String::as_str) == Some("yes");
     let today = state.desk.now().day;
     let done = state

@@ -104,6 +104,8 @@ pub enum ListError {
     NoNomination(i64),
     #[error("nomination {0} was already decided")]
     AlreadyDecided(i64),
+    #[error("is empty (every nomination and decision says why)")]
+    NoReason,
     #[error(transparent)]
     Store(#[from] abm_store::StoreError),
 }
@@ -240,6 +242,9 @@ pub fn nominate(
     today: NaiveDate,
     calendar: &BusinessCalendar,
 ) -> Result<Nomination, ListError> {
+    if reason.trim().is_empty() {
+        return Err(ListError::NoReason);
+    }
     let mut n = Nomination {
         id: 0,
         crm_id: family_of(store, account)?,
@@ -262,6 +267,9 @@ pub fn decide(
     reason: &str,
     today: NaiveDate,
 ) -> Result<Nomination, ListError> {
+    if reason.trim().is_empty() {
+        return Err(ListError::NoReason);
+    }
     let n = store
         .nominations()?
         .into_iter()
