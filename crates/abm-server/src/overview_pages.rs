@@ -162,10 +162,12 @@ pub async fn overview(State(state): State<AppState>, Query(raw): Query<HashMap<S
             )
         }
     };
-    let (now, before, okrs) = match scorecards(&state, ws, q).await {
-        Ok(x) => (x.0.clone(), x.1.clone(), x.2.clone()),
+    let cards = match scorecards(&state, ws, q).await {
+        Ok(x) => x,
         Err(e) => return from_api(e, "/overview"),
     };
+    // Read from the cached scorecards, not copied out of them.
+    let (now, before, okrs) = (&cards.0, &cards.1, &cards.2);
     let quarters: Vec<FiscalQuarter> = {
         let mut v = vec![fiscal.quarter_of(state.desk.now().day)];
         for _ in 0..7 {
@@ -201,7 +203,7 @@ pub async fn overview(State(state): State<AppState>, Query(raw): Query<HashMap<S
             @if okrs.is_empty() {
                 p.muted { "No objectives for " (q) " in okrs.toml." }
             }
-            @for (o, krs) in &okrs {
+            @for (o, krs) in okrs {
                 h3 { (o.objective) }
                 @for k in krs { (progress_bar(k)) }
             }
