@@ -218,7 +218,9 @@ pub async fn account(State(state): State<AppState>, Path(id): Path<String>) -> R
             let acts = abm_workspace::journey::account_activities(s, &lookup)?;
             let (engagement, trend) = match acts {
                 Some((_, acts)) if !acts.is_empty() => {
-                    let trend = (0..13)
+                    let today = abm_core::engagement::explain(&rules, &acts, now, 90);
+                    // The twelve weeks before, then today's (already explained) points.
+                    let mut trend: Vec<(String, f64)> = (1..13)
                         .rev()
                         .map(|w| {
                             let at = now - chrono::Duration::weeks(w);
@@ -226,7 +228,8 @@ pub async fn account(State(state): State<AppState>, Path(id): Path<String>) -> R
                             (at.date_naive().to_string(), e.score)
                         })
                         .collect();
-                    (Some(abm_core::engagement::explain(&rules, &acts, now, 90)), trend)
+                    trend.push((now.date_naive().to_string(), today.score));
+                    (Some(today), trend)
                 }
                 _ => (None, Vec::new()),
             };
