@@ -81,7 +81,7 @@ pub fn run(ws: &Workspace, as_user: Option<&str>, cmd: UsersCmd) -> Result<()> {
             let username = parse_username(&username).map_err(|e| user_error(format!("username: {e}")))?;
             let password = read_password(&username)?;
             // Check the password before changing the team, so a weak one changes nothing.
-            users::hash_password(&password).map_err(users_error)?;
+            users::check_password(&password).map_err(users_error)?;
             let existing = store.team()?.into_iter().find(|m| m.username == username);
             let member = TeamMember {
                 name: name

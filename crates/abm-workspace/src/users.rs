@@ -50,14 +50,20 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// The argon2id hash (a PHC string) of a password, with a fresh salt.
 pub fn hash_password(password: &str) -> Result<String> {
-    if password.chars().count() < MIN_PASSWORD {
-        return Err(UserError::WeakPassword);
-    }
+    check_password(password)?;
     let salt = SaltString::encode_b64(&random_bytes(16)?).map_err(|e| UserError::Random(e.to_string()))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| UserError::Random(e.to_string()))
+}
+
+/// Whether `password` may be used (long enough), without the cost of hashing it.
+pub fn check_password(password: &str) -> Result<()> {
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(UserError::WeakPassword);
+    }
+    Ok(())
 }
 
 /// Set a team member's password.
