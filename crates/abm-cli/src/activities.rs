@@ -115,9 +115,8 @@ fn update_journeys(
         stages: &stages,
         engagement: &engagement,
     };
-    let watch = abm_workspace::journey::Watch::default();
-    let r = crate::progress::watching(&watch, || {
-        abm_workspace::journey::update(&rules, store, touched, since, ws.today(), &watch)
+    let r = crate::progress::watching(|watch| {
+        abm_workspace::journey::update(&rules, store, touched, since, ws.today(), watch)
     })?;
     println!(
         "Journeys of {} accounts replayed through {}: {} stage changes in {} ms (read {}, replay {}, write {})",

@@ -229,10 +229,8 @@ pub fn rebuild(ws: &Workspace) -> Result<()> {
         stages: &stages,
         engagement: &engagement,
     };
-    let watch = abm_workspace::journey::Watch::default();
-    let r = crate::progress::watching(&watch, || {
-        abm_workspace::journey::rebuild(&rules, store.as_mut(), ws.today(), &watch)
-    })?;
+    let r =
+        crate::progress::watching(|watch| abm_workspace::journey::rebuild(&rules, store.as_mut(), ws.today(), watch))?;
     println!(
         "Replayed {} accounts ({} activities) through {}: {} stage changes in {} ms",
         r.accounts, r.activities, r.through, r.stage_changes, r.millis
@@ -250,10 +248,8 @@ pub fn rules_diff(ws: &Workspace, format: Format) -> Result<()> {
     };
     let mut store = ws.store()?;
     let before = store.journeys(None)?;
-    let watch = abm_workspace::journey::Watch::default();
-    let after = crate::progress::watching(&watch, || {
-        abm_workspace::journey::preview(&rules, store.as_mut(), ws.today(), &watch)
-    })?;
+    let after =
+        crate::progress::watching(|watch| abm_workspace::journey::preview(&rules, store.as_mut(), ws.today(), watch))?;
     let changes = abm_workspace::journey::changes(&before, &after);
     let moved = changes.iter().filter(|c| c.1 != c.2).count();
     let mut by_move: std::collections::BTreeMap<(u32, u32), usize> = Default::default();

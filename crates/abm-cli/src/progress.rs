@@ -87,10 +87,11 @@ impl Drop for Bar {
     }
 }
 
-/// Run `work` while a bar (on a terminal, after a second) shows where a journey replay
-/// watched by `watch` has got.
-pub fn watching<T>(watch: &abm_workspace::journey::Watch, work: impl FnOnce() -> T) -> T {
+/// Run `work` with a watch on its journey replay, while a bar (on a terminal, after a second)
+/// shows where the replay has got.
+pub fn watching<T>(work: impl FnOnce(&abm_workspace::journey::Watch) -> T) -> T {
     use abm_workspace::journey::Phase;
+    let watch = &abm_workspace::journey::Watch::default();
     let stop = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
         let ticker = scope.spawn(|| {
@@ -114,7 +115,7 @@ pub fn watching<T>(watch: &abm_workspace::journey::Watch, work: impl FnOnce() ->
                 std::thread::park_timeout(Duration::from_millis(100));
             }
         });
-        let out = work();
+        let out = work(watch);
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         ticker.thread().unpark();
         out
