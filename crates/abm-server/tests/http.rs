@@ -79,6 +79,21 @@ fn start_in(ws: Option<abm_workspace::Workspace>) -> App {
     }
 }
 
+/// The app over an empty store in `dir` serving `ws`, as a viewer sees it (both tokens are the
+/// viewer's).
+fn viewer_app(dir: &std::path::Path, ws: &abm_workspace::Workspace) -> App {
+    let db = dir.join("abm.db");
+    let token = common::member(&db, "exec-eve", abm_core::intake::Role::Viewer, None);
+    let store = SqliteStore::open(&db).unwrap();
+    let base = common::serve(abm_server::AppState::new(Box::new(store) as Box<dyn Store>).with_workspace(ws.clone()));
+    App {
+        base,
+        viewer: token.clone(),
+        token,
+        _dir: tempfile::tempdir().unwrap(),
+    }
+}
+
 fn day(d: u32) -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
 }
@@ -520,16 +535,7 @@ fn scorecard_over_http_reads_the_workspace_files() {
         "[[objectives]]\nquarter = \"FY27-Q4\"\nobjective = \"Grow\"\n[[objectives.key_results]]\ntext = \"Qualify 10 MQAs\"\nmetric = \"MQAs\"\ntarget = 10\n",
     )
     .unwrap();
-    let db = dir.path().join("abm.db");
-    let token = common::member(&db, "exec-eve", abm_core::intake::Role::Viewer, None);
-    let store = SqliteStore::open(&db).unwrap();
-    let base = common::serve(abm_server::AppState::new(Box::new(store) as Box<dyn Store>).with_workspace(ws.clone()));
-    let app = App {
-        base,
-        viewer: token.clone(),
-        token,
-        _dir: tempfile::tempdir().unwrap(),
-    };
+    let app = viewer_app(dir.path(), &ws);
     let (code, wb) = json(&app, "/api/goals/workback?quarter=FY27-Q4");
     assert_eq!(code, 200, "{wb}");
     let needed: Vec<f64> = wb[0]["steps"]
@@ -748,15 +754,7 @@ fn overview_follows_the_data_and_the_files() {
     let ws = abm_workspace::Workspace::init(&dir.path().join("ws")).unwrap();
     let q = ws.fiscal().quarter_of(ws.today()).previous();
     let db = dir.path().join("abm.db");
-    let token = common::member(&db, "exec-eve", abm_core::intake::Role::Viewer, None);
-    let store = SqliteStore::open(&db).unwrap();
-    let base = common::serve(abm_server::AppState::new(Box::new(store) as Box<dyn Store>).with_workspace(ws.clone()));
-    let app = App {
-        base,
-        viewer: token.clone(),
-        token,
-        _dir: tempfile::tempdir().unwrap(),
-    };
+    let app = viewer_app(dir.path(), &ws);
     let mqas = |page: &str| -> String {
         let card = page.split("data-metric=\"MQAs\"").nth(1).unwrap();
         let big = card.split("class=\"big\">").nth(1).unwrap();
