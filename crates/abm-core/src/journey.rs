@@ -582,9 +582,18 @@ pub fn resume(
     from: NaiveDate,
     through: NaiveDate,
 ) -> Journey {
-    // Days after the prior replay's last one were never read: start no later than the next.
-    let from = prior.through.succ_opt().map_or(from, |next| from.min(next));
+    let from = resumed_from(prior, from, through);
     run(stages, rules, facts, Some((prior, from)), through, true)
+}
+
+/// The first day a [`resume`] of `prior` replays: its stage changes before that day stand, the
+/// rest are replaced. Days after the prior replay's last one were never read, so it starts no
+/// later than the next; nor later than the day after `through`.
+pub fn resumed_from(prior: &Journey, from: NaiveDate, through: NaiveDate) -> NaiveDate {
+    [prior.through.succ_opt(), through.succ_opt()]
+        .into_iter()
+        .flatten()
+        .fold(from, NaiveDate::min)
 }
 
 #[cfg(test)]
@@ -621,12 +630,7 @@ fn run(
     let (base_stage, _) = evaluate(stages, facts, &base_day);
     let (mut events, mut current, start) = match resume {
         Some((prior, from)) => {
-            let kept: Vec<StageEvent> = prior
-                .events
-                .iter()
-                .filter(|e| e.day < from && e.day <= through)
-                .cloned()
-                .collect();
+            let kept: Vec<StageEvent> = prior.events.iter().filter(|e| e.day < from).cloned().collect();
             let current = kept.last().map(|e| e.to).unwrap_or(base_stage);
             let first = first_fact_day(facts).map_or(from, |f| f.max(from));
             (kept, current, Some(first))

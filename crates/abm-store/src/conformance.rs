@@ -24,7 +24,8 @@ macro_rules! conformance_suite {
             icp_versions_and_fits, scoring_inputs_come_in_families, published_lists_never_change,
             nominations_are_decided_once, ad_exports_replace_their_days,
             budget_imports_replace_the_lines, activities_are_appended_once, opportunities_upsert_by_id,
-            journeys_replace_by_account, firings_are_recorded_once,
+            journeys_replace_by_account, journeys_are_revised_from_a_day,
+            recent_activities_read_the_same_with_a_copy, firings_are_recorded_once,
             rules_versions_activate_with_their_journeys, journey_facts_read_account_by_account,
             passwords_and_tokens_belong_to_team_members);
     };
@@ -1182,6 +1183,105 @@ pub fn journeys_replace_by_account(store: &mut dyn Store) {
     // A full replace drops accounts that are no longer given.
     store.replace_journeys(std::slice::from_ref(&a2), true).unwrap();
     assert_eq!(store.journeys(None).unwrap(), vec![a2]);
+}
+
+pub fn journeys_are_revised_from_a_day(store: &mut dyn Store) {
+    use abm_core::journey::{Journey, StageEvent};
+    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+    let j = |crm: &str, moves: &[(u32, u32, u32)]| Journey {
+        crm_id: crm.into(),
+        base_stage: 1,
+        through: day(moves.last().map_or(1, |m| m.0)),
+        events: moves
+            .iter()
+            .map(|(d, from, to)| StageEvent {
+                crm_id: crm.into(),
+                day: day(*d),
+                from: *from,
+                to: *to,
+                cause: format!("moved to {to} on {d}"),
+            })
+            .collect(),
+        scores: vec![],
+    };
+    import(store, sample());
+    store
+        .replace_journeys(&[j("001A", &[(2, 1, 5), (20, 5, 6)]), j("001B", &[(3, 1, 2)])], true)
+        .unwrap();
+    // 001A resumed from the 10th: its change on the 2nd stands, the one on the 20th is replaced.
+    // 001B replayed whole; 001C had no journey.
+    let a = j("001A", &[(2, 1, 5), (15, 5, 7), (25, 7, 8)]);
+    let b = j("001B", &[(4, 1, 3)]);
+    let c = j("001C", &[(5, 1, 2)]);
+    store
+        .revise_journeys(&[(a.clone(), Some(day(10))), (b.clone(), None), (c.clone(), Some(day(1)))])
+        .unwrap();
+    assert_eq!(store.journeys(None).unwrap(), vec![a, b, c]);
+    let q = AccountQuery {
+        stage: Some(8),
+        ..Default::default()
+    };
+    assert_eq!(listed_ids(store, &q), vec!["001A"], "the stage now moves with the row");
+    // Changes before the day are not written again: what was stored stands.
+    let a2 = j("001A", &[(9, 1, 4), (26, 8, 9)]);
+    store.revise_journeys(&[(a2, Some(day(26)))]).unwrap();
+    let days: Vec<(NaiveDate, u32)> = store.journeys(Some("001A")).unwrap()[0]
+        .events
+        .iter()
+        .map(|e| (e.day, e.to))
+        .collect();
+    assert_eq!(days, vec![(day(2), 5), (day(15), 7), (day(25), 8), (day(26), 9)]);
+}
+
+/// Activities dated on or after a day are read the same whether or not the store keeps a copy of
+/// the recent ones: before the copy, from it, after inserts into it, and from before it starts.
+pub fn recent_activities_read_the_same_with_a_copy(store: &mut dyn Store) {
+    let ids = ["001A".to_string(), "001B".to_string()];
+    let read = |store: &mut dyn Store, since: u32| {
+        let mut got: Vec<(String, String, String)> = store
+            .activities_of_since(&ids, moment(since, 0).day)
+            .unwrap()
+            .into_iter()
+            .map(|(c, a)| (c, a.source_id, a.kind))
+            .collect();
+        got.sort();
+        got
+    };
+    let act = |id: &str, day: u32, crm: &str| email_activity(id, moment(day, 10).at, "Email Click", "jo@acme.com", crm);
+    let first: Vec<_> = (1..=20)
+        .map(|d| act(&format!("a{d}"), d, if d % 3 == 0 { "001B" } else { "001A" }))
+        .collect();
+    store.insert_activities(&first).unwrap();
+    let before: Vec<_> = [5, 10, 15].iter().map(|d| read(store, *d)).collect();
+    assert_eq!(before[1].len(), 11, "the 10th through the 20th");
+    let recent: Vec<(String, abm_core::activity::Activity)> =
+        store.activities_of_since(&ids, moment(10, 0).day).unwrap();
+    store
+        .keep_recent_activities(moment(10, 0).day, &mut recent.into_iter())
+        .unwrap();
+    let with_copy: Vec<_> = [5, 10, 15].iter().map(|d| read(store, *d)).collect();
+    assert_eq!(with_copy, before);
+    // Later inserts: a recent one, an old one, one already held, one unmatched.
+    let mut unmatched = act("a22", 22, "001A");
+    unmatched.1.account = None;
+    unmatched.1.method = abm_core::activity::Method::Unmatched;
+    let later = vec![
+        act("a21", 21, "001B"),
+        act("a0", 2, "001A"),
+        act("a12", 12, "001A"),
+        unmatched,
+    ];
+    assert_eq!(store.insert_activities(&later).unwrap(), (3, 1));
+    let after: Vec<_> = [1, 10, 21].iter().map(|d| read(store, *d)).collect();
+    assert_eq!(after[0].len(), 22, "every matched activity");
+    assert_eq!(after[1].len(), 12, "the recent ones and the one inserted since");
+    assert_eq!(after[2], vec![("001B".into(), "a21".into(), "Email Click".into())]);
+    // A new copy replaces the old one.
+    let recent = store.activities_of_since(&ids, moment(18, 0).day).unwrap();
+    store
+        .keep_recent_activities(moment(18, 0).day, &mut recent.into_iter())
+        .unwrap();
+    assert_eq!([1, 10, 21].iter().map(|d| read(store, *d)).collect::<Vec<_>>(), after);
 }
 
 pub fn passwords_and_tokens_belong_to_team_members(store: &mut dyn Store) {

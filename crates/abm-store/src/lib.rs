@@ -230,6 +230,22 @@ pub trait Store: Send {
     /// account, in no particular order.
     fn activities_of_since(&mut self, crm_ids: &[String], since: NaiveDate) -> Result<Vec<(String, Activity)>>;
 
+    /// Keep a copy of the matched activities dated `since` or later, clustered by account, so
+    /// that [`Store::activities_of_since`] from that day on reads a few pages per account
+    /// instead of one per activity. `recent` must give every matched activity dated `since` or
+    /// later (a rebuild holds them all), best in account order; the copy replaces any earlier
+    /// one, and activities inserted afterwards are copied as they land. What the reads return is
+    /// the same with or without a copy; a store whose account index reads quickly enough keeps
+    /// none (the default).
+    fn keep_recent_activities(
+        &mut self,
+        since: NaiveDate,
+        recent: &mut dyn Iterator<Item = (String, Activity)>,
+    ) -> Result<()> {
+        let _ = (since, recent);
+        Ok(())
+    }
+
     /// Counts of activities by match method, and of unmatched ones by reason.
     fn activity_summary(&mut self) -> Result<(Vec<(String, u64)>, Vec<(String, u64)>)>;
 
@@ -258,6 +274,11 @@ pub trait Store: Send {
     /// One transaction.
     fn replace_journeys(&mut self, journeys: &[Journey], all: bool) -> Result<()>;
 
+    /// Store journeys resumed from a day (`None`: replayed whole): each replaces its account's
+    /// journey row, and its stage changes on or after that day replace the stored ones from that
+    /// day on; earlier ones stand, as the resume kept them. One transaction.
+    fn revise_journeys(&mut self, revised: &[(Journey, Option<NaiveDate>)]) -> Result<()>;
+
     /// Save a rules file's text (`kind`: `engagement`) as its next version; returns the number.
     fn save_rules_version(&mut self, kind: &str, definition: &str, author: &str, at: DateTime<Utc>) -> Result<i64>;
 
@@ -285,7 +306,7 @@ pub trait Store: Send {
     /// (accounts held, accounts with a stored journey).
     fn journey_coverage(&mut self) -> Result<(u64, u64)>;
 
-    /// The stored journeys of these accounts (those that have one), by account.
+    /// The stored journeys of these accounts (those that have one), in the order asked.
     fn journeys_of(&mut self, crm_ids: &[String]) -> Result<Vec<Journey>>;
 
     /// The stored journeys (one account's, or all), by account, events oldest first.

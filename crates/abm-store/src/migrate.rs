@@ -71,6 +71,10 @@ pub const SQLITE: &[Migration] = &[
         version: 16,
         sql: include_str!("migrations/sqlite/0016_signed_out.sql"),
     },
+    Migration {
+        version: 17,
+        sql: include_str!("migrations/sqlite/0017_recent_activities.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[

@@ -1027,6 +1027,32 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    fn revise_journeys(&mut self, revised: &[(crate::Journey, Option<NaiveDate>)]) -> Result<()> {
+        let mut tx = self.client.transaction()?;
+        for chunk in revised.chunks(BATCH) {
+            let ids: Vec<&str> = chunk.iter().map(|(j, _)| j.crm_id.as_str()).collect();
+            let since: Vec<Option<NaiveDate>> = chunk.iter().map(|(_, d)| *d).collect();
+            tx.execute(
+                "DELETE FROM journey_events e USING UNNEST($1::text[], $2::date[]) AS x(c, d) \
+                 WHERE e.crm_id = x.c AND (x.d IS NULL OR e.day >= x.d)",
+                &[&ids, &since],
+            )?;
+            let journeys: Vec<&crate::Journey> = chunk.iter().map(|(j, _)| j).collect();
+            insert_journey_rows(
+                &mut tx,
+                &journeys,
+                " ON CONFLICT (crm_id) DO UPDATE SET base_stage = EXCLUDED.base_stage, \
+                 through = EXCLUDED.through, scores = EXCLUDED.scores, stage = EXCLUDED.stage",
+            )?;
+            let events = chunk
+                .iter()
+                .flat_map(|(j, d)| j.events.iter().filter(move |e| d.is_none_or(|d| e.day >= d)));
+            insert_events(&mut tx, events.collect())?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     fn save_rules_version(&mut self, kind: &str, definition: &str, author: &str, at: DateTime<Utc>) -> Result<i64> {
         let mut tx = self.client.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock(hashtext('rule_versions'))", &[])?;
@@ -1510,36 +1536,50 @@ fn write_journeys(tx: &mut Transaction<'_>, journeys: &[crate::Journey], all: bo
         tx.execute("DELETE FROM journey_events", &[])?;
     }
     for chunk in journeys.chunks(BATCH) {
-        let ids: Vec<&str> = chunk.iter().map(|j| j.crm_id.as_str()).collect();
         if !all {
+            let ids: Vec<&str> = chunk.iter().map(|j| j.crm_id.as_str()).collect();
             tx.execute("DELETE FROM journeys WHERE crm_id = ANY($1)", &[&ids])?;
             tx.execute("DELETE FROM journey_events WHERE crm_id = ANY($1)", &[&ids])?;
         }
-        let base: Vec<i32> = chunk.iter().map(|j| j.base_stage as i32).collect();
-        let through: Vec<NaiveDate> = chunk.iter().map(|j| j.through).collect();
-        let stage: Vec<i32> = chunk.iter().map(|j| j.stage() as i32).collect();
-        let scores: Vec<String> = chunk
-            .iter()
-            .map(|j| rows::to_json("scores", &j.scores))
-            .collect::<Result<_>>()?;
-        tx.execute(
-            "INSERT INTO journeys (crm_id, base_stage, through, scores, stage) \
-                 SELECT c, b, t, s::jsonb, n FROM UNNEST($1::text[], $2::int[], $3::date[], $4::text[], $5::int[]) \
-                 AS x(c, b, t, s, n)",
-            &[&ids, &base, &through, &scores, &stage],
-        )?;
-        let events: Vec<&crate::StageEvent> = chunk.iter().flat_map(|j| &j.events).collect();
-        let crm: Vec<&str> = events.iter().map(|e| e.crm_id.as_str()).collect();
-        let day: Vec<NaiveDate> = events.iter().map(|e| e.day).collect();
-        let from: Vec<i32> = events.iter().map(|e| e.from as i32).collect();
-        let to: Vec<i32> = events.iter().map(|e| e.to as i32).collect();
-        let cause: Vec<&str> = events.iter().map(|e| e.cause.as_str()).collect();
-        tx.execute(
-            "INSERT INTO journey_events (crm_id, day, from_stage, to_stage, cause) \
-                 SELECT * FROM UNNEST($1::text[], $2::date[], $3::int[], $4::int[], $5::text[])",
-            &[&crm, &day, &from, &to, &cause],
-        )?;
+        insert_journey_rows(tx, &chunk.iter().collect::<Vec<_>>(), "")?;
+        insert_events(tx, chunk.iter().flat_map(|j| &j.events).collect())?;
     }
+    Ok(())
+}
+
+/// Journeys' rows, in one statement; `conflict` is appended (an upsert's clause, or nothing).
+fn insert_journey_rows(tx: &mut Transaction<'_>, journeys: &[&crate::Journey], conflict: &str) -> Result<()> {
+    let ids: Vec<&str> = journeys.iter().map(|j| j.crm_id.as_str()).collect();
+    let base: Vec<i32> = journeys.iter().map(|j| j.base_stage as i32).collect();
+    let through: Vec<NaiveDate> = journeys.iter().map(|j| j.through).collect();
+    let stage: Vec<i32> = journeys.iter().map(|j| j.stage() as i32).collect();
+    let scores: Vec<String> = journeys
+        .iter()
+        .map(|j| rows::to_json("scores", &j.scores))
+        .collect::<Result<_>>()?;
+    tx.execute(
+        &format!(
+            "INSERT INTO journeys (crm_id, base_stage, through, scores, stage) \
+             SELECT c, b, t, s::jsonb, n FROM UNNEST($1::text[], $2::int[], $3::date[], $4::text[], $5::int[]) \
+             AS x(c, b, t, s, n){conflict}"
+        ),
+        &[&ids, &base, &through, &scores, &stage],
+    )?;
+    Ok(())
+}
+
+/// Stage changes, in one statement.
+fn insert_events(tx: &mut Transaction<'_>, events: Vec<&crate::StageEvent>) -> Result<()> {
+    let crm: Vec<&str> = events.iter().map(|e| e.crm_id.as_str()).collect();
+    let day: Vec<NaiveDate> = events.iter().map(|e| e.day).collect();
+    let from: Vec<i32> = events.iter().map(|e| e.from as i32).collect();
+    let to: Vec<i32> = events.iter().map(|e| e.to as i32).collect();
+    let cause: Vec<&str> = events.iter().map(|e| e.cause.as_str()).collect();
+    tx.execute(
+        "INSERT INTO journey_events (crm_id, day, from_stage, to_stage, cause) \
+             SELECT * FROM UNNEST($1::text[], $2::date[], $3::int[], $4::int[], $5::text[])",
+        &[&crm, &day, &from, &to, &cause],
+    )?;
     Ok(())
 }
 

@@ -54,6 +54,10 @@ impl SqliteStore {
         conn.pragma_update(None, "page_size", 16384)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Checkpoint once the log holds 64 MiB (SQLite's default of 1,000 pages assumes 4 KiB
+        // pages): a commit of a few thousand pages, such as an update of a thousand journeys,
+        // then does not also copy them into the database; the next big commit or closing does.
+        conn.pragma_update(None, "wal_autocheckpoint", 4096)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // 64 MiB of cache. Sorts bigger than that (building the activity index over ten million
         // rows) spill to a temporary file, not to the heap.
@@ -863,7 +867,9 @@ impl Store for SqliteStore {
         // A big write goes in without the account index, which is rebuilt (sorted once) in the
         // same transaction; whether it is big is told by its first batch.
         let mut without_index = false;
+        let recent_since = recent_since(&tx)?;
         {
+            let mut copy = tx.prepare(RECENT_INSERT)?;
             let mut st = tx.prepare(
                 "INSERT OR IGNORE INTO activities (source, source_id, at, kind, email, account_id, ip, company_domain, crm_id, \
                  method, confidence, why_not, attributes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -881,21 +887,40 @@ impl Store for SqliteStore {
                 // In key order the table grows in runs instead of at random places.
                 batch.sort_unstable_by(|x, y| (&x.0.source, &x.0.source_id).cmp(&(&y.0.source, &y.0.source_id)));
                 for (a, m) in &batch {
-                    added += st.execute(params![
+                    let (at, ip) = (stamp(a.at), a.ip.map(|i| i.to_string()));
+                    let attributes = rows::to_json("attributes", &a.attributes)?;
+                    let new = st.execute(params![
                         a.source,
                         a.source_id,
-                        stamp(a.at),
+                        at,
                         a.kind,
                         a.email,
                         a.account_id,
-                        a.ip.map(|i| i.to_string()),
+                        ip,
                         a.company_domain,
                         m.account,
                         m.method.as_str(),
                         m.confidence as f64,
                         m.why_not,
-                        rows::to_json("attributes", &a.attributes)?
-                    ])? as u64;
+                        attributes
+                    ])?;
+                    added += new as u64;
+                    if let (1, Some(crm), Some(since)) = (new, &m.account, &recent_since) {
+                        if at.as_str() >= since.as_str() {
+                            copy.execute(params![
+                                crm,
+                                at,
+                                a.source,
+                                a.source_id,
+                                a.kind,
+                                a.email,
+                                a.account_id,
+                                ip,
+                                a.company_domain,
+                                attributes
+                            ])?;
+                        }
+                    }
                 }
             }
         }
@@ -1001,12 +1026,18 @@ impl Store for SqliteStore {
 
     fn activities_of_since(&mut self, crm_ids: &[String], since: NaiveDate) -> Result<Vec<(String, Activity)>> {
         let mut out = Vec::new();
+        let day = since.format("%Y-%m-%d").to_string();
+        // The copy clustered by account holds them all when it starts no later than `since`.
+        let select = match recent_since(&self.conn)? {
+            Some(from) if from <= day => RECENT_SELECT,
+            _ => rows::ACTIVITY_SELECT,
+        };
         for chunk in crm_ids.chunks(IN_CHUNK) {
             let mut st = self.conn.prepare_cached(&format!(
                 "{} WHERE crm_id IN ({}) AND at >= '{}'",
-                rows::ACTIVITY_SELECT,
+                select,
                 in_list(chunk.len()),
-                since.format("%Y-%m-%d")
+                day
             ))?;
             let mut found = st.query(rusqlite::params_from_iter(chunk))?;
             while let Some(r) = found.next()? {
@@ -1017,11 +1048,16 @@ impl Store for SqliteStore {
     }
 
     fn journeys_of(&mut self, crm_ids: &[String]) -> Result<Vec<crate::Journey>> {
-        let mut out = Vec::new();
-        for id in crm_ids {
-            out.extend(self.journeys(Some(id))?);
+        let mut found = std::collections::HashMap::new();
+        for chunk in crm_ids.chunks(IN_CHUNK) {
+            let filter = format!("crm_id IN ({})", in_list(chunk.len()));
+            found.extend(
+                read_journeys(&self.conn, &filter, chunk)?
+                    .into_iter()
+                    .map(|j| (j.crm_id.clone(), j)),
+            );
         }
-        Ok(out)
+        Ok(crm_ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
     fn person_titles(&mut self) -> Result<Vec<(String, String, String)>> {
@@ -1032,9 +1068,68 @@ impl Store for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn keep_recent_activities(
+        &mut self,
+        since: NaiveDate,
+        recent: &mut dyn Iterator<Item = (String, Activity)>,
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM recent_activities", [])?;
+        tx.execute(
+            "INSERT INTO recent_activities_since (one, since) VALUES (1, ?1) \
+             ON CONFLICT (one) DO UPDATE SET since = excluded.since",
+            [since.format("%Y-%m-%d").to_string()],
+        )?;
+        {
+            let mut put = tx.prepare(RECENT_INSERT)?;
+            for (crm, a) in recent {
+                put.execute(params![
+                    crm,
+                    stamp(a.at),
+                    a.source,
+                    a.source_id,
+                    a.kind,
+                    a.email,
+                    a.account_id,
+                    a.ip.map(|i| i.to_string()),
+                    a.company_domain,
+                    rows::to_json("attributes", &a.attributes)?
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     fn replace_journeys(&mut self, journeys: &[crate::Journey], all: bool) -> Result<()> {
         let tx = self.conn.transaction()?;
         write_journeys(&tx, journeys, all)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn revise_journeys(&mut self, revised: &[(crate::Journey, Option<NaiveDate>)]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            // In place: a resumed journey's row and its later stage changes are all that moved.
+            let mut put_j = tx.prepare_cached(&format!(
+                "{JOURNEY_INSERT} ON CONFLICT (crm_id) DO UPDATE SET base_stage = excluded.base_stage, \
+                 through = excluded.through, scores = excluded.scores, stage = excluded.stage"
+            ))?;
+            let mut del_all = tx.prepare_cached("DELETE FROM journey_events WHERE crm_id = ?1")?;
+            let mut del_from = tx.prepare_cached("DELETE FROM journey_events WHERE crm_id = ?1 AND day >= ?2")?;
+            let mut put_e = tx.prepare_cached(EVENT_INSERT)?;
+            for (j, since) in revised {
+                put_journey(&mut put_j, j)?;
+                match since {
+                    Some(day) => del_from.execute(params![j.crm_id, day.to_string()])?,
+                    None => del_all.execute([&j.crm_id])?,
+                };
+                for e in j.events.iter().filter(|e| since.is_none_or(|d| e.day >= d)) {
+                    put_event(&mut put_e, e)?;
+                }
+            }
+        }
         tx.commit()?;
         Ok(())
     }
@@ -1238,44 +1333,10 @@ impl Store for SqliteStore {
     }
 
     fn journeys(&mut self, crm_id: Option<&str>) -> Result<Vec<crate::Journey>> {
-        let filter = if crm_id.is_some() { "crm_id = ?1" } else { "?1 = ?1" };
-        let param = crm_id.unwrap_or("");
-        let mut events: std::collections::HashMap<String, Vec<crate::StageEvent>> = Default::default();
-        {
-            let mut st = self.conn.prepare_cached(&format!(
-                "SELECT crm_id, day, from_stage, to_stage, cause FROM journey_events WHERE {filter} ORDER BY crm_id, day"
-            ))?;
-            let mut found = st.query([param])?;
-            while let Some(r) = found.next()? {
-                let crm: String = r.get(0)?;
-                let day: String = r.get(1)?;
-                events.entry(crm.clone()).or_default().push(crate::StageEvent {
-                    crm_id: crm,
-                    day: rows::parse_day(&day)?,
-                    from: r.get(2)?,
-                    to: r.get(3)?,
-                    cause: r.get(4)?,
-                });
-            }
+        match crm_id {
+            Some(id) => read_journeys(&self.conn, "crm_id = ?1", &[id]),
+            None => read_journeys(&self.conn, "1 = 1", &[] as &[&str]),
         }
-        let mut st = self.conn.prepare_cached(&format!(
-            "SELECT crm_id, base_stage, through, scores FROM journeys WHERE {filter} ORDER BY crm_id"
-        ))?;
-        let mut found = st.query([param])?;
-        let mut out = Vec::new();
-        while let Some(r) = found.next()? {
-            let crm: String = r.get(0)?;
-            let through: String = r.get(2)?;
-            let scores: String = r.get(3)?;
-            out.push(crate::Journey {
-                events: events.remove(&crm).unwrap_or_default(),
-                crm_id: crm,
-                base_stage: r.get(1)?,
-                through: rows::parse_day(&through)?,
-                scores: rows::from_json("scores", &scores)?,
-            });
-        }
-        Ok(out)
     }
 
     fn activity_summary(&mut self) -> Result<(Vec<(String, u64)>, Vec<(String, u64)>)> {
@@ -1520,31 +1581,97 @@ fn write_journeys(tx: &rusqlite::Transaction, journeys: &[crate::Journey], all: 
     {
         let mut del_j = tx.prepare_cached("DELETE FROM journeys WHERE crm_id = ?1")?;
         let mut del_e = tx.prepare_cached("DELETE FROM journey_events WHERE crm_id = ?1")?;
-        let mut put_j = tx.prepare_cached(
-            "INSERT INTO journeys (crm_id, base_stage, through, scores, stage) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        let mut put_e = tx.prepare_cached(
-            "INSERT INTO journey_events (crm_id, day, from_stage, to_stage, cause) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
+        let mut put_j = tx.prepare_cached(JOURNEY_INSERT)?;
+        let mut put_e = tx.prepare_cached(EVENT_INSERT)?;
         for j in journeys {
             if !all {
                 del_j.execute([&j.crm_id])?;
                 del_e.execute([&j.crm_id])?;
             }
-            put_j.execute(params![
-                j.crm_id,
-                j.base_stage,
-                j.through.to_string(),
-                rows::to_json("scores", &j.scores)?,
-                j.stage()
-            ])?;
+            put_journey(&mut put_j, j)?;
             for e in &j.events {
-                put_e.execute(params![e.crm_id, e.day.to_string(), e.from, e.to, e.cause])?;
+                put_event(&mut put_e, e)?;
             }
         }
     }
     Ok(())
 }
+
+/// The journeys where `filter` holds (its parameters `params`), by crm id, with their stage
+/// changes by day.
+fn read_journeys(conn: &Connection, filter: &str, params: &[impl ToSql]) -> Result<Vec<crate::Journey>> {
+    let mut events: std::collections::HashMap<String, Vec<crate::StageEvent>> = Default::default();
+    {
+        let mut st = conn.prepare_cached(&format!(
+            "SELECT crm_id, day, from_stage, to_stage, cause FROM journey_events WHERE {filter} ORDER BY crm_id, day"
+        ))?;
+        let mut found = st.query(rusqlite::params_from_iter(params))?;
+        while let Some(r) = found.next()? {
+            let crm: String = r.get(0)?;
+            let day: String = r.get(1)?;
+            events.entry(crm.clone()).or_default().push(crate::StageEvent {
+                crm_id: crm,
+                day: rows::parse_day(&day)?,
+                from: r.get(2)?,
+                to: r.get(3)?,
+                cause: r.get(4)?,
+            });
+        }
+    }
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT crm_id, base_stage, through, scores FROM journeys WHERE {filter} ORDER BY crm_id"
+    ))?;
+    let mut found = st.query(rusqlite::params_from_iter(params))?;
+    let mut out = Vec::new();
+    while let Some(r) = found.next()? {
+        let crm: String = r.get(0)?;
+        let through: String = r.get(2)?;
+        let scores: String = r.get(3)?;
+        out.push(crate::Journey {
+            events: events.remove(&crm).unwrap_or_default(),
+            crm_id: crm,
+            base_stage: r.get(1)?,
+            through: rows::parse_day(&through)?,
+            scores: rows::from_json("scores", &scores)?,
+        });
+    }
+    Ok(out)
+}
+
+const JOURNEY_INSERT: &str =
+    "INSERT INTO journeys (crm_id, base_stage, through, scores, stage) VALUES (?1, ?2, ?3, ?4, ?5)";
+const EVENT_INSERT: &str =
+    "INSERT INTO journey_events (crm_id, day, from_stage, to_stage, cause) VALUES (?1, ?2, ?3, ?4, ?5)";
+
+/// A journey's row, through `JOURNEY_INSERT` (or an upsert that starts with it).
+fn put_journey(st: &mut rusqlite::CachedStatement<'_>, j: &crate::Journey) -> Result<()> {
+    st.execute(params![
+        j.crm_id,
+        j.base_stage,
+        j.through.to_string(),
+        rows::to_json("scores", &j.scores)?,
+        j.stage()
+    ])?;
+    Ok(())
+}
+
+fn put_event(st: &mut rusqlite::CachedStatement<'_>, e: &crate::StageEvent) -> Result<()> {
+    st.execute(params![e.crm_id, e.day.to_string(), e.from, e.to, e.cause])?;
+    Ok(())
+}
+
+/// The day the copy of recent activities starts (`YYYY-MM-DD`), if one is kept.
+fn recent_since(conn: &Connection) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT since FROM recent_activities_since", [], |r| r.get(0))
+        .optional()?)
+}
+
+const RECENT_INSERT: &str = "INSERT OR IGNORE INTO recent_activities (crm_id, at, source, source_id, kind, email, \
+     account_id, ip, company_domain, attributes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+/// `ACTIVITY_SELECT` over the copy of recent activities.
+const RECENT_SELECT: &str = "SELECT source, source_id, at, kind, email, account_id, ip, company_domain, attributes, \
+     crm_id FROM recent_activities";
 
 /// A (domain, account, people) row of a domain-claims query.
 fn read_claim(r: &rusqlite::Row) -> rusqlite::Result<DomainClaim> {
@@ -1590,7 +1717,12 @@ fn read_activity(r: &rusqlite::Row<'_>) -> Result<(String, Activity)> {
             account_id: r.get(5)?,
             ip: ip.and_then(|i| i.parse().ok()),
             company_domain: r.get(7)?,
-            attributes: rows::from_json("attributes", &attrs)?,
+            // Most activities carry none: skip the parser for those.
+            attributes: if attrs == "{}" {
+                Default::default()
+            } else {
+                rows::from_json("attributes", &attrs)?
+            },
         },
     ))
 }

@@ -22,7 +22,7 @@ fn reopening_keeps_data_and_does_not_reapply_migrations() {
         s.write_accounts(&w, &mut src, &mut |_| {}).unwrap();
     }
     let mut s = SqliteStore::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 16, "every embedded migration");
+    assert_eq!(s.schema_version().unwrap(), 17, "every embedded migration");
     assert_eq!(s.counts().unwrap().accounts, 1);
 }
 

@@ -82,6 +82,18 @@ impl Gathered {
         self.of.iter().map(Vec::len).sum()
     }
 
+    /// The activities dated `since` or later, with their account, account by account.
+    fn recent(&self, since: NaiveDate) -> impl Iterator<Item = (String, abm_core::activity::Activity)> + '_ {
+        self.facts.iter().zip(&self.of).flat_map(move |(f, of)| {
+            let mut recent: Vec<&PackedActivity> = of.iter().filter(|p| p.at().date_naive() >= since).collect();
+            recent.sort_by_key(|p| p.at());
+            recent
+                .into_iter()
+                .map(|p| (f.crm_id.clone(), self.arena.unpack(p)))
+                .collect::<Vec<_>>()
+        })
+    }
+
     /// Account `i`'s facts with its activities.
     fn facts_of(&self, i: usize) -> AccountFacts {
         let f = &self.facts[i];
@@ -232,32 +244,31 @@ impl Watch {
     }
 }
 
-fn replay_all(rules: &Rules, gathered: &Gathered, through: NaiveDate, watch: &Watch) -> Vec<Journey> {
-    // Accounts replay independently: split them over the cores.
-    let n = gathered.facts.len();
+/// `f` of each of `items`, in order, the items split over the cores (accounts replay
+/// independently).
+fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let chunk = n.div_ceil(threads).max(256);
-    watch.enter(Phase::Replaying, n as u64);
+    let chunk = items.len().div_ceil(threads).max(64);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..n)
-            .step_by(chunk)
-            .map(|from| {
-                let (stages, rules) = (rules.stages, rules.engagement);
-                scope.spawn(move || {
-                    (from..(from + chunk).min(n))
-                        .map(|i| {
-                            let j = replay(stages, rules, &gathered.facts_of(i), through);
-                            watch.add(1);
-                            j
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<_>>()))
             .collect();
         handles
             .into_iter()
             .flat_map(|h| h.join().expect("a replay thread panicked"))
             .collect()
+    })
+}
+
+fn replay_all(rules: &Rules, gathered: &Gathered, through: NaiveDate, watch: &Watch) -> Vec<Journey> {
+    let n = gathered.facts.len();
+    watch.enter(Phase::Replaying, n as u64);
+    let accounts: Vec<usize> = (0..n).collect();
+    in_parallel(&accounts, |&i| {
+        let j = replay(rules.stages, rules.engagement, &gathered.facts_of(i), through);
+        watch.add(1);
+        j
     })
 }
 
@@ -286,8 +297,13 @@ impl Refresh {
     }
 }
 
+/// How many days older than the windows reach the store's copy of recent activities starts: an
+/// import of activities up to this much older than the last replay still resumes from the copy.
+const RECENT_SLACK_DAYS: i64 = 14;
+
 /// Gather the facts of `only` (every account when `None`), replay them, and hand the journeys
-/// to `write`; timed.
+/// to `write`; timed. When every account was replayed, the store's copy of recent activities
+/// (what resuming a journey reads) is renewed from the facts in hand.
 fn refresh(
     rules: &Rules,
     store: &mut dyn Store,
@@ -302,8 +318,13 @@ fn refresh(
     let journeys = replay_all(rules, &gathered, through, watch);
     let replayed = started.elapsed();
     let activities = gathered.activities();
-    drop(gathered);
     watch.enter(Phase::Writing, journeys.len() as u64);
+    if only.is_none() {
+        let lookback = abm_core::journey::lookback_days(rules.stages, rules.engagement);
+        let since = through - chrono::Duration::days(lookback + RECENT_SLACK_DAYS);
+        store.keep_recent_activities(since, &mut gathered.recent(since))?;
+    }
+    drop(gathered);
     write(store, &journeys)?;
     watch.enter(Phase::Idle, 0);
     Ok(Refresh::timed(activities, &journeys, through, started, read, replayed))
@@ -378,15 +399,25 @@ pub fn update(
         work.push((facts, prior));
     }
     let read = started.elapsed();
-    let journeys: Vec<Journey> = work
-        .iter()
-        .map(|(facts, prior)| match prior {
-            Some(p) => abm_core::journey::resume(rules.stages, rules.engagement, facts, p, from, through),
-            None => replay(rules.stages, rules.engagement, facts, through),
+    let journeys: Vec<Journey> = in_parallel(&work, |(facts, prior)| match prior {
+        Some(p) => abm_core::journey::resume(rules.stages, rules.engagement, facts, p, from, through),
+        None => replay(rules.stages, rules.engagement, facts, through),
+    });
+    let replayed = started.elapsed();
+    // Only what a resume replaced is written: each journey's row and its changes from the day
+    // its resume started.
+    let revised: Vec<(Journey, Option<NaiveDate>)> = journeys
+        .into_iter()
+        .zip(&work)
+        .map(|(j, (_, prior))| {
+            let day = prior
+                .as_ref()
+                .map(|p| abm_core::journey::resumed_from(p, from, through));
+            (j, day)
         })
         .collect();
-    let replayed = started.elapsed();
-    store.replace_journeys(&journeys, false)?;
+    store.revise_journeys(&revised)?;
+    let journeys: Vec<Journey> = revised.into_iter().map(|(j, _)| j).collect();
     let activities = work.iter().map(|(f, _)| f.activities.len()).sum();
     Ok(Refresh::timed(activities, &journeys, through, started, read, replayed))
 }

@@ -18,6 +18,13 @@ pub struct PackedActivity {
     kind: u16,
 }
 
+impl PackedActivity {
+    /// When it happened.
+    pub fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+}
+
 /// An interned name's id when there are too many names to intern: the text is in the arena.
 const IN_ARENA: u16 = u16::MAX;
 
