@@ -75,6 +75,35 @@ pub fn with_request_id(entries: &[AuditEntry], id: i64) -> impl Iterator<Item = 
 
 pub const TIMESTAMP: &str = "%Y-%m-%dT%H:%M:%S%.fZ";
 
+/// `t` as [`TIMESTAMP`] writes it. Whole seconds (every imported activity's time) are written
+/// digit by digit: parsing the format string each time took a twentieth of a ten-million-row
+/// activity import.
+pub fn format_timestamp(t: DateTime<Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    if t.nanosecond() != 0 || !(0..=9999).contains(&t.year()) {
+        return t.format(TIMESTAMP).to_string();
+    }
+    fn two(s: &mut String, n: u32) {
+        s.push(char::from(b'0' + (n / 10) as u8));
+        s.push(char::from(b'0' + (n % 10) as u8));
+    }
+    let mut s = String::with_capacity(20);
+    let y = t.year() as u32;
+    for (n, after) in [
+        (y / 100, ""),
+        (y % 100, "-"),
+        (t.month(), "-"),
+        (t.day(), "T"),
+        (t.hour(), ":"),
+        (t.minute(), ":"),
+        (t.second(), "Z"),
+    ] {
+        two(&mut s, n);
+        s.push_str(after);
+    }
+    s
+}
+
 pub fn parse_timestamp(s: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|d| d.with_timezone(&Utc))
@@ -141,3 +170,18 @@ pub fn from_json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<
 /// The columns an activity is read back from (then its account), in the order readers take them.
 pub const ACTIVITY_SELECT: &str =
     "SELECT source, source_id, at, kind, email, account_id, ip, company_domain, attributes, crm_id FROM activities";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn timestamps_are_written_as_the_format_says(secs in -70_000_000_000i64..300_000_000_000, whole in any::<bool>(), nanos in 0u32..1_000_000_000) {
+            let t = Utc.timestamp_opt(secs, if whole { 0 } else { nanos }).unwrap();
+            prop_assert_eq!(format_timestamp(t), t.format(TIMESTAMP).to_string());
+        }
+    }
+}

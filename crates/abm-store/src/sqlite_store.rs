@@ -1469,7 +1469,7 @@ const PEOPLE_UPSERT_SQLITE: &str =
      (excluded.email, excluded.first_name, excluded.last_name, excluded.title, excluded.link_method)";
 
 fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format(rows::TIMESTAMP).to_string()
+    rows::format_timestamp(t)
 }
 
 fn team_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<TeamMember>> {

@@ -348,6 +348,8 @@ pub fn update(
     through: NaiveDate,
     watch: &Watch,
 ) -> Result<Refresh> {
+    // The time a resume takes counts from here: deciding whether to resume is part of it.
+    let started = Instant::now();
     let (held, with_journey) = store.journey_coverage()?;
     // Accounts without a journey need one; and when a quarter of all accounts or more were
     // touched, replaying everything (activities packed, read in one scan) is as quick as
@@ -360,7 +362,6 @@ pub fn update(
             s.replace_journeys(j, false)
         });
     };
-    let started = Instant::now();
     let lookback = abm_core::journey::lookback_days(rules.stages, rules.engagement);
     let ids: Vec<String> = accounts.iter().cloned().collect();
     let mut priors: HashMap<String, Journey> = store
