@@ -45,12 +45,19 @@ pub fn run(ws: &Workspace, cmd: ActivitiesCmd) -> Result<()> {
     match cmd {
         ActivitiesCmd::Import { file, mapping } => {
             let mapping = mapping.map(|m| abm_import::activities::read_mapping(&m)).transpose()?;
+            // Into a store without activities (a first load of history), the activities are
+            // kept as they are read, for the replay of every account that follows.
+            let keep_all = !store.holds_activities()?;
+            let mut collected = abm_workspace::journey::Collected::default();
+            let mut keep = |a: &abm_store::Activity, crm: &str| collected.keep(a, crm);
             let r = abm_import::activities::import_activities(
                 store.as_mut(),
                 &file,
                 mapping.as_ref(),
                 &mut crate::progress::Bar::new(),
+                keep_all.then_some(&mut keep as abm_import::activities::KeepMatched<'_>),
             )?;
+            let collected = (keep_all && r.into_empty && r.already == 0).then_some(collected);
             println!(
                 "{}: {} export, {} activities: {} added, {} already held; {} matched to an account ({:.1}%) \
                  (load accounts {:.1}s, read and match {:.1}s, write {:.1}s)",
@@ -70,7 +77,7 @@ pub fn run(ws: &Workspace, cmd: ActivitiesCmd) -> Result<()> {
                 r.write.as_secs_f64(),
             );
             if r.added > 0 {
-                update_journeys(ws, store.as_mut(), &r.touched, r.since)?;
+                update_journeys(ws, store.as_mut(), &r.touched, r.since, collected)?;
             }
             Ok(())
         }
@@ -103,12 +110,14 @@ pub fn run(ws: &Workspace, cmd: ActivitiesCmd) -> Result<()> {
 }
 
 /// Bring the journeys of the accounts new facts touched up to today; `since`: the earliest day
-/// of new activities (none: replay those accounts whole, as after opportunity changes).
+/// of new activities (none: replay those accounts whole, as after opportunity changes);
+/// `collected`: every activity the store holds, as the import read them.
 fn update_journeys(
     ws: &Workspace,
     store: &mut dyn abm_store::Store,
     touched: &std::collections::BTreeSet<String>,
     since: Option<chrono::NaiveDate>,
+    collected: Option<abm_workspace::journey::Collected>,
 ) -> Result<()> {
     let (stages, engagement) = (ws.stages()?, ws.engagement_rules_in(store)?);
     let rules = abm_workspace::journey::Rules {
@@ -116,11 +125,18 @@ fn update_journeys(
         engagement: &engagement,
     };
     let r = crate::progress::watching(|watch| {
-        abm_workspace::journey::update(&rules, store, touched, since, ws.today(), watch)
+        abm_workspace::journey::update(&rules, store, touched, since, ws.today(), watch, collected)
     })?;
     println!(
-        "Journeys of {} accounts replayed through {}: {} stage changes in {} ms (read {}, replay {}, write {})",
-        r.accounts, r.through, r.stage_changes, r.millis, r.read_ms, r.replay_ms, r.write_ms
+        "Journeys of {} accounts replayed through {}: {} stage changes in {} ms (read {}{}, replay {}, write {})",
+        r.accounts,
+        r.through,
+        r.stage_changes,
+        r.millis,
+        r.read_ms,
+        if r.as_imported { ", activities as imported" } else { "" },
+        r.replay_ms,
+        r.write_ms
     );
     Ok(())
 }
@@ -164,7 +180,7 @@ pub fn run_opportunities(ws: &Workspace, cmd: OpportunitiesCmd) -> Result<()> {
             );
             if s.inserted + s.updated > 0 {
                 let touched = opps.iter().map(|o| o.crm_id.clone()).collect();
-                update_journeys(ws, store.as_mut(), &touched, None)?;
+                update_journeys(ws, store.as_mut(), &touched, None, None)?;
             }
             Ok(())
         }

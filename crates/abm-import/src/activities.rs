@@ -302,20 +302,29 @@ pub struct ActivityImportReport {
     pub read: std::time::Duration,
     pub load: std::time::Duration,
     pub write: std::time::Duration,
+    /// The store held no activity before: the activities added are all it holds.
+    pub into_empty: bool,
 }
+
+/// Given each matched activity as the import reads it, with its account (on the reading
+/// thread, alongside the writing): a caller that will replay every account keeps them rather
+/// than reading them back.
+pub type KeepMatched<'a> = &'a mut (dyn FnMut(&Activity, &str) + Send);
 
 /// Activities read, matched and written a batch at a time.
 const ACTIVITY_BATCH: usize = 250_000;
 
 /// Import an activity export: read it a batch at a time, match each activity to an account and
 /// append them in one transaction; a file with any bad row writes nothing and reports them all.
+/// `keep`, if given, is handed every matched activity read.
 pub fn import_activities(
     store: &mut dyn Store,
     path: &Path,
     mapping: Option<&ActivityMapping>,
     progress: &mut dyn crate::accounts::ImportProgress,
+    keep: Option<KeepMatched<'_>>,
 ) -> Result<ActivityImportReport, ImportError> {
-    import_in_batches(store, path, mapping, progress, ACTIVITY_BATCH)
+    import_in_batches(store, path, mapping, progress, ACTIVITY_BATCH, keep)
 }
 
 fn import_in_batches(
@@ -324,6 +333,7 @@ fn import_in_batches(
     mapping: Option<&ActivityMapping>,
     progress: &mut dyn crate::accounts::ImportProgress,
     batch_rows: usize,
+    mut keep: Option<KeepMatched<'_>>,
 ) -> Result<ActivityImportReport, ImportError> {
     let started = std::time::Instant::now();
     let mut reader = ActivityReader::open(path, mapping)?;
@@ -371,6 +381,9 @@ fn import_in_batches(
                                 }
                                 let day = a.at.date_naive();
                                 counted.since = Some(counted.since.map_or(day, |s| s.min(day)));
+                                if let Some(keep) = keep.as_mut() {
+                                    keep(a, id);
+                                }
                             }
                         }
                         counted.activities += batch.len() as u64;
@@ -406,15 +419,16 @@ fn import_in_batches(
         let counted = worker.join().expect("the activity reader panicked");
         (written, failed, counted)
     });
-    let (added, already) = match (written, failed) {
+    let written = match (written, failed) {
         (_, Some(e)) => return Err(e),
         (Err(e), None) => return Err(e.into()),
-        (Ok(counts), None) => counts,
+        (Ok(w), None) => w,
     };
     Ok(ActivityImportReport {
         kind,
-        added,
-        already,
+        added: written.added,
+        already: written.already,
+        into_empty: written.into_empty,
         load,
         read: first_read + counted.read,
         write: writing.elapsed(),
@@ -819,7 +833,7 @@ mod tests {
         std::fs::write(&bad, format!("{body}a5,last tuesday,Email Open,ann@acme.example\n")).unwrap();
         let quiet = &mut crate::accounts::Quiet;
 
-        let err = import_in_batches(&mut store, &bad, None, quiet, 2).unwrap_err();
+        let err = import_in_batches(&mut store, &bad, None, quiet, 2, None).unwrap_err();
         let ImportError::BadRows(rows) = &err else {
             panic!("{err}")
         };
@@ -830,10 +844,10 @@ mod tests {
         );
         assert_eq!(held(&mut store), 0, "nothing of the earlier batches is kept");
 
-        let r = import_in_batches(&mut store, &good, None, quiet, 2).unwrap();
+        let r = import_in_batches(&mut store, &good, None, quiet, 2, None).unwrap();
         assert_eq!((r.activities, r.added, r.already), (5, 5, 0));
         assert_eq!(r.since, None, "no activity matched an account");
-        let again = import_in_batches(&mut store, &good, None, quiet, 2).unwrap();
+        let again = import_in_batches(&mut store, &good, None, quiet, 2, None).unwrap();
         assert_eq!((again.added, again.already), (0, 5));
         assert_eq!(held(&mut store), 5);
     }

@@ -1056,7 +1056,19 @@ pub fn activities_are_appended_once(store: &mut dyn Store) {
     };
     let mut batch = vec![act("1", Some("001A")), act("2", None), act("3", Some("001A"))];
     batch[2].0.at = moment(3, 2).at;
-    assert_eq!(store.insert_activities(&batch).unwrap(), (3, 0));
+    assert!(!store.holds_activities().unwrap());
+    let mut once = Some(batch.clone());
+    let first = store
+        .insert_activity_batches(&mut || Ok(once.take().unwrap_or_default()))
+        .unwrap();
+    assert_eq!(
+        first,
+        crate::ActivityWrite {
+            added: 3,
+            already: 0,
+            into_empty: true
+        }
+    );
     let mut since = |d: chrono::DateTime<chrono::Utc>| {
         store
             .activities_since("001A", d.date_naive())
@@ -1078,11 +1090,19 @@ pub fn activities_are_appended_once(store: &mut dyn Store) {
             .collect::<Vec<_>>(),
         vec![("001A", "1"), ("001A", "3")]
     );
+    let mut again = Some(batch.clone());
     assert_eq!(
-        store.insert_activities(&batch).unwrap(),
-        (0, 3),
+        store
+            .insert_activity_batches(&mut || Ok(again.take().unwrap_or_default()))
+            .unwrap(),
+        crate::ActivityWrite {
+            added: 0,
+            already: 3,
+            into_empty: false
+        },
         "the same file again adds nothing"
     );
+    assert!(store.holds_activities().unwrap());
     let (methods, why) = store.activity_summary().unwrap();
     assert_eq!(
         methods,

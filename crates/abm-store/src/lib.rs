@@ -60,6 +60,17 @@ pub type Progress<'a> = &'a mut dyn FnMut(u64);
 /// the write must stop.
 pub type ActivityBatches<'a> = &'a mut dyn FnMut() -> std::result::Result<Vec<(Activity, Match)>, String>;
 
+/// What an activity write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ActivityWrite {
+    pub added: u64,
+    /// Offered but already held (same source and source id), so skipped.
+    pub already: u64,
+    /// The store held no activity when the write began (seen inside its transaction): what it
+    /// added is every activity the store now holds.
+    pub into_empty: bool,
+}
+
 /// Everything abm keeps. One implementation per database; every method that writes is one
 /// transaction: it lands whole or not at all.
 pub trait Store: Send {
@@ -208,13 +219,17 @@ pub trait Store: Send {
     /// Append activities with their matches, batch by batch, in one transaction; ones already
     /// held (same source and source id) are skipped. `next` gives the next batch, an empty one at
     /// the end, or an error that rolls the whole write back ([`StoreError::Source`]). Returns
-    /// (added, already there).
-    fn insert_activity_batches(&mut self, next: ActivityBatches<'_>) -> Result<(u64, u64)>;
+    /// what it did.
+    fn insert_activity_batches(&mut self, next: ActivityBatches<'_>) -> Result<ActivityWrite>;
 
-    /// [`Store::insert_activity_batches`] with one batch.
+    /// Whether the store holds any activity.
+    fn holds_activities(&mut self) -> Result<bool>;
+
+    /// [`Store::insert_activity_batches`] with one batch: (added, already there).
     fn insert_activities(&mut self, activities: &[(Activity, Match)]) -> Result<(u64, u64)> {
         let mut once = Some(activities.to_vec());
-        self.insert_activity_batches(&mut || Ok(once.take().unwrap_or_default()))
+        let w = self.insert_activity_batches(&mut || Ok(once.take().unwrap_or_default()))?;
+        Ok((w.added, w.already))
     }
 
     /// Every matched activity of one kind (e.g. `Intent`) with its account, oldest first.

@@ -863,8 +863,13 @@ impl Store for PostgresStore {
             .collect()
     }
 
-    fn insert_activity_batches(&mut self, next: crate::ActivityBatches<'_>) -> Result<(u64, u64)> {
+    fn insert_activity_batches(&mut self, next: crate::ActivityBatches<'_>) -> Result<crate::ActivityWrite> {
         let mut tx = self.client.transaction()?;
+        // Another import's rows may not land between the look and this one's commit.
+        tx.execute("LOCK TABLE activities IN SHARE ROW EXCLUSIVE MODE", &[])?;
+        let into_empty = !tx
+            .query_one("SELECT EXISTS (SELECT 1 FROM activities)", &[])?
+            .get::<_, bool>(0);
         let st = tx.prepare(
             "INSERT INTO activities (source, source_id, at, kind, email, account_id, ip, company_domain, crm_id, \
              method, confidence, why_not, attributes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::text::jsonb) \
@@ -901,7 +906,18 @@ impl Store for PostgresStore {
             }
         }
         tx.commit()?;
-        Ok((added, offered - added))
+        Ok(crate::ActivityWrite {
+            added,
+            already: offered - added,
+            into_empty,
+        })
+    }
+
+    fn holds_activities(&mut self) -> Result<bool> {
+        Ok(self
+            .client
+            .query_one("SELECT EXISTS (SELECT 1 FROM activities)", &[])?
+            .get(0))
     }
 
     fn activities_of_kind(&mut self, kind: &str) -> Result<Vec<(String, Activity)>> {

@@ -861,8 +861,12 @@ impl Store for SqliteStore {
         docs.iter().map(|d| rows::from_json("budget line", d)).collect()
     }
 
-    fn insert_activity_batches(&mut self, next: crate::ActivityBatches<'_>) -> Result<(u64, u64)> {
-        let tx = self.conn.transaction()?;
+    fn insert_activity_batches(&mut self, next: crate::ActivityBatches<'_>) -> Result<crate::ActivityWrite> {
+        // Immediate: whether the store held activities is read under the write lock.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let into_empty = !tx.query_row("SELECT EXISTS (SELECT 1 FROM activities)", [], |r| r.get::<_, bool>(0))?;
         let (mut added, mut offered) = (0u64, 0u64);
         // A big write goes in without the account index, which is rebuilt (sorted once) in the
         // same transaction; whether it is big is told by its first batch.
@@ -928,7 +932,17 @@ impl Store for SqliteStore {
             tx.execute("CREATE INDEX activities_crm_id ON activities (crm_id, at)", [])?;
         }
         tx.commit()?;
-        Ok((added, offered - added))
+        Ok(crate::ActivityWrite {
+            added,
+            already: offered - added,
+            into_empty,
+        })
+    }
+
+    fn holds_activities(&mut self) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM activities)", [], |r| r.get(0))?)
     }
 
     fn activities_of_kind(&mut self, kind: &str) -> Result<Vec<(String, Activity)>> {

@@ -25,6 +25,8 @@ pub struct Refresh {
     pub read_ms: u128,
     pub replay_ms: u128,
     pub write_ms: u128,
+    /// Every account's activities came from the import that preceded, not read back.
+    pub as_imported: bool,
 }
 
 /// Activities, each with the title of the person it came from (by lower-case email).
@@ -113,6 +115,29 @@ impl Gathered {
     }
 }
 
+/// Matched activities packed as an import reads them. When the import went into a store that
+/// held no activity, and none was skipped as already held, they are every activity the store
+/// holds: the replay of every account that follows takes them from here instead of reading ten
+/// million rows back.
+#[derive(Default)]
+pub struct Collected {
+    arena: ActivityArena,
+    by_account: HashMap<String, Vec<PackedActivity>, abm_core::paid::FxBuild>,
+}
+
+impl Collected {
+    /// Keep `activity`, matched to `crm_id`.
+    pub fn keep(&mut self, activity: &abm_core::activity::Activity, crm_id: &str) {
+        let packed = self.arena.pack(activity);
+        match self.by_account.get_mut(crm_id) {
+            Some(list) => list.push(packed),
+            None => {
+                self.by_account.insert(crm_id.to_string(), vec![packed]);
+            }
+        }
+    }
+}
+
 /// Facts of a few accounts, read account by account through the indexes.
 fn gather_few(store: &mut dyn Store, ids: &BTreeSet<String>) -> Result<Gathered> {
     let ids: Vec<String> = ids.iter().cloned().collect();
@@ -136,8 +161,14 @@ fn gather_few(store: &mut dyn Store, ids: &BTreeSet<String>) -> Result<Gathered>
     Ok(g)
 }
 
-/// Facts of the accounts in `only` (every account when `None`), by crm id.
-fn gather(store: &mut dyn Store, only: Option<&BTreeSet<String>>, watch: &Watch) -> Result<Gathered> {
+/// Facts of the accounts in `only` (every account when `None`), by crm id; every account's
+/// activities taken from `collected` when given (and every account is asked for).
+fn gather(
+    store: &mut dyn Store,
+    only: Option<&BTreeSet<String>>,
+    collected: Option<Collected>,
+    watch: &Watch,
+) -> Result<Gathered> {
     if let Some(ids) = only.filter(|ids| ids.len() <= 2_000) {
         return gather_few(store, ids);
     }
@@ -167,15 +198,28 @@ fn gather(store: &mut dyn Store, only: Option<&BTreeSet<String>>, watch: &Watch)
             titles.entry(crm).or_default().insert(email, title);
         }
     }
-    let mut arena = ActivityArena::default();
     let mut of: Vec<Vec<PackedActivity>> = vec![Vec::new(); facts.len()];
-    watch.enter(Phase::Reading, 0);
-    store.each_matched_activity(&mut |crm, a| {
-        if let Some(&i) = at.get(&crm) {
-            of[i].push(arena.pack(&a));
+    let arena = match collected.filter(|_| only.is_none()) {
+        Some(Collected { arena, mut by_account }) => {
+            for (i, f) in facts.iter().enumerate() {
+                if let Some(list) = by_account.remove(&f.crm_id) {
+                    of[i] = list;
+                }
+            }
+            arena
         }
-        watch.add(1);
-    })?;
+        None => {
+            let mut arena = ActivityArena::default();
+            watch.enter(Phase::Reading, 0);
+            store.each_matched_activity(&mut |crm, a| {
+                if let Some(&i) = at.get(&crm) {
+                    of[i].push(arena.pack(&a));
+                }
+                watch.add(1);
+            })?;
+            arena
+        }
+    };
     for o in store.opportunities()? {
         if let Some(&i) = at.get(&o.crm_id) {
             facts[i].opportunities.push(o);
@@ -293,6 +337,7 @@ impl Refresh {
             read_ms: read.as_millis(),
             replay_ms: (replayed - read).as_millis(),
             write_ms: (done - replayed).as_millis(),
+            as_imported: false,
         }
     }
 }
@@ -308,12 +353,14 @@ fn refresh(
     rules: &Rules,
     store: &mut dyn Store,
     only: Option<&BTreeSet<String>>,
+    collected: Option<Collected>,
     through: NaiveDate,
     watch: &Watch,
     write: impl FnOnce(&mut dyn Store, &[Journey]) -> abm_store::Result<()>,
 ) -> Result<Refresh> {
     let started = Instant::now();
-    let gathered = gather(store, only, watch)?;
+    let as_imported = collected.is_some() && only.is_none();
+    let gathered = gather(store, only, collected, watch)?;
     let read = started.elapsed();
     let journeys = replay_all(rules, &gathered, through, watch);
     let replayed = started.elapsed();
@@ -327,19 +374,25 @@ fn refresh(
     drop(gathered);
     write(store, &journeys)?;
     watch.enter(Phase::Idle, 0);
-    Ok(Refresh::timed(activities, &journeys, through, started, read, replayed))
+    Ok(Refresh {
+        as_imported,
+        ..Refresh::timed(activities, &journeys, through, started, read, replayed)
+    })
 }
 
 /// Replay every account's journey from the facts, through `through`, replacing what was stored.
 pub fn rebuild(rules: &Rules, store: &mut dyn Store, through: NaiveDate, watch: &Watch) -> Result<Refresh> {
-    refresh(rules, store, None, through, watch, |s, j| s.replace_journeys(j, true))
+    refresh(rules, store, None, None, through, watch, |s, j| {
+        s.replace_journeys(j, true)
+    })
 }
 
 /// Replay only `accounts` (those new facts touched), through `through`. With `since` (the
 /// earliest day of the new facts, all of them activities), each account's stored journey is
 /// resumed from that day, reading only the activities its windows reach; without, each is
 /// replayed whole. When some accounts have no journey yet (the first import, or accounts
-/// imported since), or a quarter of all accounts were touched, every account is replayed.
+/// imported since), or a quarter of all accounts were touched, every account is replayed: with
+/// `collected` (every activity the store holds, as the import read them) from those.
 pub fn update(
     rules: &Rules,
     store: &mut dyn Store,
@@ -347,6 +400,7 @@ pub fn update(
     since: Option<NaiveDate>,
     through: NaiveDate,
     watch: &Watch,
+    collected: Option<Collected>,
 ) -> Result<Refresh> {
     // The time a resume takes counts from here: deciding whether to resume is part of it.
     let started = Instant::now();
@@ -355,10 +409,13 @@ pub fn update(
     // touched, replaying everything (activities packed, read in one scan) is as quick as
     // resuming each and holds far less in memory.
     if held != with_journey || accounts.len() as u64 * 4 >= held.max(1) {
-        return rebuild(rules, store, through, watch);
+        return refresh(rules, store, None, collected, through, watch, |s, j| {
+            s.replace_journeys(j, true)
+        });
     }
+    drop(collected);
     let Some(from) = since else {
-        return refresh(rules, store, Some(accounts), through, watch, |s, j| {
+        return refresh(rules, store, Some(accounts), None, through, watch, |s, j| {
             s.replace_journeys(j, false)
         });
     };
@@ -425,7 +482,7 @@ pub fn update(
 
 /// Every account's journey replayed with `rules`, stored nowhere: what a rules change would give.
 pub fn preview(rules: &Rules, store: &mut dyn Store, through: NaiveDate, watch: &Watch) -> Result<Vec<Journey>> {
-    let gathered = gather(store, None, watch)?;
+    let gathered = gather(store, None, None, watch)?;
     let journeys = replay_all(rules, &gathered, through, watch);
     watch.enter(Phase::Idle, 0);
     Ok(journeys)
@@ -441,7 +498,7 @@ pub fn activate(
     at: chrono::DateTime<chrono::Utc>,
     through: NaiveDate,
 ) -> Result<Refresh> {
-    refresh(rules, store, None, through, &Watch::default(), |s, j| {
+    refresh(rules, store, None, None, through, &Watch::default(), |s, j| {
         s.activate_rules("engagement", version, actor, at, j)
     })
 }
@@ -607,7 +664,16 @@ mod tests {
         for s in [&mut updated, &mut rebuilt] {
             s.insert_activities(&new).unwrap();
         }
-        let r = update(&rules, &mut updated, &touched, Some(day), through, &Watch::default()).unwrap();
+        let r = update(
+            &rules,
+            &mut updated,
+            &touched,
+            Some(day),
+            through,
+            &Watch::default(),
+            None,
+        )
+        .unwrap();
         assert_eq!(r.accounts, 2, "only the touched accounts were resumed");
         rebuild(&rules, &mut rebuilt, through, &Watch::default()).unwrap();
         let (a, b) = (updated.journeys(None).unwrap(), rebuilt.journeys(None).unwrap());
@@ -618,5 +684,83 @@ mod tests {
             touched_now.iter().any(|j| j.events.iter().any(|e| e.day >= day)),
             "the burst moved a stage: {touched_now:?}"
         );
+    }
+
+    /// A first load of history into a store without activities: the replay of every account
+    /// that follows takes the activities as the import read them, and gives what replaying them
+    /// read back from the store gives.
+    #[test]
+    fn a_first_import_replays_from_what_it_read() {
+        let (stages, engagement) = (crate::shipped_stages(), crate::shipped_engagement_rules());
+        let rules = Rules {
+            stages: &stages,
+            engagement: &engagement,
+        };
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let accounts = |name: &str| {
+            let mut store = SqliteStore::open(&dir.path().join(name)).unwrap();
+            let records = (0..12)
+                .map(|i| {
+                    let domain = format!("acct{i}.example");
+                    record(&format!("001A{i:02}"), &format!("Acct {i}"), None, 500, 0, &[&domain])
+                })
+                .collect();
+            let (w, mut src) = write_for(&mut store, records);
+            store.write_accounts(&w, &mut src, &mut |_| {}).unwrap();
+            store
+        };
+        let kinds = [
+            "Email Open",
+            "Form Fill",
+            "Webinar Attended",
+            "Trial Start",
+            "Email Click",
+        ];
+        let mut csv = String::from("Activity ID,Activity Date,Activity Type,Email Address\n");
+        for i in 0..12 {
+            for k in 0..(i * 5) {
+                let d = day - chrono::Duration::days((k * 37 % 200) as i64);
+                let kind = kinds[(i + k) % kinds.len()];
+                csv.push_str(&format!("a{i}-{k},{d}T09:00:00Z,{kind},p{}@acct{i}.example\n", k % 5));
+            }
+        }
+        csv.push_str("u1,2026-11-01T09:00:00Z,Email Open,someone@nowhere.example\n");
+        let file = dir.path().join("history.csv");
+        std::fs::write(&file, csv).unwrap();
+        let quiet = &mut abm_import::accounts::Quiet;
+
+        let mut kept = accounts("kept.db");
+        let mut collected = Collected::default();
+        let mut keep = |a: &abm_core::activity::Activity, crm: &str| collected.keep(a, crm);
+        let r = abm_import::activities::import_activities(&mut kept, &file, None, quiet, Some(&mut keep)).unwrap();
+        assert!(r.into_empty && r.already == 0 && r.matched < r.activities);
+        let refresh = update(
+            &rules,
+            &mut kept,
+            &r.touched,
+            r.since,
+            day,
+            &Watch::default(),
+            Some(collected),
+        )
+        .unwrap();
+        assert!(
+            refresh.as_imported,
+            "every account was replayed from what the import read"
+        );
+
+        let mut read_back = accounts("read-back.db");
+        abm_import::activities::import_activities(&mut read_back, &file, None, quiet, None).unwrap();
+        let rebuilt = rebuild(&rules, &mut read_back, day, &Watch::default()).unwrap();
+        assert!(!rebuilt.as_imported);
+        assert_eq!(refresh.activities, rebuilt.activities);
+        let journeys = kept.journeys(None).unwrap();
+        assert_eq!(journeys, read_back.journeys(None).unwrap());
+        assert!(journeys.iter().any(|j| j.events.len() > 1), "{journeys:?}");
+
+        // A second file goes into a store that holds activities.
+        let again = abm_import::activities::import_activities(&mut kept, &file, None, quiet, None).unwrap();
+        assert!(!again.into_empty);
     }
 }
