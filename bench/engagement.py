@@ -4,8 +4,8 @@ accounts (default 1,000,000) by email domain and scored over three windows (7, 3
 abm: `abm activities import` into a workspace holding the accounts (imported untimed), whole
 process: read and check every row, match it (email domain → the account that owns the domain),
 append it to SQLite, then replay every account's journey and scores (7/30/90 days) and store
-them. Then `abm activities import` of 1,000 new activities: the incremental update (its own
-in-process figure is printed by abm).
+them. Then `abm activities import` of 1,000 new activities, three files one after another: the
+incremental update (its own in-process figure is printed by abm; the median is reported).
 DuckDB: the same two CSVs read, the domain taken from each account's Website and each email,
 joined, points from the same rules (a CASE over the kind), summed over the three windows per
 account into a table. The 90-day sums must agree with abm's stored scores for every account.
@@ -114,18 +114,26 @@ def main():
         write_activities(acts, args.rows, domains, 11, "b", TODAY - datetime.timedelta(days=364))
     tmp = tempfile.mkdtemp(prefix="abm-bench-")
     ws = os.path.join(tmp, "ws")
-    new = os.path.join(tmp, "new-1000.csv")
-    write_activities(new, 1000, domains, 12, "n", TODAY)
+    # Three files of 1,000 new activities each, imported one after another: three incremental
+    # updates, each on top of the last.
+    news = [os.path.join(tmp, f"new-1000-{k}.csv") for k in range(3)]
+    for k, new in enumerate(news):
+        write_activities(new, 1000, domains, 12 + k, f"n{k}-", TODAY)
     env = dict(os.environ, ABM_TODAY=str(TODAY))
     abm = os.path.join(BIN, "abm")
     subprocess.run([abm, "init", ws], check=True, stdout=subprocess.DEVNULL, env=env)
     subprocess.run([abm, "--workspace", ws, "accounts", "import", accounts], check=True, stdout=subprocess.DEVNULL, env=env)
     os.sync()
     abm_run = measure([abm, "--workspace", ws, "activities", "import", acts], env=env)
-    inc_start = time.perf_counter()
-    out = subprocess.run([abm, "--workspace", ws, "activities", "import", new], check=True, capture_output=True, text=True, env=env).stdout
-    inc_total = time.perf_counter() - inc_start
-    inc_ms = int(re.search(r"in (\d+) ms", out).group(1))
+    inc_ms, inc_totals = [], []
+    for new in news:
+        # Measured on a settled machine: the kernel writing back the gigabytes the previous step
+        # wrote is not the update's time.
+        os.sync()
+        inc_start = time.perf_counter()
+        out = subprocess.run([abm, "--workspace", ws, "activities", "import", new], check=True, capture_output=True, text=True, env=env).stdout
+        inc_totals.append(time.perf_counter() - inc_start)
+        inc_ms.append(int(re.search(r"in (\d+) ms", out).group(1)))
 
     duck = os.path.join(tmp, "duck.db")
     duck_run = measure([sys.executable, "-c", DUCK_RUN, accounts, acts, duck])
@@ -148,7 +156,8 @@ def main():
         {"abm": [abm_run], "duckdb": [duck_run]},
         [
             f"{args.accounts:,} accounts; 90-day points agree for {len(want) - len(touched & set(want)):,} accounts",
-            f"1,000 new activities: {inc_ms} ms in abm's update (target <= 100 ms), {inc_total:.2f} s for the whole process",
+            f"1,000 new activities, three times: {sorted(inc_ms)[1]} ms median in abm's update (target <= 100 ms; "
+            f"each: {', '.join(str(m) for m in inc_ms)} ms), {sorted(inc_totals)[1]:.2f} s median for the whole process",
             "abm appends every activity to SQLite and stores each account's journey (stage changes over a year) "
             "and scores; DuckDB computes the three sums in memory into one table",
         ],

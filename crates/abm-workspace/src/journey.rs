@@ -288,21 +288,35 @@ impl Watch {
     }
 }
 
-/// `f` of each of `items`, in order, the items split over the cores (accounts replay
-/// independently).
+/// `f` of each of `items`, in order, the items spread over the cores. Accounts replay
+/// independently but not equally (a few busy accounts hold much of the activity, and sit
+/// together in crm id order), so each core takes the next small run of items as it finishes one.
 fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let chunk = items.len().div_ceil(threads).max(64);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<_>>()))
+    let run = (items.len() / (threads * 16)).max(16);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, Vec<R>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(part) = items.chunks(run).nth(k) else {
+                            return mine;
+                        };
+                        mine.push((k, part.iter().map(&f).collect::<Vec<_>>()));
+                    }
+                })
+            })
             .collect();
         handles
             .into_iter()
             .flat_map(|h| h.join().expect("a replay thread panicked"))
             .collect()
-    })
+    });
+    done.sort_unstable_by_key(|(k, _)| *k);
+    done.into_iter().flat_map(|(_, part)| part).collect()
 }
 
 fn replay_all(rules: &Rules, gathered: &Gathered, through: NaiveDate, watch: &Watch) -> Vec<Journey> {
