@@ -1144,29 +1144,46 @@ pub fn opportunities_upsert_by_id(store: &mut dyn Store) {
     );
 }
 
-pub fn journeys_replace_by_account(store: &mut dyn Store) {
-    use abm_core::journey::{Journey, StageEvent, WindowScore};
-    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
-    let j = |crm: &str, moves: &[(u32, u32, u32)], points: f64| Journey {
+/// A day in March 2026.
+fn march(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, d).unwrap()
+}
+
+/// `crm`'s journey through `through` (a day in March) with its stage changes (day in March,
+/// from, to), each caused by the move.
+fn journey(
+    crm: &str,
+    through: u32,
+    moves: &[(u32, u32, u32)],
+    scores: Vec<abm_core::journey::WindowScore>,
+) -> abm_core::journey::Journey {
+    abm_core::journey::Journey {
         crm_id: crm.into(),
         base_stage: 1,
-        through: day(31),
+        through: march(through),
         events: moves
             .iter()
-            .map(|(d, from, to)| StageEvent {
+            .map(|(d, from, to)| abm_core::journey::StageEvent {
                 crm_id: crm.into(),
-                day: day(*d),
+                day: march(*d),
                 from: *from,
                 to: *to,
-                cause: format!("moved to {to}"),
+                cause: format!("moved to {to} on {d}"),
             })
             .collect(),
-        scores: vec![WindowScore {
+        scores,
+    }
+}
+
+pub fn journeys_replace_by_account(store: &mut dyn Store) {
+    let j = |crm: &str, moves: &[(u32, u32, u32)], points: f64| {
+        let scores = vec![abm_core::journey::WindowScore {
             window_days: 90,
             points,
             engaged_people: 3,
             engaged: true,
-        }],
+        }];
+        journey(crm, 31, moves, scores)
     };
     import(store, sample());
     let in_stage = |store: &mut dyn Store, stage: u32| {
@@ -1206,24 +1223,7 @@ pub fn journeys_replace_by_account(store: &mut dyn Store) {
 }
 
 pub fn journeys_are_revised_from_a_day(store: &mut dyn Store) {
-    use abm_core::journey::{Journey, StageEvent};
-    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
-    let j = |crm: &str, moves: &[(u32, u32, u32)]| Journey {
-        crm_id: crm.into(),
-        base_stage: 1,
-        through: day(moves.last().map_or(1, |m| m.0)),
-        events: moves
-            .iter()
-            .map(|(d, from, to)| StageEvent {
-                crm_id: crm.into(),
-                day: day(*d),
-                from: *from,
-                to: *to,
-                cause: format!("moved to {to} on {d}"),
-            })
-            .collect(),
-        scores: vec![],
-    };
+    let j = |crm: &str, moves: &[(u32, u32, u32)]| journey(crm, moves.last().map_or(1, |m| m.0), moves, vec![]);
     import(store, sample());
     store
         .replace_journeys(&[j("001A", &[(2, 1, 5), (20, 5, 6)]), j("001B", &[(3, 1, 2)])], true)
@@ -1234,7 +1234,11 @@ pub fn journeys_are_revised_from_a_day(store: &mut dyn Store) {
     let b = j("001B", &[(4, 1, 3)]);
     let c = j("001C", &[(5, 1, 2)]);
     store
-        .revise_journeys(&[(a.clone(), Some(day(10))), (b.clone(), None), (c.clone(), Some(day(1)))])
+        .revise_journeys(&[
+            (a.clone(), Some(march(10))),
+            (b.clone(), None),
+            (c.clone(), Some(march(1))),
+        ])
         .unwrap();
     assert_eq!(store.journeys(None).unwrap(), vec![a, b, c]);
     let q = AccountQuery {
@@ -1244,13 +1248,16 @@ pub fn journeys_are_revised_from_a_day(store: &mut dyn Store) {
     assert_eq!(listed_ids(store, &q), vec!["001A"], "the stage now moves with the row");
     // Changes before the day are not written again: what was stored stands.
     let a2 = j("001A", &[(9, 1, 4), (26, 8, 9)]);
-    store.revise_journeys(&[(a2, Some(day(26)))]).unwrap();
+    store.revise_journeys(&[(a2, Some(march(26)))]).unwrap();
     let days: Vec<(NaiveDate, u32)> = store.journeys(Some("001A")).unwrap()[0]
         .events
         .iter()
         .map(|e| (e.day, e.to))
         .collect();
-    assert_eq!(days, vec![(day(2), 5), (day(15), 7), (day(25), 8), (day(26), 9)]);
+    assert_eq!(
+        days,
+        vec![(march(2), 5), (march(15), 7), (march(25), 8), (march(26), 9)]
+    );
 }
 
 /// Activities dated on or after a day are read the same whether or not the store keeps a copy of
