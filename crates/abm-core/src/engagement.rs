@@ -117,11 +117,17 @@ pub fn score_activity<'r>(rules: &'r EngagementRules, a: &Activity, title: Optio
     if matching.is_empty() || excluded {
         return None;
     }
-    let title = title.unwrap_or("").to_lowercase();
+    // Without a title (most activities' people are not in the CRM) only an empty phrase matches.
+    let title = title.filter(|t| !t.is_empty()).map(str::to_lowercase);
     let weight: f64 = rules
         .weights
         .iter()
-        .filter(|w| w.title_contains.iter().any(|t| title.contains(&t.to_lowercase())))
+        .filter(|w| {
+            w.title_contains.iter().any(|t| match &title {
+                Some(title) => title.contains(&t.to_lowercase()),
+                None => t.is_empty(),
+            })
+        })
         .map(|w| w.factor)
         .product();
     Some(

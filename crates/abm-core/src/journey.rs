@@ -255,7 +255,7 @@ struct Sliding {
     /// Per scored activity: its points in millionths, and which sums leave it out (bit per sum).
     items: Vec<(i64, u64)>,
     /// The engaged-person window: start index, end index, activities per person, people.
-    people: (usize, usize, HashMap<String, u32>),
+    people: (usize, usize, HashMap<String, u32, crate::paid::FxBuild>),
 }
 
 impl Sliding {
@@ -292,7 +292,7 @@ impl Sliding {
         Some(Sliding {
             sums,
             items,
-            people: (0, 0, HashMap::new()),
+            people: (0, 0, HashMap::default()),
         })
     }
 
@@ -349,7 +349,7 @@ impl Day<'_, '_> {
             if let Some(x) = s.sums.iter().find(|x| {
                 x.0 == window_days
                     && x.1.len() == exclude.len()
-                    && exclude.iter().all(|k| x.1.contains(&k.to_lowercase()))
+                    && exclude.iter().all(|k| x.1.iter().any(|y| y.eq_ignore_ascii_case(k)))
             }) {
                 return x.4 as f64 / 1e6;
             }
@@ -412,56 +412,61 @@ fn fmt_points(p: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// Whether `rule` holds on `day`, and why (the cause recorded on a stage change).
-fn check(rule: &StageRule, facts: &AccountFacts, day: &Day) -> Option<String> {
+/// Whether `rule` holds on `day`, and, when `explain`, why (the cause recorded on a stage
+/// change). A replay asks on every day something changes and wants the why only when the stage
+/// does: writing it each time was a sixth of a replay.
+fn check(rule: &StageRule, facts: &AccountFacts, day: &Day, explain: bool) -> Option<String> {
     if !rule.has_conditions() {
         return None;
     }
     let mut why = Vec::new();
+    let mut say = |text: &dyn Fn() -> String| {
+        if explain {
+            why.push(text());
+        }
+    };
     if !rule.account_types.is_empty() {
         let t = facts.account_type.as_deref()?;
         if !rule.account_types.iter().any(|w| w.eq_ignore_ascii_case(t.trim())) {
             return None;
         }
-        why.push(format!("account type {t}"));
+        say(&|| format!("account type {t}"));
     }
     if !rule.open_opportunity_in.is_empty() || !rule.latest_open_opportunity_in.is_empty() {
         let open = day.open_opportunities();
         if !rule.open_opportunity_in.is_empty() {
             let (_, id, _, name) = open.iter().find(|o| rule.open_opportunity_in.contains(&o.2))?;
-            why.push(format!("open opportunity {id} in {name}"));
+            say(&|| format!("open opportunity {id} in {name}"));
         }
         if !rule.latest_open_opportunity_in.is_empty() {
             let (_, id, n, name) = open.iter().max_by_key(|o| (o.0, o.1))?;
             if !rule.latest_open_opportunity_in.contains(n) {
                 return None;
             }
-            why.push(format!("latest open opportunity {id} in {name}"));
+            say(&|| format!("latest open opportunity {id} in {name}"));
         }
     }
     if let Some(min) = rule.fit_at_least {
         let fit = facts.fit.filter(|f| *f >= min)?;
-        why.push(format!("fit {} ≥ {}", fmt_points(fit), fmt_points(min)));
+        say(&|| format!("fit {} ≥ {}", fmt_points(fit), fmt_points(min)));
     }
     if !rule.intent.is_empty() {
         let (at, s) = day.intent(&rule.intent, rule.intent_days)?;
-        why.push(format!("{s} intent on {}", at.date_naive()));
+        say(&|| format!("{s} intent on {}", at.date_naive()));
     }
     if rule.uses_points() {
         let p = day.points(rule.window_days, &rule.exclude_kinds);
         if rule.points_at_least.is_some_and(|m| p < m) || rule.points_above.is_some_and(|m| p <= m) {
             return None;
         }
-        let leaving_out = if rule.exclude_kinds.is_empty() {
-            String::new()
-        } else {
-            format!(" without {}", rule.exclude_kinds.join(", "))
-        };
-        why.push(format!(
-            "{} points in {} days{leaving_out}",
-            fmt_points(p),
-            rule.window_days
-        ));
+        say(&|| {
+            let leaving_out = if rule.exclude_kinds.is_empty() {
+                String::new()
+            } else {
+                format!(" without {}", rule.exclude_kinds.join(", "))
+            };
+            format!("{} points in {} days{leaving_out}", fmt_points(p), rule.window_days)
+        });
     }
     if rule.people_at_least.is_some() || rule.people_at_most.is_some() || rule.people_above.is_some() {
         let n = day.people();
@@ -471,18 +476,19 @@ fn check(rule: &StageRule, facts: &AccountFacts, day: &Day) -> Option<String> {
         {
             return None;
         }
-        why.push(format!("{n} engaged {}", if n == 1 { "person" } else { "people" }));
+        say(&|| format!("{n} engaged {}", if n == 1 { "person" } else { "people" }));
     }
     Some(why.join("; "))
 }
 
-/// The stage (and why) on the day `day` describes: bottom of the funnel first, first match wins.
-fn evaluate(stages: &Stages, facts: &AccountFacts, day: &Day) -> (u32, String) {
+/// The stage on the day `day` describes (bottom of the funnel first, first match wins), and,
+/// when `explain`, why.
+fn evaluate(stages: &Stages, facts: &AccountFacts, day: &Day, explain: bool) -> (u32, String) {
     stages
         .stages
         .iter()
         .rev()
-        .find_map(|s| check(s, facts, day).map(|why| (s.number, why)))
+        .find_map(|s| check(s, facts, day, explain).map(|why| (s.number, why)))
         .unwrap_or_else(|| (stages.first(), "no stage rule matched".into()))
 }
 
@@ -627,7 +633,7 @@ fn run(
         end: end_of(through),
         sliding: None,
     };
-    let (base_stage, _) = evaluate(stages, facts, &base_day);
+    let (base_stage, _) = evaluate(stages, facts, &base_day, false);
     let (mut events, mut current, start) = match resume {
         Some((prior, from)) => {
             let kept: Vec<StageEvent> = prior.events.iter().filter(|e| e.day < from).cloned().collect();
@@ -655,14 +661,14 @@ fn run(
                 end: end_of(day),
                 sliding: sliding.as_ref(),
             };
-            let (stage, why) = evaluate(stages, facts, &d);
+            let (stage, _) = evaluate(stages, facts, &d, false);
             if stage != current {
                 events.push(StageEvent {
                     crm_id: facts.crm_id.clone(),
                     day,
                     from: current,
                     to: stage,
-                    cause: why,
+                    cause: evaluate(stages, facts, &d, true).1,
                 });
                 current = stage;
             }
