@@ -232,8 +232,8 @@ pub fn rebuild(ws: &Workspace) -> Result<()> {
     let r =
         crate::progress::watching(|watch| abm_workspace::journey::rebuild(&rules, store.as_mut(), ws.today(), watch))?;
     println!(
-        "Replayed {} accounts ({} activities) through {}: {} stage changes in {} ms",
-        r.accounts, r.activities, r.through, r.stage_changes, r.millis
+        "Replayed {} accounts ({} activities) through {}: {} stage changes in {} ms (read {}, replay {}, write {})",
+        r.accounts, r.activities, r.through, r.stage_changes, r.millis, r.read_ms, r.replay_ms, r.write_ms
     );
     Ok(())
 }

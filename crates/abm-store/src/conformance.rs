@@ -1056,6 +1056,9 @@ pub fn activities_are_appended_once(store: &mut dyn Store) {
     };
     let mut batch = vec![act("1", Some("001A")), act("2", None), act("3", Some("001A"))];
     batch[2].0.at = moment(3, 2).at;
+    // One without attributes or an address.
+    batch[2].0.attributes.clear();
+    batch[2].0.ip = None;
     assert!(!store.holds_activities().unwrap());
     let mut once = Some(batch.clone());
     let first = store
@@ -1103,6 +1106,31 @@ pub fn activities_are_appended_once(store: &mut dyn Store) {
         "the same file again adds nothing"
     );
     assert!(store.holds_activities().unwrap());
+    // The scan that lends each activity gives what the one that builds them gives.
+    let (mut built, mut lent) = (Vec::new(), Vec::new());
+    store.each_matched_activity(&mut |c, a| built.push((c, a))).unwrap();
+    store
+        .each_matched_activity_lent(&mut |c, a| {
+            lent.push((
+                c.to_string(),
+                Activity {
+                    source: a.source.into(),
+                    source_id: a.source_id.into(),
+                    at: a.at,
+                    kind: a.kind.into(),
+                    email: a.email.map(String::from),
+                    account_id: a.account_id.map(String::from),
+                    ip: a.ip,
+                    company_domain: a.company_domain.map(String::from),
+                    attributes: a.attributes.clone(),
+                },
+            ))
+        })
+        .unwrap();
+    built.sort_by(|x, y| x.1.source_id.cmp(&y.1.source_id));
+    lent.sort_by(|x, y| x.1.source_id.cmp(&y.1.source_id));
+    assert_eq!(lent, built);
+    assert_eq!(lent.len(), 2, "the matched ones");
     let (methods, why) = store.activity_summary().unwrap();
     assert_eq!(
         methods,

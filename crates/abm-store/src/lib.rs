@@ -279,6 +279,15 @@ pub trait Store: Send {
     /// Every matched activity with its account, in no particular order (a plain scan).
     fn each_matched_activity(&mut self, f: &mut dyn FnMut(String, Activity)) -> Result<()>;
 
+    /// [`Store::each_matched_activity`] with each activity lent rather than built, for a caller
+    /// that copies them elsewhere (a replay of every account packs ten million).
+    fn each_matched_activity_lent(
+        &mut self,
+        f: &mut dyn FnMut(&str, abm_core::activity::ActivityView<'_>),
+    ) -> Result<()> {
+        self.each_matched_activity(&mut |crm, a| f(&crm, a.view()))
+    }
+
     /// The journey facts of these accounts (those held), each read through its indexes.
     fn journey_facts(&mut self, crm_ids: &[String]) -> Result<Vec<JourneyFacts>>;
 

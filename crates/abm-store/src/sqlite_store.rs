@@ -990,6 +990,48 @@ impl Store for SqliteStore {
         )
     }
 
+    fn each_matched_activity_lent(
+        &mut self,
+        f: &mut dyn FnMut(&str, abm_core::activity::ActivityView<'_>),
+    ) -> Result<()> {
+        // `+`: a plain scan of the table, not a walk of the crm_id index.
+        let mut st = self
+            .conn
+            .prepare_cached(&format!("{} WHERE +crm_id IS NOT NULL", rows::ACTIVITY_SELECT))?;
+        let mut found = st.query([])?;
+        let none = std::collections::BTreeMap::new();
+        while let Some(r) = found.next()? {
+            let text = |i: usize| -> Result<&str> { Ok(r.get_ref(i)?.as_str().map_err(rusqlite::Error::from)?) };
+            let maybe = |i: usize| -> Result<Option<&str>> {
+                Ok(r.get_ref(i)?.as_str_or_null().map_err(rusqlite::Error::from)?)
+            };
+            // Most activities carry no attributes: only the others are parsed (and owned).
+            let raw = text(8)?;
+            let parsed;
+            let attributes = if raw == "{}" {
+                &none
+            } else {
+                parsed = rows::from_json("attributes", raw)?;
+                &parsed
+            };
+            f(
+                text(9)?,
+                abm_core::activity::ActivityView {
+                    source: text(0)?,
+                    source_id: text(1)?,
+                    at: rows::parse_timestamp(text(2)?)?,
+                    kind: text(3)?,
+                    email: maybe(4)?,
+                    account_id: maybe(5)?,
+                    ip: maybe(6)?.and_then(|i| i.parse().ok()),
+                    company_domain: maybe(7)?,
+                    attributes,
+                },
+            );
+        }
+        Ok(())
+    }
+
     fn journey_facts(&mut self, crm_ids: &[String]) -> Result<Vec<JourneyFacts>> {
         let mut by_id: std::collections::HashMap<String, JourneyFacts> = std::collections::HashMap::new();
         for chunk in crm_ids.chunks(IN_CHUNK) {

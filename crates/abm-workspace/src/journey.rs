@@ -128,7 +128,7 @@ pub struct Collected {
 impl Collected {
     /// Keep `activity`, matched to `crm_id`.
     pub fn keep(&mut self, activity: &abm_core::activity::Activity, crm_id: &str) {
-        let packed = self.arena.pack(activity);
+        let packed = self.arena.pack(activity.view());
         match self.by_account.get_mut(crm_id) {
             Some(list) => list.push(packed),
             None => {
@@ -146,7 +146,7 @@ fn gather_few(store: &mut dyn Store, ids: &BTreeSet<String>) -> Result<Gathered>
         let packed = store
             .activities_of(&f.crm_id)?
             .iter()
-            .map(|a| g.arena.pack(a))
+            .map(|a| g.arena.pack(a.view()))
             .collect();
         g.of.push(packed);
         g.titles.insert(f.crm_id.clone(), f.titles.into_iter().collect());
@@ -209,13 +209,47 @@ fn gather(
             arena
         }
         None => {
-            let mut arena = ActivityArena::default();
             watch.enter(Phase::Reading, 0);
-            store.each_matched_activity(&mut |crm, a| {
-                if let Some(&i) = at.get(&crm) {
-                    of[i].push(arena.pack(&a));
-                }
-                watch.add(1);
+            let mut arena = ActivityArena::default();
+            // This thread scans the store, packing each activity as it is lent; another finds
+            // each one's account (a lookup among a million, at random) and files it there.
+            const BATCH: usize = 4_096;
+            /// Packed activities, their accounts' crm ids end to end.
+            #[derive(Default)]
+            struct Batch {
+                crm_ids: String,
+                ends: Vec<usize>,
+                packed: Vec<PackedActivity>,
+            }
+            let (to_filer, batches) = std::sync::mpsc::sync_channel::<Batch>(8);
+            let (of, at) = (&mut of, &at);
+            std::thread::scope(|scope| {
+                let filer = scope.spawn(move || {
+                    for batch in batches {
+                        let mut start = 0;
+                        for (&end, packed) in batch.ends.iter().zip(batch.packed) {
+                            if let Some(&i) = at.get(&batch.crm_ids[start..end]) {
+                                of[i].push(packed);
+                            }
+                            start = end;
+                        }
+                    }
+                });
+                let mut batch = Batch::default();
+                let scanned = store.each_matched_activity_lent(&mut |crm, a| {
+                    batch.packed.push(arena.pack(a));
+                    batch.crm_ids.push_str(crm);
+                    batch.ends.push(batch.crm_ids.len());
+                    if batch.packed.len() == BATCH {
+                        // A failed send means the filer stopped: its join says why.
+                        let _ = to_filer.send(std::mem::take(&mut batch));
+                    }
+                    watch.add(1);
+                });
+                let _ = to_filer.send(batch);
+                drop(to_filer);
+                filer.join().expect("the filing thread panicked");
+                scanned
             })?;
             arena
         }

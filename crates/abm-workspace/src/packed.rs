@@ -4,7 +4,7 @@
 //! them). Packed, an activity is its time, two interned names and its text fields one after the
 //! other (about 60 bytes); it is unpacked, whole and unchanged, when its account is replayed.
 
-use abm_core::activity::Activity;
+use abm_core::activity::{Activity, ActivityView};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
@@ -70,16 +70,16 @@ pub struct ActivityArena {
 
 impl ActivityArena {
     /// Keep `a`; what comes back unpacks to it.
-    pub fn pack(&mut self, a: &Activity) -> PackedActivity {
-        let source = self.sources.id(&a.source);
-        let kind = self.kinds.id(&a.kind);
+    pub fn pack(&mut self, a: ActivityView<'_>) -> PackedActivity {
+        let source = self.sources.id(a.source);
+        let kind = self.kinds.id(a.kind);
         // An activity never spans blocks; one larger than a block gets a block of its own size.
         let most = a.source.len()
             + a.kind.len()
             + a.source_id.len()
-            + a.email.as_ref().map_or(0, String::len)
-            + a.account_id.as_ref().map_or(0, String::len)
-            + a.company_domain.as_ref().map_or(0, String::len)
+            + a.email.map_or(0, str::len)
+            + a.account_id.map_or(0, str::len)
+            + a.company_domain.map_or(0, str::len)
             + a.attributes.iter().map(|(k, v)| k.len() + v.len() + 20).sum::<usize>()
             + 80;
         if self.blocks.last().is_none_or(|b| b.capacity() - b.len() < most) {
@@ -89,15 +89,15 @@ impl ActivityArena {
         let b = self.blocks.last_mut().expect("a block");
         let offset = ((block as u64) << 32) | b.len() as u64;
         if source == IN_ARENA {
-            put_text(b, Some(&a.source));
+            put_text(b, Some(a.source));
         }
         if kind == IN_ARENA {
-            put_text(b, Some(&a.kind));
+            put_text(b, Some(a.kind));
         }
-        put_text(b, Some(&a.source_id));
-        put_text(b, a.email.as_deref());
-        put_text(b, a.account_id.as_deref());
-        put_text(b, a.company_domain.as_deref());
+        put_text(b, Some(a.source_id));
+        put_text(b, a.email);
+        put_text(b, a.account_id);
+        put_text(b, a.company_domain);
         match a.ip {
             None => b.push(0),
             Some(ip) => {
@@ -106,7 +106,7 @@ impl ActivityArena {
             }
         }
         put_len(b, a.attributes.len());
-        for (k, v) in &a.attributes {
+        for (k, v) in a.attributes {
             put_text(b, Some(k));
             put_text(b, Some(v));
         }
@@ -258,7 +258,7 @@ mod tests {
                 .into_iter()
                 .map(|k| activity(k, email.clone(), ip, attributes.clone()))
                 .collect();
-            let packed: Vec<PackedActivity> = all.iter().map(|a| arena.pack(a)).collect();
+            let packed: Vec<PackedActivity> = all.iter().map(|a| arena.pack(a.view())).collect();
             for (a, p) in all.iter().zip(&packed) {
                 prop_assert_eq!(&arena.unpack(p), a);
             }
@@ -271,7 +271,7 @@ mod tests {
         let all: Vec<Activity> = (0..70_000)
             .map(|i| activity(format!("kind {i}"), None, None, BTreeMap::new()))
             .collect();
-        let packed: Vec<PackedActivity> = all.iter().map(|a| arena.pack(a)).collect();
+        let packed: Vec<PackedActivity> = all.iter().map(|a| arena.pack(a.view())).collect();
         assert_eq!(packed[69_999].kind, IN_ARENA);
         for i in [0, 65_534, 65_535, 69_999] {
             assert_eq!(arena.unpack(&packed[i]), all[i]);
