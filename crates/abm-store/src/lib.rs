@@ -71,6 +71,17 @@ pub struct ActivityWrite {
     pub into_empty: bool,
 }
 
+impl ActivityWrite {
+    /// Of `offered` activities, `added` were new.
+    fn counted(offered: u64, added: u64, into_empty: bool) -> ActivityWrite {
+        ActivityWrite {
+            added,
+            already: offered - added,
+            into_empty,
+        }
+    }
+}
+
 /// Everything abm keeps. One implementation per database; every method that writes is one
 /// transaction: it lands whole or not at all.
 pub trait Store: Send {

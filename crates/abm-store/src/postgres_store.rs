@@ -906,11 +906,7 @@ impl Store for PostgresStore {
             }
         }
         tx.commit()?;
-        Ok(crate::ActivityWrite {
-            added,
-            already: offered - added,
-            into_empty,
-        })
+        Ok(crate::ActivityWrite::counted(offered, added, into_empty))
     }
 
     fn holds_activities(&mut self) -> Result<bool> {

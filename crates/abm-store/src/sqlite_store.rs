@@ -932,11 +932,7 @@ impl Store for SqliteStore {
             tx.execute("CREATE INDEX activities_crm_id ON activities (crm_id, at)", [])?;
         }
         tx.commit()?;
-        Ok(crate::ActivityWrite {
-            added,
-            already: offered - added,
-            into_empty,
-        })
+        Ok(crate::ActivityWrite::counted(offered, added, into_empty))
     }
 
     fn holds_activities(&mut self) -> Result<bool> {
