@@ -1331,12 +1331,21 @@ pub fn recent_activities_read_the_same_with_a_copy(store: &mut dyn Store) {
     assert_eq!(after[0].len(), 22, "every matched activity");
     assert_eq!(after[1].len(), 12, "the recent ones and the one inserted since");
     assert_eq!(after[2], vec![("001B".into(), "a21".into(), "Email Click".into())]);
-    // A new copy replaces the old one.
-    let recent = store.activities_of_since(&ids, moment(18, 0).day).unwrap();
-    store
-        .keep_recent_activities(moment(18, 0).day, &mut recent.into_iter())
-        .unwrap();
-    assert_eq!([1, 10, 21].iter().map(|d| read(store, *d)).collect::<Vec<_>>(), after);
+    // Asked again from a later day, from an earlier one, and from weeks later: the store keeps
+    // or renews its copy as it likes, and reads stay the same.
+    for since in [
+        moment(18, 0).day,
+        moment(3, 0).day,
+        moment(20, 0).day + chrono::Duration::days(40),
+    ] {
+        let recent = store.activities_of_since(&ids, since).unwrap();
+        store.keep_recent_activities(since, &mut recent.into_iter()).unwrap();
+        assert_eq!([1, 10, 21].iter().map(|d| read(store, *d)).collect::<Vec<_>>(), after);
+        let later = store
+            .activities_of_since(&ids, since + chrono::Duration::days(1))
+            .unwrap();
+        assert!(later.iter().all(|(_, a)| a.at.date_naive() > since));
+    }
 }
 
 pub fn passwords_and_tokens_belong_to_team_members(store: &mut dyn Store) {

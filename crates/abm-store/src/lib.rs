@@ -260,9 +260,10 @@ pub trait Store: Send {
     /// that [`Store::activities_of_since`] from that day on reads a few pages per account
     /// instead of one per activity. `recent` must give every matched activity dated `since` or
     /// later (a rebuild holds them all), best in account order; the copy replaces any earlier
-    /// one, and activities inserted afterwards are copied as they land. What the reads return is
-    /// the same with or without a copy; a store whose account index reads quickly enough keeps
-    /// none (the default).
+    /// one (or, when an earlier one starts no later, the store may keep that one and leave
+    /// `recent` unread), and activities inserted afterwards are copied as they land. What the
+    /// reads return is the same with or without a copy; a store whose account index reads
+    /// quickly enough keeps none (the default).
     fn keep_recent_activities(
         &mut self,
         since: NaiveDate,

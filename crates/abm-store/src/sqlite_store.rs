@@ -1126,6 +1126,13 @@ impl Store for SqliteStore {
         recent: &mut dyn Iterator<Item = (String, Activity)>,
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
+        // A copy that starts earlier holds every activity from `since` too (inserts keep it
+        // whole): it stays, until what it holds before `since` is a month's worth.
+        if let Some(from) = recent_since(&tx)?.and_then(|d| rows::parse_day(&d).ok()) {
+            if from <= since && since - from < chrono::Duration::days(RECENT_STALE_DAYS) {
+                return Ok(());
+            }
+        }
         tx.execute("DELETE FROM recent_activities", [])?;
         tx.execute(
             "INSERT INTO recent_activities_since (one, since) VALUES (1, ?1) \
@@ -1718,6 +1725,10 @@ fn recent_since(conn: &Connection) -> Result<Option<String>> {
         .query_row("SELECT since FROM recent_activities_since", [], |r| r.get(0))
         .optional()?)
 }
+
+/// How many days of activities older than a rebuild asks for the copy of recent activities may
+/// hold before the rebuild writes it afresh.
+const RECENT_STALE_DAYS: i64 = 31;
 
 const RECENT_INSERT: &str = "INSERT OR IGNORE INTO recent_activities (crm_id, at, source, source_id, kind, email, \
      account_id, ip, company_domain, attributes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
