@@ -306,10 +306,10 @@ pub struct ActivityImportReport {
     pub into_empty: bool,
 }
 
-/// Given each matched activity as the import reads it, with its account (on the reading
-/// thread, alongside the writing): a caller that will replay every account keeps them rather
-/// than reading them back.
-pub type KeepMatched<'a> = &'a mut (dyn FnMut(&Activity, &str) + Send);
+/// Given each matched activity as the import writes it, with its account (on the calling
+/// thread, which writes while another reads and matches): a caller that will replay every
+/// account keeps them rather than reading them back.
+pub type KeepMatched<'a> = &'a mut dyn FnMut(&Activity, &str);
 
 /// Activities read, matched and written a batch at a time.
 const ACTIVITY_BATCH: usize = 250_000;
@@ -381,9 +381,6 @@ fn import_in_batches(
                                 }
                                 let day = a.at.date_naive();
                                 counted.since = Some(counted.since.map_or(day, |s| s.min(day)));
-                                if let Some(keep) = keep.as_mut() {
-                                    keep(a, id);
-                                }
                             }
                         }
                         counted.activities += batch.len() as u64;
@@ -404,6 +401,13 @@ fn import_in_batches(
         let mut next = || match rx.recv() {
             Ok(Msg::Batch(batch, bytes)) => {
                 progress.advance(bytes);
+                if let Some(keep) = keep.as_mut() {
+                    for (a, m) in &batch {
+                        if let Some(id) = &m.account {
+                            keep(a, id);
+                        }
+                    }
+                }
                 Ok(batch)
             }
             Ok(Msg::End) => Ok(Vec::new()),

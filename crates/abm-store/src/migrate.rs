@@ -75,6 +75,10 @@ pub const SQLITE: &[Migration] = &[
         version: 17,
         sql: include_str!("migrations/sqlite/0017_recent_activities.sql"),
     },
+    Migration {
+        version: 18,
+        sql: include_str!("migrations/sqlite/0018_activities_rowid.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[

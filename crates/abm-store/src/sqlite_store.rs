@@ -869,9 +869,10 @@ impl Store for SqliteStore {
         let into_empty = !tx.query_row("SELECT EXISTS (SELECT 1 FROM activities)", [], |r| r.get::<_, bool>(0))?;
         let (mut added, mut offered) = (0u64, 0u64);
         // A big write goes in without the account index, which is rebuilt (sorted once) in the
-        // same transaction; whether it is big is told by its first batch.
-        let mut without_index = false;
-        let recent_since = recent_since(&tx)?;
+        // same transaction; whether it is big is told by its first batch. Into an empty table
+        // it goes in without the key index too: rows are appended, repeats found at the end.
+        let (mut without_index, mut appending) = (false, false);
+        let mut recent_since = recent_since(&tx)?;
         {
             let mut copy = tx.prepare(RECENT_INSERT)?;
             let mut st = tx.prepare(
@@ -886,10 +887,22 @@ impl Store for SqliteStore {
                 if offered == 0 && batch.len() >= BULK_ACTIVITIES {
                     tx.execute("DROP INDEX activities_crm_id", [])?;
                     without_index = true;
+                    if into_empty {
+                        tx.execute("DROP INDEX activities_key", [])?;
+                        // The copy of recent activities is dropped rather than kept row by
+                        // row (repeats are only found at the end); the replay that follows
+                        // writes it afresh.
+                        tx.execute("DELETE FROM recent_activities_since", [])?;
+                        tx.execute("DELETE FROM recent_activities", [])?;
+                        recent_since = None;
+                        appending = true;
+                    }
                 }
                 offered += batch.len() as u64;
-                // In key order the table grows in runs instead of at random places.
-                batch.sort_unstable_by(|x, y| (&x.0.source, &x.0.source_id).cmp(&(&y.0.source, &y.0.source_id)));
+                if !appending {
+                    // In key order the key index grows in runs instead of at random places.
+                    batch.sort_unstable_by(|x, y| (&x.0.source, &x.0.source_id).cmp(&(&y.0.source, &y.0.source_id)));
+                }
                 for (a, m) in &batch {
                     let (at, ip) = (stamp(a.at), a.ip.map(|i| i.to_string()));
                     let attributes = rows::to_json("attributes", &a.attributes)?;
@@ -926,6 +939,23 @@ impl Store for SqliteStore {
                         }
                     }
                 }
+            }
+        }
+        if appending {
+            const KEY_INDEX: &str = "CREATE UNIQUE INDEX activities_key ON activities (source, source_id)";
+            if let Err(e) = tx.execute(KEY_INDEX, []) {
+                if e.sqlite_error_code() != Some(rusqlite::ErrorCode::ConstraintViolation) {
+                    return Err(e.into());
+                }
+                // The file repeats some activities (same source and source id): the first of
+                // each stays, as a write into a table with the key would have kept it.
+                let repeats = tx.execute(
+                    "DELETE FROM activities WHERE rowid NOT IN \
+                     (SELECT min(rowid) FROM activities GROUP BY source, source_id)",
+                    [],
+                )?;
+                added -= repeats as u64;
+                tx.execute(KEY_INDEX, [])?;
             }
         }
         if without_index {

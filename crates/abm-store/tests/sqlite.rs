@@ -22,7 +22,7 @@ fn reopening_keeps_data_and_does_not_reapply_migrations() {
         s.write_accounts(&w, &mut src, &mut |_| {}).unwrap();
     }
     let mut s = SqliteStore::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 17, "every embedded migration");
+    assert_eq!(s.schema_version().unwrap(), 18, "every embedded migration");
     assert_eq!(s.counts().unwrap().accounts, 1);
 }
 
@@ -48,4 +48,36 @@ fn another_connection_s_write_moves_the_data_version() {
     assert_eq!(reader.data_version().unwrap(), before, "reading changes nothing");
     writer.server_secret("k", "v").unwrap();
     assert_ne!(reader.data_version().unwrap(), before);
+}
+
+/// A big file into a store without activities is appended without the key index, which is
+/// built at the end: activities the file repeats (same source and source id) are kept once, the
+/// first of each, and counted as already held; the key holds for the next write.
+#[test]
+fn a_big_first_write_keeps_each_activity_once() {
+    let mut s = fresh();
+    let at = "2026-11-02T10:00:00Z".parse().unwrap();
+    let act = |id: usize, kind: &str| {
+        abm_store::conformance::email_activity(
+            &format!("a{id}"),
+            at,
+            kind,
+            "jo@acme.example",
+            &format!("001A{:03}", id % 500),
+        )
+    };
+    let mut rows: Vec<_> = (0..200_000).map(|i| act(i, "Email Open")).collect();
+    rows.extend((0..10).map(|i| act(i * 1_000, "Form Fill")));
+    let mut once = Some(rows.clone());
+    let w = s
+        .insert_activity_batches(&mut || Ok(once.take().unwrap_or_default()))
+        .unwrap();
+    assert_eq!((w.added, w.already, w.into_empty), (200_000, 10, true));
+    let of = s.activities_of("001A000").unwrap();
+    assert_eq!(of.len(), 400, "found through the account index");
+    assert!(
+        of.iter().all(|a| a.kind == "Email Open"),
+        "the first of each repeat stays"
+    );
+    assert_eq!(s.insert_activities(&rows).unwrap(), (0, 200_010), "the key holds again");
 }
