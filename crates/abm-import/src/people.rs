@@ -8,7 +8,7 @@ use crate::mapping::ColumnMap;
 use crate::table::CsvTable;
 use abm_core::Domain;
 use abm_store::{PersonRow, Store, WriteSummary};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 #[derive(Debug, Default)]
@@ -33,24 +33,30 @@ pub fn domain_owners(
 /// Each claimed domain's owner (most people, then the smaller crm id), and the domains claimed
 /// by several accounts: (domain, winner, the others).
 #[allow(clippy::type_complexity)]
-pub fn owners_of(claims: Vec<abm_store::DomainClaim>) -> (HashMap<String, String>, Vec<(String, String, Vec<String>)>) {
-    let mut by_domain: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
-    for c in claims {
-        by_domain.entry(c.domain).or_default().push((c.people, c.crm_id));
-    }
-    let mut owners = HashMap::new();
+pub fn owners_of(
+    mut claims: Vec<abm_store::DomainClaim>,
+) -> (HashMap<String, String>, Vec<(String, String, Vec<String>)>) {
+    // By domain, then most people, then the smaller crm id: each domain's first claim wins.
+    // (Sorted once rather than grouped in a tree: a million domains took seconds that way.)
+    claims.sort_unstable_by(|a, b| {
+        (a.domain.as_str(), std::cmp::Reverse(a.people), a.crm_id.as_str()).cmp(&(
+            b.domain.as_str(),
+            std::cmp::Reverse(b.people),
+            b.crm_id.as_str(),
+        ))
+    });
+    let mut owners = HashMap::with_capacity(claims.len());
     let mut conflicts = Vec::new();
-    for (domain, mut claims) in by_domain {
-        claims.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-        let winner = claims[0].1.clone();
-        if claims.len() > 1 {
-            conflicts.push((
-                domain.clone(),
-                winner.clone(),
-                claims[1..].iter().map(|c| c.1.clone()).collect(),
-            ));
+    let mut claims = claims.into_iter().peekable();
+    while let Some(first) = claims.next() {
+        let mut others = Vec::new();
+        while let Some(next) = claims.next_if(|c| c.domain == first.domain) {
+            others.push(next.crm_id);
         }
-        owners.insert(domain, winner);
+        if !others.is_empty() {
+            conflicts.push((first.domain.clone(), first.crm_id.clone(), others));
+        }
+        owners.insert(first.domain, first.crm_id);
     }
     (owners, conflicts)
 }
@@ -206,4 +212,51 @@ pub fn import_people(
     progress.phase("writing", rows.len() as u64);
     report.summary = store.write_people(&rows, &mut |n| progress.advance(n))?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Each domain's owner grouped the plain way: most people, then the smaller crm id.
+    #[allow(clippy::type_complexity)]
+    fn owners_grouped(
+        claims: &[abm_store::DomainClaim],
+    ) -> (HashMap<String, String>, Vec<(String, String, Vec<String>)>) {
+        let mut by_domain: std::collections::BTreeMap<&str, Vec<(u64, &str)>> = Default::default();
+        for c in claims {
+            by_domain.entry(&c.domain).or_default().push((c.people, &c.crm_id));
+        }
+        let (mut owners, mut conflicts) = (HashMap::new(), Vec::new());
+        for (domain, mut claims) in by_domain {
+            claims.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+            if claims.len() > 1 {
+                let others = claims[1..].iter().map(|c| c.1.to_string()).collect();
+                conflicts.push((domain.to_string(), claims[0].1.to_string(), others));
+            }
+            owners.insert(domain.to_string(), claims[0].1.to_string());
+        }
+        (owners, conflicts)
+    }
+
+    proptest! {
+        /// Contested domains (several accounts, some with as many people) go to the same owner,
+        /// and are listed the same, as grouping them one by one would.
+        #[test]
+        fn domains_go_to_most_people_then_the_smaller_id(
+            raw in proptest::collection::vec((0u8..6, 0u8..8, 0u64..4), 0..60)
+        ) {
+            let claims: Vec<abm_store::DomainClaim> = raw
+                .iter()
+                .map(|(d, a, p)| abm_store::DomainClaim {
+                    domain: format!("d{d}.example"),
+                    crm_id: format!("001A{a}"),
+                    people: *p,
+                })
+                .collect();
+            let want = owners_grouped(&claims);
+            prop_assert_eq!(owners_of(claims), want);
+        }
+    }
 }
