@@ -45,19 +45,12 @@ pub fn run(ws: &Workspace, cmd: ActivitiesCmd) -> Result<()> {
     match cmd {
         ActivitiesCmd::Import { file, mapping } => {
             let mapping = mapping.map(|m| abm_import::activities::read_mapping(&m)).transpose()?;
-            // Into a store without activities (a first load of history), the activities are
-            // kept as they are read, for the replay of every account that follows.
-            let keep_all = !store.holds_activities()?;
-            let mut collected = abm_workspace::journey::Collected::default();
-            let mut keep = |a: &abm_store::Activity, crm: &str| collected.keep(a, crm);
-            let r = abm_import::activities::import_activities(
+            let (r, collected) = abm_workspace::journey::import_activities(
                 store.as_mut(),
                 &file,
                 mapping.as_ref(),
                 &mut crate::progress::Bar::new(),
-                keep_all.then_some(&mut keep as abm_import::activities::KeepMatched<'_>),
             )?;
-            let collected = (keep_all && r.into_empty && r.already == 0).then_some(collected);
             println!(
                 "{}: {} export, {} activities: {} added, {} already held; {} matched to an account ({:.1}%) \
                  (load accounts {:.1}s, read and match {:.1}s, write {:.1}s)",

@@ -29,7 +29,12 @@ pub struct Refresh {
     pub as_imported: bool,
 }
 
-/// Activities, each with the title of the person it came from (by lower-case email).
+/// The title of the person `a` came from, among `titles` (by lower-case email).
+fn title_of(a: &abm_core::activity::Activity, titles: &HashMap<String, String>) -> Option<String> {
+    titles.get(&a.email.as_ref()?.to_lowercase()).cloned()
+}
+
+/// Activities, each with the title of the person it came from.
 fn with_titles(
     activities: Vec<abm_core::activity::Activity>,
     titles: &HashMap<String, String>,
@@ -37,7 +42,7 @@ fn with_titles(
     activities
         .into_iter()
         .map(|a| {
-            let t = a.email.as_ref().and_then(|e| titles.get(&e.to_lowercase()).cloned());
+            let t = title_of(&a, titles);
             (a, t)
         })
         .collect()
@@ -104,7 +109,7 @@ impl Gathered {
             .iter()
             .map(|packed| {
                 let a = self.arena.unpack(packed);
-                let title = titles.and_then(|t| t.get(&a.email.as_ref()?.to_lowercase()).cloned());
+                let title = titles.and_then(|t| title_of(&a, t));
                 (a, title)
             })
             .collect();
@@ -138,25 +143,52 @@ impl Collected {
     }
 }
 
+/// Import an activity export (see [`abm_import::activities::import_activities`]). Into a store
+/// without activities (a first load of history) the matched rows are kept as they are written,
+/// and handed back when they are every activity the store now holds (the write found the store
+/// empty and skipped nothing), for [`update`] to replay every account from.
+pub fn import_activities(
+    store: &mut dyn Store,
+    path: &std::path::Path,
+    mapping: Option<&abm_import::activities::ActivityMapping>,
+    progress: &mut dyn abm_import::accounts::ImportProgress,
+) -> std::result::Result<(abm_import::activities::ActivityImportReport, Option<Collected>), abm_import::ImportError> {
+    let keep_all = !store.holds_activities()?;
+    let mut collected = Collected::default();
+    let mut keep = |a: &abm_core::activity::Activity, crm: &str| collected.keep(a, crm);
+    let keep: Option<abm_import::activities::KeepMatched<'_>> = keep_all.then_some(&mut keep);
+    let r = abm_import::activities::import_activities(store, path, mapping, progress, keep)?;
+    let every = keep_all && r.into_empty && r.already == 0;
+    Ok((r, every.then_some(collected)))
+}
+
+/// An account's stored journey facts as a replay reads them (its activities still to come),
+/// and its people's titles by lower-case email.
+fn account_facts(f: abm_store::JourneyFacts) -> (AccountFacts, HashMap<String, String>) {
+    let facts = AccountFacts {
+        crm_id: f.crm_id,
+        account_type: f.account_type,
+        fit: f.fit.map(f64::from),
+        activities: Vec::new(),
+        opportunities: f.opportunities,
+    };
+    (facts, f.titles.into_iter().collect())
+}
+
 /// Facts of a few accounts, read account by account through the indexes.
 fn gather_few(store: &mut dyn Store, ids: &BTreeSet<String>) -> Result<Gathered> {
     let ids: Vec<String> = ids.iter().cloned().collect();
     let mut g = Gathered::default();
     for f in store.journey_facts(&ids)? {
+        let (facts, titles) = account_facts(f);
         let packed = store
-            .activities_of(&f.crm_id)?
+            .activities_of(&facts.crm_id)?
             .iter()
             .map(|a| g.arena.pack(a.view()))
             .collect();
         g.of.push(packed);
-        g.titles.insert(f.crm_id.clone(), f.titles.into_iter().collect());
-        g.facts.push(AccountFacts {
-            crm_id: f.crm_id,
-            account_type: f.account_type,
-            fit: f.fit.map(f64::from),
-            activities: Vec::new(),
-            opportunities: f.opportunities,
-        });
+        g.titles.insert(facts.crm_id.clone(), titles);
+        g.facts.push(facts);
     }
     Ok(g)
 }
@@ -208,51 +240,7 @@ fn gather(
             }
             arena
         }
-        None => {
-            watch.enter(Phase::Reading, 0);
-            let mut arena = ActivityArena::default();
-            // This thread scans the store, packing each activity as it is lent; another finds
-            // each one's account (a lookup among a million, at random) and files it there.
-            const BATCH: usize = 4_096;
-            /// Packed activities, their accounts' crm ids end to end.
-            #[derive(Default)]
-            struct Batch {
-                crm_ids: String,
-                ends: Vec<usize>,
-                packed: Vec<PackedActivity>,
-            }
-            let (to_filer, batches) = std::sync::mpsc::sync_channel::<Batch>(8);
-            let (of, at) = (&mut of, &at);
-            std::thread::scope(|scope| {
-                let filer = scope.spawn(move || {
-                    for batch in batches {
-                        let mut start = 0;
-                        for (&end, packed) in batch.ends.iter().zip(batch.packed) {
-                            if let Some(&i) = at.get(&batch.crm_ids[start..end]) {
-                                of[i].push(packed);
-                            }
-                            start = end;
-                        }
-                    }
-                });
-                let mut batch = Batch::default();
-                let scanned = store.each_matched_activity_lent(&mut |crm, a| {
-                    batch.packed.push(arena.pack(a));
-                    batch.crm_ids.push_str(crm);
-                    batch.ends.push(batch.crm_ids.len());
-                    if batch.packed.len() == BATCH {
-                        // A failed send means the filer stopped: its join says why.
-                        let _ = to_filer.send(std::mem::take(&mut batch));
-                    }
-                    watch.add(1);
-                });
-                let _ = to_filer.send(batch);
-                drop(to_filer);
-                filer.join().expect("the filing thread panicked");
-                scanned
-            })?;
-            arena
-        }
+        None => read_every_activity(store, &at, &mut of, watch)?,
     };
     for o in store.opportunities()? {
         if let Some(&i) = at.get(&o.crm_id) {
@@ -265,6 +253,57 @@ fn gather(
         of,
         titles,
     })
+}
+
+/// Every matched activity in the store, packed into an arena and filed in `of` by its
+/// account's place in `at`. This thread scans the store, packing each activity as it is lent;
+/// another finds each one's account (a lookup among a million, at random) and files it there.
+fn read_every_activity(
+    store: &mut dyn Store,
+    at: &HashMap<String, usize, abm_core::paid::FxBuild>,
+    of: &mut [Vec<PackedActivity>],
+    watch: &Watch,
+) -> Result<ActivityArena> {
+    /// Packed activities, their accounts' crm ids end to end.
+    #[derive(Default)]
+    struct Batch {
+        crm_ids: String,
+        ends: Vec<usize>,
+        packed: Vec<PackedActivity>,
+    }
+    const BATCH: usize = 4_096;
+    watch.enter(Phase::Reading, 0);
+    let mut arena = ActivityArena::default();
+    let (to_filer, batches) = std::sync::mpsc::sync_channel::<Batch>(8);
+    std::thread::scope(|scope| {
+        let filer = scope.spawn(move || {
+            for batch in batches {
+                let mut start = 0;
+                for (&end, packed) in batch.ends.iter().zip(batch.packed) {
+                    if let Some(&i) = at.get(&batch.crm_ids[start..end]) {
+                        of[i].push(packed);
+                    }
+                    start = end;
+                }
+            }
+        });
+        let mut batch = Batch::default();
+        let scanned = store.each_matched_activity_lent(&mut |crm, a| {
+            batch.packed.push(arena.pack(a));
+            batch.crm_ids.push_str(crm);
+            batch.ends.push(batch.crm_ids.len());
+            if batch.packed.len() == BATCH {
+                // A failed send means the filer stopped: its join says why.
+                let _ = to_filer.send(std::mem::take(&mut batch));
+            }
+            watch.add(1);
+        });
+        let _ = to_filer.send(batch);
+        drop(to_filer);
+        filer.join().expect("the filing thread panicked");
+        scanned
+    })?;
+    Ok(arena)
 }
 
 /// The rules a journey is replayed by: `stages.toml` and `engagement.toml`.
@@ -478,7 +517,7 @@ pub fn update(
     // before the earliest day any of them resumes from), the whole history of the others.
     let earliest = priors
         .values()
-        .map(|p| from.min(p.through + chrono::Duration::days(1)).min(through))
+        .map(|p| abm_core::journey::resumed_from(p, from, through))
         .min()
         .unwrap_or(from);
     let with_prior: Vec<String> = ids.iter().filter(|i| priors.contains_key(*i)).cloned().collect();
@@ -488,20 +527,13 @@ pub fn update(
     }
     let mut work = Vec::new();
     for f in store.journey_facts(&ids)? {
-        let prior = priors.remove(&f.crm_id);
-        let titles: HashMap<String, String> = f.titles.into_iter().collect();
+        let (mut facts, titles) = account_facts(f);
+        let prior = priors.remove(&facts.crm_id);
         let activities = match &prior {
-            Some(_) => recent.remove(&f.crm_id).unwrap_or_default(),
-            None => store.activities_of(&f.crm_id)?,
+            Some(_) => recent.remove(&facts.crm_id).unwrap_or_default(),
+            None => store.activities_of(&facts.crm_id)?,
         };
-        let activities = with_titles(activities, &titles);
-        let facts = AccountFacts {
-            crm_id: f.crm_id,
-            account_type: f.account_type,
-            fit: f.fit.map(f64::from),
-            activities,
-            opportunities: f.opportunities,
-        };
+        facts.activities = with_titles(activities, &titles);
         work.push((facts, prior));
     }
     let read = started.elapsed();
@@ -788,9 +820,7 @@ mod tests {
         let quiet = &mut abm_import::accounts::Quiet;
 
         let mut kept = accounts("kept.db");
-        let mut collected = Collected::default();
-        let mut keep = |a: &abm_core::activity::Activity, crm: &str| collected.keep(a, crm);
-        let r = abm_import::activities::import_activities(&mut kept, &file, None, quiet, Some(&mut keep)).unwrap();
+        let (r, collected) = import_activities(&mut kept, &file, None, quiet).unwrap();
         assert!(r.into_empty && r.already == 0 && r.matched < r.activities);
         let refresh = update(
             &rules,
@@ -799,7 +829,7 @@ mod tests {
             r.since,
             day,
             &Watch::default(),
-            Some(collected),
+            collected,
         )
         .unwrap();
         assert!(
@@ -817,7 +847,8 @@ mod tests {
         assert!(journeys.iter().any(|j| j.events.len() > 1), "{journeys:?}");
 
         // A second file goes into a store that holds activities.
-        let again = abm_import::activities::import_activities(&mut kept, &file, None, quiet, None).unwrap();
+        let (again, none) = import_activities(&mut kept, &file, None, quiet).unwrap();
         assert!(!again.into_empty);
+        assert!(none.is_none(), "a second file's rows are not all the store holds");
     }
 }
