@@ -422,7 +422,9 @@ fn import_in_batches(
             Err(_) => Err("the activity reader stopped".to_string()),
         };
         let written = store.insert_activity_batches(&mut next);
-        drop(next);
+        // A reader blocked on a full channel after the write stopped early sees it gone and
+        // stops too (dropping `next`, which only borrows the receiver, would not).
+        drop(rx);
         let counted = worker.join().expect("the activity reader panicked");
         (written, failed, counted)
     });
