@@ -43,6 +43,23 @@ pub struct ActivityView<'a> {
     pub attributes: &'a BTreeMap<String, String>,
 }
 
+impl ActivityView<'_> {
+    /// The activity, owned.
+    pub fn to_activity(&self) -> Activity {
+        Activity {
+            source: self.source.into(),
+            source_id: self.source_id.into(),
+            at: self.at,
+            kind: self.kind.into(),
+            email: self.email.map(String::from),
+            account_id: self.account_id.map(String::from),
+            ip: self.ip,
+            company_domain: self.company_domain.map(String::from),
+            attributes: self.attributes.clone(),
+        }
+    }
+}
+
 impl Activity {
     /// Its fields, lent.
     pub fn view(&self) -> ActivityView<'_> {

@@ -1110,22 +1110,7 @@ pub fn activities_are_appended_once(store: &mut dyn Store) {
     let (mut built, mut lent) = (Vec::new(), Vec::new());
     store.each_matched_activity(&mut |c, a| built.push((c, a))).unwrap();
     store
-        .each_matched_activity_lent(&mut |c, a| {
-            lent.push((
-                c.to_string(),
-                Activity {
-                    source: a.source.into(),
-                    source_id: a.source_id.into(),
-                    at: a.at,
-                    kind: a.kind.into(),
-                    email: a.email.map(String::from),
-                    account_id: a.account_id.map(String::from),
-                    ip: a.ip,
-                    company_domain: a.company_domain.map(String::from),
-                    attributes: a.attributes.clone(),
-                },
-            ))
-        })
+        .each_matched_activity_lent(&mut |c, a| lent.push((c.to_string(), a.to_activity())))
         .unwrap();
     built.sort_by(|x, y| x.1.source_id.cmp(&y.1.source_id));
     lent.sort_by(|x, y| x.1.source_id.cmp(&y.1.source_id));

@@ -1025,35 +1025,8 @@ impl Store for SqliteStore {
             .conn
             .prepare_cached(&format!("{} WHERE +crm_id IS NOT NULL", rows::ACTIVITY_SELECT))?;
         let mut found = st.query([])?;
-        let none = std::collections::BTreeMap::new();
         while let Some(r) = found.next()? {
-            let text = |i: usize| -> Result<&str> { Ok(r.get_ref(i)?.as_str().map_err(rusqlite::Error::from)?) };
-            let maybe = |i: usize| -> Result<Option<&str>> {
-                Ok(r.get_ref(i)?.as_str_or_null().map_err(rusqlite::Error::from)?)
-            };
-            // Most activities carry no attributes: only the others are parsed (and owned).
-            let raw = text(8)?;
-            let parsed;
-            let attributes = if raw == "{}" {
-                &none
-            } else {
-                parsed = rows::from_json("attributes", raw)?;
-                &parsed
-            };
-            f(
-                text(9)?,
-                abm_core::activity::ActivityView {
-                    source: text(0)?,
-                    source_id: text(1)?,
-                    at: rows::parse_timestamp(text(2)?)?,
-                    kind: text(3)?,
-                    email: maybe(4)?,
-                    account_id: maybe(5)?,
-                    ip: maybe(6)?.and_then(|i| i.parse().ok()),
-                    company_domain: maybe(7)?,
-                    attributes,
-                },
-            );
+            lend_activity(r, |crm, a| f(crm.unwrap_or_default(), a))?;
         }
         Ok(())
     }
@@ -1111,8 +1084,10 @@ impl Store for SqliteStore {
         let day = since.format("%Y-%m-%d").to_string();
         // The copy clustered by account holds them all when it starts no later than `since`.
         let select = match recent_since(&self.conn)? {
-            Some(from) if from <= day => RECENT_SELECT,
-            _ => rows::ACTIVITY_SELECT,
+            Some(from) if from <= day => {
+                rows::ACTIVITY_SELECT.replacen(" FROM activities", " FROM recent_activities", 1)
+            }
+            _ => rows::ACTIVITY_SELECT.to_string(),
         };
         for chunk in crm_ids.chunks(IN_CHUNK) {
             let mut st = self.conn.prepare_cached(&format!(
@@ -1762,9 +1737,6 @@ const RECENT_STALE_DAYS: i64 = 31;
 
 const RECENT_INSERT: &str = "INSERT OR IGNORE INTO recent_activities (crm_id, at, source, source_id, kind, email, \
      account_id, ip, company_domain, attributes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-/// `ACTIVITY_SELECT` over the copy of recent activities.
-const RECENT_SELECT: &str = "SELECT source, source_id, at, kind, email, account_id, ip, company_domain, attributes, \
-     crm_id FROM recent_activities";
 
 /// A (domain, account, people) row of a domain-claims query.
 fn read_claim(r: &rusqlite::Row) -> rusqlite::Result<DomainClaim> {
@@ -1796,26 +1768,40 @@ fn select_activities(
 
 /// One row of [`rows::ACTIVITY_SELECT`]: the account (empty when unmatched) and the activity.
 fn read_activity(r: &rusqlite::Row<'_>) -> Result<(String, Activity)> {
-    let at: String = r.get(2)?;
-    let ip: Option<String> = r.get(6)?;
-    let attrs: String = r.get(8)?;
-    Ok((
-        r.get::<_, Option<String>>(9)?.unwrap_or_default(),
-        Activity {
-            source: r.get(0)?,
-            source_id: r.get(1)?,
-            at: rows::parse_timestamp(&at)?,
-            kind: r.get(3)?,
-            email: r.get(4)?,
-            account_id: r.get(5)?,
-            ip: ip.and_then(|i| i.parse().ok()),
-            company_domain: r.get(7)?,
-            // Most activities carry none: skip the parser for those.
-            attributes: if attrs == "{}" {
-                Default::default()
-            } else {
-                rows::from_json("attributes", &attrs)?
-            },
+    lend_activity(r, |crm, a| (crm.unwrap_or_default().to_string(), a.to_activity()))
+}
+
+/// One row of `ACTIVITY_SELECT` lent to `f`: its account (none when unmatched) and the
+/// activity's fields, straight from the row.
+fn lend_activity<T>(
+    r: &rusqlite::Row<'_>,
+    f: impl FnOnce(Option<&str>, abm_core::activity::ActivityView<'_>) -> T,
+) -> Result<T> {
+    let text = |i: usize| -> Result<&str> { Ok(r.get_ref(i)?.as_str().map_err(rusqlite::Error::from)?) };
+    let maybe =
+        |i: usize| -> Result<Option<&str>> { Ok(r.get_ref(i)?.as_str_or_null().map_err(rusqlite::Error::from)?) };
+    // Most activities carry no attributes: only the others are parsed (and owned).
+    let none = std::collections::BTreeMap::new();
+    let raw = text(8)?;
+    let parsed;
+    let attributes = if raw == "{}" {
+        &none
+    } else {
+        parsed = rows::from_json("attributes", raw)?;
+        &parsed
+    };
+    Ok(f(
+        maybe(9)?,
+        abm_core::activity::ActivityView {
+            source: text(0)?,
+            source_id: text(1)?,
+            at: rows::parse_timestamp(text(2)?)?,
+            kind: text(3)?,
+            email: maybe(4)?,
+            account_id: maybe(5)?,
+            ip: maybe(6)?.and_then(|i| i.parse().ok()),
+            company_domain: maybe(7)?,
+            attributes,
         },
     ))
 }
