@@ -781,7 +781,7 @@ fn overview_follows_the_data_and_the_files() {
     };
     SqliteStore::open(&db)
         .unwrap()
-        .replace_journeys(&[journey("A1"), journey("B1")], true)
+        .replace_journeys(&[journey("A1"), journey("B1")])
         .unwrap();
     assert_eq!(mqas(&get(&app, &format!("/overview?quarter={q}")).1), "2");
     // A new objective in okrs.toml shows at once.

@@ -1208,7 +1208,7 @@ pub fn journeys_replace_by_account(store: &mut dyn Store) {
     };
     let a = j("001A", &[(2, 1, 5), (20, 5, 6)], 120.5);
     let b = j("001B", &[(3, 1, 2)], 0.0);
-    store.replace_journeys(&[a.clone(), b.clone()], true).unwrap();
+    store.replace_journeys(&[a.clone(), b.clone()]).unwrap();
     assert_eq!(store.journeys(None).unwrap(), vec![a.clone(), b.clone()]);
     assert_eq!(
         in_stage(store, 6),
@@ -1218,7 +1218,7 @@ pub fn journeys_replace_by_account(store: &mut dyn Store) {
     assert_eq!(in_stage(store, 5), Vec::<String>::new());
     // Replacing one account's journey leaves the others alone.
     let a2 = j("001A", &[(2, 1, 5)], 30.25);
-    store.replace_journeys(std::slice::from_ref(&a2), false).unwrap();
+    store.revise_journeys(&[(a2.clone(), None)]).unwrap();
     assert_eq!(store.journeys(None).unwrap(), vec![a2.clone(), b.clone()]);
     assert_eq!(in_stage(store, 5), vec!["001A"]);
     assert_eq!(in_stage(store, 2), vec!["001B"]);
@@ -1231,7 +1231,7 @@ pub fn journeys_replace_by_account(store: &mut dyn Store) {
         "those asked for that have one"
     );
     // A full replace drops accounts that are no longer given.
-    store.replace_journeys(std::slice::from_ref(&a2), true).unwrap();
+    store.replace_journeys(std::slice::from_ref(&a2)).unwrap();
     assert_eq!(store.journeys(None).unwrap(), vec![a2]);
 }
 
@@ -1239,7 +1239,7 @@ pub fn journeys_are_revised_from_a_day(store: &mut dyn Store) {
     let j = |crm: &str, moves: &[(u32, u32, u32)]| journey(crm, moves.last().map_or(1, |m| m.0), moves, vec![]);
     import(store, sample());
     store
-        .replace_journeys(&[j("001A", &[(2, 1, 5), (20, 5, 6)]), j("001B", &[(3, 1, 2)])], true)
+        .replace_journeys(&[j("001A", &[(2, 1, 5), (20, 5, 6)]), j("001B", &[(3, 1, 2)])])
         .unwrap();
     // 001A resumed from the 10th: its change on the 2nd stands, the one on the 20th is replaced.
     // 001B replayed whole; 001C had no journey.
@@ -1440,7 +1440,7 @@ pub fn rules_versions_activate_with_their_journeys(store: &mut dyn Store) {
     assert_eq!(v.len(), 2);
     assert!(v.iter().all(|v| !v.active), "nothing in force before an activation");
     assert_eq!((v[1].definition.as_str(), v[1].author.as_str()), ("a = 2", "bo"));
-    store.replace_journeys(&[j("001A", 1), j("001B", 1)], true).unwrap();
+    store.replace_journeys(&[j("001A", 1), j("001B", 1)]).unwrap();
     store
         .activate_rules("engagement", 2, "ann", at, &[j("001A", 5)])
         .unwrap();

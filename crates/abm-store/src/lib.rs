@@ -306,9 +306,8 @@ pub trait Store: Send {
     /// (crm id, lower-case email, title) of every person with both.
     fn person_titles(&mut self) -> Result<Vec<(String, String, String)>>;
 
-    /// Store replayed journeys, replacing what those accounts had (every account's, when `all`).
-    /// One transaction.
-    fn replace_journeys(&mut self, journeys: &[Journey], all: bool) -> Result<()>;
+    /// Store replayed journeys in place of every stored one. One transaction.
+    fn replace_journeys(&mut self, journeys: &[Journey]) -> Result<()>;
 
     /// Store journeys resumed from a day (`None`: replayed whole): each replaces its account's
     /// journey row, and its stage changes on or after that day replace the stored ones from that

@@ -1032,9 +1032,9 @@ impl Store for PostgresStore {
             .collect())
     }
 
-    fn replace_journeys(&mut self, journeys: &[crate::Journey], all: bool) -> Result<()> {
+    fn replace_journeys(&mut self, journeys: &[crate::Journey]) -> Result<()> {
         let mut tx = self.client.transaction()?;
-        write_journeys(&mut tx, journeys, all)?;
+        write_journeys(&mut tx, journeys)?;
         tx.commit()?;
         Ok(())
     }
@@ -1115,7 +1115,7 @@ impl Store for PostgresStore {
              SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4 FROM rule_activations WHERE kind = $1",
             &[&kind, &version, &at.format(rows::TIMESTAMP).to_string(), &actor],
         )?;
-        write_journeys(&mut tx, journeys, true)?;
+        write_journeys(&mut tx, journeys)?;
         tx.commit()?;
         Ok(())
     }
@@ -1541,18 +1541,11 @@ fn read_version(r: &postgres::Row) -> IcpVersion {
     }
 }
 
-/// Store journeys inside `tx`, replacing those accounts' (every account's, when `all`).
-fn write_journeys(tx: &mut Transaction<'_>, journeys: &[crate::Journey], all: bool) -> Result<()> {
-    if all {
-        tx.execute("DELETE FROM journeys", &[])?;
-        tx.execute("DELETE FROM journey_events", &[])?;
-    }
+/// Store journeys inside `tx` in place of every stored one.
+fn write_journeys(tx: &mut Transaction<'_>, journeys: &[crate::Journey]) -> Result<()> {
+    tx.execute("DELETE FROM journeys", &[])?;
+    tx.execute("DELETE FROM journey_events", &[])?;
     for chunk in journeys.chunks(BATCH) {
-        if !all {
-            let ids: Vec<&str> = chunk.iter().map(|j| j.crm_id.as_str()).collect();
-            tx.execute("DELETE FROM journeys WHERE crm_id = ANY($1)", &[&ids])?;
-            tx.execute("DELETE FROM journey_events WHERE crm_id = ANY($1)", &[&ids])?;
-        }
         insert_journey_rows(tx, &chunk.iter().collect::<Vec<_>>(), "")?;
         insert_events(tx, chunk.iter().flat_map(|j| &j.events).collect())?;
     }

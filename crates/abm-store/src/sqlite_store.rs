@@ -1165,9 +1165,9 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn replace_journeys(&mut self, journeys: &[crate::Journey], all: bool) -> Result<()> {
+    fn replace_journeys(&mut self, journeys: &[crate::Journey]) -> Result<()> {
         let tx = self.conn.transaction()?;
-        write_journeys(&tx, journeys, all)?;
+        write_journeys(&tx, journeys)?;
         tx.commit()?;
         Ok(())
     }
@@ -1241,7 +1241,7 @@ impl Store for SqliteStore {
              SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4 FROM rule_activations WHERE kind = ?1",
             params![kind, version, stamp(at), actor],
         )?;
-        write_journeys(&tx, journeys, true)?;
+        write_journeys(&tx, journeys)?;
         tx.commit()?;
         Ok(())
     }
@@ -1637,21 +1637,14 @@ fn read_version(r: &rusqlite::Row<'_>) -> rusqlite::Result<IcpVersion> {
 }
 
 /// Store journeys inside `tx`, replacing those accounts' (every account's, when `all`).
-fn write_journeys(tx: &rusqlite::Transaction, journeys: &[crate::Journey], all: bool) -> Result<()> {
-    if all {
-        tx.execute("DELETE FROM journeys", [])?;
-        tx.execute("DELETE FROM journey_events", [])?;
-    }
+/// Store journeys inside `tx` in place of every stored one.
+fn write_journeys(tx: &rusqlite::Transaction, journeys: &[crate::Journey]) -> Result<()> {
+    tx.execute("DELETE FROM journeys", [])?;
+    tx.execute("DELETE FROM journey_events", [])?;
     {
-        let mut del_j = tx.prepare_cached("DELETE FROM journeys WHERE crm_id = ?1")?;
-        let mut del_e = tx.prepare_cached("DELETE FROM journey_events WHERE crm_id = ?1")?;
         let mut put_j = tx.prepare_cached(JOURNEY_INSERT)?;
         let mut put_e = tx.prepare_cached(EVENT_INSERT)?;
         for j in journeys {
-            if !all {
-                del_j.execute([&j.crm_id])?;
-                del_e.execute([&j.crm_id])?;
-            }
             put_journey(&mut put_j, j)?;
             for e in &j.events {
                 put_event(&mut put_e, e)?;

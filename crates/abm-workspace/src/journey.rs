@@ -469,9 +469,7 @@ fn refresh(
 
 /// Replay every account's journey from the facts, through `through`, replacing what was stored.
 pub fn rebuild(rules: &Rules, store: &mut dyn Store, through: NaiveDate, watch: &Watch) -> Result<Refresh> {
-    refresh(rules, store, None, None, through, watch, |s, j| {
-        s.replace_journeys(j, true)
-    })
+    refresh(rules, store, None, None, through, watch, |s, j| s.replace_journeys(j))
 }
 
 /// Replay only `accounts` (those new facts touched), through `through`. With `since` (the
@@ -497,13 +495,14 @@ pub fn update(
     // resuming each and holds far less in memory.
     if held != with_journey || accounts.len() as u64 * 4 >= held.max(1) {
         return refresh(rules, store, None, collected, through, watch, |s, j| {
-            s.replace_journeys(j, true)
+            s.replace_journeys(j)
         });
     }
     drop(collected);
     let Some(from) = since else {
         return refresh(rules, store, Some(accounts), None, through, watch, |s, j| {
-            s.replace_journeys(j, false)
+            let whole: Vec<(Journey, Option<NaiveDate>)> = j.iter().map(|j| (j.clone(), None)).collect();
+            s.revise_journeys(&whole)
         });
     };
     let lookback = abm_core::journey::lookback_days(rules.stages, rules.engagement);
