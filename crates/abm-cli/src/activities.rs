@@ -45,11 +45,22 @@ pub fn run(ws: &Workspace, cmd: ActivitiesCmd) -> Result<()> {
     match cmd {
         ActivitiesCmd::Import { file, mapping } => {
             let mapping = mapping.map(|m| abm_import::activities::read_mapping(&m)).transpose()?;
-            let (r, collected) = abm_workspace::journey::import_activities(
+            let (stages, engagement) = (ws.stages()?, ws.engagement_rules_in(store.as_mut())?);
+            let rules = rules_of(&stages, &engagement);
+            // A first load of history is replayed while the import finishes writing it, with
+            // the accounts' other facts read through a second connection.
+            let open = || ws.store();
+            let ahead = abm_workspace::journey::ReplayAhead {
+                rules: &rules,
+                through: ws.today(),
+                open: &open,
+            };
+            let (r, replayed) = abm_workspace::journey::import_activities(
                 store.as_mut(),
                 &file,
                 mapping.as_ref(),
                 &mut crate::progress::Bar::new(),
+                &ahead,
             )?;
             println!(
                 "{}: {} export, {} activities: {} added, {} already held; {} matched to an account ({:.1}%) \
@@ -70,7 +81,7 @@ pub fn run(ws: &Workspace, cmd: ActivitiesCmd) -> Result<()> {
                 r.write.as_secs_f64(),
             );
             if r.added > 0 {
-                update_journeys(ws, store.as_mut(), &r.touched, r.since, collected)?;
+                update_journeys(ws, &rules, store.as_mut(), &r.touched, r.since, replayed)?;
             }
             Ok(())
         }
@@ -102,34 +113,36 @@ pub fn run(ws: &Workspace, cmd: ActivitiesCmd) -> Result<()> {
     }
 }
 
+fn rules_of<'a>(
+    stages: &'a abm_core::journey::Stages,
+    engagement: &'a abm_core::engagement::EngagementRules,
+) -> abm_workspace::journey::Rules<'a> {
+    abm_workspace::journey::Rules { stages, engagement }
+}
+
 /// Bring the journeys of the accounts new facts touched up to today; `since`: the earliest day
 /// of new activities (none: replay those accounts whole, as after opportunity changes);
-/// `collected`: every activity the store holds, as the import read them.
+/// `replayed`: every account, replayed alongside a first load of history.
 fn update_journeys(
     ws: &Workspace,
+    rules: &abm_workspace::journey::Rules,
     store: &mut dyn abm_store::Store,
     touched: &std::collections::BTreeSet<String>,
     since: Option<chrono::NaiveDate>,
-    collected: Option<abm_workspace::journey::Collected>,
+    replayed: Option<abm_workspace::journey::Replayed>,
 ) -> Result<()> {
-    let (stages, engagement) = (ws.stages()?, ws.engagement_rules_in(store)?);
-    let rules = abm_workspace::journey::Rules {
-        stages: &stages,
-        engagement: &engagement,
-    };
     let r = crate::progress::watching(|watch| {
-        abm_workspace::journey::update(&rules, store, touched, since, ws.today(), watch, collected)
+        abm_workspace::journey::update(rules, store, touched, since, ws.today(), watch, replayed)
     })?;
+    let (read, replay) = (r.read_ms, r.replay_ms);
+    let how = if r.as_imported {
+        format!("read {read} and replay {replay} alongside the import, activities as imported; then write")
+    } else {
+        format!("read {read}, replay {replay}, write")
+    };
     println!(
-        "Journeys of {} accounts replayed through {}: {} stage changes in {} ms (read {}{}, replay {}, write {})",
-        r.accounts,
-        r.through,
-        r.stage_changes,
-        r.millis,
-        r.read_ms,
-        if r.as_imported { ", activities as imported" } else { "" },
-        r.replay_ms,
-        r.write_ms
+        "Journeys of {} accounts replayed through {}: {} stage changes in {} ms ({how} {})",
+        r.accounts, r.through, r.stage_changes, r.millis, r.write_ms
     );
     Ok(())
 }
@@ -173,7 +186,15 @@ pub fn run_opportunities(ws: &Workspace, cmd: OpportunitiesCmd) -> Result<()> {
             );
             if s.inserted + s.updated > 0 {
                 let touched = opps.iter().map(|o| o.crm_id.clone()).collect();
-                update_journeys(ws, store.as_mut(), &touched, None, None)?;
+                let (stages, engagement) = (ws.stages()?, ws.engagement_rules_in(store.as_mut())?);
+                update_journeys(
+                    ws,
+                    &rules_of(&stages, &engagement),
+                    store.as_mut(),
+                    &touched,
+                    None,
+                    None,
+                )?;
             }
             Ok(())
         }

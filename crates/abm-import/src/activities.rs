@@ -309,7 +309,19 @@ pub struct ActivityImportReport {
 /// Given each matched activity as the import writes it, with its account (on the calling
 /// thread, which writes while another reads and matches): a caller that will replay every
 /// account keeps them rather than reading them back.
-pub type KeepMatched<'a> = &'a mut dyn FnMut(&Activity, &str);
+pub trait KeepMatched {
+    fn keep(&mut self, activity: &Activity, crm_id: &str);
+    /// The whole file was read and found good, and every matched activity handed over. The
+    /// store is still finishing the write (its indexes, the commit), which may yet fail.
+    fn all_kept(&mut self) {}
+}
+
+/// A closure keeps each activity and ignores the end.
+impl<F: FnMut(&Activity, &str)> KeepMatched for F {
+    fn keep(&mut self, activity: &Activity, crm_id: &str) {
+        self(activity, crm_id)
+    }
+}
 
 /// Activities read, matched and written a batch at a time.
 const ACTIVITY_BATCH: usize = 250_000;
@@ -322,7 +334,7 @@ pub fn import_activities(
     path: &Path,
     mapping: Option<&ActivityMapping>,
     progress: &mut dyn crate::accounts::ImportProgress,
-    keep: Option<KeepMatched<'_>>,
+    keep: Option<&mut dyn KeepMatched>,
 ) -> Result<ActivityImportReport, ImportError> {
     import_in_batches(store, path, mapping, progress, ACTIVITY_BATCH, keep)
 }
@@ -333,7 +345,7 @@ fn import_in_batches(
     mapping: Option<&ActivityMapping>,
     progress: &mut dyn crate::accounts::ImportProgress,
     batch_rows: usize,
-    mut keep: Option<KeepMatched<'_>>,
+    mut keep: Option<&mut dyn KeepMatched>,
 ) -> Result<ActivityImportReport, ImportError> {
     let started = std::time::Instant::now();
     let mut reader = ActivityReader::open(path, mapping)?;
@@ -407,13 +419,18 @@ fn import_in_batches(
                 if let Some(keep) = keep.as_mut() {
                     for (a, m) in &batch {
                         if let Some(id) = &m.account {
-                            keep(a, id);
+                            keep.keep(a, id);
                         }
                     }
                 }
                 Ok(batch)
             }
-            Ok(Msg::End) => Ok(Vec::new()),
+            Ok(Msg::End) => {
+                if let Some(keep) = keep.as_mut() {
+                    keep.all_kept();
+                }
+                Ok(Vec::new())
+            }
             Ok(Msg::Failed(e)) => {
                 let said = e.to_string();
                 failed = Some(e);

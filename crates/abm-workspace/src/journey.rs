@@ -25,7 +25,8 @@ pub struct Refresh {
     pub read_ms: u128,
     pub replay_ms: u128,
     pub write_ms: u128,
-    /// Every account's activities came from the import that preceded, not read back.
+    /// Every account's activities came from the import that preceded, not read back, and were
+    /// read and replayed while it finished writing: `millis` counts only the writing after it.
     pub as_imported: bool,
 }
 
@@ -125,14 +126,14 @@ impl Gathered {
 /// holds: the replay of every account that follows takes them from here instead of reading ten
 /// million rows back.
 #[derive(Default)]
-pub struct Collected {
+struct Collected {
     arena: ActivityArena,
     by_account: HashMap<String, Vec<PackedActivity>, abm_core::paid::FxBuild>,
 }
 
 impl Collected {
     /// Keep `activity`, matched to `crm_id`.
-    pub fn keep(&mut self, activity: &abm_core::activity::Activity, crm_id: &str) {
+    fn keep(&mut self, activity: &abm_core::activity::Activity, crm_id: &str) {
         let packed = self.arena.pack(activity.view());
         match self.by_account.get_mut(crm_id) {
             Some(list) => list.push(packed),
@@ -143,23 +144,98 @@ impl Collected {
     }
 }
 
+/// Keeps a first load's matched rows, and hands them to the replay once the file is read whole.
+struct HandOver {
+    collected: Collected,
+    to: Option<std::sync::mpsc::SyncSender<Collected>>,
+}
+
+impl abm_import::activities::KeepMatched for HandOver {
+    fn keep(&mut self, activity: &abm_core::activity::Activity, crm_id: &str) {
+        self.collected.keep(activity, crm_id);
+    }
+
+    fn all_kept(&mut self) {
+        if let Some(to) = self.to.take() {
+            // A replay that stopped early (its store would not open) takes nothing.
+            let _ = to.send(std::mem::take(&mut self.collected));
+        }
+    }
+}
+
+/// Every account's journey, replayed from a first load of history while the import was still
+/// writing it (building the store's indexes, committing): what [`update`] stores when it
+/// replays every account.
+pub struct Replayed {
+    gathered: Gathered,
+    journeys: Vec<Journey>,
+    through: NaiveDate,
+    read: std::time::Duration,
+    replay: std::time::Duration,
+}
+
+/// What a first load of history is replayed by, ahead of the journey update that follows it:
+/// the rules, the day, and a second connection to the store to read the accounts' other facts
+/// through while the first is writing.
+pub struct ReplayAhead<'a> {
+    pub rules: &'a Rules<'a>,
+    pub through: NaiveDate,
+    pub open: &'a (dyn Fn() -> Result<Box<dyn Store>> + Sync),
+}
+
 /// Import an activity export (see [`abm_import::activities::import_activities`]). Into a store
-/// without activities (a first load of history) the matched rows are kept as they are written,
-/// and handed back when they are every activity the store now holds (the write found the store
-/// empty and skipped nothing), for [`update`] to replay every account from.
+/// without activities (a first load of history) the matched rows are kept as they are written;
+/// once the file is read whole, another thread replays every account from them (by `ahead`)
+/// while the store builds its indexes and commits. The journeys are handed back when those rows
+/// are every activity the store now holds (the write found the store empty and skipped
+/// nothing), for [`update`] to store.
 pub fn import_activities(
     store: &mut dyn Store,
     path: &std::path::Path,
     mapping: Option<&abm_import::activities::ActivityMapping>,
     progress: &mut dyn abm_import::accounts::ImportProgress,
-) -> std::result::Result<(abm_import::activities::ActivityImportReport, Option<Collected>), abm_import::ImportError> {
-    let keep_all = !store.holds_activities()?;
-    let mut collected = Collected::default();
-    let mut keep = |a: &abm_core::activity::Activity, crm: &str| collected.keep(a, crm);
-    let keep: Option<abm_import::activities::KeepMatched<'_>> = keep_all.then_some(&mut keep);
-    let r = abm_import::activities::import_activities(store, path, mapping, progress, keep)?;
-    let every = keep_all && r.into_empty && r.already == 0;
-    Ok((r, every.then_some(collected)))
+    ahead: &ReplayAhead<'_>,
+) -> std::result::Result<(abm_import::activities::ActivityImportReport, Option<Replayed>), abm_import::ImportError> {
+    if store.holds_activities()? {
+        return Ok((
+            abm_import::activities::import_activities(store, path, mapping, progress, None)?,
+            None,
+        ));
+    }
+    let (to, handed) = std::sync::mpsc::sync_channel::<Collected>(1);
+    let mut hand_over = HandOver {
+        collected: Collected::default(),
+        to: Some(to),
+    };
+    let (imported, replayed) = std::thread::scope(|scope| {
+        let replaying = scope.spawn(move || -> Option<Replayed> {
+            // Nothing comes when the import failed before it read the file whole.
+            let collected = handed.recv().ok()?;
+            let started = Instant::now();
+            // Errors here leave the replay to the update, which reads the rows back.
+            let mut facts_from = (ahead.open)().ok()?;
+            let watch = Watch::default();
+            let gathered = gather(facts_from.as_mut(), None, Some(collected), &watch).ok()?;
+            drop(facts_from);
+            let read = started.elapsed();
+            let journeys = replay_all(ahead.rules, &gathered, ahead.through, &watch);
+            Some(Replayed {
+                gathered,
+                journeys,
+                through: ahead.through,
+                read,
+                replay: started.elapsed() - read,
+            })
+        });
+        let imported = abm_import::activities::import_activities(store, path, mapping, progress, Some(&mut hand_over));
+        // The replay waits for rows no more.
+        drop(hand_over);
+        let replayed = replaying.join().expect("the replay thread panicked");
+        (imported, replayed)
+    });
+    let r = imported?;
+    let every = r.into_empty && r.already == 0;
+    Ok((r, replayed.filter(|_| every)))
 }
 
 /// An account's stored journey facts as a replay reads them (its activities still to come),
@@ -434,23 +510,38 @@ impl Refresh {
 const RECENT_SLACK_DAYS: i64 = 14;
 
 /// Gather the facts of `only` (every account when `None`), replay them, and hand the journeys
-/// to `write`; timed. When every account was replayed, the store's copy of recent activities
+/// to `write`; timed. `ahead`: every account already replayed, alongside the import that read
+/// their activities. When every account was replayed, the store's copy of recent activities
 /// (what resuming a journey reads) is renewed from the facts in hand.
 fn refresh(
     rules: &Rules,
     store: &mut dyn Store,
     only: Option<&BTreeSet<String>>,
-    collected: Option<Collected>,
+    ahead: Option<Replayed>,
     through: NaiveDate,
     watch: &Watch,
     write: impl FnOnce(&mut dyn Store, &[Journey]) -> abm_store::Result<()>,
 ) -> Result<Refresh> {
     let started = Instant::now();
-    let as_imported = collected.is_some() && only.is_none();
-    let gathered = gather(store, only, collected, watch)?;
-    let read = started.elapsed();
-    let journeys = replay_all(rules, &gathered, through, watch);
-    let replayed = started.elapsed();
+    let (gathered, journeys, read, replayed, ahead_took) =
+        match ahead.filter(|a| only.is_none() && a.through == through) {
+            Some(a) => {
+                let (read, replay) = (a.read, a.replay);
+                (
+                    a.gathered,
+                    a.journeys,
+                    Default::default(),
+                    Default::default(),
+                    Some((read, replay)),
+                )
+            }
+            None => {
+                let gathered = gather(store, only, None, watch)?;
+                let read = started.elapsed();
+                let journeys = replay_all(rules, &gathered, through, watch);
+                (gathered, journeys, read, started.elapsed(), None)
+            }
+        };
     let activities = gathered.activities();
     watch.enter(Phase::Writing, journeys.len() as u64);
     if only.is_none() {
@@ -461,9 +552,16 @@ fn refresh(
     drop(gathered);
     write(store, &journeys)?;
     watch.enter(Phase::Idle, 0);
-    Ok(Refresh {
-        as_imported,
-        ..Refresh::timed(activities, &journeys, through, started, read, replayed)
+    let timed = Refresh::timed(activities, &journeys, through, started, read, replayed);
+    Ok(match ahead_took {
+        // Read and replayed while the import wrote: what follows it is the writing alone.
+        Some((read, replay)) => Refresh {
+            as_imported: true,
+            read_ms: read.as_millis(),
+            replay_ms: replay.as_millis(),
+            ..timed
+        },
+        None => timed,
     })
 }
 
@@ -476,8 +574,8 @@ pub fn rebuild(rules: &Rules, store: &mut dyn Store, through: NaiveDate, watch: 
 /// earliest day of the new facts, all of them activities), each account's stored journey is
 /// resumed from that day, reading only the activities its windows reach; without, each is
 /// replayed whole. When some accounts have no journey yet (the first import, or accounts
-/// imported since), or a quarter of all accounts were touched, every account is replayed: with
-/// `collected` (every activity the store holds, as the import read them) from those.
+/// imported since), or a quarter of all accounts were touched, every account is replayed; or
+/// stored as `ahead` replayed them from a first load of history (see [`import_activities`]).
 pub fn update(
     rules: &Rules,
     store: &mut dyn Store,
@@ -485,7 +583,7 @@ pub fn update(
     since: Option<NaiveDate>,
     through: NaiveDate,
     watch: &Watch,
-    collected: Option<Collected>,
+    ahead: Option<Replayed>,
 ) -> Result<Refresh> {
     // The time a resume takes counts from here: deciding whether to resume is part of it.
     let started = Instant::now();
@@ -494,11 +592,9 @@ pub fn update(
     // touched, replaying everything (activities packed, read in one scan) is as quick as
     // resuming each and holds far less in memory.
     if held != with_journey || accounts.len() as u64 * 4 >= held.max(1) {
-        return refresh(rules, store, None, collected, through, watch, |s, j| {
-            s.replace_journeys(j)
-        });
+        return refresh(rules, store, None, ahead, through, watch, |s, j| s.replace_journeys(j));
     }
-    drop(collected);
+    drop(ahead);
     let Some(from) = since else {
         return refresh(rules, store, Some(accounts), None, through, watch, |s, j| {
             let whole: Vec<(Journey, Option<NaiveDate>)> = j.iter().map(|j| (j.clone(), None)).collect();
@@ -819,18 +915,17 @@ mod tests {
         let quiet = &mut abm_import::accounts::Quiet;
 
         let mut kept = accounts("kept.db");
-        let (r, collected) = import_activities(&mut kept, &file, None, quiet).unwrap();
+        let kept_path = dir.path().join("kept.db");
+        let open = || -> Result<Box<dyn Store>> { Ok(Box::new(SqliteStore::open(&kept_path)?)) };
+        let ahead = ReplayAhead {
+            rules: &rules,
+            through: day,
+            open: &open,
+        };
+        let (r, replayed) = import_activities(&mut kept, &file, None, quiet, &ahead).unwrap();
         assert!(r.into_empty && r.already == 0 && r.matched < r.activities);
-        let refresh = update(
-            &rules,
-            &mut kept,
-            &r.touched,
-            r.since,
-            day,
-            &Watch::default(),
-            collected,
-        )
-        .unwrap();
+        assert!(replayed.is_some(), "every account was replayed alongside the import");
+        let refresh = update(&rules, &mut kept, &r.touched, r.since, day, &Watch::default(), replayed).unwrap();
         assert!(
             refresh.as_imported,
             "every account was replayed from what the import read"
@@ -846,7 +941,7 @@ mod tests {
         assert!(journeys.iter().any(|j| j.events.len() > 1), "{journeys:?}");
 
         // A second file goes into a store that holds activities.
-        let (again, none) = import_activities(&mut kept, &file, None, quiet).unwrap();
+        let (again, none) = import_activities(&mut kept, &file, None, quiet, &ahead).unwrap();
         assert!(!again.into_empty);
         assert!(none.is_none(), "a second file's rows are not all the store holds");
     }
