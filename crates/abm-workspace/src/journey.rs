@@ -440,32 +440,27 @@ impl Watch {
 /// `f` of each of `items`, in order, the items spread over the cores. Accounts replay
 /// independently but not equally (a few busy accounts hold much of the activity, and sit
 /// together in crm id order), so each core takes the next small run of items as it finishes one.
+/// Results go straight to their place: a million journeys are never held twice.
 fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let run = (items.len() / (threads * 16)).max(16);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut done: Vec<(usize, Vec<R>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let k = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(part) = items.chunks(run).nth(k) else {
-                            return mine;
-                        };
-                        mine.push((k, part.iter().map(&f).collect::<Vec<_>>()));
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a replay thread panicked"))
-            .collect()
+    let mut out: Vec<Option<R>> = Vec::with_capacity(items.len());
+    out.resize_with(items.len(), || None);
+    let runs = std::sync::Mutex::new(items.chunks(run).zip(out.chunks_mut(run)));
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let Some((part, places)) = runs.lock().expect("a replay thread panicked").next() else {
+                    return;
+                };
+                for (item, place) in part.iter().zip(places) {
+                    *place = Some(f(item));
+                }
+            });
+        }
     });
-    done.sort_unstable_by_key(|(k, _)| *k);
-    done.into_iter().flat_map(|(_, part)| part).collect()
+    // In place: an `Option` of a result is the result's size.
+    out.into_iter().map(|r| r.expect("every item was done")).collect()
 }
 
 fn replay_all(rules: &Rules, gathered: &Gathered, through: NaiveDate, watch: &Watch) -> Vec<Journey> {
