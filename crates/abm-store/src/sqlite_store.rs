@@ -18,6 +18,19 @@ use std::path::Path;
 
 pub struct SqliteStore {
     conn: Connection,
+    /// A checkpoint of a big write, running on its own connection (see `checkpoint_aside`).
+    checkpoint: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Pages of log after which a commit copies the log into the database (64 MiB of 16 KiB pages).
+const WAL_AUTOCHECKPOINT: i64 = 4096;
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        // The checkpoint's connection closes first; closing this one, the last, then copies
+        // what the log still holds into the database and removes the log.
+        self.finish_checkpoint();
+    }
 }
 
 impl ToSql for Cell<'_> {
@@ -57,14 +70,14 @@ impl SqliteStore {
         // Checkpoint once the log holds 64 MiB (SQLite's default of 1,000 pages assumes 4 KiB
         // pages): a commit of a few thousand pages, such as an update of a thousand journeys,
         // then does not also copy them into the database; the next big commit or closing does.
-        conn.pragma_update(None, "wal_autocheckpoint", 4096)?;
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // 64 MiB of cache. Sorts bigger than that (building the activity index over ten million
         // rows) spill to a temporary file, not to the heap.
         conn.pragma_update(None, "cache_size", -65536)?;
         conn.pragma_update(None, "temp_store", "FILE")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        let mut s = Self { conn };
+        let mut s = Self { conn, checkpoint: None };
         s.migrate(migrate::SQLITE)?;
         Ok(s)
     }
@@ -99,6 +112,27 @@ fn is_canonical(values: &[abm_core::account::AttributeValue]) -> bool {
 }
 
 impl SqliteStore {
+    /// Copy a big write from the log into the database on another connection and thread, so the
+    /// writes that follow it need not wait (a checkpoint runs alongside a writer). What it
+    /// leaves is copied by a later commit's checkpoint, or when the last connection closes.
+    fn checkpoint_aside(&mut self) {
+        self.finish_checkpoint();
+        let Some(path) = self.conn.path().filter(|p| !p.is_empty()).map(std::path::PathBuf::from) else {
+            return;
+        };
+        self.checkpoint = Some(std::thread::spawn(move || {
+            if let Ok(c) = Connection::open(&path) {
+                let _ = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            }
+        }));
+    }
+
+    fn finish_checkpoint(&mut self) {
+        if let Some(running) = self.checkpoint.take() {
+            let _ = running.join();
+        }
+    }
+
     /// Set the journal mode; false when SQLite kept the old one (another connection is open).
     fn set_journal_mode(&mut self, mode: &str) -> Result<bool> {
         let now: String = self
@@ -941,6 +975,10 @@ impl Store for SqliteStore {
                 }
             }
         }
+        if without_index {
+            // The index builds below sort ten million rows: a helper thread sorts half.
+            tx.pragma_update(None, "threads", 1)?;
+        }
         if appending {
             const KEY_INDEX: &str = "CREATE UNIQUE INDEX activities_key ON activities (source, source_id)";
             if let Err(e) = tx.execute(KEY_INDEX, []) {
@@ -961,7 +999,20 @@ impl Store for SqliteStore {
         if without_index {
             tx.execute("CREATE INDEX activities_crm_id ON activities (crm_id, at)", [])?;
         }
-        tx.commit()?;
+        tx.pragma_update(None, "threads", 0)?;
+        // A load of history is gigabytes of log: it is copied aside, not by this commit.
+        if appending {
+            tx.pragma_update(None, "wal_autocheckpoint", 0)?;
+        }
+        let committed = tx.commit();
+        if appending {
+            self.conn
+                .pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)?;
+        }
+        committed?;
+        if appending {
+            self.checkpoint_aside();
+        }
         Ok(crate::ActivityWrite::counted(offered, added, into_empty))
     }
 

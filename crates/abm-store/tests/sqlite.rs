@@ -81,3 +81,34 @@ fn a_big_first_write_keeps_each_activity_once() {
     );
     assert_eq!(s.insert_activities(&rows).unwrap(), (0, 200_010), "the key holds again");
 }
+
+/// A big first write leaves its gigabytes of log to be copied into the database by another
+/// connection, alongside the writes that follow; closing the store waits for that copy, copies
+/// what is left and removes the log: nothing committed is lost, nothing is left behind.
+#[test]
+fn a_big_write_s_log_is_in_the_database_once_the_store_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("abm.db");
+    let at = "2026-11-02T10:00:00Z".parse().unwrap();
+    let act = |id: usize| {
+        abm_store::conformance::email_activity(&format!("a{id}"), at, "Email Open", "jo@acme.example", "001A001")
+    };
+    {
+        let mut s = SqliteStore::open(&path).unwrap();
+        let mut once = Some((0..200_000).map(act).collect::<Vec<_>>());
+        s.insert_activity_batches(&mut || Ok(once.take().unwrap_or_default()))
+            .unwrap();
+        assert_eq!(
+            s.insert_activities(&[act(200_000)]).unwrap(),
+            (1, 0),
+            "written while the log is copied"
+        );
+    }
+    assert!(
+        !dir.path().join("abm.db-wal").exists(),
+        "the log was copied and removed"
+    );
+    let mut s = SqliteStore::open(&path).unwrap();
+    let (methods, _) = s.activity_summary().unwrap();
+    assert_eq!(methods.iter().map(|(_, n)| n).sum::<u64>(), 200_001);
+}
