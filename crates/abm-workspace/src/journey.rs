@@ -500,6 +500,32 @@ impl Refresh {
     }
 }
 
+/// Renew the store's copy of recent activities from `gathered`: unpacked on another thread
+/// while this one writes them (a first load's copy is millions of rows).
+fn keep_recent(store: &mut dyn Store, gathered: &Gathered, since: NaiveDate) -> abm_store::Result<()> {
+    const CHUNK: usize = 4_096;
+    let (to_writer, unpacked) = std::sync::mpsc::sync_channel::<Vec<(String, abm_core::activity::Activity)>>(4);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut chunk = Vec::with_capacity(CHUNK);
+            for row in gathered.recent(since) {
+                chunk.push(row);
+                // The store stopped reading (it kept its copy, or failed): so does this.
+                if chunk.len() == CHUNK
+                    && to_writer
+                        .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
+                        .is_err()
+                {
+                    return;
+                }
+            }
+            let _ = to_writer.send(chunk);
+        });
+        let mut rows = unpacked.into_iter().flatten();
+        store.keep_recent_activities(since, &mut rows)
+    })
+}
+
 /// How many days older than the windows reach the store's copy of recent activities starts: an
 /// import of activities up to this much older than the last replay still resumes from the copy.
 const RECENT_SLACK_DAYS: i64 = 14;
@@ -542,7 +568,7 @@ fn refresh(
     if only.is_none() {
         let lookback = abm_core::journey::lookback_days(rules.stages, rules.engagement);
         let since = through - chrono::Duration::days(lookback + RECENT_SLACK_DAYS);
-        store.keep_recent_activities(since, &mut gathered.recent(since))?;
+        keep_recent(store, &gathered, since)?;
     }
     drop(gathered);
     write(store, &journeys)?;
