@@ -7,7 +7,7 @@
 use crate::domain::Domain;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 
 /// One activity as imported.
@@ -159,14 +159,24 @@ impl IpTable {
     }
 }
 
-/// What identity resolution matches against.
+/// What identity resolution matches against: each domain's owner, the CRM's account ids and the
+/// IP ranges. Every account it can match to has a number (its place among [`Resolver::account`]),
+/// given with each match, so that a caller filing ten million matches by account indexes a list
+/// instead of looking each crm id up.
 #[derive(Debug, Clone, Default)]
 pub struct Resolver {
-    /// Domain → the account that wins it (most people).
-    pub domains: HashMap<String, String>,
-    pub accounts: HashSet<String>,
-    pub ips: IpTable,
+    /// Domain → the number of the account that wins it (most people).
+    domains: HashMap<String, u32, crate::paid::FxBuild>,
+    /// Crm id → number, for every account numbered.
+    numbers: HashMap<String, u32, crate::paid::FxBuild>,
+    /// Number → crm id, and whether it is one of the CRM's account ids (an explicit account id
+    /// matches only those).
+    ids: Vec<(String, bool)>,
+    ips: IpTable,
 }
+
+/// An activity's match, with its account's number in the resolver when it matched.
+pub type Numbered = (Match, Option<u32>);
 
 /// The domains and account ids resolving `activities` looks up: a [`Resolver`] holding only
 /// these (and the IP ranges) resolves them as one holding every account would.
@@ -187,9 +197,51 @@ pub fn lookups(activities: &[Activity]) -> (BTreeSet<String>, BTreeSet<String>) 
 }
 
 impl Resolver {
+    /// A resolver from each domain's owner (crm id), the CRM's account ids and the IP ranges.
+    pub fn new(owners: HashMap<String, String>, accounts: impl IntoIterator<Item = String>, ips: IpTable) -> Resolver {
+        let mut r = Resolver::default();
+        let accounts = accounts.into_iter();
+        r.numbers.reserve(accounts.size_hint().0.max(owners.len()));
+        r.ids.reserve(accounts.size_hint().0.max(owners.len()));
+        for id in accounts {
+            let n = r.number(id);
+            r.ids[n as usize].1 = true;
+        }
+        r.domains.reserve(owners.len());
+        for (domain, owner) in owners {
+            let n = r.number(owner);
+            r.domains.insert(domain, n);
+        }
+        for (_, _, owner) in &ips.ranges {
+            r.number(owner.clone());
+        }
+        r.ips = ips;
+        r
+    }
+
+    fn number(&mut self, crm_id: String) -> u32 {
+        if let Some(&n) = self.numbers.get(&crm_id) {
+            return n;
+        }
+        let n = self.ids.len() as u32;
+        self.ids.push((crm_id.clone(), false));
+        self.numbers.insert(crm_id, n);
+        n
+    }
+
+    /// How many accounts are numbered: every number is below it.
+    pub fn accounts(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The crm id of account number `n`.
+    pub fn account(&self, n: u32) -> &str {
+        &self.ids[n as usize].0
+    }
+
     /// Resolve many activities; an email domain seen before is looked up once.
-    pub fn resolve_all(&self, activities: &[Activity]) -> Vec<Match> {
-        let mut seen: HashMap<&str, Match> = HashMap::new();
+    pub fn resolve_all(&self, activities: &[Activity]) -> Vec<Numbered> {
+        let mut seen: HashMap<&str, Numbered, crate::paid::FxBuild> = HashMap::default();
         activities
             .iter()
             .map(|a| {
@@ -202,57 +254,66 @@ impl Resolver {
                     .map(|(_, d)| d);
                 match key {
                     Some(d) if a.account_id.is_none() && a.company_domain.is_none() && a.ip.is_none() => {
-                        seen.entry(d).or_insert_with(|| self.resolve(a)).clone()
+                        seen.entry(d).or_insert_with(|| self.resolve_numbered(a)).clone()
                     }
-                    _ => self.resolve(a),
+                    _ => self.resolve_numbered(a),
                 }
             })
             .collect()
     }
 
     pub fn resolve(&self, a: &Activity) -> Match {
-        let found = |account: &str, method, confidence| Match {
-            account: Some(account.to_string()),
-            method,
-            confidence,
-            why_not: None,
+        self.resolve_numbered(a).0
+    }
+
+    /// The match, with the account's number.
+    pub fn resolve_numbered(&self, a: &Activity) -> Numbered {
+        let found = |n: u32, method, confidence| {
+            let m = Match {
+                account: Some(self.ids[n as usize].0.clone()),
+                method,
+                confidence,
+                why_not: None,
+            };
+            (m, Some(n))
         };
         let mut why = "no email, account id, company domain or IP";
         if let Some(email) = &a.email {
             match Domain::from_email(email) {
                 Ok(d) => match self.domains.get(d.as_str()) {
-                    Some(acct) => return found(acct, Method::EmailDomain, 0.95),
+                    Some(&n) => return found(n, Method::EmailDomain, 0.95),
                     None => why = "email domain belongs to no account",
                 },
                 Err(_) => why = "free-mail or malformed email",
             }
         }
         if let Some(id) = a.account_id.as_deref().filter(|i| !i.is_empty()) {
-            if self.accounts.contains(id) {
-                return found(id, Method::AccountId, 1.0);
+            if let Some(&n) = self.numbers.get(id).filter(|&&n| self.ids[n as usize].1) {
+                return found(n, Method::AccountId, 1.0);
             }
             why = "account id not in the CRM";
         }
         if let Some(d) = &a.company_domain {
             if let Ok(d) = Domain::parse_company(d) {
-                if let Some(acct) = self.domains.get(d.as_str()) {
-                    return found(acct, Method::CompanyDomain, 0.9);
+                if let Some(&n) = self.domains.get(d.as_str()) {
+                    return found(n, Method::CompanyDomain, 0.9);
                 }
             }
             why = "company domain belongs to no account";
         }
         if let Some(ip) = a.ip {
-            if let Some(acct) = self.ips.lookup(ip) {
-                return found(acct, Method::IpRange, 0.7);
+            if let Some(&n) = self.ips.lookup(ip).and_then(|acct| self.numbers.get(acct)) {
+                return found(n, Method::IpRange, 0.7);
             }
             why = "IP address in no known range";
         }
-        Match {
+        let unmatched = Match {
             account: None,
             method: Method::Unmatched,
             confidence: 0.0,
             why_not: Some(why),
-        }
+        };
+        (unmatched, None)
     }
 }
 
@@ -277,11 +338,11 @@ mod tests {
     #[test]
     fn email_domain_then_account_id_then_ip() {
         let (f, l) = parse_cidr("100.0.7.0/24").unwrap();
-        let r = Resolver {
-            domains: [("acme.com".to_string(), "A1".to_string())].into(),
-            accounts: ["A1".to_string(), "B1".to_string()].into(),
-            ips: IpTable::new(vec![(f, l, "B1".into())]),
-        };
+        let r = Resolver::new(
+            [("acme.com".to_string(), "A1".to_string())].into(),
+            ["A1".to_string(), "B1".to_string()],
+            IpTable::new(vec![(f, l, "B1".into())]),
+        );
         let m = r.resolve(&act(Some("jo@acme.com"), Some("B1"), None));
         assert_eq!((m.account.as_deref(), m.method), (Some("A1"), Method::EmailDomain));
         let m = r.resolve(&act(Some("jo@gmail.com"), Some("B1"), None));
@@ -291,6 +352,21 @@ mod tests {
         let m = r.resolve(&act(Some("jo@gmail.com"), None, Some("100.0.8.1")));
         assert_eq!(m.method, Method::Unmatched);
         assert_eq!(m.why_not, Some("IP address in no known range"));
+        // An account known only as a domain's owner or an IP range's is not a CRM account id.
+        let r = Resolver::new(
+            [("beta.com".to_string(), "C1".to_string())].into(),
+            ["A1".to_string()],
+            IpTable::new(vec![(f, l, "D1".into())]),
+        );
+        for id in ["C1", "D1"] {
+            let m = r.resolve(&act(None, Some(id), None));
+            assert_eq!(m.why_not, Some("account id not in the CRM"));
+        }
+        assert_eq!(
+            r.resolve(&act(Some("jo@beta.com"), None, None)).account.as_deref(),
+            Some("C1")
+        );
+        assert_eq!(r.accounts(), 3);
         assert!(parse_cidr("100.0.7.0/33").is_err());
         assert_eq!(parse_cidr("10.1.2.3/8").unwrap(), (0x0a00_0000, 0x0aff_ffff));
     }
@@ -298,11 +374,11 @@ mod tests {
     #[test]
     fn resolving_many_gives_what_resolving_each_gives() {
         let (f, l) = parse_cidr("100.0.7.0/24").unwrap();
-        let r = Resolver {
-            domains: [("acme.com".to_string(), "A1".to_string())].into(),
-            accounts: ["A1".to_string(), "B1".to_string()].into(),
-            ips: IpTable::new(vec![(f, l, "B1".into())]),
-        };
+        let r = Resolver::new(
+            [("acme.com".to_string(), "A1".to_string())].into(),
+            ["A1".to_string(), "B1".to_string()],
+            IpTable::new(vec![(f, l, "B1".into())]),
+        );
         let all = vec![
             act(Some("jo@acme.com"), None, None),
             act(Some("@acme.com"), None, None),
@@ -312,10 +388,17 @@ mod tests {
             act(Some("jo@nowhere.example"), None, Some("100.0.7.9")),
             act(Some("bo@acme.com"), None, None),
         ];
-        let each: Vec<Match> = all.iter().map(|a| r.resolve(a)).collect();
+        let each: Vec<Numbered> = all.iter().map(|a| r.resolve_numbered(a)).collect();
         assert_eq!(r.resolve_all(&all), each);
+        for (m, n) in &each {
+            assert_eq!(
+                m.account.as_deref(),
+                n.map(|n| r.account(n)),
+                "the number names the account"
+            );
+        }
         assert_eq!(
-            each[1].method,
+            each[1].0.method,
             Method::Unmatched,
             "no local part: malformed, even at a known domain"
         );

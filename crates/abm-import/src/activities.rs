@@ -12,7 +12,7 @@ use crate::table::CsvTable;
 use abm_core::activity::{parse_cidr, Activity, IpTable, Match, Resolver};
 use abm_store::Store;
 use chrono::{DateTime, NaiveDate, Utc};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// FNV-1a over the fields, as a stable id for rows that carry none.
@@ -41,11 +41,11 @@ fn timestamp(s: &str) -> Result<DateTime<Utc>, String> {
 /// then the smaller CRM id, as `people::domain_owners` decides), every account id, and the IP
 /// ranges.
 pub fn resolver(store: &mut dyn Store) -> Result<Resolver, ImportError> {
-    Ok(Resolver {
-        domains: crate::people::domain_owners(store)?.0,
-        accounts: store.hierarchy_rows()?.into_iter().map(|m| m.input.id).collect(),
-        ips: IpTable::new(store.ip_ranges()?),
-    })
+    Ok(Resolver::new(
+        crate::people::domain_owners(store)?.0,
+        store.hierarchy_rows()?.into_iter().map(|m| m.input.id),
+        IpTable::new(store.ip_ranges()?),
+    ))
 }
 
 /// A resolver holding only what `activities` look up (their domains' claims, the account ids
@@ -55,11 +55,11 @@ pub fn resolver_for(store: &mut dyn Store, activities: &[Activity]) -> Result<Re
     let (domains, ids) = abm_core::activity::lookups(activities);
     let domains: Vec<String> = domains.into_iter().collect();
     let ids: Vec<String> = ids.into_iter().collect();
-    Ok(Resolver {
-        domains: crate::people::owners_of(store.domain_claims_for(&domains)?).0,
-        accounts: store.accounts_among(&ids)?.into_iter().collect(),
-        ips: IpTable::new(store.ip_ranges()?),
-    })
+    Ok(Resolver::new(
+        crate::people::owners_of(store.domain_claims_for(&domains)?).0,
+        store.accounts_among(&ids)?,
+        IpTable::new(store.ip_ranges()?),
+    ))
 }
 
 /// The columns the three presets read.
@@ -310,17 +310,12 @@ pub struct ActivityImportReport {
 /// thread, which writes while another reads and matches): a caller that will replay every
 /// account keeps them rather than reading them back.
 pub trait KeepMatched {
-    fn keep(&mut self, activity: &Activity, crm_id: &str);
+    /// `activity`, matched to `crm_id`, which is account number `account` of this import (see
+    /// [`Resolver::account`]): the same account has the same number throughout one import.
+    fn keep(&mut self, activity: &Activity, crm_id: &str, account: u32);
     /// The whole file was read and found good, and every matched activity handed over. The
     /// store is still finishing the write (its indexes, the commit), which may yet fail.
     fn all_kept(&mut self) {}
-}
-
-/// A closure keeps each activity and ignores the end.
-impl<F: FnMut(&Activity, &str)> KeepMatched for F {
-    fn keep(&mut self, activity: &Activity, crm_id: &str) {
-        self(activity, crm_id)
-    }
 }
 
 /// Activities read, matched and written a batch at a time.
@@ -350,34 +345,58 @@ fn import_in_batches(
     let started = std::time::Instant::now();
     let mut reader = ActivityReader::open(path, mapping)?;
     // A file that fits in one batch is matched with what its own activities look up; a bigger
-    // one with everything, read once.
+    // one with everything, loaded on this thread while the worker reads its first batches.
     let first = reader.next_batch(batch_rows)?;
     let first_read = started.elapsed();
-    let resolver = if first.len() < batch_rows {
-        resolver_for(store, &first)?
-    } else {
-        resolver(store)?
+    let small = match first.len() < batch_rows {
+        true => Some(resolver_for(store, &first)?),
+        false => None,
     };
-    let (kind, load) = (reader.kind(), started.elapsed() - first_read);
+    let kind = reader.kind();
     progress.phase("reading", reader.bytes());
     // A worker reads and matches the next batch while this thread writes the last one.
     enum Msg {
-        Batch(Vec<(Activity, Match)>, u64),
+        /// Activities with their matches and matched accounts' numbers; bytes read.
+        Batch(Vec<(Activity, Match)>, Vec<Option<u32>>, u64),
         End,
         Failed(ImportError),
     }
+    /// Batches read ahead while the resolver loads.
+    const READ_AHEAD: usize = 4;
     let writing = std::time::Instant::now();
-    let (written, failed, counted) = std::thread::scope(|scope| {
+    let (written, failed, counted, load) = std::thread::scope(|scope| -> Result<_, ImportError> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(1);
+        let (give_resolver, resolver_given) = std::sync::mpsc::channel::<Resolver>();
         let worker = scope.spawn(move || {
             let mut counted = ActivityImportReport::default();
-            // Hashed while reading (ten million lookups among a million accounts), ordered once.
-            let mut touched: HashSet<String, abm_core::paid::FxBuild> = HashSet::default();
-            let mut first = Some(first);
+            let mut ahead = std::collections::VecDeque::from([Ok(first)]);
+            let resolver = loop {
+                use std::sync::mpsc::TryRecvError;
+                // The file ended, or failed to read: nothing more to read ahead.
+                let ended = ahead
+                    .back()
+                    .is_some_and(|b: &Result<Vec<Activity>, _>| b.as_ref().map_or(true, Vec::is_empty));
+                match resolver_given.try_recv() {
+                    Ok(r) => break r,
+                    Err(TryRecvError::Empty) if ahead.len() < READ_AHEAD && !ended => {
+                        let t = std::time::Instant::now();
+                        ahead.push_back(reader.next_batch(batch_rows));
+                        counted.read += t.elapsed();
+                    }
+                    // Nothing comes when loading failed: the caller says why.
+                    Err(TryRecvError::Disconnected) => return counted,
+                    Err(TryRecvError::Empty) => match resolver_given.recv() {
+                        Ok(r) => break r,
+                        Err(_) => return counted,
+                    },
+                }
+            };
+            // By account number while reading (ten million of them), named and ordered once.
+            let mut touched = vec![false; resolver.accounts()];
             loop {
                 let t = std::time::Instant::now();
-                let batch = match first.take() {
-                    Some(b) => Ok(b),
+                let batch = match ahead.pop_front() {
+                    Some(b) => b,
                     None => reader.next_batch(batch_rows),
                 };
                 let msg = match batch {
@@ -386,19 +405,18 @@ fn import_in_batches(
                         Err(e) => Msg::Failed(e),
                     },
                     Ok(batch) => {
-                        let matches = resolver.resolve_all(&batch);
-                        for (a, m) in batch.iter().zip(&matches) {
-                            if let Some(id) = &m.account {
+                        let (matches, numbers): (Vec<Match>, Vec<Option<u32>>) =
+                            resolver.resolve_all(&batch).into_iter().unzip();
+                        for (a, n) in batch.iter().zip(&numbers) {
+                            if let Some(n) = *n {
                                 counted.matched += 1;
-                                if !touched.contains(id.as_str()) {
-                                    touched.insert(id.clone());
-                                }
+                                touched[n as usize] = true;
                                 let day = a.at.date_naive();
                                 counted.since = Some(counted.since.map_or(day, |s| s.min(day)));
                             }
                         }
                         counted.activities += batch.len() as u64;
-                        Msg::Batch(batch.into_iter().zip(matches).collect(), reader.bytes_read())
+                        Msg::Batch(batch.into_iter().zip(matches).collect(), numbers, reader.bytes_read())
                     }
                     Err(e) => Msg::Failed(e),
                 };
@@ -406,20 +424,39 @@ fn import_in_batches(
                 let last = !matches!(msg, Msg::Batch(..));
                 // The writer stops listening when it fails; then so does this thread.
                 if tx.send(msg).is_err() || last {
-                    counted.touched = touched.into_iter().collect();
+                    counted.touched = (0..touched.len() as u32)
+                        .filter(|&n| touched[n as usize])
+                        .map(|n| resolver.account(n).to_string())
+                        .collect();
+                    // The resolver (every domain and account) goes now, before the write ends.
                     return counted;
                 }
             }
         });
+        let loading = std::time::Instant::now();
+        let loaded = match small {
+            Some(r) => Ok(r),
+            None => resolver(store),
+        };
+        let load = loading.elapsed();
+        match loaded {
+            // A reader gone already (it panicked) is found when joined.
+            Ok(r) => drop(give_resolver.send(r)),
+            Err(e) => {
+                drop(give_resolver);
+                worker.join().expect("the activity reader panicked");
+                return Err(e);
+            }
+        }
         // Why the write stopped, when it was the file's fault.
         let mut failed: Option<ImportError> = None;
         let mut next = || match rx.recv() {
-            Ok(Msg::Batch(batch, bytes)) => {
+            Ok(Msg::Batch(batch, numbers, bytes)) => {
                 progress.advance(bytes);
                 if let Some(keep) = keep.as_mut() {
-                    for (a, m) in &batch {
-                        if let Some(id) = &m.account {
-                            keep.keep(a, id);
+                    for ((a, m), n) in batch.iter().zip(numbers) {
+                        if let (Some(id), Some(n)) = (&m.account, n) {
+                            keep.keep(a, id, n);
                         }
                     }
                 }
@@ -443,8 +480,8 @@ fn import_in_batches(
         // stops too (dropping `next`, which only borrows the receiver, would not).
         drop(rx);
         let counted = worker.join().expect("the activity reader panicked");
-        (written, failed, counted)
-    });
+        Ok((written, failed, counted, load))
+    })?;
     let written = match (written, failed) {
         (_, Some(e)) => return Err(e),
         (Err(e), None) => return Err(e.into()),
@@ -779,19 +816,11 @@ mod tests {
     /// A resolver holding only what some activities look up matches them exactly as one holding
     /// every account: email domains (a domain two accounts claim goes to the one with more
     /// people), free mail, account ids known and unknown, company domains.
-    #[test]
-    fn a_small_files_resolver_matches_like_the_full_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = SqliteStore::open(&dir.path().join("abm.db")).unwrap();
-        let accounts = dir.path().join("accounts.csv");
-        std::fs::write(
-            &accounts,
-            "Account ID,Account Name,Website,Additional Domains\n\
-             A1,Acme,acme.example,shared.example\n\
-             B1,Beta,beta.example,shared.example\n\
-             C1,Gamma,gamma.example,\n",
-        )
-        .unwrap();
+    /// A store in `dir` holding the accounts of a CRM export (`csv`).
+    fn store_with_accounts(dir: &Path, csv: &str) -> SqliteStore {
+        let mut store = SqliteStore::open(&dir.join("abm.db")).unwrap();
+        let accounts = dir.join("accounts.csv");
+        std::fs::write(&accounts, csv).unwrap();
         let opts = crate::accounts::AccountImportOptions {
             map: crate::mapping::ColumnMap::accounts(),
             skip_bad_rows: false,
@@ -800,6 +829,19 @@ mod tests {
             at: "2026-11-28T10:00:00Z".into(),
         };
         crate::accounts::import_accounts(&mut store, &accounts, &opts, &mut crate::accounts::Quiet).unwrap();
+        store
+    }
+
+    #[test]
+    fn a_small_files_resolver_matches_like_the_full_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = store_with_accounts(
+            dir.path(),
+            "Account ID,Account Name,Website,Additional Domains\n\
+             A1,Acme,acme.example,shared.example\n\
+             B1,Beta,beta.example,shared.example\n\
+             C1,Gamma,gamma.example,\n",
+        );
         let people = dir.path().join("people.csv");
         std::fs::write(&people, "Email,Account ID\nbo@shared.example,B1\n").unwrap();
         crate::people::import_people(
@@ -830,14 +872,76 @@ mod tests {
             act(None, None, Some("https://www.Gamma.example/about")),
             act(None, None, None),
         ];
-        let full = resolver(&mut store).unwrap().resolve_all(&acts);
-        let small = resolver_for(&mut store, &acts).unwrap().resolve_all(&acts);
+        // The same matches; each resolver numbers the accounts it holds its own way.
+        let matches = |r: Resolver| r.resolve_all(&acts).into_iter().map(|(m, _)| m).collect::<Vec<_>>();
+        let full = matches(resolver(&mut store).unwrap());
+        let small = matches(resolver_for(&mut store, &acts).unwrap());
         assert_eq!(small, full);
         let accounts: Vec<Option<&str>> = small.iter().map(|m| m.account.as_deref()).collect();
         assert_eq!(
             accounts,
             vec![Some("A1"), Some("B1"), Some("C1"), None, Some("C1"), None]
         );
+    }
+
+    /// A file of several batches is read ahead while what matching needs is loaded; every
+    /// batch is then matched, and each matched activity handed to `keep` with its account's
+    /// number in this import (the same for the same account), and the end told once.
+    #[test]
+    fn every_batch_read_ahead_is_matched_and_kept_by_account() {
+        #[derive(Default)]
+        struct Kept {
+            rows: Vec<(String, String, u32)>,
+            ends: usize,
+        }
+        impl KeepMatched for Kept {
+            fn keep(&mut self, activity: &Activity, crm_id: &str, account: u32) {
+                self.rows
+                    .push((activity.source_id.clone(), crm_id.to_string(), account));
+            }
+            fn all_kept(&mut self) {
+                self.ends += 1;
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = store_with_accounts(
+            dir.path(),
+            "Account ID,Account Name,Website\nA1,Acme,acme.example\nB1,Beta,beta.example\n",
+        );
+        let mut body = String::from("Activity ID,Activity Date,Activity Type,Email Address\n");
+        let domains = ["acme.example", "beta.example", "gmail.com", "acme.example"];
+        for i in 0..11 {
+            let day = 20 - i;
+            body.push_str(&format!(
+                "a{i},2026-10-{day}T10:00:00Z,Email Open,p{i}@{}\n",
+                domains[i % 4]
+            ));
+        }
+        let file = dir.path().join("history.csv");
+        std::fs::write(&file, &body).unwrap();
+        let mut kept = Kept::default();
+        let r = import_in_batches(&mut store, &file, None, &mut crate::accounts::Quiet, 2, Some(&mut kept)).unwrap();
+        assert_eq!(
+            (r.activities, r.added, r.matched),
+            (11, 11, 8),
+            "all but the three free-mail rows"
+        );
+        assert_eq!(r.touched, ["A1".to_string(), "B1".to_string()].into());
+        assert_eq!(
+            r.since,
+            NaiveDate::from_ymd_opt(2026, 10, 11),
+            "the last matched row's day"
+        );
+        assert_eq!(kept.ends, 1);
+        let ids: BTreeSet<&str> = kept.rows.iter().map(|(id, _, _)| id.as_str()).collect();
+        assert_eq!(
+            (kept.rows.len(), ids.len()),
+            (8, 8),
+            "each matched activity kept once: {:?}",
+            kept.rows
+        );
+        let numbers: BTreeSet<(&str, u32)> = kept.rows.iter().map(|(_, crm, n)| (crm.as_str(), *n)).collect();
+        assert_eq!(numbers.len(), 2, "one number per account: {numbers:?}");
     }
 
     /// A file read in several batches lands whole or not at all: a bad row in its last batch

@@ -128,19 +128,23 @@ impl Gathered {
 #[derive(Default)]
 struct Collected {
     arena: ActivityArena,
-    by_account: HashMap<String, Vec<PackedActivity>, abm_core::paid::FxBuild>,
+    /// By the import's account number: the account's crm id and activities.
+    by_account: Vec<(String, Vec<PackedActivity>)>,
 }
 
 impl Collected {
-    /// Keep `activity`, matched to `crm_id`.
-    fn keep(&mut self, activity: &abm_core::activity::Activity, crm_id: &str) {
+    /// Keep `activity`, matched to `crm_id`, the import's account number `account`.
+    fn keep(&mut self, activity: &abm_core::activity::Activity, crm_id: &str, account: u32) {
         let packed = self.arena.pack(activity.view());
-        match self.by_account.get_mut(crm_id) {
-            Some(list) => list.push(packed),
-            None => {
-                self.by_account.insert(crm_id.to_string(), vec![packed]);
-            }
+        let n = account as usize;
+        if n >= self.by_account.len() {
+            self.by_account.resize_with(n + 1, Default::default);
         }
+        let (id, list) = &mut self.by_account[n];
+        if list.is_empty() {
+            *id = crm_id.to_string();
+        }
+        list.push(packed);
     }
 }
 
@@ -151,8 +155,8 @@ struct HandOver {
 }
 
 impl abm_import::activities::KeepMatched for HandOver {
-    fn keep(&mut self, activity: &abm_core::activity::Activity, crm_id: &str) {
-        self.collected.keep(activity, crm_id);
+    fn keep(&mut self, activity: &abm_core::activity::Activity, crm_id: &str, account: u32) {
+        self.collected.keep(activity, crm_id, account);
     }
 
     fn all_kept(&mut self) {
@@ -308,9 +312,9 @@ fn gather(
     }
     let mut of: Vec<Vec<PackedActivity>> = vec![Vec::new(); facts.len()];
     let arena = match collected.filter(|_| only.is_none()) {
-        Some(Collected { arena, mut by_account }) => {
-            for (i, f) in facts.iter().enumerate() {
-                if let Some(list) = by_account.remove(&f.crm_id) {
+        Some(Collected { arena, by_account }) => {
+            for (crm_id, list) in by_account {
+                if let Some(&i) = at.get(&crm_id) {
                     of[i] = list;
                 }
             }
