@@ -1062,7 +1062,7 @@ pub fn activities_are_appended_once(store: &mut dyn Store) {
     assert!(!store.holds_activities().unwrap());
     let mut once = Some(batch.clone());
     let first = store
-        .insert_activity_batches(&mut || Ok(once.take().unwrap_or_default()))
+        .insert_activity_batches(&mut |_| Ok(once.take().unwrap_or_default()))
         .unwrap();
     assert_eq!(
         first,
@@ -1096,7 +1096,7 @@ pub fn activities_are_appended_once(store: &mut dyn Store) {
     let mut again = Some(batch.clone());
     assert_eq!(
         store
-            .insert_activity_batches(&mut || Ok(again.take().unwrap_or_default()))
+            .insert_activity_batches(&mut |_| Ok(again.take().unwrap_or_default()))
             .unwrap(),
         crate::ActivityWrite {
             added: 0,

@@ -57,8 +57,10 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub type Progress<'a> = &'a mut dyn FnMut(u64);
 
 /// Activities to append, a batch at a time: the next batch, an empty one at the end, or why
-/// the write must stop.
-pub type ActivityBatches<'a> = &'a mut dyn FnMut() -> std::result::Result<Vec<(Activity, Match)>, String>;
+/// the write must stop. Each call is handed back the batch before, written (empty the first
+/// time): a caller that made it on another thread can free it there, where it is quickest.
+pub type ActivityBatches<'a> =
+    &'a mut dyn FnMut(Vec<(Activity, Match)>) -> std::result::Result<Vec<(Activity, Match)>, String>;
 
 /// What an activity write did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -239,7 +241,7 @@ pub trait Store: Send {
     /// [`Store::insert_activity_batches`] with one batch: (added, already there).
     fn insert_activities(&mut self, activities: &[(Activity, Match)]) -> Result<(u64, u64)> {
         let mut once = Some(activities.to_vec());
-        let w = self.insert_activity_batches(&mut || Ok(once.take().unwrap_or_default()))?;
+        let w = self.insert_activity_batches(&mut |_| Ok(once.take().unwrap_or_default()))?;
         Ok((w.added, w.already))
     }
 

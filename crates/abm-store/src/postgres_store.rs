@@ -876,8 +876,9 @@ impl Store for PostgresStore {
              ON CONFLICT (source, source_id) DO NOTHING",
         )?;
         let (mut added, mut offered) = (0u64, 0u64);
+        let mut batch = Vec::new();
         loop {
-            let batch = next().map_err(StoreError::Source)?;
+            batch = next(std::mem::take(&mut batch)).map_err(StoreError::Source)?;
             if batch.is_empty() {
                 break;
             }

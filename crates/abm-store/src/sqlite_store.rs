@@ -913,8 +913,9 @@ impl Store for SqliteStore {
                 "INSERT OR IGNORE INTO activities (source, source_id, at, kind, email, account_id, ip, company_domain, crm_id, \
                  method, confidence, why_not, attributes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?;
+            let mut batch = Vec::new();
             loop {
-                let mut batch = next().map_err(StoreError::Source)?;
+                batch = next(std::mem::take(&mut batch)).map_err(StoreError::Source)?;
                 if batch.is_empty() {
                     break;
                 }

@@ -70,7 +70,7 @@ fn a_big_first_write_keeps_each_activity_once() {
     rows.extend((0..10).map(|i| act(i * 1_000, "Form Fill")));
     let mut once = Some(rows.clone());
     let w = s
-        .insert_activity_batches(&mut || Ok(once.take().unwrap_or_default()))
+        .insert_activity_batches(&mut |_| Ok(once.take().unwrap_or_default()))
         .unwrap();
     assert_eq!((w.added, w.already, w.into_empty), (200_000, 10, true));
     let of = s.activities_of("001A000").unwrap();
@@ -96,7 +96,7 @@ fn a_big_write_s_log_is_in_the_database_once_the_store_closes() {
     {
         let mut s = SqliteStore::open(&path).unwrap();
         let mut once = Some((0..200_000).map(act).collect::<Vec<_>>());
-        s.insert_activity_batches(&mut || Ok(once.take().unwrap_or_default()))
+        s.insert_activity_batches(&mut |_| Ok(once.take().unwrap_or_default()))
             .unwrap();
         assert_eq!(
             s.insert_activities(&[act(200_000)]).unwrap(),
