@@ -22,6 +22,14 @@ pub struct SqliteStore {
     checkpoint: Option<std::thread::JoinHandle<()>>,
 }
 
+/// The page cache, in KiB as `PRAGMA cache_size` takes it (negative).
+const CACHE_KIB: i64 = -65536;
+
+/// The page cache while building an index over millions of rows. SQLite sorts a cache's worth
+/// of rows at a time before merging: 4 MiB runs stay in the processor's cache, and the account
+/// index over ten million activities took 4.3 s instead of 7.3 s with 64 MiB (one helper thread).
+const INDEX_BUILD_CACHE_KIB: i64 = -4096;
+
 /// Pages of log after which a commit copies the log into the database (64 MiB of 16 KiB pages).
 const WAL_AUTOCHECKPOINT: i64 = 4096;
 
@@ -72,9 +80,8 @@ impl SqliteStore {
         // then does not also copy them into the database; the next big commit or closing does.
         conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        // 64 MiB of cache. Sorts bigger than that (building the activity index over ten million
-        // rows) spill to a temporary file, not to the heap.
-        conn.pragma_update(None, "cache_size", -65536)?;
+        // 64 MiB of cache. Sorts bigger than that spill to a temporary file, not to the heap.
+        conn.pragma_update(None, "cache_size", CACHE_KIB)?;
         conn.pragma_update(None, "temp_store", "FILE")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         let mut s = Self { conn, checkpoint: None };
@@ -977,8 +984,10 @@ impl Store for SqliteStore {
             }
         }
         if without_index {
-            // The index builds below sort ten million rows: a helper thread sorts half.
+            // The index builds below sort ten million rows: a helper thread sorts half, in
+            // small runs.
             tx.pragma_update(None, "threads", 1)?;
+            tx.pragma_update(None, "cache_size", INDEX_BUILD_CACHE_KIB)?;
         }
         if appending {
             const KEY_INDEX: &str = "CREATE UNIQUE INDEX activities_key ON activities (source, source_id)";
@@ -1000,7 +1009,10 @@ impl Store for SqliteStore {
         if without_index {
             tx.execute("CREATE INDEX activities_crm_id ON activities (crm_id, at)", [])?;
         }
-        tx.pragma_update(None, "threads", 0)?;
+        if without_index {
+            tx.pragma_update(None, "threads", 0)?;
+            tx.pragma_update(None, "cache_size", CACHE_KIB)?;
+        }
         // A load of history is gigabytes of log: it is copied aside, not by this commit.
         if appending {
             tx.pragma_update(None, "wal_autocheckpoint", 0)?;
