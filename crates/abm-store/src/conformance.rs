@@ -831,6 +831,14 @@ pub fn scoring_inputs_come_in_families(store: &mut dyn Store) {
             ("001C".to_string(), "001C".to_string(), 1)
         ]
     );
+    // Where replaying every journey starts: the same accounts and types, by crm id.
+    let mut types = Vec::new();
+    store
+        .each_scoring_input(&mut |i| types.push((i.crm_id, i.account_type)))
+        .unwrap();
+    types.sort();
+    assert!(types.iter().all(|(_, t)| t.as_deref() == Some("Prospect")), "{types:?}");
+    assert_eq!(store.account_types().unwrap(), types);
 }
 
 fn a_list(by: &str) -> abm_core::lists::ListVersion {

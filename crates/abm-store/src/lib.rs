@@ -182,6 +182,10 @@ pub trait Store: Send {
     /// Hand every account's scoring input to `f`, families together with the ultimate parent first.
     fn each_scoring_input(&mut self, f: &mut dyn FnMut(ScoringInput)) -> Result<()>;
 
+    /// Every account's crm id and account type, by crm id: where replaying every journey
+    /// starts (a scoring input holds much more, all of it read).
+    fn account_types(&mut self) -> Result<Vec<(String, Option<String>)>>;
+
     /// Every stored fit, by crm id.
     fn fits(&mut self) -> Result<Vec<StoredFit>>;
 

@@ -638,6 +638,15 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    fn account_types(&mut self) -> Result<Vec<(String, Option<String>)>> {
+        Ok(self
+            .client
+            .query("SELECT crm_id, account_type FROM accounts ORDER BY crm_id", &[])?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+    }
+
     fn fits(&mut self) -> Result<Vec<StoredFit>> {
         Ok(self
             .client

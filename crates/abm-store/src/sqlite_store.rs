@@ -672,6 +672,14 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn account_types(&mut self) -> Result<Vec<(String, Option<String>)>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT crm_id, account_type FROM accounts ORDER BY crm_id")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn fits(&mut self) -> Result<Vec<StoredFit>> {
         let mut st = self
             .conn

@@ -285,16 +285,17 @@ fn gather(
         return gather_few(store, ids);
     }
     let wanted = |id: &str| only.is_none_or(|o| o.contains(id));
-    let mut facts: Vec<AccountFacts> = Vec::new();
-    store.each_scoring_input(&mut |s| {
-        if wanted(&s.crm_id) {
-            facts.push(AccountFacts {
-                crm_id: s.crm_id,
-                account_type: s.account_type,
-                ..Default::default()
-            });
-        }
-    })?;
+    let mut facts: Vec<AccountFacts> = store
+        .account_types()?
+        .into_iter()
+        .filter(|(crm_id, _)| wanted(crm_id))
+        .map(|(crm_id, account_type)| AccountFacts {
+            crm_id,
+            account_type,
+            ..Default::default()
+        })
+        .collect();
+    // In byte order (a server's collation may order them otherwise); already so, as a rule.
     facts.sort_by(|a, b| a.crm_id.cmp(&b.crm_id));
     // Fx, not SipHash: every one of ten million activities looks its account up here.
     let at: HashMap<String, usize, abm_core::paid::FxBuild> =
