@@ -37,42 +37,54 @@ const MAX_FORM: usize = 1 << 20;
 const MAX_FAILURES: u32 = 5;
 const FAIL_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
-/// Recent failed sign-ins per username (lower case), kept in memory: guessing a password takes
-/// more than five tries per quarter of an hour.
+/// A browser that has signed in as someone carries this cookie (signed: the lower-case username
+/// and a random token) for a year. Its attempts for that name are counted apart from everyone
+/// else's, so that someone guessing a colleague's password locks out the guesser, not the
+/// colleague at their own browser.
+const DEVICE_COOKIE: &str = "abm_device";
+const DEVICE_DAYS: i64 = 365;
+
+/// Recent failed sign-ins per username (lower case), and per username and known browser, kept
+/// in memory: guessing a password takes more than five tries per quarter of an hour.
 #[derive(Default)]
 pub struct Throttle(std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>);
 
 impl Throttle {
-    fn key(username: &str) -> String {
-        username.trim().to_ascii_lowercase()
+    /// The count an attempt for `username` goes to: the browser's own when it signed in as
+    /// `username` before (`device`: its cookie's value), or the name's.
+    fn key(username: &str, device: Option<&str>) -> String {
+        let name = username.trim().to_ascii_lowercase();
+        match device.and_then(|d| d.split_once(':')) {
+            Some((known, token)) if known == name => format!("{name}:{token}"),
+            _ => name,
+        }
     }
 
-    /// How long until `username` may try again, if they may not now.
-    fn wait(&self, username: &str) -> Option<std::time::Duration> {
+    /// How long until this attempt's count lets it try again, if it may not now.
+    fn wait(&self, key: &str) -> Option<std::time::Duration> {
         let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let (n, first) = map.get(&Self::key(username))?;
+        let (n, first) = map.get(key)?;
         let left = FAIL_WINDOW.checked_sub(first.elapsed())?;
         (*n >= MAX_FAILURES).then_some(left)
     }
 
-    fn failed(&self, username: &str) {
+    fn failed(&self, key: &str) {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() > 10_000 {
             // Names tried long ago (or made up) are forgotten rather than kept forever.
             map.retain(|_, (_, first)| first.elapsed() <= FAIL_WINDOW);
         }
-        let e = map.entry(Self::key(username)).or_insert((0, std::time::Instant::now()));
+        let e = map.entry(key.to_string()).or_insert((0, std::time::Instant::now()));
         if e.1.elapsed() > FAIL_WINDOW {
             *e = (0, std::time::Instant::now());
         }
         e.0 += 1;
     }
 
-    fn succeeded(&self, username: &str) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&Self::key(username));
+    /// Only this attempt's count starts again: a colleague signing in at their own browser does
+    /// not give someone guessing their name five more tries.
+    fn succeeded(&self, key: &str) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
     }
 }
 
@@ -411,7 +423,9 @@ pub async fn login(
             "The sign-in form had expired; please sign in again.",
         );
     }
-    if let Some(left) = state.throttle.wait(&f.username) {
+    let device = jar.get(DEVICE_COOKIE).map(|c| c.value().to_string());
+    let count = Throttle::key(&f.username, device.as_deref());
+    if let Some(left) = state.throttle.wait(&count) {
         let msg = format!(
             "Too many failed sign-ins for {}; try again in {} minutes.",
             f.username.trim(),
@@ -428,7 +442,16 @@ pub async fn login(
         .await;
     match found {
         Ok(Some((member, fingerprint))) => {
-            state.throttle.succeeded(&f.username);
+            state.throttle.succeeded(&count);
+            // This browser is known for this name from now on (a cookie for another name is
+            // replaced: one browser, the last person who signed in on it).
+            let name = member.username.trim().to_ascii_lowercase();
+            let known = device.filter(|d| d.split_once(':').is_some_and(|(u, _)| u == name));
+            let device = match known.map(Ok).unwrap_or_else(|| nonce().map(|t| format!("{name}:{t}"))) {
+                Ok(d) => d,
+                Err(e) => return e.into_response(),
+            };
+            let jar = jar.add(cookie(&state, DEVICE_COOKIE, device, DEVICE_DAYS));
             let session = Session {
                 username: member.username,
                 fingerprint,
@@ -444,7 +467,7 @@ pub async fn login(
             (jar, Redirect::to(&next)).into_response()
         }
         Ok(None) => {
-            state.throttle.failed(&f.username);
+            state.throttle.failed(&count);
             again(jar, StatusCode::UNAUTHORIZED, "Wrong username or password.")
         }
         Err(e) => e.into_response(),

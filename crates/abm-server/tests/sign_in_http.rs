@@ -75,14 +75,22 @@ impl App {
 
     /// Post the sign-in form (fetched afresh, with its login cookie).
     fn attempt(&self, username: &str, password: &str) -> Reply {
+        self.attempt_from(None, username, password)
+    }
+
+    /// [`App::attempt`] from a browser holding `device` (an `abm_device=…` cookie pair) too.
+    fn attempt_from(&self, device: Option<&str>, username: &str, password: &str) -> Reply {
         let form = self.send("GET", "/login", None, None);
         assert_eq!(form.code, 200);
-        let login_cookie = cookie_pair(&form.cookies, "abm_login");
+        let mut cookies = cookie_pair(&form.cookies, "abm_login");
+        if let Some(d) = device {
+            cookies = format!("{cookies}; {d}");
+        }
         let csrf = csrf_of(&form.body);
         self.send(
             "POST",
             "/login",
-            Some(&login_cookie),
+            Some(&cookies),
             Some(&[
                 ("csrf", &csrf),
                 ("username", username),
@@ -358,6 +366,44 @@ fn pages_change_requests_by_role_with_csrf() {
     let to = copied.location.unwrap_or_default();
     assert!(to.starts_with("/login"), "{to}");
     assert_eq!(app.send("GET", "/requests", Some(&other), None).code, 200);
+}
+
+/// Someone guessing a colleague's password locks out browsers the colleague has not signed in
+/// on, not the colleague at their own browser (which a signed cookie remembers); that browser's
+/// own wrong guesses are counted, and lock it, all the same.
+#[test]
+fn guessing_does_not_lock_a_colleague_out_of_their_own_browser() {
+    let (app, _) = start();
+    let mine = app.attempt("mmanager", "correct horse");
+    assert_eq!(mine.code, 303, "{}", mine.body);
+    let device = cookie_pair(&mine.cookies, "abm_device");
+    for _ in 0..5 {
+        assert_eq!(app.attempt("MManager", "wrong horse").code, 401);
+    }
+    assert_eq!(
+        app.attempt("mmanager", "correct horse").code,
+        429,
+        "an unknown browser waits"
+    );
+    let again = app.attempt_from(Some(&device), "mmanager", "correct horse");
+    assert_eq!(again.code, 303, "{}", again.body);
+    // The cookie speaks only for the name it was given for.
+    let sams = app.attempt("sales-sam", "sam's secret");
+    let sams_device = cookie_pair(&sams.cookies, "abm_device");
+    assert_eq!(
+        app.attempt_from(Some(&sams_device), "mmanager", "correct horse").code,
+        429
+    );
+    // A forged cookie is not signed: it counts as none.
+    assert_eq!(
+        app.attempt_from(Some("abm_device=mmanager:forged"), "mmanager", "correct horse")
+            .code,
+        429
+    );
+    for _ in 0..5 {
+        assert_eq!(app.attempt_from(Some(&device), "mmanager", "wrong horse").code, 401);
+    }
+    assert_eq!(app.attempt_from(Some(&device), "mmanager", "correct horse").code, 429);
 }
 
 /// Five wrong passwords for a name, and that name is refused unchecked for a while, even with the
