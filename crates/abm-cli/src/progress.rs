@@ -37,6 +37,8 @@ impl Bar {
             "gathering" => "{msg:>9} {pos} activities read ({elapsed})",
             "replaying" => "{msg:>9} [{bar:40}] {pos}/{len} accounts ({eta})",
             "storing" => "{msg:>9} {len} journeys ({elapsed})",
+            // The store building its indexes and committing: no count to show.
+            "saving" => "{msg:>9} {spinner} building indexes and committing",
             _ => "{msg:>9} [{bar:40}] {pos}/{len} rows ({eta})",
         };
         ProgressStyle::with_template(template)
@@ -50,10 +52,11 @@ impl ImportProgress for Bar {
         self.phase = name.to_string();
         self.total = total;
         if let Some(b) = &self.bar {
+            // The name first: a tick between the two would draw the new style with the old name.
+            b.set_message(name.to_string());
             b.set_style(Self::style(name));
             b.set_length(total);
             b.set_position(0);
-            b.set_message(name.to_string());
         }
     }
 

@@ -468,6 +468,9 @@ fn import_in_batches(
                 Ok(batch)
             }
             Ok(Msg::End) => {
+                // What remains is the store's: building its indexes (seconds, after a big
+                // first load) and committing.
+                progress.phase("saving", 0);
                 if let Some(keep) = keep.as_mut() {
                     keep.all_kept();
                 }
