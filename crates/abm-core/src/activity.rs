@@ -197,17 +197,23 @@ pub fn lookups(activities: &[Activity]) -> (BTreeSet<String>, BTreeSet<String>) 
 }
 
 impl Resolver {
-    /// A resolver from each domain's owner (crm id), the CRM's account ids and the IP ranges.
-    pub fn new(owners: HashMap<String, String>, accounts: impl IntoIterator<Item = String>, ips: IpTable) -> Resolver {
+    /// A resolver from each domain and its owner (crm id), the CRM's account ids and the IP
+    /// ranges.
+    pub fn new(
+        owners: impl IntoIterator<Item = (String, String)>,
+        accounts: impl IntoIterator<Item = String>,
+        ips: IpTable,
+    ) -> Resolver {
         let mut r = Resolver::default();
-        let accounts = accounts.into_iter();
-        r.numbers.reserve(accounts.size_hint().0.max(owners.len()));
-        r.ids.reserve(accounts.size_hint().0.max(owners.len()));
+        let (owners, accounts) = (owners.into_iter(), accounts.into_iter());
+        let most = accounts.size_hint().0.max(owners.size_hint().0);
+        r.numbers.reserve(most);
+        r.ids.reserve(most);
         for id in accounts {
             let n = r.number(id);
             r.ids[n as usize].1 = true;
         }
-        r.domains.reserve(owners.len());
+        r.domains.reserve(owners.size_hint().0);
         for (domain, owner) in owners {
             let n = r.number(owner);
             r.domains.insert(domain, n);
@@ -339,7 +345,7 @@ mod tests {
     fn email_domain_then_account_id_then_ip() {
         let (f, l) = parse_cidr("100.0.7.0/24").unwrap();
         let r = Resolver::new(
-            [("acme.com".to_string(), "A1".to_string())].into(),
+            [("acme.com".to_string(), "A1".to_string())],
             ["A1".to_string(), "B1".to_string()],
             IpTable::new(vec![(f, l, "B1".into())]),
         );
@@ -354,7 +360,7 @@ mod tests {
         assert_eq!(m.why_not, Some("IP address in no known range"));
         // An account known only as a domain's owner or an IP range's is not a CRM account id.
         let r = Resolver::new(
-            [("beta.com".to_string(), "C1".to_string())].into(),
+            [("beta.com".to_string(), "C1".to_string())],
             ["A1".to_string()],
             IpTable::new(vec![(f, l, "D1".into())]),
         );
@@ -375,7 +381,7 @@ mod tests {
     fn resolving_many_gives_what_resolving_each_gives() {
         let (f, l) = parse_cidr("100.0.7.0/24").unwrap();
         let r = Resolver::new(
-            [("acme.com".to_string(), "A1".to_string())].into(),
+            [("acme.com".to_string(), "A1".to_string())],
             ["A1".to_string(), "B1".to_string()],
             IpTable::new(vec![(f, l, "B1".into())]),
         );

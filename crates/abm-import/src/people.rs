@@ -23,19 +23,20 @@ pub struct PeopleImportReport {
     pub rejected: Vec<RowError>,
 }
 
+/// Each claimed domain with the crm id of the account it identifies, by domain.
+pub type DomainOwners = Vec<(String, String)>;
+
+/// Domains claimed by several accounts: (domain, winner, the others).
+pub type DomainConflicts = Vec<(String, String, Vec<String>)>;
+
 /// Which account each domain identifies: most people wins, then the smaller crm id.
-pub fn domain_owners(
-    store: &mut dyn Store,
-) -> Result<(HashMap<String, String>, Vec<(String, String, Vec<String>)>), ImportError> {
+pub fn domain_owners(store: &mut dyn Store) -> Result<(DomainOwners, DomainConflicts), ImportError> {
     Ok(owners_of(store.domain_claims()?))
 }
 
 /// Each claimed domain's owner (most people, then the smaller crm id), and the domains claimed
 /// by several accounts: (domain, winner, the others).
-#[allow(clippy::type_complexity)]
-pub fn owners_of(
-    mut claims: Vec<abm_store::DomainClaim>,
-) -> (HashMap<String, String>, Vec<(String, String, Vec<String>)>) {
+pub fn owners_of(mut claims: Vec<abm_store::DomainClaim>) -> (DomainOwners, DomainConflicts) {
     // By domain, then most people, then the smaller crm id: each domain's first claim wins.
     // (Sorted once rather than grouped in a tree: a million domains took seconds that way.)
     claims.sort_unstable_by(|a, b| {
@@ -45,7 +46,7 @@ pub fn owners_of(
             b.crm_id.as_str(),
         ))
     });
-    let mut owners = HashMap::with_capacity(claims.len());
+    let mut owners = Vec::with_capacity(claims.len());
     let mut conflicts = Vec::new();
     let mut claims = claims.into_iter().peekable();
     while let Some(first) = claims.next() {
@@ -56,7 +57,7 @@ pub fn owners_of(
         if !others.is_empty() {
             conflicts.push((first.domain.clone(), first.crm_id.clone(), others));
         }
-        owners.insert(first.domain, first.crm_id);
+        owners.push((first.domain, first.crm_id));
     }
     (owners, conflicts)
 }
@@ -90,6 +91,7 @@ pub fn import_people(
     }
     let accounts: HashSet<String> = store.hierarchy_rows()?.into_iter().map(|r| r.input.id).collect();
     let (owners, conflicts) = domain_owners(store)?;
+    let owners: HashMap<String, String> = owners.into_iter().collect();
     let CsvTable {
         file,
         headers,
@@ -220,22 +222,19 @@ mod tests {
     use proptest::prelude::*;
 
     /// Each domain's owner grouped the plain way: most people, then the smaller crm id.
-    #[allow(clippy::type_complexity)]
-    fn owners_grouped(
-        claims: &[abm_store::DomainClaim],
-    ) -> (HashMap<String, String>, Vec<(String, String, Vec<String>)>) {
+    fn owners_grouped(claims: &[abm_store::DomainClaim]) -> (DomainOwners, DomainConflicts) {
         let mut by_domain: std::collections::BTreeMap<&str, Vec<(u64, &str)>> = Default::default();
         for c in claims {
             by_domain.entry(&c.domain).or_default().push((c.people, &c.crm_id));
         }
-        let (mut owners, mut conflicts) = (HashMap::new(), Vec::new());
+        let (mut owners, mut conflicts) = (Vec::new(), Vec::new());
         for (domain, mut claims) in by_domain {
             claims.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
             if claims.len() > 1 {
                 let others = claims[1..].iter().map(|c| c.1.to_string()).collect();
                 conflicts.push((domain.to_string(), claims[0].1.to_string(), others));
             }
-            owners.insert(domain.to_string(), claims[0].1.to_string());
+            owners.push((domain.to_string(), claims[0].1.to_string()));
         }
         (owners, conflicts)
     }
