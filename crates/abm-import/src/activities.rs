@@ -826,9 +826,6 @@ mod tests {
         store.activity_summary().unwrap().0.iter().map(|(_, n)| n).sum()
     }
 
-    /// A resolver holding only what some activities look up matches them exactly as one holding
-    /// every account: email domains (a domain two accounts claim goes to the one with more
-    /// people), free mail, account ids known and unknown, company domains.
     /// A store in `dir` holding the accounts of a CRM export (`csv`).
     fn store_with_accounts(dir: &Path, csv: &str) -> SqliteStore {
         let mut store = SqliteStore::open(&dir.join("abm.db")).unwrap();
@@ -845,6 +842,9 @@ mod tests {
         store
     }
 
+    /// A resolver holding only what some activities look up matches them exactly as one holding
+    /// every account: email domains (a domain two accounts claim goes to the one with more
+    /// people), free mail, account ids known and unknown, company domains.
     #[test]
     fn a_small_files_resolver_matches_like_the_full_one() {
         let dir = tempfile::tempdir().unwrap();

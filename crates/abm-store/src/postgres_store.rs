@@ -876,9 +876,7 @@ impl Store for PostgresStore {
         let mut tx = self.client.transaction()?;
         // Another import's rows may not land between the look and this one's commit.
         tx.execute("LOCK TABLE activities IN SHARE ROW EXCLUSIVE MODE", &[])?;
-        let into_empty = !tx
-            .query_one("SELECT EXISTS (SELECT 1 FROM activities)", &[])?
-            .get::<_, bool>(0);
+        let into_empty = !any_activity(&mut tx)?;
         let st = tx.prepare(
             "INSERT INTO activities (source, source_id, at, kind, email, account_id, ip, company_domain, crm_id, \
              method, confidence, why_not, attributes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::text::jsonb) \
@@ -920,10 +918,7 @@ impl Store for PostgresStore {
     }
 
     fn holds_activities(&mut self) -> Result<bool> {
-        Ok(self
-            .client
-            .query_one("SELECT EXISTS (SELECT 1 FROM activities)", &[])?
-            .get(0))
+        any_activity(&mut self.client)
     }
 
     fn activities_of_kind(&mut self, kind: &str) -> Result<Vec<(String, Activity)>> {
@@ -1549,6 +1544,11 @@ fn read_version(r: &postgres::Row) -> IcpVersion {
         definition: r.get(3),
         active: r.get::<_, Option<bool>>(4).unwrap_or(false),
     }
+}
+
+/// Whether the store holds any activity.
+fn any_activity(c: &mut impl postgres::GenericClient) -> Result<bool> {
+    Ok(c.query_one("SELECT EXISTS (SELECT 1 FROM activities)", &[])?.get(0))
 }
 
 /// Store journeys inside `tx` in place of every stored one.

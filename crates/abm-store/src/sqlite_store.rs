@@ -915,7 +915,7 @@ impl Store for SqliteStore {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let into_empty = !tx.query_row("SELECT EXISTS (SELECT 1 FROM activities)", [], |r| r.get::<_, bool>(0))?;
+        let into_empty = !any_activity(&tx)?;
         let (mut added, mut offered) = (0u64, 0u64);
         // A big write goes in without the account index, which is rebuilt (sorted once) in the
         // same transaction; whether it is big is told by its first batch. Into an empty table
@@ -1016,31 +1016,25 @@ impl Store for SqliteStore {
         }
         if without_index {
             tx.execute("CREATE INDEX activities_crm_id ON activities (crm_id, at)", [])?;
-        }
-        if without_index {
             tx.pragma_update(None, "threads", 0)?;
             tx.pragma_update(None, "cache_size", CACHE_KIB)?;
         }
-        // A load of history is gigabytes of log: it is copied aside, not by this commit.
         if appending {
+            // A load of history is gigabytes of log: it is copied aside, not by this commit.
             tx.pragma_update(None, "wal_autocheckpoint", 0)?;
-        }
-        let committed = tx.commit();
-        if appending {
+            let committed = tx.commit();
             self.conn
                 .pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)?;
-        }
-        committed?;
-        if appending {
+            committed?;
             self.checkpoint_aside();
+        } else {
+            tx.commit()?;
         }
         Ok(crate::ActivityWrite::counted(offered, added, into_empty))
     }
 
     fn holds_activities(&mut self) -> Result<bool> {
-        Ok(self
-            .conn
-            .query_row("SELECT EXISTS (SELECT 1 FROM activities)", [], |r| r.get(0))?)
+        any_activity(&self.conn)
     }
 
     fn activities_of_kind(&mut self, kind: &str) -> Result<Vec<(String, Activity)>> {
@@ -1708,7 +1702,6 @@ fn read_version(r: &rusqlite::Row<'_>) -> rusqlite::Result<IcpVersion> {
     })
 }
 
-/// Store journeys inside `tx`, replacing those accounts' (every account's, when `all`).
 /// Store journeys inside `tx` in place of every stored one.
 fn write_journeys(tx: &rusqlite::Transaction, journeys: &[crate::Journey]) -> Result<()> {
     tx.execute("DELETE FROM journeys", [])?;
@@ -1787,6 +1780,11 @@ fn put_journey(st: &mut rusqlite::CachedStatement<'_>, j: &crate::Journey) -> Re
 fn put_event(st: &mut rusqlite::CachedStatement<'_>, e: &crate::StageEvent) -> Result<()> {
     st.execute(params![e.crm_id, e.day.to_string(), e.from, e.to, e.cause])?;
     Ok(())
+}
+
+/// Whether the store holds any activity.
+fn any_activity(conn: &Connection) -> Result<bool> {
+    Ok(conn.query_row("SELECT EXISTS (SELECT 1 FROM activities)", [], |r| r.get(0))?)
 }
 
 /// The day the copy of recent activities starts (`YYYY-MM-DD`), if one is kept.
