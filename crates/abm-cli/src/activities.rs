@@ -46,7 +46,10 @@ pub fn run(ws: &Workspace, cmd: ActivitiesCmd) -> Result<()> {
         ActivitiesCmd::Import { file, mapping } => {
             let mapping = mapping.map(|m| abm_import::activities::read_mapping(&m)).transpose()?;
             let (stages, engagement) = (ws.stages()?, ws.engagement_rules_in(store.as_mut())?);
-            let rules = rules_of(&stages, &engagement);
+            let rules = abm_workspace::journey::Rules {
+                stages: &stages,
+                engagement: &engagement,
+            };
             // A first load of history is replayed while the import finishes writing it, with
             // the accounts' other facts read through a second connection.
             let open = || ws.store();
@@ -111,13 +114,6 @@ pub fn run(ws: &Workspace, cmd: ActivitiesCmd) -> Result<()> {
             )
         }
     }
-}
-
-fn rules_of<'a>(
-    stages: &'a abm_core::journey::Stages,
-    engagement: &'a abm_core::engagement::EngagementRules,
-) -> abm_workspace::journey::Rules<'a> {
-    abm_workspace::journey::Rules { stages, engagement }
 }
 
 /// Bring the journeys of the accounts new facts touched up to today; `since`: the earliest day
@@ -187,14 +183,11 @@ pub fn run_opportunities(ws: &Workspace, cmd: OpportunitiesCmd) -> Result<()> {
             if s.inserted + s.updated > 0 {
                 let touched = opps.iter().map(|o| o.crm_id.clone()).collect();
                 let (stages, engagement) = (ws.stages()?, ws.engagement_rules_in(store.as_mut())?);
-                update_journeys(
-                    ws,
-                    &rules_of(&stages, &engagement),
-                    store.as_mut(),
-                    &touched,
-                    None,
-                    None,
-                )?;
+                let rules = abm_workspace::journey::Rules {
+                    stages: &stages,
+                    engagement: &engagement,
+                };
+                update_journeys(ws, &rules, store.as_mut(), &touched, None, None)?;
             }
             Ok(())
         }
