@@ -26,6 +26,7 @@ pub mod lists;
 pub mod metrics;
 pub mod milestone;
 pub mod opportunity;
+pub mod packing;
 pub mod paid;
 pub mod planning;
 pub mod request;

@@ -265,7 +265,9 @@ pub trait Store: Send {
     /// Keep a copy of the matched activities dated `since` or later, clustered by account, so
     /// that [`Store::activities_of_since`] from that day on reads a few pages per account
     /// instead of one per activity. `recent` must give every matched activity dated `since` or
-    /// later (a rebuild holds them all), best in account order; the copy replaces any earlier
+    /// later (a rebuild holds them all), packed by [`abm_core::packing::put_activity`] with its
+    /// account, one value per run of one account's activities ([`abm_core::packing::by_account`]),
+    /// best in account order; the copy replaces any earlier
     /// one (or, when an earlier one starts no later, the store may keep that one and leave
     /// `recent` unread), and activities inserted afterwards are copied as they land. What the
     /// reads return is the same with or without a copy; a store whose account index reads
@@ -273,7 +275,7 @@ pub trait Store: Send {
     fn keep_recent_activities(
         &mut self,
         since: NaiveDate,
-        recent: &mut dyn Iterator<Item = (String, Activity)>,
+        recent: &mut dyn Iterator<Item = (String, Vec<u8>)>,
     ) -> Result<()> {
         let _ = (since, recent);
         Ok(())

@@ -79,6 +79,10 @@ pub const SQLITE: &[Migration] = &[
         version: 18,
         sql: include_str!("migrations/sqlite/0018_activities_rowid.sql"),
     },
+    Migration {
+        version: 19,
+        sql: include_str!("migrations/sqlite/0019_recent_packed.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[

@@ -922,8 +922,9 @@ impl Store for SqliteStore {
         // it goes in without the key index too: rows are appended, repeats found at the end.
         let (mut without_index, mut appending) = (false, false);
         let mut recent_since = recent_since(&tx)?;
+        // New matched activities for the copy of recent ones, packed by account.
+        let mut copies: std::collections::BTreeMap<String, Vec<u8>> = Default::default();
         {
-            let mut copy = tx.prepare(RECENT_INSERT)?;
             let mut st = tx.prepare(
                 "INSERT OR IGNORE INTO activities (source, source_id, at, kind, email, account_id, ip, company_domain, crm_id, \
                  method, confidence, why_not, attributes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -974,22 +975,15 @@ impl Store for SqliteStore {
                     added += new as u64;
                     if let (1, Some(crm), Some(since)) = (new, &m.account, &recent_since) {
                         if at.as_str() >= since.as_str() {
-                            copy.execute(params![
-                                crm,
-                                at,
-                                a.source,
-                                a.source_id,
-                                a.kind,
-                                a.email,
-                                a.account_id,
-                                ip,
-                                a.company_domain,
-                                attributes
-                            ])?;
+                            let packed = copies.entry(crm.clone()).or_default();
+                            abm_core::packing::put_activity(packed, &a.view());
                         }
                     }
                 }
             }
+        }
+        for (crm, packed) in &copies {
+            add_to_recent(&tx, crm, packed)?;
         }
         if without_index {
             // The index builds below sort ten million rows: a helper thread sorts half, in
@@ -1149,18 +1143,29 @@ impl Store for SqliteStore {
         let mut out = Vec::new();
         let day = since.format("%Y-%m-%d").to_string();
         // The copy clustered by account holds them all when it starts no later than `since`.
-        let select = match recent_since(&self.conn)? {
-            Some(from) if from <= day => {
-                rows::ACTIVITY_SELECT.replacen(" FROM activities", " FROM recent_activities", 1)
-            }
-            _ => rows::ACTIVITY_SELECT.to_string(),
-        };
+        let from_copy = recent_since(&self.conn)?.is_some_and(|from| from <= day);
+        let start = since.and_time(chrono::NaiveTime::MIN).and_utc();
         for chunk in crm_ids.chunks(IN_CHUNK) {
+            let list = in_list(chunk.len());
+            if from_copy {
+                let mut st = self.conn.prepare_cached(&format!(
+                    "SELECT crm_id, activities FROM recent_activities WHERE crm_id IN ({list})"
+                ))?;
+                let mut found = st.query(rusqlite::params_from_iter(chunk))?;
+                while let Some(r) = found.next()? {
+                    let crm: String = r.get(0)?;
+                    let packed = r.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+                    for a in unpack_recent(&crm, packed)? {
+                        if a.at >= start {
+                            out.push((crm.clone(), a));
+                        }
+                    }
+                }
+                continue;
+            }
             let mut st = self.conn.prepare_cached(&format!(
-                "{} WHERE crm_id IN ({}) AND at >= '{}'",
-                select,
-                in_list(chunk.len()),
-                day
+                "{} WHERE crm_id IN ({list}) AND at >= '{day}'",
+                rows::ACTIVITY_SELECT
             ))?;
             let mut found = st.query(rusqlite::params_from_iter(chunk))?;
             while let Some(r) = found.next()? {
@@ -1194,7 +1199,7 @@ impl Store for SqliteStore {
     fn keep_recent_activities(
         &mut self,
         since: NaiveDate,
-        recent: &mut dyn Iterator<Item = (String, Activity)>,
+        recent: &mut dyn Iterator<Item = (String, Vec<u8>)>,
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
         // A copy that starts earlier holds every activity from `since` too (inserts keep it
@@ -1211,20 +1216,17 @@ impl Store for SqliteStore {
             [since.format("%Y-%m-%d").to_string()],
         )?;
         {
-            let mut put = tx.prepare(RECENT_INSERT)?;
-            for (crm, a) in recent {
-                put.execute(params![
-                    crm,
-                    stamp(a.at),
-                    a.source,
-                    a.source_id,
-                    a.kind,
-                    a.email,
-                    a.account_id,
-                    a.ip.map(|i| i.to_string()),
-                    a.company_domain,
-                    rows::to_json("attributes", &a.attributes)?
-                ])?;
+            // In account order (as a replay gives them) each account is new; one met again is
+            // added to.
+            let mut put = tx.prepare("INSERT INTO recent_activities (crm_id, activities) VALUES (?1, ?2)")?;
+            let mut last_put: Option<String> = None;
+            for (crm, packed) in recent {
+                if last_put.as_ref().is_none_or(|last| *last < crm) {
+                    put.execute(params![crm, packed])?;
+                    last_put = Some(crm);
+                } else {
+                    add_to_recent(&tx, &crm, &packed)?;
+                }
             }
         }
         tx.commit()?;
@@ -1798,8 +1800,27 @@ fn recent_since(conn: &Connection) -> Result<Option<String>> {
 /// hold before the rebuild writes it afresh.
 const RECENT_STALE_DAYS: i64 = 31;
 
-const RECENT_INSERT: &str = "INSERT OR IGNORE INTO recent_activities (crm_id, at, source, source_id, kind, email, \
-     account_id, ip, company_domain, attributes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+/// Add packed activities to an account's copy of recent ones.
+fn add_to_recent(conn: &Connection, crm: &str, packed: &[u8]) -> Result<()> {
+    let mut read = conn.prepare_cached("SELECT activities FROM recent_activities WHERE crm_id = ?1")?;
+    let held: Option<Vec<u8>> = read.query_row([crm], |r| r.get(0)).optional()?;
+    let mut put =
+        conn.prepare_cached("INSERT OR REPLACE INTO recent_activities (crm_id, activities) VALUES (?1, ?2)")?;
+    match held {
+        Some(mut held) => {
+            held.extend_from_slice(packed);
+            put.execute(params![crm, held])?
+        }
+        None => put.execute(params![crm, packed])?,
+    };
+    Ok(())
+}
+
+/// An account's copy of recent activities, unpacked.
+fn unpack_recent(crm: &str, packed: &[u8]) -> Result<Vec<Activity>> {
+    abm_core::packing::activities(packed)
+        .map_err(|e| StoreError::Corrupt(format!("recent activities of account {crm}: {e}")))
+}
 
 /// A (domain, account, people) row of a domain-claims query.
 fn read_claim(r: &rusqlite::Row) -> rusqlite::Result<DomainClaim> {

@@ -22,7 +22,7 @@ fn reopening_keeps_data_and_does_not_reapply_migrations() {
         s.write_accounts(&w, &mut src, &mut |_| {}).unwrap();
     }
     let mut s = SqliteStore::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 18, "every embedded migration");
+    assert_eq!(s.schema_version().unwrap(), 19, "every embedded migration");
     assert_eq!(s.counts().unwrap().accounts, 1);
 }
 
@@ -111,4 +111,34 @@ fn a_big_write_s_log_is_in_the_database_once_the_store_closes() {
     let mut s = SqliteStore::open(&path).unwrap();
     let (methods, _) = s.activity_summary().unwrap();
     assert_eq!(methods.iter().map(|(_, n)| n).sum::<u64>(), 200_001);
+}
+
+/// The copy of recent activities is bytes read back from a file: damaged bytes are reported as
+/// damage naming the account, never read as wrong activities nor a crash.
+#[test]
+fn a_damaged_copy_of_recent_activities_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("abm.db");
+    let mut s = SqliteStore::open(&path).unwrap();
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+    let at = day(10).and_hms_opt(9, 0, 0).unwrap().and_utc();
+    let rows = vec![abm_store::conformance::email_activity(
+        "a1",
+        at,
+        "Email Open",
+        "jo@acme.example",
+        "001A",
+    )];
+    s.insert_activities(&rows).unwrap();
+    let ids = ["001A".to_string()];
+    let recent = s.activities_of_since(&ids, day(1)).unwrap();
+    let packed = abm_core::packing::by_account(recent.clone());
+    s.keep_recent_activities(day(1), &mut packed.into_iter()).unwrap();
+    assert_eq!(s.activities_of_since(&ids, day(1)).unwrap(), recent);
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE recent_activities SET activities = x'0000ff'", [])
+        .unwrap();
+    let err = s.activities_of_since(&ids, day(1)).unwrap_err().to_string();
+    assert!(err.contains("damaged") && err.contains("001A"), "{err}");
 }

@@ -90,15 +90,20 @@ impl Gathered {
         self.of.iter().map(Vec::len).sum()
     }
 
-    /// The activities dated `since` or later, with their account, account by account.
-    fn recent(&self, since: NaiveDate) -> impl Iterator<Item = (String, abm_core::activity::Activity)> + '_ {
-        self.facts.iter().zip(&self.of).flat_map(move |(f, of)| {
+    /// Each account's activities dated `since` or later, oldest first, packed
+    /// ([`abm_core::packing`]); accounts without any are left out.
+    fn recent(&self, since: NaiveDate) -> impl Iterator<Item = (String, Vec<u8>)> + '_ {
+        self.facts.iter().zip(&self.of).filter_map(move |(f, of)| {
             let mut recent: Vec<&PackedActivity> = of.iter().filter(|p| p.at().date_naive() >= since).collect();
+            if recent.is_empty() {
+                return None;
+            }
             recent.sort_by_key(|p| p.at());
-            recent
-                .into_iter()
-                .map(|p| (f.crm_id.clone(), self.arena.unpack(p)))
-                .collect::<Vec<_>>()
+            let mut packed = Vec::new();
+            for p in recent {
+                self.arena.repack(p, &mut packed);
+            }
+            Some((f.crm_id.clone(), packed))
         })
     }
 
@@ -505,30 +510,9 @@ impl Refresh {
     }
 }
 
-/// Renew the store's copy of recent activities from `gathered`: unpacked on another thread
-/// while this one writes them (a first load's copy is millions of rows).
+/// Renew the store's copy of recent activities from `gathered`.
 fn keep_recent(store: &mut dyn Store, gathered: &Gathered, since: NaiveDate) -> abm_store::Result<()> {
-    const CHUNK: usize = 4_096;
-    let (to_writer, unpacked) = std::sync::mpsc::sync_channel::<Vec<(String, abm_core::activity::Activity)>>(4);
-    std::thread::scope(|scope| {
-        scope.spawn(move || {
-            let mut chunk = Vec::with_capacity(CHUNK);
-            for row in gathered.recent(since) {
-                chunk.push(row);
-                // The store stopped reading (it kept its copy, or failed): so does this.
-                if chunk.len() == CHUNK
-                    && to_writer
-                        .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
-                        .is_err()
-                {
-                    return;
-                }
-            }
-            let _ = to_writer.send(chunk);
-        });
-        let mut rows = unpacked.into_iter().flatten();
-        store.keep_recent_activities(since, &mut rows)
-    })
+    store.keep_recent_activities(since, &mut gathered.recent(since))
 }
 
 /// How many days older than the windows reach the store's copy of recent activities starts: an

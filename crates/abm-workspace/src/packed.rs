@@ -5,9 +5,9 @@
 //! other (about 60 bytes); it is unpacked, whole and unchanged, when its account is replayed.
 
 use abm_core::activity::{Activity, ActivityView};
+use abm_core::packing::{put_details, put_head, put_text, Reader};
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, HashMap};
-use std::net::Ipv4Addr;
+use std::collections::HashMap;
 
 /// Where an activity's fields are in the arena (block, offset), with what is kept outside it.
 #[derive(Debug, Clone, Copy)]
@@ -94,22 +94,7 @@ impl ActivityArena {
         if kind == IN_ARENA {
             put_text(b, Some(a.kind));
         }
-        put_text(b, Some(a.source_id));
-        put_text(b, a.email);
-        put_text(b, a.account_id);
-        put_text(b, a.company_domain);
-        match a.ip {
-            None => b.push(0),
-            Some(ip) => {
-                b.push(1);
-                b.extend_from_slice(&ip.octets());
-            }
-        }
-        put_len(b, a.attributes.len());
-        for (k, v) in a.attributes {
-            put_text(b, Some(k));
-            put_text(b, Some(v));
-        }
+        put_details(b, &a);
         PackedActivity {
             offset,
             at: a.at,
@@ -118,104 +103,40 @@ impl ActivityArena {
         }
     }
 
+    /// Add the activity `p` was packed from to `out`, packed by [`abm_core::packing::put_activity`],
+    /// without unpacking it.
+    pub fn repack(&self, p: &PackedActivity, out: &mut Vec<u8>) {
+        let bytes = &self.blocks[(p.offset >> 32) as usize];
+        let mut r = Reader::new(bytes, (p.offset & 0xffff_ffff) as usize);
+        // Packed here from `&str`s: the bytes are whole and UTF-8.
+        let source = match p.source {
+            IN_ARENA => r.text_lent().expect("packed here").unwrap_or_default(),
+            id => &self.sources.names[id as usize],
+        };
+        let kind = match p.kind {
+            IN_ARENA => r.text_lent().expect("packed here").unwrap_or_default(),
+            id => &self.kinds.names[id as usize],
+        };
+        put_head(out, p.at, source, kind);
+        let details = r.position();
+        r.skip_details().expect("packed here");
+        out.extend_from_slice(&bytes[details..r.position()]);
+    }
+
     /// The activity `p` was packed from.
     pub fn unpack(&self, p: &PackedActivity) -> Activity {
-        let mut r = Reader {
-            bytes: &self.blocks[(p.offset >> 32) as usize],
-            at: (p.offset & 0xffff_ffff) as usize,
-        };
+        let mut r = Reader::new(
+            &self.blocks[(p.offset >> 32) as usize],
+            (p.offset & 0xffff_ffff) as usize,
+        );
+        // Packed here from `&str`s: the bytes are whole and UTF-8.
         let name = |names: &Names, id: u16, r: &mut Reader| match id {
-            IN_ARENA => r.text().unwrap_or_default(),
+            IN_ARENA => r.text().expect("packed here").unwrap_or_default(),
             id => names.names[id as usize].clone(),
         };
         let source = name(&self.sources, p.source, &mut r);
         let kind = name(&self.kinds, p.kind, &mut r);
-        let source_id = r.text().unwrap_or_default();
-        let email = r.text();
-        let account_id = r.text();
-        let company_domain = r.text();
-        let ip = match r.byte() {
-            0 => None,
-            _ => Some(Ipv4Addr::new(r.byte(), r.byte(), r.byte(), r.byte())),
-        };
-        let mut attributes = BTreeMap::new();
-        for _ in 0..r.len() {
-            let k = r.text().unwrap_or_default();
-            let v = r.text().unwrap_or_default();
-            attributes.insert(k, v);
-        }
-        Activity {
-            source,
-            source_id,
-            at: p.at,
-            kind,
-            email,
-            account_id,
-            ip,
-            company_domain,
-            attributes,
-        }
-    }
-}
-
-/// A length as LEB128 (one byte below 128).
-fn put_len(b: &mut Vec<u8>, mut n: usize) {
-    loop {
-        let low = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            b.push(low);
-            return;
-        }
-        b.push(low | 0x80);
-    }
-}
-
-/// Text as its length plus one and its bytes; `None` as a zero length.
-fn put_text(b: &mut Vec<u8>, s: Option<&str>) {
-    match s {
-        None => put_len(b, 0),
-        Some(s) => {
-            put_len(b, s.len() + 1);
-            b.extend_from_slice(s.as_bytes());
-        }
-    }
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl Reader<'_> {
-    fn byte(&mut self) -> u8 {
-        let b = self.bytes[self.at];
-        self.at += 1;
-        b
-    }
-
-    fn len(&mut self) -> usize {
-        let (mut n, mut shift) = (0usize, 0);
-        loop {
-            let b = self.byte();
-            n |= ((b & 0x7f) as usize) << shift;
-            if b & 0x80 == 0 {
-                return n;
-            }
-            shift += 7;
-        }
-    }
-
-    fn text(&mut self) -> Option<String> {
-        match self.len() {
-            0 => None,
-            n => {
-                let s = &self.bytes[self.at..self.at + n - 1];
-                self.at += n - 1;
-                // Packed from a `&str`: always UTF-8 (checked, quickly, all the same).
-                Some(std::str::from_utf8(s).expect("packed from a str").to_string())
-            }
-        }
+        r.details().expect("packed here").into_activity(source, kind, p.at)
     }
 }
 
@@ -223,6 +144,8 @@ impl Reader<'_> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::collections::BTreeMap;
+    use std::net::Ipv4Addr;
 
     fn activity(
         kind: String,
@@ -259,9 +182,12 @@ mod tests {
                 .map(|k| activity(k, email.clone(), ip, attributes.clone()))
                 .collect();
             let packed: Vec<PackedActivity> = all.iter().map(|a| arena.pack(a.view())).collect();
+            let mut repacked = Vec::new();
             for (a, p) in all.iter().zip(&packed) {
                 prop_assert_eq!(&arena.unpack(p), a);
+                arena.repack(p, &mut repacked);
             }
+            prop_assert_eq!(abm_core::packing::activities(&repacked).unwrap(), all);
         }
     }
 
@@ -275,6 +201,9 @@ mod tests {
         assert_eq!(packed[69_999].kind, IN_ARENA);
         for i in [0, 65_534, 65_535, 69_999] {
             assert_eq!(arena.unpack(&packed[i]), all[i]);
+            let mut repacked = Vec::new();
+            arena.repack(&packed[i], &mut repacked);
+            assert_eq!(abm_core::packing::activities(&repacked).unwrap(), [all[i].clone()]);
         }
     }
 }

@@ -1,0 +1,317 @@
+//! Activities as bytes. Activities kept in bulk (in memory for a replay of every account, or as
+//! one value per account in a store) are smaller and quicker to copy as a run of bytes than as
+//! [`Activity`] values of a dozen allocations each: text is its length and its bytes, one after
+//! the other. Pure: bytes in, values out; bytes that end early or are not UTF-8 are refused, not
+//! trusted, since a store's bytes come from a file.
+
+use crate::activity::{Activity, ActivityView};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+/// Bytes that do not unpack: they end early or hold text that is not UTF-8.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("packed activities are damaged at byte {0}")]
+pub struct Damaged(pub usize);
+
+/// A length as LEB128 (one byte below 128).
+pub fn put_len(b: &mut Vec<u8>, mut n: usize) {
+    loop {
+        let low = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            b.push(low);
+            return;
+        }
+        b.push(low | 0x80);
+    }
+}
+
+/// Text as its length plus one and its bytes; `None` as a zero length.
+pub fn put_text(b: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        None => put_len(b, 0),
+        Some(s) => {
+            put_len(b, s.len() + 1);
+            b.extend_from_slice(s.as_bytes());
+        }
+    }
+}
+
+/// An activity's fields after its time, source and kind (which a caller may keep elsewhere):
+/// source id, email, account id, company domain, IP address and attributes.
+pub fn put_details(b: &mut Vec<u8>, a: &ActivityView<'_>) {
+    put_text(b, Some(a.source_id));
+    put_text(b, a.email);
+    put_text(b, a.account_id);
+    put_text(b, a.company_domain);
+    match a.ip {
+        None => b.push(0),
+        Some(ip) => {
+            b.push(1);
+            b.extend_from_slice(&ip.octets());
+        }
+    }
+    put_len(b, a.attributes.len());
+    for (k, v) in a.attributes {
+        put_text(b, Some(k));
+        put_text(b, Some(v));
+    }
+}
+
+/// A whole activity: its time (seconds since 1970, zigzag, then nanoseconds), source, kind and
+/// [`put_details`]. [`Reader::activity`] reads it back.
+pub fn put_activity(b: &mut Vec<u8>, a: &ActivityView<'_>) {
+    put_head(b, a.at, a.source, a.kind);
+    put_details(b, a);
+}
+
+/// What [`put_activity`] writes before the details: a caller holding an activity's details
+/// packed already (by [`put_details`]) copies them after this.
+pub fn put_head(b: &mut Vec<u8>, at: DateTime<Utc>, source: &str, kind: &str) {
+    let secs = at.timestamp();
+    put_len(b, ((secs << 1) ^ (secs >> 63)) as u64 as usize);
+    put_len(b, at.timestamp_subsec_nanos() as usize);
+    put_text(b, Some(source));
+    put_text(b, Some(kind));
+}
+
+/// Activities with their account, packed account by account: each run of one account's
+/// activities becomes one value.
+pub fn by_account(rows: impl IntoIterator<Item = (String, Activity)>) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+    for (crm, a) in rows {
+        match out.last_mut() {
+            Some((last, packed)) if *last == crm => put_activity(packed, &a.view()),
+            _ => {
+                let mut packed = Vec::new();
+                put_activity(&mut packed, &a.view());
+                out.push((crm, packed));
+            }
+        }
+    }
+    out
+}
+
+/// The fields [`put_details`] wrote.
+pub struct Details {
+    pub source_id: String,
+    pub email: Option<String>,
+    pub account_id: Option<String>,
+    pub company_domain: Option<String>,
+    pub ip: Option<Ipv4Addr>,
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// Reads what the `put_` functions wrote, from `at` on.
+pub struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(bytes: &'a [u8], at: usize) -> Reader<'a> {
+        Reader { bytes, at }
+    }
+
+    /// Whether every byte has been read.
+    pub fn at_end(&self) -> bool {
+        self.at >= self.bytes.len()
+    }
+
+    pub fn byte(&mut self) -> Result<u8, Damaged> {
+        let b = *self.bytes.get(self.at).ok_or(Damaged(self.at))?;
+        self.at += 1;
+        Ok(b)
+    }
+
+    pub fn length(&mut self) -> Result<usize, Damaged> {
+        let (mut n, mut shift) = (0usize, 0);
+        loop {
+            let b = self.byte()?;
+            if shift >= usize::BITS {
+                return Err(Damaged(self.at));
+            }
+            n |= ((b & 0x7f) as usize) << shift;
+            if b & 0x80 == 0 {
+                return Ok(n);
+            }
+            shift += 7;
+        }
+    }
+
+    /// Where the next byte is read from.
+    pub fn position(&self) -> usize {
+        self.at
+    }
+
+    pub fn text(&mut self) -> Result<Option<String>, Damaged> {
+        Ok(self.text_lent()?.map(str::to_string))
+    }
+
+    /// The next text, lent from the bytes.
+    pub fn text_lent(&mut self) -> Result<Option<&'a str>, Damaged> {
+        match self.length()? {
+            0 => Ok(None),
+            n => {
+                let start = self.at;
+                let bytes: &'a [u8] = self.bytes;
+                let end = start.checked_add(n - 1).filter(|&e| e <= bytes.len());
+                let s = end.and_then(|e| std::str::from_utf8(&bytes[start..e]).ok());
+                let s = s.ok_or(Damaged(start))?;
+                self.at += n - 1;
+                Ok(Some(s))
+            }
+        }
+    }
+
+    /// Past what [`put_details`] wrote, checking it as [`Reader::details`] would.
+    pub fn skip_details(&mut self) -> Result<(), Damaged> {
+        for _ in 0..4 {
+            self.text_lent()?;
+        }
+        if self.byte()? != 0 {
+            for _ in 0..4 {
+                self.byte()?;
+            }
+        }
+        for _ in 0..self.length()? {
+            self.text_lent()?;
+            self.text_lent()?;
+        }
+        Ok(())
+    }
+
+    fn required(&mut self) -> Result<String, Damaged> {
+        let at = self.at;
+        self.text()?.ok_or(Damaged(at))
+    }
+
+    /// What [`put_details`] wrote.
+    pub fn details(&mut self) -> Result<Details, Damaged> {
+        let source_id = self.required()?;
+        let email = self.text()?;
+        let account_id = self.text()?;
+        let company_domain = self.text()?;
+        let ip = match self.byte()? {
+            0 => None,
+            _ => Some(Ipv4Addr::new(self.byte()?, self.byte()?, self.byte()?, self.byte()?)),
+        };
+        let mut attributes = BTreeMap::new();
+        for _ in 0..self.length()? {
+            let k = self.required()?;
+            let v = self.required()?;
+            attributes.insert(k, v);
+        }
+        Ok(Details {
+            source_id,
+            email,
+            account_id,
+            company_domain,
+            ip,
+            attributes,
+        })
+    }
+
+    /// What [`put_activity`] wrote.
+    pub fn activity(&mut self) -> Result<Activity, Damaged> {
+        let start = self.at;
+        let zigzag = self.length()? as u64;
+        let secs = ((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64);
+        let nanos = u32::try_from(self.length()?).map_err(|_| Damaged(start))?;
+        let at: DateTime<Utc> = DateTime::from_timestamp(secs, nanos).ok_or(Damaged(start))?;
+        let source = self.required()?;
+        let kind = self.required()?;
+        Ok(Details::into_activity(self.details()?, source, kind, at))
+    }
+}
+
+impl Details {
+    /// The activity these details belong to.
+    pub fn into_activity(self, source: String, kind: String, at: DateTime<Utc>) -> Activity {
+        Activity {
+            source,
+            source_id: self.source_id,
+            at,
+            kind,
+            email: self.email,
+            account_id: self.account_id,
+            ip: self.ip,
+            company_domain: self.company_domain,
+            attributes: self.attributes,
+        }
+    }
+}
+
+/// Every activity in `bytes`, written one after another by [`put_activity`].
+pub fn activities(bytes: &[u8]) -> Result<Vec<Activity>, Damaged> {
+    let mut r = Reader::new(bytes, 0);
+    let mut out = Vec::new();
+    while !r.at_end() {
+        out.push(r.activity()?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever activities hold (any time, empty or long text, any characters, attributes),
+        /// they read back unchanged and in order; and any cut of the bytes is refused or reads
+        /// back a prefix, never panics.
+        #[test]
+        fn activities_read_back_as_written(
+            all in proptest::collection::vec(
+                (
+                    -50_000_000_000i64..50_000_000_000,
+                    0u32..1_000_000_000,
+                    "\\PC{0,30}",
+                    proptest::option::of("\\PC{0,40}"),
+                    proptest::option::of(any::<[u8; 4]>()),
+                    proptest::collection::btree_map("\\PC{0,10}", "\\PC{0,200}", 0..4),
+                ),
+                0..6,
+            ),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let all: Vec<Activity> = all
+                .into_iter()
+                .enumerate()
+                .map(|(i, (secs, nanos, kind, email, ip, attributes))| Activity {
+                    source: "web-analytics".into(),
+                    source_id: format!("s{i}"),
+                    at: DateTime::from_timestamp(secs, nanos).unwrap(),
+                    kind,
+                    email,
+                    account_id: None,
+                    ip: ip.map(Ipv4Addr::from),
+                    company_domain: Some("acme.example".into()),
+                    attributes,
+                })
+                .collect();
+            let mut bytes = Vec::new();
+            for a in &all {
+                put_activity(&mut bytes, &a.view());
+            }
+            prop_assert_eq!(&activities(&bytes).unwrap(), &all);
+            if !bytes.is_empty() {
+                let cut = cut.index(bytes.len());
+                if let Ok(some) = activities(&bytes[..cut]) {
+                    prop_assert_eq!(&some[..], &all[..some.len()]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn damaged_bytes_are_refused() {
+        // A text length running past the end, and text that is not UTF-8.
+        assert_eq!(activities(&[0, 0, 9, b'a']), Err(Damaged(3)));
+        assert!(activities(&[0, 0, 3, 0xff, 0xfe, 2, b'k']).is_err());
+        // A length of more bytes than a number holds.
+        assert!(activities(&[0xff; 12]).is_err());
+    }
+}
