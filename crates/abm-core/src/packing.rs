@@ -15,6 +15,7 @@ use std::net::Ipv4Addr;
 pub struct Damaged(pub usize);
 
 /// A length as LEB128 (one byte below 128).
+#[inline]
 pub fn put_len(b: &mut Vec<u8>, mut n: usize) {
     loop {
         let low = (n & 0x7f) as u8;
@@ -28,6 +29,7 @@ pub fn put_len(b: &mut Vec<u8>, mut n: usize) {
 }
 
 /// Text as its length plus one and its bytes; `None` as a zero length.
+#[inline]
 pub fn put_text(b: &mut Vec<u8>, s: Option<&str>) {
     match s {
         None => put_len(b, 0),
@@ -40,6 +42,7 @@ pub fn put_text(b: &mut Vec<u8>, s: Option<&str>) {
 
 /// An activity's fields after its time, source and kind (which a caller may keep elsewhere):
 /// source id, email, account id, company domain, IP address and attributes.
+#[inline]
 pub fn put_details(b: &mut Vec<u8>, a: &ActivityView<'_>) {
     put_text(b, Some(a.source_id));
     put_text(b, a.email);
@@ -68,6 +71,7 @@ pub fn put_activity(b: &mut Vec<u8>, a: &ActivityView<'_>) {
 
 /// What [`put_activity`] writes before the details: a caller holding an activity's details
 /// packed already (by [`put_details`]) copies them after this.
+#[inline]
 pub fn put_head(b: &mut Vec<u8>, at: DateTime<Utc>, source: &str, kind: &str) {
     let secs = at.timestamp();
     put_len(b, ((secs << 1) ^ (secs >> 63)) as u64 as usize);
@@ -115,16 +119,19 @@ impl<'a> Reader<'a> {
     }
 
     /// Whether every byte has been read.
+    #[inline]
     pub fn at_end(&self) -> bool {
         self.at >= self.bytes.len()
     }
 
+    #[inline]
     pub fn byte(&mut self) -> Result<u8, Damaged> {
         let b = *self.bytes.get(self.at).ok_or(Damaged(self.at))?;
         self.at += 1;
         Ok(b)
     }
 
+    #[inline]
     pub fn length(&mut self) -> Result<usize, Damaged> {
         let (mut n, mut shift) = (0usize, 0);
         loop {
@@ -141,15 +148,18 @@ impl<'a> Reader<'a> {
     }
 
     /// Where the next byte is read from.
+    #[inline]
     pub fn position(&self) -> usize {
         self.at
     }
 
+    #[inline]
     pub fn text(&mut self) -> Result<Option<String>, Damaged> {
         Ok(self.text_lent()?.map(str::to_string))
     }
 
     /// The next text, lent from the bytes.
+    #[inline]
     pub fn text_lent(&mut self) -> Result<Option<&'a str>, Damaged> {
         match self.length()? {
             0 => Ok(None),
@@ -165,23 +175,39 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Past what [`put_details`] wrote, checking it as [`Reader::details`] would.
+    /// Past the next text, without checking that it is UTF-8.
+    #[inline]
+    fn skip_text(&mut self) -> Result<(), Damaged> {
+        let n = self.length()?;
+        let end = self.at.saturating_add(n.saturating_sub(1));
+        if end > self.bytes.len() {
+            return Err(Damaged(self.at));
+        }
+        self.at = end;
+        Ok(())
+    }
+
+    /// Past what [`put_details`] wrote. Lengths are checked, text is not: this is for bytes
+    /// packed by this process, to be copied elsewhere whole (what reads them back checks them).
+    #[inline]
     pub fn skip_details(&mut self) -> Result<(), Damaged> {
         for _ in 0..4 {
-            self.text_lent()?;
+            self.skip_text()?;
         }
         if self.byte()? != 0 {
-            for _ in 0..4 {
-                self.byte()?;
-            }
+            self.at += 4;
         }
         for _ in 0..self.length()? {
-            self.text_lent()?;
-            self.text_lent()?;
+            self.skip_text()?;
+            self.skip_text()?;
+        }
+        if self.at > self.bytes.len() {
+            return Err(Damaged(self.bytes.len()));
         }
         Ok(())
     }
 
+    #[inline]
     fn required(&mut self) -> Result<String, Damaged> {
         let at = self.at;
         self.text()?.ok_or(Damaged(at))
@@ -215,11 +241,32 @@ impl<'a> Reader<'a> {
 
     /// What [`put_activity`] wrote.
     pub fn activity(&mut self) -> Result<Activity, Damaged> {
+        let at = self.time()?;
+        self.rest_of(at)
+    }
+
+    /// What [`put_activity`] wrote when it happened at `from` or later; otherwise `None`, read
+    /// past without building it.
+    pub fn activity_from(&mut self, from: DateTime<Utc>) -> Result<Option<Activity>, Damaged> {
+        let at = self.time()?;
+        if at >= from {
+            return self.rest_of(at).map(Some);
+        }
+        self.skip_text()?;
+        self.skip_text()?;
+        self.skip_details()?;
+        Ok(None)
+    }
+
+    fn time(&mut self) -> Result<DateTime<Utc>, Damaged> {
         let start = self.at;
         let zigzag = self.length()? as u64;
         let secs = ((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64);
         let nanos = u32::try_from(self.length()?).map_err(|_| Damaged(start))?;
-        let at: DateTime<Utc> = DateTime::from_timestamp(secs, nanos).ok_or(Damaged(start))?;
+        DateTime::from_timestamp(secs, nanos).ok_or(Damaged(start))
+    }
+
+    fn rest_of(&mut self, at: DateTime<Utc>) -> Result<Activity, Damaged> {
         let source = self.required()?;
         let kind = self.required()?;
         Ok(Details::into_activity(self.details()?, source, kind, at))
@@ -249,6 +296,17 @@ pub fn activities(bytes: &[u8]) -> Result<Vec<Activity>, Damaged> {
     let mut out = Vec::new();
     while !r.at_end() {
         out.push(r.activity()?);
+    }
+    Ok(out)
+}
+
+/// The activities in `bytes` (as [`activities`] reads them) that happened at `from` or later;
+/// the others are read past, not built.
+pub fn activities_from(bytes: &[u8], from: DateTime<Utc>) -> Result<Vec<Activity>, Damaged> {
+    let mut r = Reader::new(bytes, 0);
+    let mut out = Vec::new();
+    while !r.at_end() {
+        out.extend(r.activity_from(from)?);
     }
     Ok(out)
 }
@@ -297,6 +355,10 @@ mod tests {
                 put_activity(&mut bytes, &a.view());
             }
             prop_assert_eq!(&activities(&bytes).unwrap(), &all);
+            if let Some(middle) = all.get(all.len() / 2) {
+                let from: Vec<Activity> = all.iter().filter(|a| a.at >= middle.at).cloned().collect();
+                prop_assert_eq!(activities_from(&bytes, middle.at).unwrap(), from);
+            }
             if !bytes.is_empty() {
                 let cut = cut.index(bytes.len());
                 if let Ok(some) = activities(&bytes[..cut]) {

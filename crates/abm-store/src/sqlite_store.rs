@@ -134,6 +134,15 @@ impl SqliteStore {
         }));
     }
 
+    /// After [`commit_leaving_log`]: the log is copied aside from here on.
+    fn copy_log_aside(&mut self, committed: rusqlite::Result<()>) -> Result<()> {
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)?;
+        committed?;
+        self.checkpoint_aside();
+        Ok(())
+    }
+
     fn finish_checkpoint(&mut self) {
         if let Some(running) = self.checkpoint.take() {
             let _ = running.join();
@@ -916,10 +925,13 @@ impl Store for SqliteStore {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let into_empty = !any_activity(&tx)?;
+        let account_index = has_account_index(&tx)?;
         let (mut added, mut offered) = (0u64, 0u64);
         // A big write goes in without the account index, which is rebuilt (sorted once) in the
         // same transaction; whether it is big is told by its first batch. Into an empty table
         // it goes in without the key index too: rows are appended, repeats found at the end.
+        // The account index is not built then at all: a copy of every activity, by account,
+        // stands in for it (`wants_every_activity_copied`), and takes a third of the time.
         let (mut without_index, mut appending) = (false, false);
         let mut recent_since = recent_since(&tx)?;
         // New matched activities for the copy of recent ones, packed by account.
@@ -936,13 +948,14 @@ impl Store for SqliteStore {
                     break;
                 }
                 if offered == 0 && batch.len() >= BULK_ACTIVITIES {
-                    tx.execute("DROP INDEX activities_crm_id", [])?;
+                    tx.execute("DROP INDEX IF EXISTS activities_crm_id", [])?;
                     without_index = true;
                     if into_empty {
                         tx.execute("DROP INDEX activities_key", [])?;
                         // The copy of recent activities is dropped rather than kept row by
                         // row (repeats are only found at the end); the replay that follows
-                        // writes it afresh.
+                        // writes it afresh, of every activity, for the account index is not
+                        // built again.
                         tx.execute("DELETE FROM recent_activities_since", [])?;
                         tx.execute("DELETE FROM recent_activities", [])?;
                         recent_since = None;
@@ -1009,18 +1022,16 @@ impl Store for SqliteStore {
             }
         }
         if without_index {
-            tx.execute("CREATE INDEX activities_crm_id ON activities (crm_id, at)", [])?;
+            if account_index && !appending {
+                tx.execute(ACCOUNT_INDEX, [])?;
+            }
             tx.pragma_update(None, "threads", 0)?;
             tx.pragma_update(None, "cache_size", CACHE_KIB)?;
         }
         if appending {
             // A load of history is gigabytes of log: it is copied aside, not by this commit.
-            tx.pragma_update(None, "wal_autocheckpoint", 0)?;
-            let committed = tx.commit();
-            self.conn
-                .pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)?;
-            committed?;
-            self.checkpoint_aside();
+            let committed = commit_leaving_log(tx);
+            self.copy_log_aside(committed)?;
         } else {
             tx.commit()?;
         }
@@ -1029,6 +1040,10 @@ impl Store for SqliteStore {
 
     fn holds_activities(&mut self) -> Result<bool> {
         any_activity(&self.conn)
+    }
+
+    fn wants_every_activity_copied(&mut self) -> Result<bool> {
+        Ok(!has_account_index(&self.conn)?)
     }
 
     fn activities_of_kind(&mut self, kind: &str) -> Result<Vec<(String, Activity)>> {
@@ -1044,6 +1059,9 @@ impl Store for SqliteStore {
     }
 
     fn activities_of(&mut self, crm_id: &str) -> Result<Vec<Activity>> {
+        if let Some(copied) = copied_since(&self.conn, crm_id, crate::all_history())? {
+            return Ok(copied);
+        }
         let mut out = Vec::new();
         select_activities(&self.conn, "crm_id = ?1", crm_id, "at, source_id", &mut |_, a| {
             out.push(a)
@@ -1052,6 +1070,9 @@ impl Store for SqliteStore {
     }
 
     fn activities_since(&mut self, crm_id: &str, since: NaiveDate) -> Result<Vec<Activity>> {
+        if let Some(copied) = copied_since(&self.conn, crm_id, since)? {
+            return Ok(copied);
+        }
         // Stored as `YYYY-MM-DDTHH:MM:SS…Z` in UTC: every time on or after the day sorts at or
         // after the bare date.
         let mut out = Vec::new();
@@ -1155,10 +1176,8 @@ impl Store for SqliteStore {
                 while let Some(r) = found.next()? {
                     let crm: String = r.get(0)?;
                     let packed = r.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
-                    for a in unpack_recent(&crm, packed)? {
-                        if a.at >= start {
-                            out.push((crm.clone(), a));
-                        }
+                    for a in unpack_recent(&crm, packed, start)? {
+                        out.push((crm.clone(), a));
                     }
                 }
                 continue;
@@ -1203,11 +1222,17 @@ impl Store for SqliteStore {
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
         // A copy that starts earlier holds every activity from `since` too (inserts keep it
-        // whole): it stays, until what it holds before `since` is a month's worth.
+        // whole): it stays, until what it holds before `since` is a month's worth. A copy of
+        // every activity stays: it stands in for the account index.
         if let Some(from) = recent_since(&tx)?.and_then(|d| rows::parse_day(&d).ok()) {
-            if from <= since && since - from < chrono::Duration::days(RECENT_STALE_DAYS) {
+            let full = from == crate::all_history();
+            if full || (from <= since && since - from < chrono::Duration::days(RECENT_STALE_DAYS)) {
                 return Ok(());
             }
+        }
+        if since != crate::all_history() && !has_account_index(&tx)? {
+            // A copy of only the recent activities: reads of older ones need the index.
+            tx.execute(ACCOUNT_INDEX, [])?;
         }
         tx.execute("DELETE FROM recent_activities", [])?;
         tx.execute(
@@ -1229,7 +1254,9 @@ impl Store for SqliteStore {
                 }
             }
         }
-        tx.commit()?;
+        // A copy of every activity is most of a gigabyte of log.
+        let committed = commit_leaving_log(tx);
+        self.copy_log_aside(committed)?;
         Ok(())
     }
 
@@ -1784,6 +1811,13 @@ fn put_event(st: &mut rusqlite::CachedStatement<'_>, e: &crate::StageEvent) -> R
     Ok(())
 }
 
+/// Commit a big write without copying its log into the database on the way, as SQLite would
+/// at this commit; [`SqliteStore::copy_log_aside`] has it copied on another thread.
+fn commit_leaving_log(tx: rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.pragma_update(None, "wal_autocheckpoint", 0)?;
+    tx.commit()
+}
+
 /// Whether the store holds any activity.
 fn any_activity(conn: &Connection) -> Result<bool> {
     Ok(conn.query_row("SELECT EXISTS (SELECT 1 FROM activities)", [], |r| r.get(0))?)
@@ -1816,9 +1850,39 @@ fn add_to_recent(conn: &Connection, crm: &str, packed: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// An account's copy of recent activities, unpacked.
-fn unpack_recent(crm: &str, packed: &[u8]) -> Result<Vec<Activity>> {
-    abm_core::packing::activities(packed)
+/// An account's activities on or after the day `since`, oldest first, from the copy of recent
+/// activities when it holds them all (`None` when it does not).
+fn copied_since(conn: &Connection, crm: &str, since: NaiveDate) -> Result<Option<Vec<Activity>>> {
+    let day = since.format("%Y-%m-%d").to_string();
+    if !recent_since(conn)?.is_some_and(|from| from <= day) {
+        return Ok(None);
+    }
+    let mut read = conn.prepare_cached("SELECT activities FROM recent_activities WHERE crm_id = ?1")?;
+    let packed: Option<Vec<u8>> = read.query_row([crm], |r| r.get(0)).optional()?;
+    let start = since.and_time(chrono::NaiveTime::MIN).and_utc();
+    let mut of: Vec<Activity> = match packed {
+        Some(packed) => unpack_recent(crm, &packed, start)?,
+        None => Vec::new(),
+    };
+    of.sort_by(|x, y| (x.at, &x.source_id).cmp(&(y.at, &y.source_id)));
+    Ok(Some(of))
+}
+
+/// Whether `activities` has its account index (a first load skips it for a copy of every
+/// activity).
+fn has_account_index(conn: &Connection) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'activities_crm_id')",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+const ACCOUNT_INDEX: &str = "CREATE INDEX activities_crm_id ON activities (crm_id, at)";
+
+/// An account's copied activities from the time `from` on, unpacked.
+fn unpack_recent(crm: &str, packed: &[u8], from: chrono::DateTime<Utc>) -> Result<Vec<Activity>> {
+    abm_core::packing::activities_from(packed, from)
         .map_err(|e| StoreError::Corrupt(format!("recent activities of account {crm}: {e}")))
 }
 

@@ -74,7 +74,7 @@ fn a_big_first_write_keeps_each_activity_once() {
         .unwrap();
     assert_eq!((w.added, w.already, w.into_empty), (200_000, 10, true));
     let of = s.activities_of("001A000").unwrap();
-    assert_eq!(of.len(), 400, "found through the account index");
+    assert_eq!(of.len(), 400, "read by account before any copy is kept");
     assert!(
         of.iter().all(|a| a.kind == "Email Open"),
         "the first of each repeat stays"
@@ -141,4 +141,77 @@ fn a_damaged_copy_of_recent_activities_is_reported() {
         .unwrap();
     let err = s.activities_of_since(&ids, day(1)).unwrap_err().to_string();
     assert!(err.contains("damaged") && err.contains("001A"), "{err}");
+}
+
+/// A first load skips the account index: a copy of every activity, by account, stands in for
+/// it. Reads by account are the same before the copy (a scan), from it, after later inserts
+/// (old and new ones) and after a rebuild asks for a copy of recent ones only; a store given
+/// only a recent copy builds the index after all.
+#[test]
+fn a_first_load_reads_by_account_from_a_copy_of_every_activity() {
+    use abm_store::conformance::email_activity;
+    let day = |d: i64| chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Duration::days(d);
+    let act = |id: usize, d: i64, crm: usize| {
+        let at = day(d).and_hms_opt(9, (id % 60) as u32, 0).unwrap().and_utc();
+        email_activity(
+            &format!("a{id}"),
+            at,
+            "Email Open",
+            "jo@acme.example",
+            &format!("001A{crm:03}"),
+        )
+    };
+    let rows: Vec<_> = (0..200_000).map(|i| act(i, (i % 300) as i64, i % 500)).collect();
+    let ids: Vec<String> = ["001A000", "001A007", "001A499", "001A999"].map(String::from).to_vec();
+    let reads = |s: &mut dyn Store| {
+        let of: Vec<_> = ids.iter().map(|id| s.activities_of(id).unwrap()).collect();
+        let since: Vec<_> = ids.iter().map(|id| s.activities_since(id, day(250)).unwrap()).collect();
+        let mut of_since = s.activities_of_since(&ids, day(100)).unwrap();
+        of_since.sort_by(|x, y| (&x.0, &x.1.source_id).cmp(&(&y.0, &y.1.source_id)));
+        (of, since, of_since)
+    };
+    let every_by_account = |s: &mut dyn Store| {
+        let mut all = Vec::new();
+        s.each_matched_activity(&mut |crm, a| all.push((crm, a))).unwrap();
+        all.sort_by(|x, y| (&x.0, x.1.at).cmp(&(&y.0, y.1.at)));
+        abm_core::packing::by_account(all)
+    };
+    for only_recent in [false, true] {
+        let mut s = fresh();
+        s.insert_activities(&rows).unwrap();
+        assert!(s.wants_every_activity_copied().unwrap());
+        let scanned = reads(s.as_mut());
+        assert_eq!(scanned.0[0].len(), 400);
+        assert!(scanned.0[0].windows(2).all(|w| w[0].at <= w[1].at), "oldest first");
+        assert!(scanned.0[3].is_empty(), "an account without activities");
+        if only_recent {
+            let recent = s.activities_of_since(&ids, day(200)).unwrap();
+            let packed = abm_core::packing::by_account(recent);
+            s.keep_recent_activities(day(200), &mut packed.into_iter()).unwrap();
+            assert!(
+                !s.wants_every_activity_copied().unwrap(),
+                "the index is built after all"
+            );
+        } else {
+            let every = every_by_account(s.as_mut());
+            s.keep_recent_activities(abm_store::all_history(), &mut every.into_iter())
+                .unwrap();
+            assert!(s.wants_every_activity_copied().unwrap(), "no index");
+        }
+        assert_eq!(reads(s.as_mut()), scanned);
+        // Later: one new, one older than everything, one more for an account new to the store.
+        let later = vec![act(300_001, 299, 0), act(300_002, -30, 7), act(300_003, 5, 999)];
+        assert_eq!(s.insert_activities(&later).unwrap(), (3, 0));
+        let after = reads(s.as_mut());
+        assert_eq!(after.0[0].len(), 401);
+        assert_eq!(after.0[0].last().unwrap().source_id, "a300001");
+        assert_eq!(after.0[1].first().unwrap().source_id, "a300002");
+        assert_eq!(after.0[3].len(), 1);
+        assert_eq!(after.2.len(), scanned.2.len() + 1);
+        // A rebuild asks for a copy of the recent ones only: the copy of every one stays.
+        let recent = s.activities_of_since(&ids, day(280)).unwrap();
+        let packed = abm_core::packing::by_account(recent);
+        s.keep_recent_activities(day(280), &mut packed.into_iter()).unwrap();
+        assert_eq!(reads(s.as_mut()), after);
+    }
 }

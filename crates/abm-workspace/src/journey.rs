@@ -99,6 +99,7 @@ impl Gathered {
                 return None;
             }
             recent.sort_by_key(|p| p.at());
+            self.arena.fetch(recent.iter().copied());
             let mut packed = Vec::new();
             for p in recent {
                 self.arena.repack(p, &mut packed);
@@ -111,6 +112,7 @@ impl Gathered {
     fn facts_of(&self, i: usize) -> AccountFacts {
         let f = &self.facts[i];
         let titles = self.titles.get(&f.crm_id);
+        self.arena.fetch(&self.of[i]);
         let activities = self.of[i]
             .iter()
             .map(|packed| {
@@ -176,7 +178,7 @@ impl abm_import::activities::KeepMatched for HandOver {
 /// writing it (building the store's indexes, committing): what [`update`] stores when it
 /// replays every account.
 pub struct Replayed {
-    gathered: Gathered,
+    gathered: std::sync::Arc<Gathered>,
     journeys: Vec<Journey>,
     through: NaiveDate,
     read: std::time::Duration,
@@ -197,7 +199,8 @@ pub struct ReplayAhead<'a> {
 /// once the file is read whole, another thread replays every account from them (by `ahead`)
 /// while the store builds its indexes and commits. The journeys are handed back when those rows
 /// are every activity the store now holds (the write found the store empty and skipped
-/// nothing), for [`update`] to store.
+/// nothing), for [`update`] to store. A store that wants a copy of every activity
+/// ([`Store::wants_every_activity_copied`]) is given it from those rows while the replay runs.
 pub fn import_activities(
     store: &mut dyn Store,
     path: &std::path::Path,
@@ -216,6 +219,8 @@ pub fn import_activities(
         collected: Collected::default(),
         to: Some(to),
     };
+    // The gathered rows, lent back for the copy while the replay runs.
+    let (share, shared) = std::sync::mpsc::sync_channel::<std::sync::Arc<Gathered>>(1);
     let (imported, replayed) = std::thread::scope(|scope| {
         let replaying = scope.spawn(move || -> Option<Replayed> {
             // Nothing comes when the import failed before it read the file whole.
@@ -226,6 +231,8 @@ pub fn import_activities(
             let watch = Watch::default();
             let gathered = gather(facts_from.as_mut(), None, Some(collected), &watch).ok()?;
             drop(facts_from);
+            let gathered = std::sync::Arc::new(gathered);
+            let _ = share.send(gathered.clone());
             let read = started.elapsed();
             let journeys = replay_all(ahead.rules, &gathered, ahead.through, &watch);
             Some(Replayed {
@@ -239,12 +246,40 @@ pub fn import_activities(
         let imported = abm_import::activities::import_activities(store, path, mapping, progress, Some(&mut hand_over));
         // The replay waits for rows no more.
         drop(hand_over);
+        if imported.as_ref().is_ok_and(every_held) {
+            // The import stands (it committed) whether or not the copy is written: without
+            // one, the update that follows gathers the rows again and writes it, or reports
+            // why it cannot.
+            let _ = copy_every_activity(store, &shared);
+        }
+        drop(shared);
         let replayed = replaying.join().expect("the replay thread panicked");
         (imported, replayed)
     });
     let r = imported?;
-    let every = r.into_empty && r.already == 0;
+    let every = every_held(&r);
     Ok((r, replayed.filter(|_| every)))
+}
+
+/// Whether an import's rows are every activity the store holds.
+fn every_held(r: &abm_import::activities::ActivityImportReport) -> bool {
+    r.into_empty && r.already == 0
+}
+
+/// Give a store that wants one a copy of every activity, from the rows gathered for the replay
+/// (once they are: the replay thread lends them as it starts replaying).
+fn copy_every_activity(
+    store: &mut dyn Store,
+    shared: &std::sync::mpsc::Receiver<std::sync::Arc<Gathered>>,
+) -> abm_store::Result<()> {
+    if !store.wants_every_activity_copied()? {
+        return Ok(());
+    }
+    match shared.recv() {
+        Ok(gathered) => keep_recent(store, &gathered, abm_store::all_history()),
+        // The replay could not gather them: the update that follows reads them back.
+        Err(_) => Ok(()),
+    }
 }
 
 /// An account's stored journey facts as a replay reads them (its activities still to come),
@@ -549,14 +584,17 @@ fn refresh(
                 let gathered = gather(store, only, None, watch)?;
                 let read = started.elapsed();
                 let journeys = replay_all(rules, &gathered, through, watch);
-                (gathered, journeys, read, started.elapsed(), None)
+                (std::sync::Arc::new(gathered), journeys, read, started.elapsed(), None)
             }
         };
     let activities = gathered.activities();
     watch.enter(Phase::Writing, journeys.len() as u64);
     if only.is_none() {
         let lookback = abm_core::journey::lookback_days(rules.stages, rules.engagement);
-        let since = through - chrono::Duration::days(lookback + RECENT_SLACK_DAYS);
+        let since = match store.wants_every_activity_copied()? {
+            true => abm_store::all_history(),
+            false => through - chrono::Duration::days(lookback + RECENT_SLACK_DAYS),
+        };
         keep_recent(store, &gathered, since)?;
     }
     drop(gathered);
@@ -954,5 +992,89 @@ mod tests {
         let (again, none) = import_activities(&mut kept, &file, None, quiet, &ahead).unwrap();
         assert!(!again.into_empty);
         assert!(none.is_none(), "a second file's rows are not all the store holds");
+    }
+
+    /// A first load big enough that SQLite skips its account index: the copy of every activity
+    /// it reads accounts from instead is written from the rows the replay gathered, and reads
+    /// back as the rows; a second store that reads the rows back to rebuild agrees.
+    #[test]
+    fn a_big_first_import_is_copied_by_account_from_what_it_read() {
+        let (stages, engagement) = (crate::shipped_stages(), crate::shipped_engagement_rules());
+        let rules = Rules {
+            stages: &stages,
+            engagement: &engagement,
+        };
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let accounts = |name: &str| {
+            let mut store = SqliteStore::open(&dir.path().join(name)).unwrap();
+            let records = (0..40)
+                .map(|i| {
+                    let domain = format!("acct{i}.example");
+                    record(&format!("001A{i:02}"), &format!("Acct {i}"), None, 500, 0, &[&domain])
+                })
+                .collect();
+            let (w, mut src) = write_for(&mut store, records);
+            store.write_accounts(&w, &mut src, &mut |_| {}).unwrap();
+            store
+        };
+        let mut csv = String::from("Activity ID,Activity Date,Activity Type,Email Address\n");
+        for n in 0..210_000 {
+            let (i, d) = (n % 40, day - chrono::Duration::days((n * 7 % 365) as i64));
+            csv.push_str(&format!(
+                "a{n},{d}T09:{:02}:00Z,Email Open,p{}@acct{i}.example\n",
+                n % 60,
+                n % 7
+            ));
+        }
+        let file = dir.path().join("history.csv");
+        std::fs::write(&file, csv).unwrap();
+        let quiet = &mut abm_import::accounts::Quiet;
+
+        let mut kept = accounts("kept.db");
+        let kept_path = dir.path().join("kept.db");
+        let open = || -> Result<Box<dyn Store>> { Ok(Box::new(SqliteStore::open(&kept_path)?)) };
+        let ahead = ReplayAhead {
+            rules: &rules,
+            through: day,
+            open: &open,
+        };
+        let (r, replayed) = import_activities(&mut kept, &file, None, quiet, &ahead).unwrap();
+        assert!(kept.wants_every_activity_copied().unwrap(), "no account index");
+        let copied: (String, i64) = rusqlite::Connection::open(&kept_path)
+            .unwrap()
+            .query_row(
+                "SELECT (SELECT since FROM recent_activities_since), count(*) FROM recent_activities",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            copied,
+            ("0000-01-01".to_string(), 40),
+            "copied by the import, from the start"
+        );
+        let refresh = update(&rules, &mut kept, &r.touched, r.since, day, &Watch::default(), replayed).unwrap();
+        assert!(refresh.as_imported);
+
+        let mut read_back = accounts("read-back.db");
+        abm_import::activities::import_activities(&mut read_back, &file, None, quiet, None).unwrap();
+        rebuild(&rules, &mut read_back, day, &Watch::default()).unwrap();
+        assert_eq!(kept.journeys(None).unwrap(), read_back.journeys(None).unwrap());
+        for crm in ["001A00", "001A17", "001A39"] {
+            let of = kept.activities_of(crm).unwrap();
+            assert_eq!(of.len(), 210_000 / 40);
+            assert!(of.windows(2).all(|w| w[0].at <= w[1].at), "oldest first");
+            assert_eq!(of, read_back.activities_of(crm).unwrap());
+            let mut scanned = Vec::new();
+            kept.each_matched_activity(&mut |c, a| {
+                if c == crm {
+                    scanned.push(a)
+                }
+            })
+            .unwrap();
+            scanned.sort_by(|x, y| (x.at, &x.source_id).cmp(&(y.at, &y.source_id)));
+            assert_eq!(of, scanned, "the copy holds what the table holds");
+        }
     }
 }

@@ -103,6 +103,17 @@ impl ActivityArena {
         }
     }
 
+    /// Read a byte of each of `ps` ahead of unpacking them. One account's activities lie all
+    /// over the arena (packed in the order they were read), and unpacking them one by one waits
+    /// for memory each time; asked for together, they are fetched together.
+    pub fn fetch<'p>(&self, ps: impl IntoIterator<Item = &'p PackedActivity>) {
+        let mut any = 0u8;
+        for p in ps {
+            any ^= self.blocks[(p.offset >> 32) as usize][(p.offset & 0xffff_ffff) as usize];
+        }
+        std::hint::black_box(any);
+    }
+
     /// Add the activity `p` was packed from to `out`, packed by [`abm_core::packing::put_activity`],
     /// without unpacking it.
     pub fn repack(&self, p: &PackedActivity, out: &mut Vec<u8>) {
