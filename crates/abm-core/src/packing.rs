@@ -65,34 +65,68 @@ pub fn put_details(b: &mut Vec<u8>, a: &ActivityView<'_>) {
 /// A whole activity: its time (seconds since 1970, zigzag, then nanoseconds), source, kind and
 /// [`put_details`]. [`Reader::activity`] reads it back.
 pub fn put_activity(b: &mut Vec<u8>, a: &ActivityView<'_>) {
-    put_head(b, a.at, a.source, a.kind);
+    put_head(b, a.at, Name::New(a.source), Name::New(a.kind));
     put_details(b, a);
+}
+
+/// An activity's source or kind as [`put_head`] writes it.
+#[derive(Debug, Clone, Copy)]
+pub enum Name<'a> {
+    /// Written out.
+    New(&'a str),
+    /// The same as the activity written just before it in the same run of bytes (one byte; most
+    /// of an account's activities share their source, and many their kind).
+    Again,
 }
 
 /// What [`put_activity`] writes before the details: a caller holding an activity's details
 /// packed already (by [`put_details`]) copies them after this.
 #[inline]
-pub fn put_head(b: &mut Vec<u8>, at: DateTime<Utc>, source: &str, kind: &str) {
+pub fn put_head(b: &mut Vec<u8>, at: DateTime<Utc>, source: Name<'_>, kind: Name<'_>) {
     let secs = at.timestamp();
     put_len(b, ((secs << 1) ^ (secs >> 63)) as u64 as usize);
     put_len(b, at.timestamp_subsec_nanos() as usize);
-    put_text(b, Some(source));
-    put_text(b, Some(kind));
+    for name in [source, kind] {
+        match name {
+            // A zero length: text never has one (`put_text` writes its length plus one).
+            Name::Again => b.push(0),
+            Name::New(text) => put_text(b, Some(text)),
+        }
+    }
+}
+
+/// [`put_activity`] for the activity after `before` in the same run of bytes: a source or kind
+/// the same as `before`'s is written as [`Name::Again`].
+pub fn put_after(b: &mut Vec<u8>, a: &ActivityView<'_>, before: Option<&ActivityView<'_>>) {
+    fn name<'t>(this: &'t str, that: Option<&str>) -> Name<'t> {
+        match that == Some(this) {
+            true => Name::Again,
+            false => Name::New(this),
+        }
+    }
+    let source = name(a.source, before.map(|x| x.source));
+    let kind = name(a.kind, before.map(|x| x.kind));
+    put_head(b, a.at, source, kind);
+    put_details(b, a);
 }
 
 /// Activities with their account, packed account by account: each run of one account's
 /// activities becomes one value.
 pub fn by_account(rows: impl IntoIterator<Item = (String, Activity)>) -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut before: Option<Activity> = None;
     for (crm, a) in rows {
         match out.last_mut() {
-            Some((last, packed)) if *last == crm => put_activity(packed, &a.view()),
+            Some((last, packed)) if *last == crm => {
+                put_after(packed, &a.view(), before.as_ref().map(|b| b.view()).as_ref())
+            }
             _ => {
                 let mut packed = Vec::new();
                 put_activity(&mut packed, &a.view());
                 out.push((crm, packed));
             }
         }
+        before = Some(a);
     }
     out
 }
@@ -111,11 +145,13 @@ pub struct Details {
 pub struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
+    /// The source and kind of the activity read last, for [`Name::Again`].
+    names: Option<(&'a str, &'a str)>,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(bytes: &'a [u8], at: usize) -> Reader<'a> {
-        Reader { bytes, at }
+        Reader { bytes, at, names: None }
     }
 
     /// Whether every byte has been read.
@@ -252,10 +288,22 @@ impl<'a> Reader<'a> {
         if at >= from {
             return self.rest_of(at).map(Some);
         }
-        self.skip_text()?;
-        self.skip_text()?;
+        self.names()?;
         self.skip_details()?;
         Ok(None)
+    }
+
+    /// The source and kind [`put_head`] wrote.
+    fn names(&mut self) -> Result<(&'a str, &'a str), Damaged> {
+        let (start, before) = (self.at, self.names);
+        let mut name = |before: Option<&'a str>| match self.text_lent()? {
+            Some(text) => Ok(text),
+            None => before.ok_or(Damaged(start)),
+        };
+        let source = name(before.map(|n| n.0))?;
+        let kind = name(before.map(|n| n.1))?;
+        self.names = Some((source, kind));
+        Ok((source, kind))
     }
 
     fn time(&mut self) -> Result<DateTime<Utc>, Damaged> {
@@ -267,8 +315,8 @@ impl<'a> Reader<'a> {
     }
 
     fn rest_of(&mut self, at: DateTime<Utc>) -> Result<Activity, Damaged> {
-        let source = self.required()?;
-        let kind = self.required()?;
+        let (source, kind) = self.names()?;
+        let (source, kind) = (source.to_string(), kind.to_string());
         Ok(Details::into_activity(self.details()?, source, kind, at))
     }
 }
@@ -350,9 +398,15 @@ mod tests {
                     attributes,
                 })
                 .collect();
+            // Sources and kinds repeated from the activity before are written once.
             let mut bytes = Vec::new();
-            for a in &all {
-                put_activity(&mut bytes, &a.view());
+            for (i, a) in all.iter().enumerate() {
+                put_after(&mut bytes, &a.view(), i.checked_sub(1).map(|j| all[j].view()).as_ref());
+            }
+            if all.len() > 1 {
+                let mut apart = Vec::new();
+                all.iter().for_each(|a| put_activity(&mut apart, &a.view()));
+                prop_assert!(bytes.len() < apart.len(), "the repeated source is written once");
             }
             prop_assert_eq!(&activities(&bytes).unwrap(), &all);
             if let Some(middle) = all.get(all.len() / 2) {
@@ -370,6 +424,10 @@ mod tests {
 
     #[test]
     fn damaged_bytes_are_refused() {
+        // A name given as the same as the one before, with none before.
+        let mut again = Vec::new();
+        put_head(&mut again, DateTime::UNIX_EPOCH, Name::Again, Name::New("Email Open"));
+        assert_eq!(activities(&again), Err(Damaged(2)));
         // A text length running past the end, and text that is not UTF-8.
         assert_eq!(activities(&[0, 0, 9, b'a']), Err(Damaged(3)));
         assert!(activities(&[0, 0, 3, 0xff, 0xfe, 2, b'k']).is_err());

@@ -100,9 +100,10 @@ impl Gathered {
             }
             recent.sort_by_key(|p| p.at());
             self.arena.fetch(recent.iter().copied());
-            let mut packed = Vec::new();
+            let (mut packed, mut before) = (Vec::new(), None);
             for p in recent {
-                self.arena.repack(p, &mut packed);
+                self.arena.repack(p, before, &mut packed);
+                before = Some(p);
             }
             Some((f.crm_id.clone(), packed))
         })

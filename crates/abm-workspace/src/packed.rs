@@ -5,7 +5,7 @@
 //! other (about 60 bytes); it is unpacked, whole and unchanged, when its account is replayed.
 
 use abm_core::activity::{Activity, ActivityView};
-use abm_core::packing::{put_details, put_head, put_text, Reader};
+use abm_core::packing::{put_details, put_head, put_text, Name, Reader};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -114,9 +114,9 @@ impl ActivityArena {
         std::hint::black_box(any);
     }
 
-    /// Add the activity `p` was packed from to `out`, packed by [`abm_core::packing::put_activity`],
-    /// without unpacking it.
-    pub fn repack(&self, p: &PackedActivity, out: &mut Vec<u8>) {
+    /// Add the activity `p` was packed from to `out`, packed by [`abm_core::packing::put_after`]
+    /// `before` (the activity added last, if any), without unpacking it.
+    pub fn repack(&self, p: &PackedActivity, before: Option<&PackedActivity>, out: &mut Vec<u8>) {
         let bytes = &self.blocks[(p.offset >> 32) as usize];
         let mut r = Reader::new(bytes, (p.offset & 0xffff_ffff) as usize);
         // Packed here from `&str`s: the bytes are whole and UTF-8.
@@ -128,6 +128,13 @@ impl ActivityArena {
             IN_ARENA => r.text_lent().expect("packed here").unwrap_or_default(),
             id => &self.kinds.names[id as usize],
         };
+        // Interned names are the same when their ids are.
+        let name = |text, id: u16, before: Option<u16>| match id != IN_ARENA && before == Some(id) {
+            true => Name::Again,
+            false => Name::New(text),
+        };
+        let source = name(source, p.source, before.map(|b| b.source));
+        let kind = name(kind, p.kind, before.map(|b| b.kind));
         put_head(out, p.at, source, kind);
         let details = r.position();
         r.skip_details().expect("packed here");
@@ -194,9 +201,9 @@ mod tests {
                 .collect();
             let packed: Vec<PackedActivity> = all.iter().map(|a| arena.pack(a.view())).collect();
             let mut repacked = Vec::new();
-            for (a, p) in all.iter().zip(&packed) {
+            for (i, (a, p)) in all.iter().zip(&packed).enumerate() {
                 prop_assert_eq!(&arena.unpack(p), a);
-                arena.repack(p, &mut repacked);
+                arena.repack(p, i.checked_sub(1).map(|j| &packed[j]), &mut repacked);
             }
             prop_assert_eq!(abm_core::packing::activities(&repacked).unwrap(), all);
         }
@@ -213,7 +220,7 @@ mod tests {
         for i in [0, 65_534, 65_535, 69_999] {
             assert_eq!(arena.unpack(&packed[i]), all[i]);
             let mut repacked = Vec::new();
-            arena.repack(&packed[i], &mut repacked);
+            arena.repack(&packed[i], None, &mut repacked);
             assert_eq!(abm_core::packing::activities(&repacked).unwrap(), [all[i].clone()]);
         }
     }
