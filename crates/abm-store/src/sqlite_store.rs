@@ -1834,10 +1834,15 @@ fn recent_since(conn: &Connection) -> Result<Option<String>> {
 /// hold before the rebuild writes it afresh.
 const RECENT_STALE_DAYS: i64 = 31;
 
+/// An account's value in the copy of recent activities, if it has one.
+fn copied(conn: &Connection, crm: &str) -> Result<Option<Vec<u8>>> {
+    let mut read = conn.prepare_cached("SELECT activities FROM recent_activities WHERE crm_id = ?1")?;
+    Ok(read.query_row([crm], |r| r.get(0)).optional()?)
+}
+
 /// Add packed activities to an account's copy of recent ones.
 fn add_to_recent(conn: &Connection, crm: &str, packed: &[u8]) -> Result<()> {
-    let mut read = conn.prepare_cached("SELECT activities FROM recent_activities WHERE crm_id = ?1")?;
-    let held: Option<Vec<u8>> = read.query_row([crm], |r| r.get(0)).optional()?;
+    let held = copied(conn, crm)?;
     let mut put =
         conn.prepare_cached("INSERT OR REPLACE INTO recent_activities (crm_id, activities) VALUES (?1, ?2)")?;
     match held {
@@ -1857,10 +1862,8 @@ fn copied_since(conn: &Connection, crm: &str, since: NaiveDate) -> Result<Option
     if !recent_since(conn)?.is_some_and(|from| from <= day) {
         return Ok(None);
     }
-    let mut read = conn.prepare_cached("SELECT activities FROM recent_activities WHERE crm_id = ?1")?;
-    let packed: Option<Vec<u8>> = read.query_row([crm], |r| r.get(0)).optional()?;
     let start = since.and_time(chrono::NaiveTime::MIN).and_utc();
-    let mut of: Vec<Activity> = match packed {
+    let mut of: Vec<Activity> = match copied(conn, crm)? {
         Some(packed) => unpack_recent(crm, &packed, start)?,
         None => Vec::new(),
     };
