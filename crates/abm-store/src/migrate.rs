@@ -83,6 +83,10 @@ pub const SQLITE: &[Migration] = &[
         version: 19,
         sql: include_str!("migrations/sqlite/0019_recent_packed.sql"),
     },
+    Migration {
+        version: 20,
+        sql: include_str!("migrations/sqlite/0020_journeys_by_account.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[

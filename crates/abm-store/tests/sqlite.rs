@@ -22,7 +22,7 @@ fn reopening_keeps_data_and_does_not_reapply_migrations() {
         s.write_accounts(&w, &mut src, &mut |_| {}).unwrap();
     }
     let mut s = SqliteStore::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 19, "every embedded migration");
+    assert_eq!(s.schema_version().unwrap(), 20, "every embedded migration");
     assert_eq!(s.counts().unwrap().accounts, 1);
 }
 
@@ -214,4 +214,51 @@ fn a_first_load_reads_by_account_from_a_copy_of_every_activity() {
         s.keep_recent_activities(day(280), &mut packed.into_iter()).unwrap();
         assert_eq!(reads(s.as_mut()), after);
     }
+}
+
+/// Migration 20 turns `journeys` into a table keyed by account without row ids; every journey
+/// and its stage changes read back the same after it.
+#[test]
+fn journeys_read_back_the_same_after_moving_to_a_table_keyed_by_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("abm.db");
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+    let journey = |crm: &str, to: u32| abm_core::journey::Journey {
+        crm_id: crm.into(),
+        base_stage: 1,
+        through: day(20),
+        events: vec![abm_core::journey::StageEvent {
+            crm_id: crm.into(),
+            day: day(to),
+            from: 1,
+            to,
+            cause: format!("moved to {to}"),
+        }],
+        scores: vec![],
+    };
+    let before = vec![journey("001A", 5), journey("001B", 6)];
+    SqliteStore::open(&path).unwrap().replace_journeys(&before).unwrap();
+    // Back to the table as migration 19 left it, and the store back at version 19.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE old (crm_id TEXT PRIMARY KEY, base_stage INTEGER NOT NULL, through TEXT NOT NULL, \
+             scores TEXT NOT NULL, stage INTEGER NOT NULL DEFAULT 0);
+             INSERT INTO old SELECT crm_id, base_stage, through, scores, stage FROM journeys;
+             DROP TABLE journeys;
+             ALTER TABLE old RENAME TO journeys;
+             CREATE INDEX journeys_stage ON journeys (stage);
+             DELETE FROM schema_migrations WHERE version = 20;",
+        )
+        .unwrap();
+    let mut s = SqliteStore::open(&path).unwrap();
+    assert_eq!(s.schema_version().unwrap(), 20);
+    assert_eq!(s.journeys(None).unwrap(), before);
+    let sql: String = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT sql FROM sqlite_master WHERE name = 'journeys'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(sql.contains("WITHOUT ROWID"), "{sql}");
 }
