@@ -287,11 +287,11 @@ pub trait Store: Send {
         Ok(())
     }
 
-    /// Whether the store wants its copy to hold every matched activity: asked for a copy,
-    /// give it one from [`all_history`]. SQLite skips its account index for a first load
-    /// (eight seconds of ten million rows) and reads each account's activities from the copy
-    /// instead. Until it has one, reads stay right (only slower); a copy from a later day makes
-    /// it build the index after all.
+    /// Whether the store lacks a copy of every matched activity that it needs: give it one,
+    /// [`Store::keep_recent_activities`] from [`all_history`]. SQLite skips its account index
+    /// for a first load (eight seconds of ten million rows) and reads each account's activities
+    /// from that copy instead. Until it has one, reads stay right (only slower); a copy from a
+    /// later day makes it build the index after all.
     fn wants_every_activity_copied(&mut self) -> Result<bool> {
         Ok(false)
     }

@@ -1043,7 +1043,8 @@ impl Store for SqliteStore {
     }
 
     fn wants_every_activity_copied(&mut self) -> Result<bool> {
-        Ok(!has_account_index(&self.conn)?)
+        let full = recent_since(&self.conn)?.is_some_and(|from| from == FROM_THE_START);
+        Ok(!full && !has_account_index(&self.conn)?)
     }
 
     fn activities_of_kind(&mut self, kind: &str) -> Result<Vec<(String, Activity)>> {
@@ -1829,6 +1830,9 @@ fn recent_since(conn: &Connection) -> Result<Option<String>> {
         .query_row("SELECT since FROM recent_activities_since", [], |r| r.get(0))
         .optional()?)
 }
+
+/// `recent_activities_since` of a copy of every activity ([`crate::all_history`]).
+const FROM_THE_START: &str = "0000-01-01";
 
 /// How many days of activities older than a rebuild asks for the copy of recent activities may
 /// hold before the rebuild writes it afresh.

@@ -639,8 +639,9 @@ pub fn update(
     let (held, with_journey) = store.journey_coverage()?;
     // Accounts without a journey need one; and when a quarter of all accounts or more were
     // touched, replaying everything (activities packed, read in one scan) is as quick as
-    // resuming each and holds far less in memory.
-    if held != with_journey || accounts.len() as u64 * 4 >= held.max(1) {
+    // resuming each and holds far less in memory. A store still wanting its copy of every
+    // activity (its first load stopped before writing it) gets it from such a replay.
+    if held != with_journey || accounts.len() as u64 * 4 >= held.max(1) || store.wants_every_activity_copied()? {
         return refresh(rules, store, None, ahead, through, watch, |s, j| s.replace_journeys(j));
     }
     drop(ahead);
@@ -997,7 +998,8 @@ mod tests {
 
     /// A first load big enough that SQLite skips its account index: the copy of every activity
     /// it reads accounts from instead is written from the rows the replay gathered, and reads
-    /// back as the rows; a second store that reads the rows back to rebuild agrees.
+    /// back as the rows; a second store whose first load stopped before its copy gets it from
+    /// the next update, and agrees.
     #[test]
     fn a_big_first_import_is_copied_by_account_from_what_it_read() {
         let (stages, engagement) = (crate::shipped_stages(), crate::shipped_engagement_rules());
@@ -1041,7 +1043,7 @@ mod tests {
             open: &open,
         };
         let (r, replayed) = import_activities(&mut kept, &file, None, quiet, &ahead).unwrap();
-        assert!(kept.wants_every_activity_copied().unwrap(), "no account index");
+        assert!(!kept.wants_every_activity_copied().unwrap(), "it has its copy");
         let copied: (String, i64) = rusqlite::Connection::open(&kept_path)
             .unwrap()
             .query_row(
@@ -1058,9 +1060,15 @@ mod tests {
         let refresh = update(&rules, &mut kept, &r.touched, r.since, day, &Watch::default(), replayed).unwrap();
         assert!(refresh.as_imported);
 
+        // Imported without its copy (as when a first load stops before writing it): the next
+        // update, though it touches one account, replays every account and writes the copy.
         let mut read_back = accounts("read-back.db");
-        abm_import::activities::import_activities(&mut read_back, &file, None, quiet, None).unwrap();
-        rebuild(&rules, &mut read_back, day, &Watch::default()).unwrap();
+        let plain = abm_import::activities::import_activities(&mut read_back, &file, None, quiet, None).unwrap();
+        assert!(read_back.wants_every_activity_copied().unwrap());
+        let one: BTreeSet<String> = plain.touched.iter().take(1).cloned().collect();
+        let healed = update(&rules, &mut read_back, &one, plain.since, day, &Watch::default(), None).unwrap();
+        assert_eq!(healed.accounts, 40, "every account replayed");
+        assert!(!read_back.wants_every_activity_copied().unwrap());
         assert_eq!(kept.journeys(None).unwrap(), read_back.journeys(None).unwrap());
         for crm in ["001A00", "001A17", "001A39"] {
             let of = kept.activities_of(crm).unwrap();
