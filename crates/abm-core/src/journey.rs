@@ -249,17 +249,21 @@ fn prepare<'r>(rules: &'r EngagementRules, facts: &AccountFacts) -> Prepared<'r>
 /// Windowed sums carried from one day to the next, so a replay reads each activity twice (as it
 /// enters and as it leaves a window) instead of once a day. Points are summed in millionths, so
 /// that adding and removing never drifts; only used when no rule decays.
-struct Sliding {
+struct Sliding<'s> {
     /// (window days, lower-case excluded kinds, window start index, end index, millionths).
     sums: Vec<(i64, Vec<String>, usize, usize, i64)>,
+    /// Each stage rule's (window days, excluded kinds as written) and the sum it reads: a day
+    /// asks for a rule's points many times, and finding its sum by these (the same slice, not
+    /// an equal one) spares comparing the kinds each time.
+    of_rule: Vec<(i64, &'s [String], usize)>,
     /// Per scored activity: its points in millionths, and which sums leave it out (bit per sum).
     items: Vec<(i64, u64)>,
     /// The engaged-person window: start index, end index, activities per person, people.
     people: (usize, usize, HashMap<String, u32, crate::paid::FxBuild>),
 }
 
-impl Sliding {
-    fn new(stages: &Stages, p: &Prepared) -> Option<Sliding> {
+impl<'s> Sliding<'s> {
+    fn new(stages: &'s Stages, p: &Prepared) -> Option<Sliding<'s>> {
         if p.scored
             .iter()
             .any(|s| s.parts.iter().any(|x| x.half_life_days.is_some()))
@@ -267,11 +271,17 @@ impl Sliding {
             return None;
         }
         let mut sums: Vec<(i64, Vec<String>, usize, usize, i64)> = Vec::new();
+        let mut of_rule = Vec::new();
         for r in stages.stages.iter().filter(|r| r.uses_points()) {
             let ex: Vec<String> = r.exclude_kinds.iter().map(|k| k.to_lowercase()).collect();
-            if !sums.iter().any(|x| x.0 == r.window_days && x.1 == ex) {
-                sums.push((r.window_days, ex, 0, 0, 0));
-            }
+            let at = match sums.iter().position(|x| x.0 == r.window_days && x.1 == ex) {
+                Some(at) => at,
+                None => {
+                    sums.push((r.window_days, ex, 0, 0, 0));
+                    sums.len() - 1
+                }
+            };
+            of_rule.push((r.window_days, &r.exclude_kinds[..], at));
         }
         if sums.len() > 64 {
             return None;
@@ -291,6 +301,7 @@ impl Sliding {
             .collect();
         Some(Sliding {
             sums,
+            of_rule,
             items,
             people: (0, 0, HashMap::default()),
         })
@@ -340,12 +351,19 @@ struct Day<'p, 'r> {
     p: &'p Prepared<'r>,
     rules: &'r EngagementRules,
     end: DateTime<Utc>,
-    sliding: Option<&'p Sliding>,
+    sliding: Option<&'p Sliding<'r>>,
 }
 
 impl Day<'_, '_> {
     fn points(&self, window_days: i64, exclude: &[String]) -> f64 {
         if let Some(s) = self.sliding {
+            let rule = s
+                .of_rule
+                .iter()
+                .find(|r| r.0 == window_days && std::ptr::eq(r.1, exclude));
+            if let Some(&(_, _, at)) = rule {
+                return s.sums[at].4 as f64 / 1e6;
+            }
             if let Some(x) = s.sums.iter().find(|x| {
                 x.0 == window_days
                     && x.1.len() == exclude.len()
