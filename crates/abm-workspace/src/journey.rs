@@ -920,6 +920,37 @@ mod tests {
         );
     }
 
+    /// A store at `path` holding `n` accounts, `001A00`… with domains `acct0.example`….
+    fn with_accounts(path: &std::path::Path, n: usize) -> SqliteStore {
+        let mut store = SqliteStore::open(path).unwrap();
+        let records = (0..n)
+            .map(|i| {
+                let domain = format!("acct{i}.example");
+                record(&format!("001A{i:02}"), &format!("Acct {i}"), None, 500, 0, &[&domain])
+            })
+            .collect();
+        let (w, mut src) = write_for(&mut store, records);
+        store.write_accounts(&w, &mut src, &mut |_| {}).unwrap();
+        store
+    }
+
+    /// [`import_activities`] of `file` into `store` (open at `path`), replaying alongside.
+    fn import_replaying(
+        store: &mut SqliteStore,
+        path: &std::path::Path,
+        file: &std::path::Path,
+        rules: &Rules,
+        day: NaiveDate,
+    ) -> (abm_import::activities::ActivityImportReport, Option<Replayed>) {
+        let open = || -> Result<Box<dyn Store>> { Ok(Box::new(SqliteStore::open(path)?)) };
+        let ahead = ReplayAhead {
+            rules,
+            through: day,
+            open: &open,
+        };
+        import_activities(store, file, None, &mut abm_import::accounts::Quiet, &ahead).unwrap()
+    }
+
     /// A first load of history into a store without activities: the replay of every account
     /// that follows takes the activities as the import read them, and gives what replaying them
     /// read back from the store gives.
@@ -932,18 +963,7 @@ mod tests {
         };
         let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let accounts = |name: &str| {
-            let mut store = SqliteStore::open(&dir.path().join(name)).unwrap();
-            let records = (0..12)
-                .map(|i| {
-                    let domain = format!("acct{i}.example");
-                    record(&format!("001A{i:02}"), &format!("Acct {i}"), None, 500, 0, &[&domain])
-                })
-                .collect();
-            let (w, mut src) = write_for(&mut store, records);
-            store.write_accounts(&w, &mut src, &mut |_| {}).unwrap();
-            store
-        };
+        let accounts = |name: &str| with_accounts(&dir.path().join(name), 12);
         let kinds = [
             "Email Open",
             "Form Fill",
@@ -966,13 +986,7 @@ mod tests {
 
         let mut kept = accounts("kept.db");
         let kept_path = dir.path().join("kept.db");
-        let open = || -> Result<Box<dyn Store>> { Ok(Box::new(SqliteStore::open(&kept_path)?)) };
-        let ahead = ReplayAhead {
-            rules: &rules,
-            through: day,
-            open: &open,
-        };
-        let (r, replayed) = import_activities(&mut kept, &file, None, quiet, &ahead).unwrap();
+        let (r, replayed) = import_replaying(&mut kept, &kept_path, &file, &rules, day);
         assert!(r.into_empty && r.already == 0 && r.matched < r.activities);
         assert!(replayed.is_some(), "every account was replayed alongside the import");
         let refresh = update(&rules, &mut kept, &r.touched, r.since, day, &Watch::default(), replayed).unwrap();
@@ -991,7 +1005,7 @@ mod tests {
         assert!(journeys.iter().any(|j| j.events.len() > 1), "{journeys:?}");
 
         // A second file goes into a store that holds activities.
-        let (again, none) = import_activities(&mut kept, &file, None, quiet, &ahead).unwrap();
+        let (again, none) = import_replaying(&mut kept, &kept_path, &file, &rules, day);
         assert!(!again.into_empty);
         assert!(none.is_none(), "a second file's rows are not all the store holds");
     }
@@ -1009,18 +1023,7 @@ mod tests {
         };
         let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let accounts = |name: &str| {
-            let mut store = SqliteStore::open(&dir.path().join(name)).unwrap();
-            let records = (0..40)
-                .map(|i| {
-                    let domain = format!("acct{i}.example");
-                    record(&format!("001A{i:02}"), &format!("Acct {i}"), None, 500, 0, &[&domain])
-                })
-                .collect();
-            let (w, mut src) = write_for(&mut store, records);
-            store.write_accounts(&w, &mut src, &mut |_| {}).unwrap();
-            store
-        };
+        let accounts = |name: &str| with_accounts(&dir.path().join(name), 40);
         let mut csv = String::from("Activity ID,Activity Date,Activity Type,Email Address\n");
         for n in 0..210_000 {
             let (i, d) = (n % 40, day - chrono::Duration::days((n * 7 % 365) as i64));
@@ -1036,13 +1039,7 @@ mod tests {
 
         let mut kept = accounts("kept.db");
         let kept_path = dir.path().join("kept.db");
-        let open = || -> Result<Box<dyn Store>> { Ok(Box::new(SqliteStore::open(&kept_path)?)) };
-        let ahead = ReplayAhead {
-            rules: &rules,
-            through: day,
-            open: &open,
-        };
-        let (r, replayed) = import_activities(&mut kept, &file, None, quiet, &ahead).unwrap();
+        let (r, replayed) = import_replaying(&mut kept, &kept_path, &file, &rules, day);
         assert!(!kept.wants_every_activity_copied().unwrap(), "it has its copy");
         let copied: (String, i64) = rusqlite::Connection::open(&kept_path)
             .unwrap()
