@@ -175,6 +175,17 @@ pub struct Resolver {
     ips: IpTable,
 }
 
+/// An email's domain as written, when it is already what [`Domain::parse`] would make of it as
+/// far as a lookup goes: lower-case letters, digits, dots and hyphens, not starting `www.`. Such
+/// text found among the resolver's domains (all parsed, so none ends in a dot) is its own
+/// parse; the rest (and text not found) goes the long way, so reasons stay the same.
+fn as_written(domain: &str) -> Option<&str> {
+    let plain = domain
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    (plain && !domain.starts_with("www.")).then_some(domain)
+}
+
 /// An activity's match, with its account's number in the resolver when it matched.
 pub type Numbered = (Match, Option<u32>);
 
@@ -260,6 +271,9 @@ impl Resolver {
                     .map(|(_, d)| d);
                 match key {
                     Some(d) if a.account_id.is_none() && a.company_domain.is_none() && a.ip.is_none() => {
+                        if let Some(&n) = as_written(d).and_then(|d| self.domains.get(d)) {
+                            return self.found(n, Method::EmailDomain, 0.95);
+                        }
                         seen.entry(d).or_insert_with(|| self.resolve_numbered(a)).clone()
                     }
                     _ => self.resolve_numbered(a),
@@ -268,21 +282,23 @@ impl Resolver {
             .collect()
     }
 
+    fn found(&self, n: u32, method: Method, confidence: f32) -> Numbered {
+        let m = Match {
+            account: Some(self.ids[n as usize].0.clone()),
+            method,
+            confidence,
+            why_not: None,
+        };
+        (m, Some(n))
+    }
+
     pub fn resolve(&self, a: &Activity) -> Match {
         self.resolve_numbered(a).0
     }
 
     /// The match, with the account's number.
     pub fn resolve_numbered(&self, a: &Activity) -> Numbered {
-        let found = |n: u32, method, confidence| {
-            let m = Match {
-                account: Some(self.ids[n as usize].0.clone()),
-                method,
-                confidence,
-                why_not: None,
-            };
-            (m, Some(n))
-        };
+        let found = |n: u32, method, confidence| self.found(n, method, confidence);
         let mut why = "no email, account id, company domain or IP";
         if let Some(email) = &a.email {
             match Domain::from_email(email) {
@@ -393,6 +409,12 @@ mod tests {
             act(Some("jo@gmail.com"), None, None),
             act(Some("jo@nowhere.example"), None, Some("100.0.7.9")),
             act(Some("bo@acme.com"), None, None),
+            // Written otherwise than parsed: each still matches as parsed.
+            act(Some("cy@ACME.com"), None, None),
+            act(Some("cy@www.acme.com"), None, None),
+            act(Some("cy@acme.com."), None, None),
+            act(Some("cy@www.www.acme.com"), None, None),
+            act(Some("cy@nowhere.example"), None, None),
         ];
         let each: Vec<Numbered> = all.iter().map(|a| r.resolve_numbered(a)).collect();
         assert_eq!(r.resolve_all(&all), each);
