@@ -85,6 +85,22 @@ const COLUMNS: &[&str] = &[
     "Intent Strength",
 ];
 
+/// Where each of [`COLUMNS`] is in a file (`None`: not there). Every cell of every row is found
+/// by its column's name: as a map keyed by name that was a fifth of reading, comparing names;
+/// here a name is found by where its text is (the names asked for are `COLUMNS`' own
+/// literals, as a rule) before it is compared.
+struct Columns(Vec<(&'static str, Option<usize>)>);
+
+impl Columns {
+    fn get(&self, name: &str) -> Option<usize> {
+        let same_text = |n: &&str| std::ptr::eq(n.as_ptr(), name.as_ptr()) && n.len() == name.len();
+        let found = self.0.iter().find(|(n, _)| same_text(n));
+        found
+            .or_else(|| self.0.iter().find(|(n, _)| *n == name))
+            .and_then(|(_, i)| *i)
+    }
+}
+
 /// Which preset columns like these are (matched without case or spacing).
 fn kind_of(has: &dyn Fn(&str) -> bool) -> Option<&'static str> {
     if has("Activity ID") && has("Activity Type") {
@@ -528,7 +544,7 @@ enum Rows {
 pub struct ActivityReader {
     kind: &'static str,
     file: String,
-    cols: BTreeMap<&'static str, Option<usize>>,
+    cols: Columns,
     rows: Rows,
     /// The file's size.
     total: u64,
@@ -563,7 +579,7 @@ impl ActivityReader {
                 kind,
                 total: size,
                 file: lines.file.clone(),
-                cols: COLUMNS.iter().enumerate().map(|(i, c)| (*c, Some(i))).collect(),
+                cols: Columns(COLUMNS.iter().enumerate().map(|(i, c)| (*c, Some(i))).collect()),
                 rows: Rows::Lines(lines, first),
                 errors,
             });
@@ -591,7 +607,7 @@ impl ActivityReader {
             kind,
             total: t.bytes,
             file: t.file.clone(),
-            cols: COLUMNS.iter().map(|n| (*n, t.find(&[n.to_string()]))).collect(),
+            cols: Columns(COLUMNS.iter().map(|n| (*n, t.find(&[n.to_string()]))).collect()),
             rows: Rows::Csv(t, csv::StringRecord::new()),
             errors: Vec::new(),
         })
@@ -662,7 +678,7 @@ fn preset(name: &str) -> &'static str {
 fn parse_row(
     kind: &'static str,
     file: &str,
-    cols: &BTreeMap<&'static str, Option<usize>>,
+    cols: &Columns,
     line: u64,
     rec: &csv::StringRecord,
     errors: &mut Vec<RowError>,
@@ -670,14 +686,7 @@ fn parse_row(
     if rec.iter().all(|c| c.trim().is_empty()) {
         return None;
     }
-    let cell = |n: &str| {
-        cols.get(n)
-            .copied()
-            .flatten()
-            .and_then(|i| rec.get(i))
-            .unwrap_or("")
-            .trim()
-    };
+    let cell = |n: &str| cols.get(n).and_then(|i| rec.get(i)).unwrap_or("").trim();
     let some = |n: &str| Some(cell(n)).filter(|v| !v.is_empty()).map(String::from);
     let before = errors.len();
     let mut bad = |column: &str, reason: String| errors.push(RowError::at(file, line, column, reason));
