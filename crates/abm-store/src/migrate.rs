@@ -87,6 +87,10 @@ pub const SQLITE: &[Migration] = &[
         version: 20,
         sql: include_str!("migrations/sqlite/0020_journeys_by_account.sql"),
     },
+    Migration {
+        version: 21,
+        sql: include_str!("migrations/sqlite/0021_activity_key_order.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[

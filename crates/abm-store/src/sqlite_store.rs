@@ -965,7 +965,7 @@ impl Store for SqliteStore {
                 offered += batch.len() as u64;
                 if !appending {
                     // In key order the key index grows in runs instead of at random places.
-                    batch.sort_unstable_by(|x, y| (&x.0.source, &x.0.source_id).cmp(&(&y.0.source, &y.0.source_id)));
+                    batch.sort_unstable_by(|x, y| (&x.0.source_id, &x.0.source).cmp(&(&y.0.source_id, &y.0.source)));
                 }
                 for (a, m) in &batch {
                     let (at, ip) = (stamp(a.at), a.ip.map(|i| i.to_string()));
@@ -1005,7 +1005,7 @@ impl Store for SqliteStore {
             tx.pragma_update(None, "cache_size", INDEX_BUILD_CACHE_KIB)?;
         }
         if appending {
-            const KEY_INDEX: &str = "CREATE UNIQUE INDEX activities_key ON activities (source, source_id)";
+            const KEY_INDEX: &str = "CREATE UNIQUE INDEX activities_key ON activities (source_id, source)";
             if let Err(e) = tx.execute(KEY_INDEX, []) {
                 if e.sqlite_error_code() != Some(rusqlite::ErrorCode::ConstraintViolation) {
                     return Err(e.into());
