@@ -141,6 +141,16 @@ pub struct Details {
     pub attributes: BTreeMap<String, String>,
 }
 
+/// [`Details`] with its text lent from the bytes (attributes, when there are any, built).
+pub struct DetailsLent<'a> {
+    pub source_id: &'a str,
+    pub email: Option<&'a str>,
+    pub account_id: Option<&'a str>,
+    pub company_domain: Option<&'a str>,
+    pub ip: Option<Ipv4Addr>,
+    pub attributes: BTreeMap<String, String>,
+}
+
 /// Reads what the `put_` functions wrote, from `at` on.
 pub struct Reader<'a> {
     bytes: &'a [u8],
@@ -243,29 +253,40 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    #[inline]
-    fn required(&mut self) -> Result<String, Damaged> {
-        let at = self.at;
-        self.text()?.ok_or(Damaged(at))
-    }
-
     /// What [`put_details`] wrote.
     pub fn details(&mut self) -> Result<Details, Damaged> {
-        let source_id = self.required()?;
-        let email = self.text()?;
-        let account_id = self.text()?;
-        let company_domain = self.text()?;
+        let d = self.details_lent()?;
+        Ok(Details {
+            source_id: d.source_id.to_string(),
+            email: d.email.map(String::from),
+            account_id: d.account_id.map(String::from),
+            company_domain: d.company_domain.map(String::from),
+            ip: d.ip,
+            attributes: d.attributes,
+        })
+    }
+
+    /// What [`put_details`] wrote, its text lent from the bytes.
+    pub fn details_lent(&mut self) -> Result<DetailsLent<'a>, Damaged> {
+        let required = |r: &mut Self| {
+            let at = r.at;
+            r.text_lent()?.ok_or(Damaged(at))
+        };
+        let source_id = required(self)?;
+        let email = self.text_lent()?;
+        let account_id = self.text_lent()?;
+        let company_domain = self.text_lent()?;
         let ip = match self.byte()? {
             0 => None,
             _ => Some(Ipv4Addr::new(self.byte()?, self.byte()?, self.byte()?, self.byte()?)),
         };
         let mut attributes = BTreeMap::new();
         for _ in 0..self.length()? {
-            let k = self.required()?;
-            let v = self.required()?;
-            attributes.insert(k, v);
+            let k = required(self)?;
+            let v = required(self)?;
+            attributes.insert(k.to_string(), v.to_string());
         }
-        Ok(Details {
+        Ok(DetailsLent {
             source_id,
             email,
             account_id,
@@ -348,6 +369,29 @@ pub fn activities(bytes: &[u8]) -> Result<Vec<Activity>, Damaged> {
     Ok(out)
 }
 
+/// Each activity in `bytes` (as [`activities`] reads them), lent to `f`: its text borrowed from
+/// the bytes, not copied (a replay of every account copies ten million into its own arena).
+pub fn each_lent(bytes: &[u8], f: &mut dyn FnMut(ActivityView<'_>)) -> Result<(), Damaged> {
+    let mut r = Reader::new(bytes, 0);
+    while !r.at_end() {
+        let at = r.time()?;
+        let (source, kind) = r.names()?;
+        let d = r.details_lent()?;
+        f(ActivityView {
+            source,
+            source_id: d.source_id,
+            at,
+            kind,
+            email: d.email,
+            account_id: d.account_id,
+            ip: d.ip,
+            company_domain: d.company_domain,
+            attributes: &d.attributes,
+        });
+    }
+    Ok(())
+}
+
 /// The activities in `bytes` (as [`activities`] reads them) that happened at `from` or later;
 /// the others are read past, not built.
 pub fn activities_from(bytes: &[u8], from: DateTime<Utc>) -> Result<Vec<Activity>, Damaged> {
@@ -409,6 +453,9 @@ mod tests {
                 prop_assert!(bytes.len() < apart.len(), "the repeated source is written once");
             }
             prop_assert_eq!(&activities(&bytes).unwrap(), &all);
+            let mut lent = Vec::new();
+            each_lent(&bytes, &mut |a| lent.push(a.to_activity())).unwrap();
+            prop_assert_eq!(&lent, &all);
             if let Some(middle) = all.get(all.len() / 2) {
                 let from: Vec<Activity> = all.iter().filter(|a| a.at >= middle.at).cloned().collect();
                 prop_assert_eq!(activities_from(&bytes, middle.at).unwrap(), from);

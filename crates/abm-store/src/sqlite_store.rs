@@ -1102,6 +1102,18 @@ impl Store for SqliteStore {
         &mut self,
         f: &mut dyn FnMut(&str, abm_core::activity::ActivityView<'_>),
     ) -> Result<()> {
+        if recent_since(&self.conn)?.is_some_and(|from| from == FROM_THE_START) {
+            // The copy of every activity: a fifth of the table's bytes, packed by account.
+            let mut st = self.conn.prepare("SELECT crm_id, activities FROM recent_activities")?;
+            let mut found = st.query([])?;
+            while let Some(r) = found.next()? {
+                let crm = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+                let packed = r.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+                abm_core::packing::each_lent(packed, &mut |a| f(crm, a))
+                    .map_err(|e| StoreError::Corrupt(format!("recent activities of account {crm}: {e}")))?;
+            }
+            return Ok(());
+        }
         // `+`: a plain scan of the table, not a walk of the crm_id index.
         let mut st = self
             .conn

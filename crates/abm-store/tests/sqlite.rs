@@ -199,6 +199,21 @@ fn a_first_load_reads_by_account_from_a_copy_of_every_activity() {
             assert!(!s.wants_every_activity_copied().unwrap(), "it has its copy");
         }
         assert_eq!(reads(s.as_mut()), scanned);
+        // Every matched activity, lent: from the table, or from the copy when it holds them all.
+        let lent = |s: &mut dyn Store| {
+            let mut all = Vec::new();
+            s.each_matched_activity_lent(&mut |crm, a| all.push((crm.to_string(), a.to_activity())))
+                .unwrap();
+            all.sort_by(|x, y| (&x.0, &x.1.source_id).cmp(&(&y.0, &y.1.source_id)));
+            all
+        };
+        let owned = |s: &mut dyn Store| {
+            let mut all = Vec::new();
+            s.each_matched_activity(&mut |crm, a| all.push((crm, a))).unwrap();
+            all.sort_by(|x, y| (&x.0, &x.1.source_id).cmp(&(&y.0, &y.1.source_id)));
+            all
+        };
+        assert_eq!(lent(s.as_mut()), owned(s.as_mut()));
         // Later: one new, one older than everything, one more for an account new to the store.
         let later = vec![act(300_001, 299, 0), act(300_002, -30, 7), act(300_003, 5, 999)];
         assert_eq!(s.insert_activities(&later).unwrap(), (3, 0));
@@ -208,6 +223,7 @@ fn a_first_load_reads_by_account_from_a_copy_of_every_activity() {
         assert_eq!(after.0[1].first().unwrap().source_id, "a300002");
         assert_eq!(after.0[3].len(), 1);
         assert_eq!(after.2.len(), scanned.2.len() + 1);
+        assert_eq!(lent(s.as_mut()), owned(s.as_mut()), "inserts reach the copy");
         // A rebuild asks for a copy of the recent ones only: the copy of every one stays.
         let recent = s.activities_of_since(&ids, day(280)).unwrap();
         let packed = abm_core::packing::by_account(recent);
