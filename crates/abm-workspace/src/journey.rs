@@ -136,23 +136,52 @@ impl Gathered {
 #[derive(Default)]
 struct Collected {
     arena: ActivityArena,
-    /// By the import's account number: the account's crm id and activities.
-    by_account: Vec<(String, Vec<PackedActivity>)>,
+    /// By the import's account number: the account's crm id (empty until it is met).
+    ids: Vec<String>,
+    /// Account numbers and activities in the order read, in chunks of a fixed size. Filing
+    /// each activity under its account as it comes cost the writing thread (the bound while
+    /// reading) a growing list per account; [`Collected::by_account`] files them all at once.
+    kept: Vec<(Vec<u32>, Vec<PackedActivity>)>,
 }
+
+/// Activities kept per chunk of [`Collected::kept`] (7 MiB of them).
+const KEPT_CHUNK: usize = 1 << 18;
 
 impl Collected {
     /// Keep `activity`, matched to `crm_id`, the import's account number `account`.
     fn keep(&mut self, activity: &abm_core::activity::Activity, crm_id: &str, account: u32) {
         let packed = self.arena.pack(activity.view());
         let n = account as usize;
-        if n >= self.by_account.len() {
-            self.by_account.resize_with(n + 1, Default::default);
+        if n >= self.ids.len() {
+            self.ids.resize_with(n + 1, String::new);
         }
-        let (id, list) = &mut self.by_account[n];
-        if list.is_empty() {
-            *id = crm_id.to_string();
+        if self.ids[n].is_empty() {
+            self.ids[n] = crm_id.to_string();
         }
-        list.push(packed);
+        if self.kept.last().is_none_or(|(numbers, _)| numbers.len() == KEPT_CHUNK) {
+            self.kept
+                .push((Vec::with_capacity(KEPT_CHUNK), Vec::with_capacity(KEPT_CHUNK)));
+        }
+        let (numbers, activities) = self.kept.last_mut().expect("a chunk");
+        numbers.push(account);
+        activities.push(packed);
+    }
+
+    /// The arena, and each account met (crm id) with its activities in the order read. Each
+    /// list is made its final size first; each chunk is freed once filed.
+    fn by_account(self) -> (ActivityArena, Vec<(String, Vec<PackedActivity>)>) {
+        let mut counts = vec![0usize; self.ids.len()];
+        for (numbers, _) in &self.kept {
+            numbers.iter().for_each(|&n| counts[n as usize] += 1);
+        }
+        let mut lists: Vec<Vec<PackedActivity>> = counts.into_iter().map(Vec::with_capacity).collect();
+        for (numbers, activities) in self.kept {
+            for (n, p) in numbers.into_iter().zip(activities) {
+                lists[n as usize].push(p);
+            }
+        }
+        let met = self.ids.into_iter().zip(lists).filter(|(id, _)| !id.is_empty());
+        (self.arena, met.collect())
     }
 }
 
@@ -354,7 +383,8 @@ fn gather(
     }
     let mut of: Vec<Vec<PackedActivity>> = vec![Vec::new(); facts.len()];
     let arena = match collected.filter(|_| only.is_none()) {
-        Some(Collected { arena, by_account }) => {
+        Some(collected) => {
+            let (arena, by_account) = collected.by_account();
             for (crm_id, list) in by_account {
                 if let Some(&i) = at.get(&crm_id) {
                     of[i] = list;
