@@ -131,18 +131,9 @@ pub fn by_account(rows: impl IntoIterator<Item = (String, Activity)>) -> Vec<(St
     out
 }
 
-/// The fields [`put_details`] wrote.
-pub struct Details {
-    pub source_id: String,
-    pub email: Option<String>,
-    pub account_id: Option<String>,
-    pub company_domain: Option<String>,
-    pub ip: Option<Ipv4Addr>,
-    pub attributes: BTreeMap<String, String>,
-}
-
-/// [`Details`] with its text lent from the bytes (attributes, when there are any, built).
-pub struct DetailsLent<'a> {
+/// The fields [`put_details`] wrote, their text lent from the bytes (attributes, when there are
+/// any, built).
+pub struct Details<'a> {
     pub source_id: &'a str,
     pub email: Option<&'a str>,
     pub account_id: Option<&'a str>,
@@ -199,11 +190,6 @@ impl<'a> Reader<'a> {
         self.at
     }
 
-    #[inline]
-    pub fn text(&mut self) -> Result<Option<String>, Damaged> {
-        Ok(self.text_lent()?.map(str::to_string))
-    }
-
     /// The next text, lent from the bytes.
     #[inline]
     pub fn text_lent(&mut self) -> Result<Option<&'a str>, Damaged> {
@@ -254,20 +240,7 @@ impl<'a> Reader<'a> {
     }
 
     /// What [`put_details`] wrote.
-    pub fn details(&mut self) -> Result<Details, Damaged> {
-        let d = self.details_lent()?;
-        Ok(Details {
-            source_id: d.source_id.to_string(),
-            email: d.email.map(String::from),
-            account_id: d.account_id.map(String::from),
-            company_domain: d.company_domain.map(String::from),
-            ip: d.ip,
-            attributes: d.attributes,
-        })
-    }
-
-    /// What [`put_details`] wrote, its text lent from the bytes.
-    pub fn details_lent(&mut self) -> Result<DetailsLent<'a>, Damaged> {
+    pub fn details(&mut self) -> Result<Details<'a>, Damaged> {
         let required = |r: &mut Self| {
             let at = r.at;
             r.text_lent()?.ok_or(Damaged(at))
@@ -286,7 +259,7 @@ impl<'a> Reader<'a> {
             let v = required(self)?;
             attributes.insert(k.to_string(), v.to_string());
         }
-        Ok(DetailsLent {
+        Ok(Details {
             source_id,
             email,
             account_id,
@@ -294,12 +267,6 @@ impl<'a> Reader<'a> {
             ip,
             attributes,
         })
-    }
-
-    /// What [`put_activity`] wrote.
-    pub fn activity(&mut self) -> Result<Activity, Damaged> {
-        let at = self.time()?;
-        self.rest_of(at)
     }
 
     /// What [`put_activity`] wrote when it happened at `from` or later; otherwise `None`, read
@@ -337,23 +304,22 @@ impl<'a> Reader<'a> {
 
     fn rest_of(&mut self, at: DateTime<Utc>) -> Result<Activity, Damaged> {
         let (source, kind) = self.names()?;
-        let (source, kind) = (source.to_string(), kind.to_string());
-        Ok(Details::into_activity(self.details()?, source, kind, at))
+        Ok(self.details()?.into_activity(source, kind, at))
     }
 }
 
-impl Details {
-    /// The activity these details belong to.
-    pub fn into_activity(self, source: String, kind: String, at: DateTime<Utc>) -> Activity {
+impl Details<'_> {
+    /// The activity these details belong to, owned.
+    pub fn into_activity(self, source: &str, kind: &str, at: DateTime<Utc>) -> Activity {
         Activity {
-            source,
-            source_id: self.source_id,
+            source: source.to_string(),
+            source_id: self.source_id.to_string(),
             at,
-            kind,
-            email: self.email,
-            account_id: self.account_id,
+            kind: kind.to_string(),
+            email: self.email.map(String::from),
+            account_id: self.account_id.map(String::from),
             ip: self.ip,
-            company_domain: self.company_domain,
+            company_domain: self.company_domain.map(String::from),
             attributes: self.attributes,
         }
     }
@@ -361,12 +327,7 @@ impl Details {
 
 /// Every activity in `bytes`, written one after another by [`put_activity`].
 pub fn activities(bytes: &[u8]) -> Result<Vec<Activity>, Damaged> {
-    let mut r = Reader::new(bytes, 0);
-    let mut out = Vec::new();
-    while !r.at_end() {
-        out.push(r.activity()?);
-    }
-    Ok(out)
+    activities_from(bytes, DateTime::<Utc>::MIN_UTC)
 }
 
 /// Each activity in `bytes` (as [`activities`] reads them), lent to `f`: its text borrowed from
@@ -376,7 +337,7 @@ pub fn each_lent(bytes: &[u8], f: &mut dyn FnMut(ActivityView<'_>)) -> Result<()
     while !r.at_end() {
         let at = r.time()?;
         let (source, kind) = r.names()?;
-        let d = r.details_lent()?;
+        let d = r.details()?;
         f(ActivityView {
             source,
             source_id: d.source_id,

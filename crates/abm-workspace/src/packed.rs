@@ -114,20 +114,27 @@ impl ActivityArena {
         std::hint::black_box(any);
     }
 
+    /// A reader at `p`'s bytes, and its source and kind (read from the bytes when not interned).
+    fn open<'s>(&'s self, p: &PackedActivity) -> (Reader<'s>, &'s str, &'s str) {
+        let mut r = Reader::new(
+            &self.blocks[(p.offset >> 32) as usize],
+            (p.offset & 0xffff_ffff) as usize,
+        );
+        // Packed here from `&str`s: the bytes are whole and UTF-8.
+        let mut name = |names: &'s Names, id: u16| -> &'s str {
+            match id {
+                IN_ARENA => r.text_lent().expect("packed here").unwrap_or_default(),
+                id => names.names[id as usize].as_str(),
+            }
+        };
+        let (source, kind) = (name(&self.sources, p.source), name(&self.kinds, p.kind));
+        (r, source, kind)
+    }
+
     /// Add the activity `p` was packed from to `out`, packed by [`abm_core::packing::put_after`]
     /// `before` (the activity added last, if any), without unpacking it.
     pub fn repack(&self, p: &PackedActivity, before: Option<&PackedActivity>, out: &mut Vec<u8>) {
-        let bytes = &self.blocks[(p.offset >> 32) as usize];
-        let mut r = Reader::new(bytes, (p.offset & 0xffff_ffff) as usize);
-        // Packed here from `&str`s: the bytes are whole and UTF-8.
-        let source = match p.source {
-            IN_ARENA => r.text_lent().expect("packed here").unwrap_or_default(),
-            id => &self.sources.names[id as usize],
-        };
-        let kind = match p.kind {
-            IN_ARENA => r.text_lent().expect("packed here").unwrap_or_default(),
-            id => &self.kinds.names[id as usize],
-        };
+        let (mut r, source, kind) = self.open(p);
         // Interned names are the same when their ids are.
         let name = |text, id: u16, before: Option<u16>| match id != IN_ARENA && before == Some(id) {
             true => Name::Again,
@@ -138,22 +145,12 @@ impl ActivityArena {
         put_head(out, p.at, source, kind);
         let details = r.position();
         r.skip_details().expect("packed here");
-        out.extend_from_slice(&bytes[details..r.position()]);
+        out.extend_from_slice(&self.blocks[(p.offset >> 32) as usize][details..r.position()]);
     }
 
     /// The activity `p` was packed from.
     pub fn unpack(&self, p: &PackedActivity) -> Activity {
-        let mut r = Reader::new(
-            &self.blocks[(p.offset >> 32) as usize],
-            (p.offset & 0xffff_ffff) as usize,
-        );
-        // Packed here from `&str`s: the bytes are whole and UTF-8.
-        let name = |names: &Names, id: u16, r: &mut Reader| match id {
-            IN_ARENA => r.text().expect("packed here").unwrap_or_default(),
-            id => names.names[id as usize].clone(),
-        };
-        let source = name(&self.sources, p.source, &mut r);
-        let kind = name(&self.kinds, p.kind, &mut r);
+        let (mut r, source, kind) = self.open(p);
         r.details().expect("packed here").into_activity(source, kind, p.at)
     }
 }
