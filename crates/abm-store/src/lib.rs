@@ -273,9 +273,9 @@ pub trait Store: Send {
     /// instead of one per activity. `recent` must give every matched activity dated `since` or
     /// later (a rebuild holds them all), packed by [`abm_core::packing::put_activity`] with its
     /// account, one value per run of one account's activities ([`abm_core::packing::by_account`]),
-    /// best in account order; the copy replaces any earlier
-    /// one (or, when an earlier one starts no later, the store may keep that one and leave
-    /// `recent` unread), and activities inserted afterwards are copied as they land. What the
+    /// best in account order; the copy replaces any earlier one (or, when an earlier one starts
+    /// no later, the store may keep that one and leave `recent` unread), and activities
+    /// inserted afterwards are copied as they land. What the
     /// reads return is the same with or without a copy; a store whose account index reads
     /// quickly enough keeps none (the default).
     fn keep_recent_activities(

@@ -1043,8 +1043,7 @@ impl Store for SqliteStore {
     }
 
     fn wants_every_activity_copied(&mut self) -> Result<bool> {
-        let full = recent_since(&self.conn)?.is_some_and(|from| from == FROM_THE_START);
-        Ok(!full && !has_account_index(&self.conn)?)
+        Ok(!copies_every_activity(&self.conn)? && !has_account_index(&self.conn)?)
     }
 
     fn activities_of_kind(&mut self, kind: &str) -> Result<Vec<(String, Activity)>> {
@@ -1102,15 +1101,14 @@ impl Store for SqliteStore {
         &mut self,
         f: &mut dyn FnMut(&str, abm_core::activity::ActivityView<'_>),
     ) -> Result<()> {
-        if recent_since(&self.conn)?.is_some_and(|from| from == FROM_THE_START) {
+        if copies_every_activity(&self.conn)? {
             // The copy of every activity: a fifth of the table's bytes, packed by account.
             let mut st = self.conn.prepare("SELECT crm_id, activities FROM recent_activities")?;
             let mut found = st.query([])?;
             while let Some(r) = found.next()? {
                 let crm = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
                 let packed = r.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
-                abm_core::packing::each_lent(packed, &mut |a| f(crm, a))
-                    .map_err(|e| StoreError::Corrupt(format!("recent activities of account {crm}: {e}")))?;
+                abm_core::packing::each_lent(packed, &mut |a| f(crm, a)).map_err(|e| damaged_copy(crm, e))?;
             }
             return Ok(());
         }
@@ -1234,12 +1232,14 @@ impl Store for SqliteStore {
         recent: &mut dyn Iterator<Item = (String, Vec<u8>)>,
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
+        // A copy of every activity stays: it stands in for the account index.
+        if copies_every_activity(&tx)? {
+            return Ok(());
+        }
         // A copy that starts earlier holds every activity from `since` too (inserts keep it
-        // whole): it stays, until what it holds before `since` is a month's worth. A copy of
-        // every activity stays: it stands in for the account index.
+        // whole): it stays, until what it holds before `since` is a month's worth.
         if let Some(from) = recent_since(&tx)?.and_then(|d| rows::parse_day(&d).ok()) {
-            let full = from == crate::all_history();
-            if full || (from <= since && since - from < chrono::Duration::days(RECENT_STALE_DAYS)) {
+            if from <= since && since - from < chrono::Duration::days(RECENT_STALE_DAYS) {
                 return Ok(());
             }
         }
@@ -1843,8 +1843,12 @@ fn recent_since(conn: &Connection) -> Result<Option<String>> {
         .optional()?)
 }
 
-/// `recent_activities_since` of a copy of every activity ([`crate::all_history`]).
-const FROM_THE_START: &str = "0000-01-01";
+/// Whether the copy of recent activities holds every activity (it starts at
+/// [`crate::all_history`]).
+fn copies_every_activity(conn: &Connection) -> Result<bool> {
+    let first = crate::all_history().format("%Y-%m-%d").to_string();
+    Ok(recent_since(conn)?.is_some_and(|from| from == first))
+}
 
 /// How many days of activities older than a rebuild asks for the copy of recent activities may
 /// hold before the rebuild writes it afresh.
@@ -1901,8 +1905,12 @@ const ACCOUNT_INDEX: &str = "CREATE INDEX activities_crm_id ON activities (crm_i
 
 /// An account's copied activities from the time `from` on, unpacked.
 fn unpack_recent(crm: &str, packed: &[u8], from: chrono::DateTime<Utc>) -> Result<Vec<Activity>> {
-    abm_core::packing::activities_from(packed, from)
-        .map_err(|e| StoreError::Corrupt(format!("recent activities of account {crm}: {e}")))
+    abm_core::packing::activities_from(packed, from).map_err(|e| damaged_copy(crm, e))
+}
+
+/// An account's copied activities that do not unpack.
+fn damaged_copy(crm: &str, e: abm_core::packing::Damaged) -> StoreError {
+    StoreError::Corrupt(format!("recent activities of account {crm}: {e}"))
 }
 
 /// A (domain, account, people) row of a domain-claims query.
