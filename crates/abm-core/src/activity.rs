@@ -175,15 +175,10 @@ pub struct Resolver {
     ips: IpTable,
 }
 
-/// An email's domain as written, when it is already what [`Domain::parse`] would make of it as
-/// far as a lookup goes: lower-case letters, digits, dots and hyphens, not starting `www.`. Such
-/// text found among the resolver's domains (all parsed, so none ends in a dot) is its own
-/// parse; the rest (and text not found) goes the long way, so reasons stay the same.
-fn as_written(domain: &str) -> Option<&str> {
-    let plain = domain
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
-    (plain && !domain.starts_with("www.")).then_some(domain)
+/// An email's domain as written: after its last `@`, with something before it.
+fn written_domain(email: &str) -> Option<&str> {
+    let (local, domain) = email.trim().rsplit_once('@')?;
+    (!local.is_empty()).then_some(domain)
 }
 
 /// An activity's match, with its account's number in the resolver when it matched.
@@ -256,6 +251,22 @@ impl Resolver {
         &self.ids[n as usize].0
     }
 
+    /// The number of the account a domain names, looked up as written: only when the text is
+    /// already what [`Domain::parse`] would make of it as far as a lookup goes (lower-case
+    /// letters, digits, dots and hyphens, not starting `www.`). Text found among the domains
+    /// (all parsed, so none ends in a dot) is its own parse; the rest goes the long way, so
+    /// reasons for no match stay the same. Most emails are written so: this spares a parse
+    /// (three allocations) per activity.
+    fn as_written(&self, domain: &str) -> Option<u32> {
+        let plain = domain
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+        match plain && !domain.starts_with("www.") {
+            true => self.domains.get(domain).copied(),
+            false => None,
+        }
+    }
+
     /// Resolve many activities; an email domain seen before is looked up once.
     pub fn resolve_all(&self, activities: &[Activity]) -> Vec<Numbered> {
         let mut seen: HashMap<&str, Numbered, crate::paid::FxBuild> = HashMap::default();
@@ -263,15 +274,10 @@ impl Resolver {
             .iter()
             .map(|a| {
                 // Only the plain email-domain path is remembered: the rest depends on more fields.
-                let key = a
-                    .email
-                    .as_deref()
-                    .and_then(|e| e.trim().rsplit_once('@'))
-                    .filter(|(local, _)| !local.is_empty())
-                    .map(|(_, d)| d);
-                match key {
+                match a.email.as_deref().and_then(written_domain) {
                     Some(d) if a.account_id.is_none() && a.company_domain.is_none() && a.ip.is_none() => {
-                        if let Some(&n) = as_written(d).and_then(|d| self.domains.get(d)) {
+                        // Found as written: as quick as the cache, and not worth a place in it.
+                        if let Some(n) = self.as_written(d) {
                             return self.found(n, Method::EmailDomain, 0.95);
                         }
                         seen.entry(d).or_insert_with(|| self.resolve_numbered(a)).clone()
@@ -298,12 +304,14 @@ impl Resolver {
 
     /// The match, with the account's number.
     pub fn resolve_numbered(&self, a: &Activity) -> Numbered {
-        let found = |n: u32, method, confidence| self.found(n, method, confidence);
         let mut why = "no email, account id, company domain or IP";
         if let Some(email) = &a.email {
+            if let Some(n) = written_domain(email).and_then(|d| self.as_written(d)) {
+                return self.found(n, Method::EmailDomain, 0.95);
+            }
             match Domain::from_email(email) {
                 Ok(d) => match self.domains.get(d.as_str()) {
-                    Some(&n) => return found(n, Method::EmailDomain, 0.95),
+                    Some(&n) => return self.found(n, Method::EmailDomain, 0.95),
                     None => why = "email domain belongs to no account",
                 },
                 Err(_) => why = "free-mail or malformed email",
@@ -311,21 +319,21 @@ impl Resolver {
         }
         if let Some(id) = a.account_id.as_deref().filter(|i| !i.is_empty()) {
             if let Some(&n) = self.numbers.get(id).filter(|&&n| self.ids[n as usize].1) {
-                return found(n, Method::AccountId, 1.0);
+                return self.found(n, Method::AccountId, 1.0);
             }
             why = "account id not in the CRM";
         }
         if let Some(d) = &a.company_domain {
             if let Ok(d) = Domain::parse_company(d) {
                 if let Some(&n) = self.domains.get(d.as_str()) {
-                    return found(n, Method::CompanyDomain, 0.9);
+                    return self.found(n, Method::CompanyDomain, 0.9);
                 }
             }
             why = "company domain belongs to no account";
         }
         if let Some(ip) = a.ip {
             if let Some(&n) = self.ips.lookup(ip).and_then(|acct| self.numbers.get(acct)) {
-                return found(n, Method::IpRange, 0.7);
+                return self.found(n, Method::IpRange, 0.7);
             }
             why = "IP address in no known range";
         }
