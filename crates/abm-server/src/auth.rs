@@ -44,6 +44,13 @@ const FAIL_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60)
 const DEVICE_COOKIE: &str = "abm_device";
 const DEVICE_DAYS: i64 = 365;
 
+/// The token of a device cookie's value (`name:token`) when the cookie was given to `name`
+/// (lower case).
+fn device_token<'d>(device: Option<&'d str>, name: &str) -> Option<&'d str> {
+    let (known, token) = device?.split_once(':')?;
+    (known == name).then_some(token)
+}
+
 /// Recent failed sign-ins per username (lower case), and per username and known browser, kept
 /// in memory: guessing a password takes more than five tries per quarter of an hour.
 #[derive(Default)]
@@ -54,9 +61,9 @@ impl Throttle {
     /// `username` before (`device`: its cookie's value), or the name's.
     fn key(username: &str, device: Option<&str>) -> String {
         let name = username.trim().to_ascii_lowercase();
-        match device.and_then(|d| d.split_once(':')) {
-            Some((known, token)) if known == name => format!("{name}:{token}"),
-            _ => name,
+        match device_token(device, &name) {
+            Some(token) => format!("{name}:{token}"),
+            None => name,
         }
     }
 
@@ -446,7 +453,7 @@ pub async fn login(
             // This browser is known for this name from now on (a cookie for another name is
             // replaced: one browser, the last person who signed in on it).
             let name = member.username.trim().to_ascii_lowercase();
-            let known = device.filter(|d| d.split_once(':').is_some_and(|(u, _)| u == name));
+            let known = device.filter(|d| device_token(Some(d), &name).is_some());
             let device = match known.map(Ok).unwrap_or_else(|| nonce().map(|t| format!("{name}:{t}"))) {
                 Ok(d) => d,
                 Err(e) => return e.into_response(),
