@@ -1,10 +1,12 @@
 //! Activities as bytes. Activities kept in bulk (in memory for a replay of every account, or as
 //! one value per account in a store) are smaller and quicker to copy as a run of bytes than as
 //! [`Activity`] values of a dozen allocations each: text is its length and its bytes, one after
-//! the other. Pure: bytes in, values out; bytes that end early or are not UTF-8 are refused, not
-//! trusted, since a store's bytes come from a file.
+//! the other. A journey's window scores, stored for every account, are packed the same way. Pure:
+//! bytes in, values out; bytes that end early or are not UTF-8 are refused, not trusted, since a
+//! store's bytes come from a file.
 
 use crate::activity::{Activity, ActivityView};
+use crate::journey::WindowScore;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -364,10 +366,115 @@ pub fn activities_from(bytes: &[u8], from: DateTime<Utc>) -> Result<Vec<Activity
     Ok(out)
 }
 
+/// A journey's window scores, each as its window (days), points (the exact `f64`), engaged
+/// people and whether the account was engaged: about a sixth of the same scores as JSON.
+pub fn put_scores(b: &mut Vec<u8>, scores: &[WindowScore]) {
+    put_len(b, scores.len());
+    for s in scores {
+        // Any `i64` reads back: a negative one is a long length, not a damaged one.
+        put_len(b, s.window_days as u64 as usize);
+        b.extend_from_slice(&s.points.to_le_bytes());
+        put_len(b, s.engaged_people);
+        b.push(u8::from(s.engaged));
+    }
+}
+
+/// The window scores [`put_scores`] wrote, which must be all of `bytes`.
+pub fn scores(bytes: &[u8]) -> Result<Vec<WindowScore>, Damaged> {
+    let mut r = Reader::new(bytes, 0);
+    let n = r.length()?;
+    // Each score takes at least 11 bytes: a count beyond that is damage, not a reason to
+    // reserve memory.
+    if n > bytes.len() / 11 {
+        return Err(Damaged(0));
+    }
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let window_days = r.length()? as u64 as i64;
+        let start = r.at;
+        let points: [u8; 8] = bytes
+            .get(start..start + 8)
+            .and_then(|p| p.try_into().ok())
+            .ok_or(Damaged(start))?;
+        r.at += 8;
+        let engaged_people = r.length()?;
+        let engaged = match r.byte()? {
+            0 => false,
+            1 => true,
+            _ => return Err(Damaged(r.at - 1)),
+        };
+        out.push(WindowScore {
+            window_days,
+            points: f64::from_le_bytes(points),
+            engaged_people,
+            engaged,
+        });
+    }
+    match r.at_end() {
+        true => Ok(out),
+        false => Err(Damaged(r.at)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        /// Window scores read back exactly (every bit of the points), in order, from about a
+        /// sixth of their JSON; any cut or extra byte is refused, never a panic.
+        #[test]
+        fn window_scores_read_back_as_written(
+            all in proptest::collection::vec((any::<i64>(), any::<f64>(), any::<usize>(), any::<bool>()), 0..5),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let all: Vec<WindowScore> = all
+                .into_iter()
+                .map(|(window_days, points, engaged_people, engaged)| WindowScore { window_days, points, engaged_people, engaged })
+                .collect();
+            let mut bytes = Vec::new();
+            put_scores(&mut bytes, &all);
+            let back = scores(&bytes).unwrap();
+            prop_assert_eq!(back.len(), all.len());
+            for (b, a) in back.iter().zip(&all) {
+                prop_assert_eq!(b.points.to_bits(), a.points.to_bits());
+                prop_assert_eq!((b.window_days, b.engaged_people, b.engaged), (a.window_days, a.engaged_people, a.engaged));
+            }
+            let cut = cut.index(bytes.len());
+            if cut < bytes.len() {
+                prop_assert!(scores(&bytes[..cut]).is_err());
+            }
+            bytes.push(0);
+            prop_assert!(scores(&bytes).is_err());
+        }
+    }
+
+    #[test]
+    fn three_window_scores_pack_to_a_sixth_of_their_json() {
+        let three: Vec<WindowScore> = [
+            (7, 111.0, 70),
+            (30, 271.19999999999993, 70),
+            (90, 464.5000000000001, 70),
+        ]
+        .into_iter()
+        .map(|(window_days, points, engaged_people)| WindowScore {
+            window_days,
+            points,
+            engaged_people,
+            engaged: true,
+        })
+        .collect();
+        let mut bytes = Vec::new();
+        put_scores(&mut bytes, &three);
+        let json = serde_json::to_string(&three).unwrap();
+        assert!(
+            bytes.len() * 5 < json.len(),
+            "{} bytes against {} of JSON",
+            bytes.len(),
+            json.len()
+        );
+    }
 
     proptest! {
         /// Whatever activities hold (any time, empty or long text, any characters, attributes),

@@ -1291,8 +1291,9 @@ impl Store for SqliteStore {
             let mut del_all = tx.prepare_cached("DELETE FROM journey_events WHERE crm_id = ?1")?;
             let mut del_from = tx.prepare_cached("DELETE FROM journey_events WHERE crm_id = ?1 AND day >= ?2")?;
             let mut put_e = tx.prepare_cached(EVENT_INSERT)?;
+            let mut scores = Vec::new();
             for (j, since) in revised {
-                put_journey(&mut put_j, j)?;
+                put_journey(&mut put_j, j, &mut scores)?;
                 match since {
                     Some(day) => del_from.execute(params![j.crm_id, day.to_string()])?,
                     None => del_all.execute([&j.crm_id])?,
@@ -1751,8 +1752,9 @@ fn write_journeys(tx: &rusqlite::Transaction, journeys: &[crate::Journey]) -> Re
     {
         let mut put_j = tx.prepare_cached(JOURNEY_INSERT)?;
         let mut put_e = tx.prepare_cached(EVENT_INSERT)?;
+        let mut scores = Vec::new();
         for j in journeys {
-            put_journey(&mut put_j, j)?;
+            put_journey(&mut put_j, j, &mut scores)?;
             for e in &j.events {
                 put_event(&mut put_e, e)?;
             }
@@ -1790,13 +1792,13 @@ fn read_journeys(conn: &Connection, filter: &str, params: &[impl ToSql]) -> Resu
     while let Some(r) = found.next()? {
         let crm: String = r.get(0)?;
         let through: String = r.get(2)?;
-        let scores: String = r.get(3)?;
+        let scores = stored_scores(&crm, r.get_ref(3)?)?;
         out.push(crate::Journey {
             events: events.remove(&crm).unwrap_or_default(),
             crm_id: crm,
             base_stage: r.get(1)?,
             through: rows::parse_day(&through)?,
-            scores: rows::from_json("scores", &scores)?,
+            scores,
         });
     }
     Ok(out)
@@ -1807,16 +1809,28 @@ const JOURNEY_INSERT: &str =
 const EVENT_INSERT: &str =
     "INSERT INTO journey_events (crm_id, day, from_stage, to_stage, cause) VALUES (?1, ?2, ?3, ?4, ?5)";
 
-/// A journey's row, through `JOURNEY_INSERT` (or an upsert that starts with it).
-fn put_journey(st: &mut rusqlite::CachedStatement<'_>, j: &crate::Journey) -> Result<()> {
+/// A journey's row, through `JOURNEY_INSERT` (or an upsert that starts with it). Its scores are
+/// packed ([`abm_core::packing::put_scores`]): a first load writes a million of them.
+fn put_journey(st: &mut rusqlite::CachedStatement<'_>, j: &crate::Journey, scores: &mut Vec<u8>) -> Result<()> {
+    scores.clear();
+    abm_core::packing::put_scores(scores, &j.scores);
     st.execute(params![
         j.crm_id,
         j.base_stage,
         j.through.to_string(),
-        rows::to_json("scores", &j.scores)?,
+        &scores[..],
         j.stage()
     ])?;
     Ok(())
+}
+
+/// A journey's stored scores: packed, or JSON as stores written before packing hold them.
+fn stored_scores(crm: &str, stored: rusqlite::types::ValueRef<'_>) -> Result<Vec<abm_core::journey::WindowScore>> {
+    match stored {
+        rusqlite::types::ValueRef::Blob(b) => abm_core::packing::scores(b)
+            .map_err(|e| StoreError::Corrupt(format!("scores of the journey of account {crm}: {e}"))),
+        other => rows::from_json("scores", other.as_str().map_err(rusqlite::Error::from)?),
+    }
 }
 
 fn put_event(st: &mut rusqlite::CachedStatement<'_>, e: &crate::StageEvent) -> Result<()> {

@@ -143,6 +143,50 @@ fn a_damaged_copy_of_recent_activities_is_reported() {
     assert!(err.contains("damaged") && err.contains("001A"), "{err}");
 }
 
+/// Journey scores are stored packed; scores a store wrote as JSON before that read back the
+/// same, and packed scores that are damaged are reported with their account, not trusted.
+#[test]
+fn journey_scores_read_back_packed_or_as_json_and_damage_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("abm.db");
+    let through = chrono::NaiveDate::from_ymd_opt(2026, 3, 20).unwrap();
+    let journey = |crm: &str, points: f64| abm_core::journey::Journey {
+        crm_id: crm.into(),
+        base_stage: 1,
+        through,
+        events: vec![],
+        scores: [(7, points / 3.0), (30, points), (90, points * 1.1)]
+            .into_iter()
+            .map(|(window_days, points)| abm_core::journey::WindowScore {
+                window_days,
+                points,
+                engaged_people: 4,
+                engaged: points >= 20.0,
+            })
+            .collect(),
+    };
+    let both = vec![journey("001A", 271.19999999999993), journey("001B", 12.5)];
+    let mut s = SqliteStore::open(&path).unwrap();
+    s.replace_journeys(&both).unwrap();
+    assert_eq!(s.journeys(None).unwrap(), both);
+    let db = rusqlite::Connection::open(&path).unwrap();
+    let kind: String = db
+        .query_row("SELECT typeof(scores) FROM journeys WHERE crm_id = '001A'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(kind, "blob");
+    // 001B as a store written before packing holds it.
+    let json = serde_json::to_string(&both[1].scores).unwrap();
+    db.execute("UPDATE journeys SET scores = ?1 WHERE crm_id = '001B'", [&json])
+        .unwrap();
+    assert_eq!(s.journeys(None).unwrap(), both);
+    db.execute("UPDATE journeys SET scores = x'03ff' WHERE crm_id = '001A'", [])
+        .unwrap();
+    let err = s.journeys(None).unwrap_err().to_string();
+    assert!(err.contains("damaged") && err.contains("001A"), "{err}");
+}
+
 /// A first load skips the account index: a copy of every activity, by account, stands in for
 /// it. Reads by account are the same before the copy (a scan), from it, after later inserts
 /// (old and new ones) and after a rebuild asks for a copy of recent ones only; a store given
