@@ -628,10 +628,14 @@ fn refresh(
         };
         keep_recent(store, &gathered, since)?;
     }
-    drop(gathered);
+    // Freeing every account's facts takes a while: another thread does it during the write,
+    // and the journeys after it, beside whatever follows (a store closing).
+    let freeing = std::thread::spawn(move || drop(gathered));
     write(store, &journeys)?;
     watch.enter(Phase::Idle, 0);
     let timed = Refresh::timed(activities, &journeys, through, started, read, replayed);
+    let _ = freeing.join();
+    std::thread::spawn(move || drop(journeys));
     Ok(match ahead_took {
         // Read and replayed while the import wrote: what follows it is the writing alone.
         Some((read, replay)) => Refresh {
