@@ -166,13 +166,22 @@ impl IpTable {
 #[derive(Debug, Clone, Default)]
 pub struct Resolver {
     /// Domain → the number of the account that wins it (most people).
-    domains: HashMap<String, u32, crate::paid::FxBuild>,
+    domains: crate::text_table::TextTable,
     /// Crm id → number, for every account numbered.
     numbers: HashMap<String, u32, crate::paid::FxBuild>,
     /// Number → crm id, and whether it is one of the CRM's account ids (an explicit account id
     /// matches only those).
     ids: Vec<(String, bool)>,
     ips: IpTable,
+}
+
+/// A domain as written when it is already what [`Domain::parse`] would make of it as far as a
+/// lookup goes: lower-case letters, digits, dots and hyphens, not starting `www.`.
+fn plain(domain: &str) -> Option<&str> {
+    let plain = domain
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    (plain && !domain.starts_with("www.")).then_some(domain)
 }
 
 /// An email's domain as written: after its last `@`, with something before it.
@@ -219,11 +228,12 @@ impl Resolver {
             let n = r.number(id);
             r.ids[n as usize].1 = true;
         }
-        r.domains.reserve(owners.size_hint().0);
+        let mut domains = Vec::with_capacity(owners.size_hint().0);
         for (domain, owner) in owners {
             let n = r.number(owner);
-            r.domains.insert(domain, n);
+            domains.push((domain, n));
         }
+        r.domains = crate::text_table::TextTable::new(domains);
         for (_, _, owner) in &ips.ranges {
             r.number(owner.clone());
         }
@@ -258,32 +268,33 @@ impl Resolver {
     /// reasons for no match stay the same. Most emails are written so: this spares a parse
     /// (three allocations) per activity.
     fn as_written(&self, domain: &str) -> Option<u32> {
-        let plain = domain
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
-        match plain && !domain.starts_with("www.") {
-            true => self.domains.get(domain).copied(),
-            false => None,
-        }
+        plain(domain).and_then(|d| self.domains.get(d))
     }
 
     /// Resolve many activities; an email domain seen before is looked up once.
     pub fn resolve_all(&self, activities: &[Activity]) -> Vec<Numbered> {
         let mut seen: HashMap<&str, Numbered, crate::paid::FxBuild> = HashMap::default();
-        activities
+        // Only the plain email-domain path is remembered: the rest depends on more fields.
+        let email_only: Vec<Option<&str>> = activities
             .iter()
             .map(|a| {
-                // Only the plain email-domain path is remembered: the rest depends on more fields.
-                match a.email.as_deref().and_then(written_domain) {
-                    Some(d) if a.account_id.is_none() && a.company_domain.is_none() && a.ip.is_none() => {
-                        // Found as written: as quick as the cache, and not worth a place in it.
-                        if let Some(n) = self.as_written(d) {
-                            return self.found(n, Method::EmailDomain, 0.95);
-                        }
-                        seen.entry(d).or_insert_with(|| self.resolve_numbered(a)).clone()
-                    }
-                    _ => self.resolve_numbered(a),
-                }
+                a.email
+                    .as_deref()
+                    .and_then(written_domain)
+                    .filter(|_| a.account_id.is_none() && a.company_domain.is_none() && a.ip.is_none())
+            })
+            .collect();
+        // The domains as written, looked up together (see `TextTable::get_many`).
+        let written: Vec<Option<&str>> = email_only.iter().map(|d| d.and_then(plain)).collect();
+        let found = self.domains.get_many(&written);
+        activities
+            .iter()
+            .zip(email_only.iter().zip(found))
+            .map(|(a, (domain, found))| match (domain, found) {
+                // Found as written: as quick as the cache, and not worth a place in it.
+                (_, Some(n)) => self.found(n, Method::EmailDomain, 0.95),
+                (Some(d), None) => seen.entry(d).or_insert_with(|| self.resolve_numbered(a)).clone(),
+                (None, None) => self.resolve_numbered(a),
             })
             .collect()
     }
@@ -311,7 +322,7 @@ impl Resolver {
             }
             match Domain::from_email(email) {
                 Ok(d) => match self.domains.get(d.as_str()) {
-                    Some(&n) => return self.found(n, Method::EmailDomain, 0.95),
+                    Some(n) => return self.found(n, Method::EmailDomain, 0.95),
                     None => why = "email domain belongs to no account",
                 },
                 Err(_) => why = "free-mail or malformed email",
@@ -325,7 +336,7 @@ impl Resolver {
         }
         if let Some(d) = &a.company_domain {
             if let Ok(d) = Domain::parse_company(d) {
-                if let Some(&n) = self.domains.get(d.as_str()) {
+                if let Some(n) = self.domains.get(d.as_str()) {
                     return self.found(n, Method::CompanyDomain, 0.9);
                 }
             }

@@ -32,6 +32,7 @@ pub mod planning;
 pub mod request;
 pub mod sla;
 pub mod taxonomy;
+pub mod text_table;
 pub mod updates;
 pub mod workback;
 
