@@ -322,15 +322,16 @@ pub struct ActivityImportReport {
     pub into_empty: bool,
 }
 
-/// Given each matched activity as the import writes it, with its account (on the calling
-/// thread, which writes while another reads and matches): a caller that will replay every
-/// account keeps them rather than reading them back.
-pub trait KeepMatched {
+/// Given each matched activity as the import reads it, with its account (on the thread that
+/// reads and matches, which has time to spare while the calling thread writes): a caller that
+/// will replay every account keeps them rather than reading them back.
+pub trait KeepMatched: Send {
     /// `activity`, matched to `crm_id`, which is account number `account` of this import (see
     /// [`Resolver::account`]): the same account has the same number throughout one import.
     fn keep(&mut self, activity: &Activity, crm_id: &str, account: u32);
     /// The whole file was read and found good, and every matched activity handed over. The
-    /// store is still finishing the write (its indexes, the commit), which may yet fail.
+    /// store is still writing the last of them (then its indexes, the commit), which may yet
+    /// fail.
     fn all_kept(&mut self) {}
 }
 
@@ -372,8 +373,8 @@ fn import_in_batches(
     progress.phase("reading", reader.bytes());
     // A worker reads and matches the next batch while this thread writes the last one.
     enum Msg {
-        /// Activities with their matches and matched accounts' numbers; bytes read.
-        Batch(Vec<(Activity, Match)>, Vec<Option<u32>>, u64),
+        /// Activities with their matches; bytes read.
+        Batch(Vec<(Activity, Match)>, u64),
         End,
         Failed(ImportError),
     }
@@ -422,22 +423,30 @@ fn import_in_batches(
                 };
                 let msg = match batch {
                     Ok(batch) if batch.is_empty() => match reader.finish() {
-                        Ok(()) => Msg::End,
+                        Ok(()) => {
+                            if let Some(keep) = keep.as_mut() {
+                                keep.all_kept();
+                            }
+                            Msg::End
+                        }
                         Err(e) => Msg::Failed(e),
                     },
                     Ok(batch) => {
                         let (matches, numbers): (Vec<Match>, Vec<Option<u32>>) =
                             resolver.resolve_all(&batch).into_iter().unzip();
-                        for (a, n) in batch.iter().zip(&numbers) {
+                        for ((a, n), m) in batch.iter().zip(&numbers).zip(&matches) {
                             if let Some(n) = *n {
                                 counted.matched += 1;
                                 touched[n as usize] = true;
                                 let day = a.at.date_naive();
                                 counted.since = Some(counted.since.map_or(day, |s| s.min(day)));
+                                if let (Some(keep), Some(id)) = (keep.as_mut(), &m.account) {
+                                    keep.keep(a, id, n);
+                                }
                             }
                         }
                         counted.activities += batch.len() as u64;
-                        Msg::Batch(batch.into_iter().zip(matches).collect(), numbers, reader.bytes_read())
+                        Msg::Batch(batch.into_iter().zip(matches).collect(), reader.bytes_read())
                     }
                     Err(e) => Msg::Failed(e),
                 };
@@ -472,24 +481,14 @@ fn import_in_batches(
         // Why the write stopped, when it was the file's fault.
         let mut failed: Option<ImportError> = None;
         let mut next_batch = || match rx.recv() {
-            Ok(Msg::Batch(batch, numbers, bytes)) => {
+            Ok(Msg::Batch(batch, bytes)) => {
                 progress.advance(bytes);
-                if let Some(keep) = keep.as_mut() {
-                    for ((a, m), n) in batch.iter().zip(numbers) {
-                        if let (Some(id), Some(n)) = (&m.account, n) {
-                            keep.keep(a, id, n);
-                        }
-                    }
-                }
                 Ok(batch)
             }
             Ok(Msg::End) => {
                 // What remains is the store's: building its indexes (seconds, after a big
                 // first load) and committing.
                 progress.phase("saving", 0);
-                if let Some(keep) = keep.as_mut() {
-                    keep.all_kept();
-                }
                 Ok(Vec::new())
             }
             Ok(Msg::Failed(e)) => {
