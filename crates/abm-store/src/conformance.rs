@@ -24,7 +24,7 @@ macro_rules! conformance_suite {
             icp_versions_and_fits, scoring_inputs_come_in_families, published_lists_never_change,
             nominations_are_decided_once, ad_exports_replace_their_days,
             budget_imports_replace_the_lines, activities_are_appended_once, opportunities_upsert_by_id,
-            journeys_replace_by_account, journeys_are_revised_from_a_day,
+            journeys_replace_by_account, journeys_replace_in_runs, journeys_are_revised_from_a_day,
             recent_activities_read_the_same_with_a_copy, firings_are_recorded_once,
             rules_versions_activate_with_their_journeys, journey_facts_read_account_by_account,
             passwords_and_tokens_belong_to_team_members);
@@ -1241,6 +1241,35 @@ pub fn journeys_replace_by_account(store: &mut dyn Store) {
     // A full replace drops accounts that are no longer given.
     store.replace_journeys(std::slice::from_ref(&a2)).unwrap();
     assert_eq!(store.journeys(None).unwrap(), vec![a2]);
+}
+
+/// Journeys handed over a run at a time replace every stored one as if handed over together; a
+/// replay that stops part way stores none of them and leaves the stored ones.
+pub fn journeys_replace_in_runs(store: &mut dyn Store) {
+    import(store, sample());
+    let before = vec![journey("001C", 31, &[(9, 1, 4)], vec![])];
+    store.replace_journeys(&before).unwrap();
+    let a = journey("001A", 31, &[(2, 1, 5), (20, 5, 6)], vec![]);
+    let b = journey("001B", 31, &[(3, 1, 2)], vec![]);
+    let mut runs = vec![vec![a.clone()], vec![b.clone()]].into_iter();
+    store
+        .replace_journeys_in_runs(&mut || Ok(runs.next().unwrap_or_default()))
+        .unwrap();
+    assert_eq!(store.journeys(None).unwrap(), vec![a.clone(), b.clone()]);
+    let mut runs = vec![
+        Ok(vec![journey("001C", 31, &[], vec![])]),
+        Err("the replay stopped".to_string()),
+    ]
+    .into_iter();
+    let err = store
+        .replace_journeys_in_runs(&mut || runs.next().unwrap_or(Ok(vec![])))
+        .unwrap_err();
+    assert!(err.to_string().contains("the replay stopped"), "{err}");
+    assert_eq!(
+        store.journeys(None).unwrap(),
+        vec![a, b],
+        "nothing of the stopped write stays"
+    );
 }
 
 pub fn journeys_are_revised_from_a_day(store: &mut dyn Store) {

@@ -56,6 +56,10 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// Called with the number of rows written so far, during long writes.
 pub type Progress<'a> = &'a mut dyn FnMut(u64);
 
+/// Replayed journeys to store, a run at a time: the next run, an empty one at the end, or why
+/// the write must stop ([`StoreError::Source`]; nothing is stored).
+pub type JourneyRuns<'a> = &'a mut dyn FnMut() -> std::result::Result<Vec<Journey>, String>;
+
 /// Activities to append, a batch at a time: the next batch, an empty one at the end, or why
 /// the write must stop. Each call is handed back the batch before, written (empty the first
 /// time): a caller that made it on another thread can free it there, where it is quickest.
@@ -331,6 +335,21 @@ pub trait Store: Send {
 
     /// Store replayed journeys in place of every stored one. One transaction.
     fn replace_journeys(&mut self, journeys: &[Journey]) -> Result<()>;
+
+    /// Store replayed journeys in place of every stored one as a replay hands them over, a run
+    /// at a time (it may still be replaying the accounts after): what [`Store::replace_journeys`]
+    /// does with all of them, in one transaction. By default the runs are gathered and stored
+    /// together; a store may write each as it comes.
+    fn replace_journeys_in_runs(&mut self, next: JourneyRuns<'_>) -> Result<()> {
+        let mut all = Vec::new();
+        loop {
+            let run = next().map_err(StoreError::Source)?;
+            if run.is_empty() {
+                return self.replace_journeys(&all);
+            }
+            all.extend(run);
+        }
+    }
 
     /// Store journeys resumed from a day (`None`: replayed whole): each replaces its account's
     /// journey row, and its stage changes on or after that day replace the stored ones from that

@@ -1280,6 +1280,20 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn replace_journeys_in_runs(&mut self, next: crate::JourneyRuns<'_>) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        write_journeys(&tx, &[])?;
+        loop {
+            let run = next().map_err(StoreError::Source)?;
+            if run.is_empty() {
+                break;
+            }
+            add_journeys(&tx, &run)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     fn revise_journeys(&mut self, revised: &[(crate::Journey, Option<NaiveDate>)]) -> Result<()> {
         let tx = self.conn.transaction()?;
         {
@@ -1749,15 +1763,18 @@ fn read_version(r: &rusqlite::Row<'_>) -> rusqlite::Result<IcpVersion> {
 fn write_journeys(tx: &rusqlite::Transaction, journeys: &[crate::Journey]) -> Result<()> {
     tx.execute("DELETE FROM journeys", [])?;
     tx.execute("DELETE FROM journey_events", [])?;
-    {
-        let mut put_j = tx.prepare_cached(JOURNEY_INSERT)?;
-        let mut put_e = tx.prepare_cached(EVENT_INSERT)?;
-        let mut scores = Vec::new();
-        for j in journeys {
-            put_journey(&mut put_j, j, &mut scores)?;
-            for e in &j.events {
-                put_event(&mut put_e, e)?;
-            }
+    add_journeys(tx, journeys)
+}
+
+/// Add journeys of accounts without one inside `tx`.
+fn add_journeys(tx: &rusqlite::Transaction, journeys: &[crate::Journey]) -> Result<()> {
+    let mut put_j = tx.prepare_cached(JOURNEY_INSERT)?;
+    let mut put_e = tx.prepare_cached(EVENT_INSERT)?;
+    let mut scores = Vec::new();
+    for j in journeys {
+        put_journey(&mut put_j, j, &mut scores)?;
+        for e in &j.events {
+            put_event(&mut put_e, e)?;
         }
     }
     Ok(())

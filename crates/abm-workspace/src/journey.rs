@@ -205,14 +205,18 @@ impl abm_import::activities::KeepMatched for HandOver {
 }
 
 /// Every account's journey, replayed from a first load of history while the import was still
-/// writing it (building the store's indexes, committing): what [`update`] stores when it
-/// replays every account.
+/// writing it (building the store's indexes, committing) and stored as it was replayed: what
+/// [`update`] would have stored replaying every account, so it stores nothing more.
 pub struct Replayed {
-    gathered: std::sync::Arc<Gathered>,
-    journeys: Vec<Journey>,
     through: NaiveDate,
     read: std::time::Duration,
     replay: std::time::Duration,
+    /// From the copy of the activities written to the journeys committed, waiting for the
+    /// replay included.
+    write: std::time::Duration,
+    activities: usize,
+    accounts: usize,
+    stage_changes: usize,
 }
 
 /// What a first load of history is replayed by, ahead of the journey update that follows it:
@@ -224,13 +228,58 @@ pub struct ReplayAhead<'a> {
     pub open: &'a (dyn Fn() -> Result<Box<dyn Store>> + Sync),
 }
 
+/// What the replay alongside an import hands the writing thread: journeys a run of accounts at
+/// a time, in account order, then how long reading the facts and replaying took.
+enum Replaying {
+    Run(Vec<Journey>),
+    Done {
+        read: std::time::Duration,
+        replay: std::time::Duration,
+    },
+}
+
+/// Accounts replayed per run handed over: small enough that the writer starts early and holds
+/// little, big enough that handing over costs nothing.
+const REPLAY_RUN: usize = 4_096;
+
+/// The runs of accounts still to replay, taken in turn by the replay thread and by the writer
+/// whenever no replayed run is waiting for it, so that neither core idles.
+#[derive(Default)]
+struct Claims {
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl Claims {
+    /// The journeys of the next run nobody has taken, replayed; `None` once every run is taken.
+    fn next(&self, gathered: &Gathered, ahead: &ReplayAhead<'_>) -> Option<Vec<Journey>> {
+        let n = gathered.facts.len();
+        let first = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) * REPLAY_RUN;
+        (first < n).then(|| {
+            (first..n.min(first + REPLAY_RUN))
+                .map(|i| {
+                    replay(
+                        ahead.rules.stages,
+                        ahead.rules.engagement,
+                        &gathered.facts_of(i),
+                        ahead.through,
+                    )
+                })
+                .collect()
+        })
+    }
+}
+
 /// Import an activity export (see [`abm_import::activities::import_activities`]). Into a store
-/// without activities (a first load of history) the matched rows are kept as they are written;
+/// without activities (a first load of history) the matched rows are kept as they are read;
 /// once the file is read whole, another thread replays every account from them (by `ahead`)
-/// while the store builds its indexes and commits. The journeys are handed back when those rows
-/// are every activity the store now holds (the write found the store empty and skipped
-/// nothing), for [`update`] to store. A store that wants a copy of every activity
-/// ([`Store::wants_every_activity_copied`]) is given it from those rows while the replay runs.
+/// while the store builds its indexes and commits. When those rows are every activity the store
+/// now holds (the write found the store empty and skipped nothing), this thread then renews
+/// the store's copy of the activities from them as a replay of every account would (a store
+/// that wants one gets its copy of every activity: [`Store::wants_every_activity_copied`]) and
+/// stores the journeys a run at a time as the replay hands them over, in one transaction:
+/// writing and replaying share the two cores instead of following one another. The
+/// [`Replayed`] handed back says so to [`update`]; without it (the replay or either write
+/// failed), the update reads the rows back and replays them itself.
 pub fn import_activities(
     store: &mut dyn Store,
     path: &std::path::Path,
@@ -249,46 +298,48 @@ pub fn import_activities(
         collected: Collected::default(),
         to: Some(to),
     };
-    // The gathered rows, lent back for the copy while the replay runs.
-    let (share, shared) = std::sync::mpsc::sync_channel::<std::sync::Arc<Gathered>>(1);
-    let (imported, replayed) = std::thread::scope(|scope| {
-        let replaying = scope.spawn(move || -> Option<Replayed> {
-            // Nothing comes when the import failed before it read the file whole.
-            let collected = handed.recv().ok()?;
+    let claims = Claims::default();
+    std::thread::scope(|scope| {
+        // The gathered rows, lent back for the copy while the replay runs; and the journeys,
+        // as many runs as the replay gets ahead of the writer (it replays while the copy is
+        // written, and would hold every journey anyway). Both receivers go when this closure
+        // returns, however it returns, so a replay still handing journeys over stops.
+        let (share, shared) = std::sync::mpsc::sync_channel::<std::sync::Arc<Gathered>>(1);
+        let (give_run, runs) = std::sync::mpsc::channel::<Replaying>();
+        let claims = &claims;
+        scope.spawn(move || {
+            // Nothing comes when the import failed before it read the file whole; a replay that
+            // stops here says nothing more, and the update reads the rows back.
+            let Ok(collected) = handed.recv() else { return };
             let started = Instant::now();
-            // Errors here leave the replay to the update, which reads the rows back.
-            let mut facts_from = (ahead.open)().ok()?;
-            let watch = Watch::default();
-            let gathered = gather(facts_from.as_mut(), None, Some(collected), &watch).ok()?;
+            let Ok(mut facts_from) = (ahead.open)() else { return };
+            let Ok(gathered) = gather(facts_from.as_mut(), None, Some(collected), &Watch::default()) else {
+                return;
+            };
             drop(facts_from);
             let gathered = std::sync::Arc::new(gathered);
             let _ = share.send(gathered.clone());
             let read = started.elapsed();
-            let journeys = replay_all(ahead.rules, &gathered, ahead.through, &watch);
-            Some(Replayed {
-                gathered,
-                journeys,
-                through: ahead.through,
-                read,
-                replay: started.elapsed() - read,
-            })
+            while let Some(run) = claims.next(&gathered, ahead) {
+                // The writer stopped listening: its write failed, or the import did.
+                if give_run.send(Replaying::Run(run)).is_err() {
+                    return;
+                }
+            }
+            let replay = started.elapsed() - read;
+            let _ = give_run.send(Replaying::Done { read, replay });
         });
         let imported = abm_import::activities::import_activities(store, path, mapping, progress, Some(&mut hand_over));
         // The replay waits for rows no more.
         drop(hand_over);
-        if imported.as_ref().is_ok_and(every_held) {
-            // The import stands (it committed) whether or not the copy is written: without
-            // one, the update that follows gathers the rows again and writes it, or reports
-            // why it cannot.
-            let _ = copy_every_activity(store, &shared);
-        }
-        drop(shared);
-        let replayed = replaying.join().expect("the replay thread panicked");
-        (imported, replayed)
-    });
-    let r = imported?;
-    let every = every_held(&r);
-    Ok((r, replayed.filter(|_| every)))
+        let r = imported?;
+        // The import stands (it committed) whether or not the journeys are stored after it.
+        let stored = match every_held(&r) {
+            true => store_as_replayed(ahead, store, &shared, &runs, claims),
+            false => None,
+        };
+        Ok((r, stored))
+    })
 }
 
 /// Whether an import's rows are every activity the store holds.
@@ -296,20 +347,62 @@ fn every_held(r: &abm_import::activities::ActivityImportReport) -> bool {
     r.into_empty && r.already == 0
 }
 
-/// Give a store that wants one a copy of every activity, from the rows gathered for the replay
-/// (once they are: the replay thread lends them as it starts replaying).
-fn copy_every_activity(
+/// Renew the store's copy of the activities from the rows the replay gathered (once it has:
+/// the replay thread lends them as it starts replaying), then store the journeys as the replay
+/// hands them over, replaying runs here too whenever none is waiting; `None` when the replay
+/// could not gather the rows or stopped, or a write failed.
+fn store_as_replayed(
+    ahead: &ReplayAhead<'_>,
     store: &mut dyn Store,
     shared: &std::sync::mpsc::Receiver<std::sync::Arc<Gathered>>,
-) -> abm_store::Result<()> {
-    if !store.wants_every_activity_copied()? {
-        return Ok(());
-    }
-    match shared.recv() {
-        Ok(gathered) => keep_recent(store, &gathered, abm_store::all_history()),
-        // The replay could not gather them: the update that follows reads them back.
-        Err(_) => Ok(()),
-    }
+    runs: &std::sync::mpsc::Receiver<Replaying>,
+    claims: &Claims,
+) -> Option<Replayed> {
+    use std::sync::mpsc::TryRecvError;
+    let gathered = shared.recv().ok()?;
+    let activities = gathered.activities();
+    renew_copy(ahead.rules, store, &gathered, ahead.through).ok()?;
+    let started = Instant::now();
+    let (mut accounts, mut stage_changes, mut took) = (0, 0, None);
+    let stopped = || "the replay stopped before it replayed every account".to_string();
+    let mut next = || -> std::result::Result<Vec<Journey>, String> {
+        let run = loop {
+            // Runs replayed here first: then a run waiting; then this thread replays one.
+            match runs.try_recv() {
+                Ok(Replaying::Run(run)) => break run,
+                Ok(Replaying::Done { read, replay }) => took = Some((read, replay)),
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => {
+                    if let Some(run) = claims.next(&gathered, ahead) {
+                        break run;
+                    }
+                    // Every run is taken: those the replay thread took come, then its times.
+                    match runs.recv() {
+                        Ok(Replaying::Run(run)) => break run,
+                        Ok(Replaying::Done { read, replay }) => {
+                            took = Some((read, replay));
+                            return Ok(Vec::new());
+                        }
+                        Err(_) if took.is_some() => return Ok(Vec::new()),
+                        Err(_) => return Err(stopped()),
+                    }
+                }
+            }
+        };
+        accounts += run.len();
+        stage_changes += run.iter().map(|j| j.events.len()).sum::<usize>();
+        Ok(run)
+    };
+    store.replace_journeys_in_runs(&mut next).ok()?;
+    let (read, replay) = took?;
+    Some(Replayed {
+        through: ahead.through,
+        read,
+        replay,
+        write: started.elapsed(),
+        activities,
+        accounts,
+        stage_changes,
+    })
 }
 
 /// An account's stored journey facts as a replay reads them (its activities still to come),
@@ -585,48 +678,38 @@ fn keep_recent(store: &mut dyn Store, gathered: &Gathered, since: NaiveDate) -> 
 /// import of activities up to this much older than the last replay still resumes from the copy.
 const RECENT_SLACK_DAYS: i64 = 14;
 
+/// Renew the store's copy of the activities from every account's facts, gathered for a replay of
+/// every account: a copy of every activity for a store that wants one, else of the activities
+/// the windows reach back to (with some slack) — what resuming a journey reads.
+fn renew_copy(rules: &Rules, store: &mut dyn Store, gathered: &Gathered, through: NaiveDate) -> abm_store::Result<()> {
+    let lookback = abm_core::journey::lookback_days(rules.stages, rules.engagement);
+    let since = match store.wants_every_activity_copied()? {
+        true => abm_store::all_history(),
+        false => through - chrono::Duration::days(lookback + RECENT_SLACK_DAYS),
+    };
+    keep_recent(store, gathered, since)
+}
+
 /// Gather the facts of `only` (every account when `None`), replay them, and hand the journeys
-/// to `write`; timed. `ahead`: every account already replayed, alongside the import that read
-/// their activities. When every account was replayed, the store's copy of recent activities
+/// to `write`; timed. When every account was replayed, the store's copy of recent activities
 /// (what resuming a journey reads) is renewed from the facts in hand.
 fn refresh(
     rules: &Rules,
     store: &mut dyn Store,
     only: Option<&BTreeSet<String>>,
-    ahead: Option<Replayed>,
     through: NaiveDate,
     watch: &Watch,
     write: impl FnOnce(&mut dyn Store, &[Journey]) -> abm_store::Result<()>,
 ) -> Result<Refresh> {
     let started = Instant::now();
-    let (gathered, journeys, read, replayed, ahead_took) =
-        match ahead.filter(|a| only.is_none() && a.through == through) {
-            Some(a) => {
-                let (read, replay) = (a.read, a.replay);
-                (
-                    a.gathered,
-                    a.journeys,
-                    Default::default(),
-                    Default::default(),
-                    Some((read, replay)),
-                )
-            }
-            None => {
-                let gathered = gather(store, only, None, watch)?;
-                let read = started.elapsed();
-                let journeys = replay_all(rules, &gathered, through, watch);
-                (std::sync::Arc::new(gathered), journeys, read, started.elapsed(), None)
-            }
-        };
+    let gathered = gather(store, only, None, watch)?;
+    let read = started.elapsed();
+    let journeys = replay_all(rules, &gathered, through, watch);
+    let replayed = started.elapsed();
     let activities = gathered.activities();
     watch.enter(Phase::Writing, journeys.len() as u64);
     if only.is_none() {
-        let lookback = abm_core::journey::lookback_days(rules.stages, rules.engagement);
-        let since = match store.wants_every_activity_copied()? {
-            true => abm_store::all_history(),
-            false => through - chrono::Duration::days(lookback + RECENT_SLACK_DAYS),
-        };
-        keep_recent(store, &gathered, since)?;
+        renew_copy(rules, store, &gathered, through)?;
     }
     // Freeing every account's facts takes a while: another thread does it during the write,
     // and the journeys after it, beside whatever follows (a store closing).
@@ -636,29 +719,21 @@ fn refresh(
     let timed = Refresh::timed(activities, &journeys, through, started, read, replayed);
     let _ = freeing.join();
     std::thread::spawn(move || drop(journeys));
-    Ok(match ahead_took {
-        // Read and replayed while the import wrote: what follows it is the writing alone.
-        Some((read, replay)) => Refresh {
-            as_imported: true,
-            read_ms: read.as_millis(),
-            replay_ms: replay.as_millis(),
-            ..timed
-        },
-        None => timed,
-    })
+    Ok(timed)
 }
 
 /// Replay every account's journey from the facts, through `through`, replacing what was stored.
 pub fn rebuild(rules: &Rules, store: &mut dyn Store, through: NaiveDate, watch: &Watch) -> Result<Refresh> {
-    refresh(rules, store, None, None, through, watch, |s, j| s.replace_journeys(j))
+    refresh(rules, store, None, through, watch, |s, j| s.replace_journeys(j))
 }
 
 /// Replay only `accounts` (those new facts touched), through `through`. With `since` (the
 /// earliest day of the new facts, all of them activities), each account's stored journey is
 /// resumed from that day, reading only the activities its windows reach; without, each is
 /// replayed whole. When some accounts have no journey yet (the first import, or accounts
-/// imported since), or a quarter of all accounts were touched, every account is replayed; or
-/// stored as `ahead` replayed them from a first load of history (see [`import_activities`]).
+/// imported since), or a quarter of all accounts were touched, every account is replayed. With
+/// `ahead` (through the same day) every account's journey is stored already, replayed alongside
+/// a first load of history (see [`import_activities`]): nothing is left to do.
 pub fn update(
     rules: &Rules,
     store: &mut dyn Store,
@@ -668,6 +743,21 @@ pub fn update(
     watch: &Watch,
     ahead: Option<Replayed>,
 ) -> Result<Refresh> {
+    // Stored already, replayed from every activity the store holds: what replaying every
+    // account here would store.
+    if let Some(a) = ahead.filter(|a| a.through == through) {
+        return Ok(Refresh {
+            accounts: a.accounts,
+            activities: a.activities,
+            stage_changes: a.stage_changes,
+            through,
+            millis: a.write.as_millis(),
+            read_ms: a.read.as_millis(),
+            replay_ms: a.replay.as_millis(),
+            write_ms: a.write.as_millis(),
+            as_imported: true,
+        });
+    }
     // The time a resume takes counts from here: deciding whether to resume is part of it.
     let started = Instant::now();
     let (held, with_journey) = store.journey_coverage()?;
@@ -676,11 +766,10 @@ pub fn update(
     // resuming each and holds far less in memory. A store still wanting its copy of every
     // activity (its first load stopped before writing it) gets it from such a replay.
     if held != with_journey || accounts.len() as u64 * 4 >= held.max(1) || store.wants_every_activity_copied()? {
-        return refresh(rules, store, None, ahead, through, watch, |s, j| s.replace_journeys(j));
+        return refresh(rules, store, None, through, watch, |s, j| s.replace_journeys(j));
     }
-    drop(ahead);
     let Some(from) = since else {
-        return refresh(rules, store, Some(accounts), None, through, watch, |s, j| {
+        return refresh(rules, store, Some(accounts), through, watch, |s, j| {
             let whole: Vec<(Journey, Option<NaiveDate>)> = j.iter().map(|j| (j.clone(), None)).collect();
             s.revise_journeys(&whole)
         });
@@ -757,7 +846,7 @@ pub fn activate(
     at: chrono::DateTime<chrono::Utc>,
     through: NaiveDate,
 ) -> Result<Refresh> {
-    refresh(rules, store, None, None, through, &Watch::default(), |s, j| {
+    refresh(rules, store, None, through, &Watch::default(), |s, j| {
         s.activate_rules("engagement", version, actor, at, j)
     })
 }
@@ -1042,6 +1131,49 @@ mod tests {
         let (again, none) = import_replaying(&mut kept, &kept_path, &file, &rules, day);
         assert!(!again.into_empty);
         assert!(none.is_none(), "a second file's rows are not all the store holds");
+    }
+
+    /// Accounts enough for several runs of the replay alongside a first load: the runs, some
+    /// replayed by the writer while it waits, are every account's journey, each once, as a
+    /// rebuild gives them.
+    #[test]
+    fn a_first_import_stores_every_run_of_journeys_once() {
+        let (stages, engagement) = (crate::shipped_stages(), crate::shipped_engagement_rules());
+        let rules = Rules {
+            stages: &stages,
+            engagement: &engagement,
+        };
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let n = REPLAY_RUN * 2 + 100;
+        let mut csv = String::from("Activity ID,Activity Date,Activity Type,Email Address\n");
+        for i in (0..n).step_by(3) {
+            for k in 0..(i % 7) {
+                let d = day - chrono::Duration::days((k * 11) as i64);
+                csv.push_str(&format!("a{i}-{k},{d}T09:00:00Z,Form Fill,p{k}@acct{i}.example\n"));
+            }
+        }
+        let file = dir.path().join("history.csv");
+        std::fs::write(&file, csv).unwrap();
+        let kept_path = dir.path().join("kept.db");
+        let mut kept = with_accounts(&kept_path, n);
+        let (r, replayed) = import_replaying(&mut kept, &kept_path, &file, &rules, day);
+        let refresh = update(&rules, &mut kept, &r.touched, r.since, day, &Watch::default(), replayed).unwrap();
+        assert!(refresh.as_imported);
+        assert_eq!(refresh.accounts, n);
+
+        let mut read_back = with_accounts(&dir.path().join("read-back.db"), n);
+        let quiet = &mut abm_import::accounts::Quiet;
+        abm_import::activities::import_activities(&mut read_back, &file, None, quiet, None).unwrap();
+        let rebuilt = rebuild(&rules, &mut read_back, day, &Watch::default()).unwrap();
+        assert_eq!(
+            (refresh.stage_changes, refresh.activities),
+            (rebuilt.stage_changes, rebuilt.activities)
+        );
+        let journeys = kept.journeys(None).unwrap();
+        assert_eq!(journeys.len(), n);
+        assert_eq!(journeys, read_back.journeys(None).unwrap());
+        assert!(journeys.iter().any(|j| !j.events.is_empty()));
     }
 
     /// A first load big enough that SQLite skips its account index: the copy of every activity
