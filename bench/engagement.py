@@ -19,6 +19,7 @@ import os
 import random
 import re
 import shutil
+import struct
 import sqlite3
 import subprocess
 import sys
@@ -145,7 +146,7 @@ def main():
     want = {r[0]: r[1] or 0.0 for r in con.execute("SELECT crm_id, p90 FROM scores").fetchall()}
     db = sqlite3.connect(os.path.join(ws, "abm.db"))
     touched = {r[0] for r in db.execute("SELECT DISTINCT crm_id FROM activities WHERE source_id LIKE 'n%'")}
-    got = {crm: json.loads(s)[2]["points"] for crm, s in db.execute("SELECT crm_id, scores FROM journeys")}
+    got = {crm: points_90(s) for crm, s in db.execute("SELECT crm_id, scores FROM journeys")}
     bad = [c for c, p in want.items() if c not in touched and abs(got.get(c, 0.0) - p) > 1e-6 * max(1.0, abs(p))]
     if bad:
         sys.exit(f"abm and DuckDB disagree on {len(bad)} accounts' 90-day points, e.g. {bad[0]}: {got.get(bad[0])} vs {want[bad[0]]}")
@@ -162,6 +163,36 @@ def main():
             "and scores; DuckDB computes the three sums in memory into one table",
         ],
     )
+
+
+def points_90(scores):
+    """The third window's points from a journey's stored scores: JSON (stores written before
+    packing) or packed by abm_core::packing::put_scores (a count, then per window its days, the
+    points as a little-endian f64, engaged people and engaged, lengths as LEB128)."""
+    if isinstance(scores, str):
+        return json.loads(scores)[2]["points"]
+    at = 0
+
+    def length():
+        nonlocal at
+        n, shift = 0, 0
+        while True:
+            b = scores[at]
+            at += 1
+            n |= (b & 0x7F) << shift
+            if b < 0x80:
+                return n
+            shift += 7
+
+    windows = []
+    for _ in range(length()):
+        length()
+        (points,) = struct.unpack_from("<d", scores, at)
+        at += 8
+        length()
+        at += 1
+        windows.append(points)
+    return windows[2]
 
 
 if __name__ == "__main__":
