@@ -989,11 +989,8 @@ mod tests {
 
     /// New activities from `offset` days after the last rebuild on, over two weeks.
     fn update_equals_rebuild(offset: i64) {
-        let (stages, engagement) = (crate::shipped_stages(), crate::shipped_engagement_rules());
-        let rules = Rules {
-            stages: &stages,
-            engagement: &engagement,
-        };
+        let shipped = Shipped::default();
+        let rules = shipped.rules();
         let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
         let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         let (mut updated, mut rebuilt) = (world(one.path()), world(two.path()));
@@ -1044,6 +1041,24 @@ mod tests {
     }
 
     /// A store at `path` holding `n` accounts, `001A00`… with domains `acct0.example`….
+    /// The stages and engagement rules `abm init` writes.
+    struct Shipped(abm_core::journey::Stages, abm_core::engagement::EngagementRules);
+
+    impl Default for Shipped {
+        fn default() -> Self {
+            Shipped(crate::shipped_stages(), crate::shipped_engagement_rules())
+        }
+    }
+
+    impl Shipped {
+        fn rules(&self) -> Rules<'_> {
+            Rules {
+                stages: &self.0,
+                engagement: &self.1,
+            }
+        }
+    }
+
     fn with_accounts(path: &std::path::Path, n: usize) -> SqliteStore {
         let mut store = SqliteStore::open(path).unwrap();
         let records = (0..n)
@@ -1074,16 +1089,32 @@ mod tests {
         import_activities(store, file, None, &mut abm_import::accounts::Quiet, &ahead).unwrap()
     }
 
+    /// `file` imported as a first load into a store of `n` accounts (at `dir`/`name`), then
+    /// every account replayed from what the store holds: what a replay alongside the import
+    /// must store.
+    fn rebuilt_from_the_store(
+        dir: &std::path::Path,
+        name: &str,
+        n: usize,
+        file: &std::path::Path,
+        rules: &Rules,
+        day: NaiveDate,
+    ) -> (SqliteStore, Refresh) {
+        let mut store = with_accounts(&dir.join(name), n);
+        abm_import::activities::import_activities(&mut store, file, None, &mut abm_import::accounts::Quiet, None)
+            .unwrap();
+        let rebuilt = rebuild(rules, &mut store, day, &Watch::default()).unwrap();
+        assert!(!rebuilt.as_imported);
+        (store, rebuilt)
+    }
+
     /// A first load of history into a store without activities: the replay of every account
     /// that follows takes the activities as the import read them, and gives what replaying them
     /// read back from the store gives.
     #[test]
     fn a_first_import_replays_from_what_it_read() {
-        let (stages, engagement) = (crate::shipped_stages(), crate::shipped_engagement_rules());
-        let rules = Rules {
-            stages: &stages,
-            engagement: &engagement,
-        };
+        let shipped = Shipped::default();
+        let rules = shipped.rules();
         let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let accounts = |name: &str| with_accounts(&dir.path().join(name), 12);
@@ -1105,7 +1136,6 @@ mod tests {
         csv.push_str("u1,2026-11-01T09:00:00Z,Email Open,someone@nowhere.example\n");
         let file = dir.path().join("history.csv");
         std::fs::write(&file, csv).unwrap();
-        let quiet = &mut abm_import::accounts::Quiet;
 
         let mut kept = accounts("kept.db");
         let kept_path = dir.path().join("kept.db");
@@ -1118,10 +1148,7 @@ mod tests {
             "every account was replayed from what the import read"
         );
 
-        let mut read_back = accounts("read-back.db");
-        abm_import::activities::import_activities(&mut read_back, &file, None, quiet, None).unwrap();
-        let rebuilt = rebuild(&rules, &mut read_back, day, &Watch::default()).unwrap();
-        assert!(!rebuilt.as_imported);
+        let (mut read_back, rebuilt) = rebuilt_from_the_store(dir.path(), "read-back.db", 12, &file, &rules, day);
         assert_eq!(refresh.activities, rebuilt.activities);
         let journeys = kept.journeys(None).unwrap();
         assert_eq!(journeys, read_back.journeys(None).unwrap());
@@ -1138,11 +1165,8 @@ mod tests {
     /// rebuild gives them.
     #[test]
     fn a_first_import_stores_every_run_of_journeys_once() {
-        let (stages, engagement) = (crate::shipped_stages(), crate::shipped_engagement_rules());
-        let rules = Rules {
-            stages: &stages,
-            engagement: &engagement,
-        };
+        let shipped = Shipped::default();
+        let rules = shipped.rules();
         let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let n = REPLAY_RUN * 2 + 100;
@@ -1162,10 +1186,7 @@ mod tests {
         assert!(refresh.as_imported);
         assert_eq!(refresh.accounts, n);
 
-        let mut read_back = with_accounts(&dir.path().join("read-back.db"), n);
-        let quiet = &mut abm_import::accounts::Quiet;
-        abm_import::activities::import_activities(&mut read_back, &file, None, quiet, None).unwrap();
-        let rebuilt = rebuild(&rules, &mut read_back, day, &Watch::default()).unwrap();
+        let (mut read_back, rebuilt) = rebuilt_from_the_store(dir.path(), "read-back.db", n, &file, &rules, day);
         assert_eq!(
             (refresh.stage_changes, refresh.activities),
             (rebuilt.stage_changes, rebuilt.activities)
@@ -1182,11 +1203,8 @@ mod tests {
     /// the next update, and agrees.
     #[test]
     fn a_big_first_import_is_copied_by_account_from_what_it_read() {
-        let (stages, engagement) = (crate::shipped_stages(), crate::shipped_engagement_rules());
-        let rules = Rules {
-            stages: &stages,
-            engagement: &engagement,
-        };
+        let shipped = Shipped::default();
+        let rules = shipped.rules();
         let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let accounts = |name: &str| with_accounts(&dir.path().join(name), 40);
