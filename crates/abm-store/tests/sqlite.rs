@@ -143,6 +143,57 @@ fn a_damaged_copy_of_recent_activities_is_reported() {
     assert!(err.contains("damaged") && err.contains("001A"), "{err}");
 }
 
+/// A first load of activities is written once, through a rollback journal, not through the log:
+/// the log stays empty; the store is back on the log after it; a second load (the store holds
+/// activities) goes through the log as before; and with another connection open the first load
+/// keeps the log, and both connections read every row.
+#[test]
+fn a_first_load_of_activities_bypasses_the_log_and_the_store_returns_to_it() {
+    use abm_store::conformance::email_activity;
+    let rows = |from: usize, n: usize| -> Vec<_> {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 11, 2)
+            .unwrap()
+            .and_hms_opt(9, 0, 0)
+            .unwrap()
+            .and_utc();
+        (from..from + n)
+            .map(|i| email_activity(&format!("a{i}"), at, "Email Open", "jo@acme.example", "001A"))
+            .collect()
+    };
+    let log_bytes = |path: &std::path::Path| std::fs::metadata(path.with_extension("db-wal")).map_or(0, |m| m.len());
+    let mode = |path: &std::path::Path| -> String {
+        rusqlite::Connection::open(path)
+            .unwrap()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+
+    let alone = dir.path().join("alone.db");
+    let mut s = SqliteStore::open(&alone).unwrap();
+    s.insert_activities(&rows(0, 20_000)).unwrap();
+    assert!(
+        log_bytes(&alone) < 100_000,
+        "the first load went past the log: {} bytes",
+        log_bytes(&alone)
+    );
+    s.insert_activities(&rows(20_000, 20_000)).unwrap();
+    assert!(log_bytes(&alone) > 1_000_000, "a second load goes through the log");
+    assert_eq!(mode(&alone), "wal");
+    assert_eq!(s.activities_of("001A").unwrap().len(), 40_000);
+
+    let shared = dir.path().join("shared.db");
+    let mut s = SqliteStore::open(&shared).unwrap();
+    let mut other = SqliteStore::open(&shared).unwrap();
+    s.insert_activities(&rows(0, 20_000)).unwrap();
+    assert!(
+        log_bytes(&shared) > 1_000_000,
+        "with another connection open the log is kept"
+    );
+    assert_eq!(other.activities_of("001A").unwrap().len(), 20_000);
+    assert_eq!(mode(&shared), "wal");
+}
+
 /// Journey scores are stored packed; scores a store wrote as JSON before that read back the
 /// same, and packed scores that are damaged are reported with their account, not trusted.
 #[test]
