@@ -11,9 +11,10 @@ use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
-/// Bytes that do not unpack: they end early or hold text that is not UTF-8.
+/// Bytes that do not unpack: they end early, hold text that is not UTF-8, or more or other
+/// values than were packed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("packed activities are damaged at byte {0}")]
+#[error("packed bytes are damaged at byte {0}")]
 pub struct Damaged(pub usize);
 
 /// A length as LEB128 (one byte below 128).
@@ -67,8 +68,7 @@ pub fn put_details(b: &mut Vec<u8>, a: &ActivityView<'_>) {
 /// A whole activity: its time (seconds since 1970, zigzag, then nanoseconds), source, kind and
 /// [`put_details`]. [`Reader::activity`] reads it back.
 pub fn put_activity(b: &mut Vec<u8>, a: &ActivityView<'_>) {
-    put_head(b, a.at, Name::New(a.source), Name::New(a.kind));
-    put_details(b, a);
+    put_after(b, a, None);
 }
 
 /// An activity's source or kind as [`put_head`] writes it.
@@ -170,6 +170,15 @@ impl<'a> Reader<'a> {
         Ok(b)
     }
 
+    /// The next `N` bytes as they are.
+    #[inline]
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], Damaged> {
+        let start = self.at;
+        let got = self.bytes.get(start..start.saturating_add(N)).ok_or(Damaged(start))?;
+        self.at += N;
+        Ok(got.try_into().expect("N bytes"))
+    }
+
     #[inline]
     pub fn length(&mut self) -> Result<usize, Damaged> {
         let (mut n, mut shift) = (0usize, 0);
@@ -253,7 +262,7 @@ impl<'a> Reader<'a> {
         let company_domain = self.text_lent()?;
         let ip = match self.byte()? {
             0 => None,
-            _ => Some(Ipv4Addr::new(self.byte()?, self.byte()?, self.byte()?, self.byte()?)),
+            _ => Some(Ipv4Addr::from(self.array::<4>()?)),
         };
         let mut attributes = BTreeMap::new();
         for _ in 0..self.length()? {
@@ -391,12 +400,7 @@ pub fn scores(bytes: &[u8]) -> Result<Vec<WindowScore>, Damaged> {
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
         let window_days = r.length()? as u64 as i64;
-        let start = r.at;
-        let points: [u8; 8] = bytes
-            .get(start..start + 8)
-            .and_then(|p| p.try_into().ok())
-            .ok_or(Damaged(start))?;
-        r.at += 8;
+        let points = f64::from_le_bytes(r.array()?);
         let engaged_people = r.length()?;
         let engaged = match r.byte()? {
             0 => false,
@@ -405,7 +409,7 @@ pub fn scores(bytes: &[u8]) -> Result<Vec<WindowScore>, Damaged> {
         };
         out.push(WindowScore {
             window_days,
-            points: f64::from_le_bytes(points),
+            points,
             engaged_people,
             engaged,
         });

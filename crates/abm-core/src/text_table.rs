@@ -69,31 +69,41 @@ impl TextTable {
         (((h >> 32) * self.slots.len() as u64) >> 32) as usize
     }
 
-    fn insert(&mut self, key: &[u8], value: u32) {
-        let h = hash(key);
+    /// Where `key` (hashed `h`) is: `Ok` with its slot when the table holds it, else `Err` with
+    /// the empty slot its probe ended at.
+    #[inline]
+    fn probe(&self, key: &[u8], h: u64) -> Result<usize, usize> {
         let mut i = self.first_slot(h);
         loop {
-            let s = &mut self.slots[i];
+            let s = self.slots[i];
             if s.len == EMPTY {
+                return Err(i);
+            }
+            if s.tag == h as u32 && s.len as usize == key.len() {
+                let at = s.at as usize;
+                if &self.text[at..at + key.len()] == key {
+                    return Ok(i);
+                }
+            }
+            i = if i + 1 == self.slots.len() { 0 } else { i + 1 };
+        }
+    }
+
+    fn insert(&mut self, key: &[u8], value: u32) {
+        let h = hash(key);
+        match self.probe(key, h) {
+            Ok(i) => self.slots[i].value = value,
+            Err(i) => {
                 let at = u32::try_from(self.text.len()).expect("under 4 GiB of keys");
                 self.text.extend_from_slice(key);
-                *s = Slot {
+                self.slots[i] = Slot {
                     tag: h as u32,
                     value,
                     at,
                     len: key.len() as u32,
                 };
                 self.len += 1;
-                return;
             }
-            if s.tag == h as u32 && s.len as usize == key.len() {
-                let (at, len) = (s.at as usize, s.len as usize);
-                if &self.text[at..at + len] == key {
-                    self.slots[i].value = value;
-                    return;
-                }
-            }
-            i = if i + 1 == self.slots.len() { 0 } else { i + 1 };
         }
     }
 
@@ -108,20 +118,7 @@ impl TextTable {
 
     #[inline]
     fn get_hashed(&self, key: &[u8], h: u64) -> Option<u32> {
-        let mut i = self.first_slot(h);
-        loop {
-            let s = self.slots[i];
-            if s.len == EMPTY {
-                return None;
-            }
-            if s.tag == h as u32 && s.len as usize == key.len() {
-                let at = s.at as usize;
-                if &self.text[at..at + key.len()] == key {
-                    return Some(s.value);
-                }
-            }
-            i = if i + 1 == self.slots.len() { 0 } else { i + 1 };
-        }
+        self.probe(key, h).ok().map(|i| self.slots[i].value)
     }
 
     /// The numbers of many keys (`None` skips a place), as [`TextTable::get`] gives them one by
