@@ -20,9 +20,6 @@ pub struct SqliteStore {
     conn: Connection,
     /// A checkpoint of a big write, running on its own connection (see `checkpoint_aside`).
     checkpoint: Option<std::thread::JoinHandle<()>>,
-    /// A first load of activities left this connection on a rollback journal, for another
-    /// connection was open when it ended: the next big write goes back to the log first.
-    off_log: bool,
 }
 
 /// The page cache, in KiB as `PRAGMA cache_size` takes it (negative).
@@ -97,11 +94,7 @@ impl SqliteStore {
         // 64 MiB of cache. Sorts bigger than that spill to a temporary file, not to the heap.
         conn.pragma_update(None, "cache_size", CACHE_KIB)?;
         conn.pragma_update(None, "temp_store", "FILE")?;
-        let mut s = Self {
-            conn,
-            checkpoint: None,
-            off_log: false,
-        };
+        let mut s = Self { conn, checkpoint: None };
         s.migrate(migrate::SQLITE)?;
         Ok(s)
     }
@@ -166,13 +159,17 @@ impl SqliteStore {
         }
     }
 
-    /// Back to the log after a first load of activities, unless another connection is still
-    /// open (the replay alongside the load reads through one until it has gathered the facts):
-    /// then later writes try again. Writes on a rollback journal would wait for that reader.
+    /// Back to the log when this connection is on a rollback journal (a first load of
+    /// activities switched it, or it opened while one held the file), unless another
+    /// connection is still open (the replay alongside a first load reads through one until it
+    /// has gathered the facts): then later big writes try again. Writes on a rollback journal
+    /// would wait for that reader.
     fn back_to_log(&mut self) -> Result<()> {
-        if self.off_log && self.set_journal_mode("WAL")? {
+        let mode: String = self.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        // An in-memory database has no log to go back to.
+        let off_log = !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory");
+        if off_log && self.set_journal_mode("WAL")? {
             self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-            self.off_log = false;
         }
         Ok(())
     }
@@ -188,6 +185,127 @@ impl SqliteStore {
             Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => Ok(false),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// [`Store::insert_activity_batches`], its journal the log when `logged` (else a rollback
+    /// journal: see there).
+    fn insert_activities(&mut self, next: crate::ActivityBatches<'_>, logged: bool) -> Result<crate::ActivityWrite> {
+        // Immediate: whether the store held activities is read under the write lock.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let into_empty = !any_activity(&tx)?;
+        let account_index = has_account_index(&tx)?;
+        let (mut added, mut offered) = (0u64, 0u64);
+        // A big write goes in without the account index, which is rebuilt (sorted once) in the
+        // same transaction; whether it is big is told by its first batch. Into an empty table
+        // it goes in without the key index too: rows are appended, repeats found at the end.
+        // The account index is not built then at all: a copy of every activity, by account,
+        // stands in for it (`wants_every_activity_copied`), and takes a third of the time.
+        let (mut without_index, mut appending) = (false, false);
+        let mut recent_since = recent_since(&tx)?;
+        // New matched activities for the copy of recent ones, packed by account.
+        let mut copies: std::collections::BTreeMap<String, Vec<u8>> = Default::default();
+        {
+            let mut st = tx.prepare(
+                "INSERT OR IGNORE INTO activities (source, source_id, at, kind, email, account_id, ip, company_domain, crm_id, \
+                 method, confidence, why_not, attributes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?;
+            let mut batch = Vec::new();
+            loop {
+                batch = next(std::mem::take(&mut batch)).map_err(StoreError::Source)?;
+                if batch.is_empty() {
+                    break;
+                }
+                if offered == 0 && batch.len() >= BULK_ACTIVITIES {
+                    tx.execute("DROP INDEX IF EXISTS activities_crm_id", [])?;
+                    without_index = true;
+                    if into_empty {
+                        tx.execute("DROP INDEX activities_key", [])?;
+                        // The copy of recent activities is dropped rather than kept row by
+                        // row (repeats are only found at the end); the replay that follows
+                        // writes it afresh, of every activity, for the account index is not
+                        // built again.
+                        tx.execute("DELETE FROM recent_activities_since", [])?;
+                        tx.execute("DELETE FROM recent_activities", [])?;
+                        recent_since = None;
+                        appending = true;
+                    }
+                }
+                offered += batch.len() as u64;
+                if !appending {
+                    // In key order the key index grows in runs instead of at random places.
+                    batch.sort_unstable_by(|x, y| (&x.0.source_id, &x.0.source).cmp(&(&y.0.source_id, &y.0.source)));
+                }
+                for (a, m) in &batch {
+                    let (at, ip) = (stamp(a.at), a.ip.map(|i| i.to_string()));
+                    let attributes = rows::to_json("attributes", &a.attributes)?;
+                    let new = st.execute(params![
+                        a.source,
+                        a.source_id,
+                        at,
+                        a.kind,
+                        a.email,
+                        a.account_id,
+                        ip,
+                        a.company_domain,
+                        m.account,
+                        m.method.as_str(),
+                        m.confidence as f64,
+                        m.why_not,
+                        attributes
+                    ])?;
+                    added += new as u64;
+                    if let (1, Some(crm), Some(since)) = (new, &m.account, &recent_since) {
+                        if at.as_str() >= since.as_str() {
+                            let packed = copies.entry(crm.clone()).or_default();
+                            abm_core::packing::put_activity(packed, &a.view());
+                        }
+                    }
+                }
+            }
+        }
+        for (crm, packed) in &copies {
+            add_to_recent(&tx, crm, packed)?;
+        }
+        if without_index {
+            // The index builds below sort ten million rows: a helper thread sorts half, in
+            // small runs.
+            tx.pragma_update(None, "threads", 1)?;
+            tx.pragma_update(None, "cache_size", INDEX_BUILD_CACHE_KIB)?;
+        }
+        if appending {
+            const KEY_INDEX: &str = "CREATE UNIQUE INDEX activities_key ON activities (source_id, source)";
+            if let Err(e) = tx.execute(KEY_INDEX, []) {
+                if e.sqlite_error_code() != Some(rusqlite::ErrorCode::ConstraintViolation) {
+                    return Err(e.into());
+                }
+                // The file repeats some activities (same source and source id): the first of
+                // each stays, as a write into a table with the key would have kept it.
+                let repeats = tx.execute(
+                    "DELETE FROM activities WHERE rowid NOT IN \
+                     (SELECT min(rowid) FROM activities GROUP BY source, source_id)",
+                    [],
+                )?;
+                added -= repeats as u64;
+                tx.execute(KEY_INDEX, [])?;
+            }
+        }
+        if without_index {
+            if account_index && !appending {
+                tx.execute(ACCOUNT_INDEX, [])?;
+            }
+            tx.pragma_update(None, "threads", 0)?;
+            tx.pragma_update(None, "cache_size", CACHE_KIB)?;
+        }
+        if appending && logged {
+            // A load of history is gigabytes of log: it is copied aside, not by this commit.
+            let committed = commit_leaving_log(tx);
+            self.copy_log_aside(committed)?;
+        } else {
+            tx.commit()?;
+        }
+        Ok(crate::ActivityWrite::counted(offered, added, into_empty))
     }
 
     fn write_accounts_tx(
@@ -965,7 +1083,6 @@ impl Store for SqliteStore {
         }
         let written = self.insert_activities(next, !switched);
         if switched {
-            self.off_log = true;
             self.back_to_log()?;
         }
         written
@@ -1957,127 +2074,4 @@ const IN_CHUNK: usize = 500;
 /// `?1, ?2, …, ?n`.
 fn in_list(n: usize) -> String {
     (1..=n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
-}
-
-impl SqliteStore {
-    /// [`Store::insert_activity_batches`], its journal the log when `logged` (else a rollback
-    /// journal: see there).
-    fn insert_activities(&mut self, next: crate::ActivityBatches<'_>, logged: bool) -> Result<crate::ActivityWrite> {
-        // Immediate: whether the store held activities is read under the write lock.
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let into_empty = !any_activity(&tx)?;
-        let account_index = has_account_index(&tx)?;
-        let (mut added, mut offered) = (0u64, 0u64);
-        // A big write goes in without the account index, which is rebuilt (sorted once) in the
-        // same transaction; whether it is big is told by its first batch. Into an empty table
-        // it goes in without the key index too: rows are appended, repeats found at the end.
-        // The account index is not built then at all: a copy of every activity, by account,
-        // stands in for it (`wants_every_activity_copied`), and takes a third of the time.
-        let (mut without_index, mut appending) = (false, false);
-        let mut recent_since = recent_since(&tx)?;
-        // New matched activities for the copy of recent ones, packed by account.
-        let mut copies: std::collections::BTreeMap<String, Vec<u8>> = Default::default();
-        {
-            let mut st = tx.prepare(
-                    "INSERT OR IGNORE INTO activities (source, source_id, at, kind, email, account_id, ip, company_domain, crm_id, \
-                     method, confidence, why_not, attributes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                )?;
-            let mut batch = Vec::new();
-            loop {
-                batch = next(std::mem::take(&mut batch)).map_err(StoreError::Source)?;
-                if batch.is_empty() {
-                    break;
-                }
-                if offered == 0 && batch.len() >= BULK_ACTIVITIES {
-                    tx.execute("DROP INDEX IF EXISTS activities_crm_id", [])?;
-                    without_index = true;
-                    if into_empty {
-                        tx.execute("DROP INDEX activities_key", [])?;
-                        // The copy of recent activities is dropped rather than kept row by
-                        // row (repeats are only found at the end); the replay that follows
-                        // writes it afresh, of every activity, for the account index is not
-                        // built again.
-                        tx.execute("DELETE FROM recent_activities_since", [])?;
-                        tx.execute("DELETE FROM recent_activities", [])?;
-                        recent_since = None;
-                        appending = true;
-                    }
-                }
-                offered += batch.len() as u64;
-                if !appending {
-                    // In key order the key index grows in runs instead of at random places.
-                    batch.sort_unstable_by(|x, y| (&x.0.source_id, &x.0.source).cmp(&(&y.0.source_id, &y.0.source)));
-                }
-                for (a, m) in &batch {
-                    let (at, ip) = (stamp(a.at), a.ip.map(|i| i.to_string()));
-                    let attributes = rows::to_json("attributes", &a.attributes)?;
-                    let new = st.execute(params![
-                        a.source,
-                        a.source_id,
-                        at,
-                        a.kind,
-                        a.email,
-                        a.account_id,
-                        ip,
-                        a.company_domain,
-                        m.account,
-                        m.method.as_str(),
-                        m.confidence as f64,
-                        m.why_not,
-                        attributes
-                    ])?;
-                    added += new as u64;
-                    if let (1, Some(crm), Some(since)) = (new, &m.account, &recent_since) {
-                        if at.as_str() >= since.as_str() {
-                            let packed = copies.entry(crm.clone()).or_default();
-                            abm_core::packing::put_activity(packed, &a.view());
-                        }
-                    }
-                }
-            }
-        }
-        for (crm, packed) in &copies {
-            add_to_recent(&tx, crm, packed)?;
-        }
-        if without_index {
-            // The index builds below sort ten million rows: a helper thread sorts half, in
-            // small runs.
-            tx.pragma_update(None, "threads", 1)?;
-            tx.pragma_update(None, "cache_size", INDEX_BUILD_CACHE_KIB)?;
-        }
-        if appending {
-            const KEY_INDEX: &str = "CREATE UNIQUE INDEX activities_key ON activities (source_id, source)";
-            if let Err(e) = tx.execute(KEY_INDEX, []) {
-                if e.sqlite_error_code() != Some(rusqlite::ErrorCode::ConstraintViolation) {
-                    return Err(e.into());
-                }
-                // The file repeats some activities (same source and source id): the first of
-                // each stays, as a write into a table with the key would have kept it.
-                let repeats = tx.execute(
-                    "DELETE FROM activities WHERE rowid NOT IN \
-                         (SELECT min(rowid) FROM activities GROUP BY source, source_id)",
-                    [],
-                )?;
-                added -= repeats as u64;
-                tx.execute(KEY_INDEX, [])?;
-            }
-        }
-        if without_index {
-            if account_index && !appending {
-                tx.execute(ACCOUNT_INDEX, [])?;
-            }
-            tx.pragma_update(None, "threads", 0)?;
-            tx.pragma_update(None, "cache_size", CACHE_KIB)?;
-        }
-        if appending && logged {
-            // A load of history is gigabytes of log: it is copied aside, not by this commit.
-            let committed = commit_leaving_log(tx);
-            self.copy_log_aside(committed)?;
-        } else {
-            tx.commit()?;
-        }
-        Ok(crate::ActivityWrite::counted(offered, added, into_empty))
-    }
 }
