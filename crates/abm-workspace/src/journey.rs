@@ -109,6 +109,11 @@ impl Gathered {
         })
     }
 
+    /// Account `i`'s journey, replayed with `rules` through `through`.
+    fn replay_of(&self, i: usize, rules: &Rules, through: NaiveDate) -> Journey {
+        replay(rules.stages, rules.engagement, &self.facts_of(i), through)
+    }
+
     /// Account `i`'s facts with its activities.
     fn facts_of(&self, i: usize) -> AccountFacts {
         let f = &self.facts[i];
@@ -207,17 +212,7 @@ impl abm_import::activities::KeepMatched for HandOver {
 /// Every account's journey, replayed from a first load of history while the import was still
 /// writing it (building the store's indexes, committing) and stored as it was replayed: what
 /// [`update`] would have stored replaying every account, so it stores nothing more.
-pub struct Replayed {
-    through: NaiveDate,
-    read: std::time::Duration,
-    replay: std::time::Duration,
-    /// From the copy of the activities written to the journeys committed, waiting for the
-    /// replay included.
-    write: std::time::Duration,
-    activities: usize,
-    accounts: usize,
-    stage_changes: usize,
-}
+pub struct Replayed(Refresh);
 
 /// What a first load of history is replayed by, ahead of the journey update that follows it:
 /// the rules, the day, and a second connection to the store to read the accounts' other facts
@@ -229,7 +224,8 @@ pub struct ReplayAhead<'a> {
 }
 
 /// What the replay alongside an import hands the writing thread: journeys a run of accounts at
-/// a time, in account order, then how long reading the facts and replaying took.
+/// a time (in the order taken; the writer replays some runs itself), then how long reading the
+/// facts and replaying took.
 enum Replaying {
     Run(Vec<Journey>),
     Done {
@@ -256,14 +252,7 @@ impl Claims {
         let first = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) * REPLAY_RUN;
         (first < n).then(|| {
             (first..n.min(first + REPLAY_RUN))
-                .map(|i| {
-                    replay(
-                        ahead.rules.stages,
-                        ahead.rules.engagement,
-                        &gathered.facts_of(i),
-                        ahead.through,
-                    )
-                })
+                .map(|i| gathered.replay_of(i, ahead.rules, ahead.through))
                 .collect()
         })
     }
@@ -358,7 +347,6 @@ fn store_as_replayed(
     runs: &std::sync::mpsc::Receiver<Replaying>,
     claims: &Claims,
 ) -> Option<Replayed> {
-    use std::sync::mpsc::TryRecvError;
     let gathered = shared.recv().ok()?;
     let activities = gathered.activities();
     renew_copy(ahead.rules, store, &gathered, ahead.through).ok()?;
@@ -366,43 +354,42 @@ fn store_as_replayed(
     let (mut accounts, mut stage_changes, mut took) = (0, 0, None);
     let stopped = || "the replay stopped before it replayed every account".to_string();
     let mut next = || -> std::result::Result<Vec<Journey>, String> {
-        let run = loop {
-            // Runs replayed here first: then a run waiting; then this thread replays one.
-            match runs.try_recv() {
-                Ok(Replaying::Run(run)) => break run,
-                Ok(Replaying::Done { read, replay }) => took = Some((read, replay)),
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => {
-                    if let Some(run) = claims.next(&gathered, ahead) {
-                        break run;
-                    }
-                    // Every run is taken: those the replay thread took come, then its times.
-                    match runs.recv() {
-                        Ok(Replaying::Run(run)) => break run,
-                        Ok(Replaying::Done { read, replay }) => {
-                            took = Some((read, replay));
-                            return Ok(Vec::new());
-                        }
-                        Err(_) if took.is_some() => return Ok(Vec::new()),
-                        Err(_) => return Err(stopped()),
-                    }
-                }
-            }
+        // A run waiting; else the next untaken run, replayed here; once every run is taken, the
+        // replay thread's runs still to come, then its times (sent after its last run: the end).
+        let handed = match runs.try_recv() {
+            Ok(handed) => handed,
+            Err(_) => match claims.next(&gathered, ahead) {
+                Some(run) => Replaying::Run(run),
+                None => runs.recv().map_err(|_| stopped())?,
+            },
         };
-        accounts += run.len();
-        stage_changes += run.iter().map(|j| j.events.len()).sum::<usize>();
-        Ok(run)
+        match handed {
+            Replaying::Run(run) => {
+                accounts += run.len();
+                stage_changes += run.iter().map(|j| j.events.len()).sum::<usize>();
+                Ok(run)
+            }
+            Replaying::Done { read, replay } => {
+                took = Some((read, replay));
+                Ok(Vec::new())
+            }
+        }
     };
     store.replace_journeys_in_runs(&mut next).ok()?;
     let (read, replay) = took?;
-    Some(Replayed {
-        through: ahead.through,
-        read,
-        replay,
-        write: started.elapsed(),
-        activities,
+    // What the update reports: only the writing after the import counts as its time.
+    let write = started.elapsed().as_millis();
+    Some(Replayed(Refresh {
         accounts,
+        activities,
         stage_changes,
-    })
+        through: ahead.through,
+        millis: write,
+        read_ms: read.as_millis(),
+        replay_ms: replay.as_millis(),
+        write_ms: write,
+        as_imported: true,
+    }))
 }
 
 /// An account's stored journey facts as a replay reads them (its activities still to come),
@@ -637,7 +624,7 @@ fn replay_all(rules: &Rules, gathered: &Gathered, through: NaiveDate, watch: &Wa
     watch.enter(Phase::Replaying, n as u64);
     let accounts: Vec<usize> = (0..n).collect();
     in_parallel(&accounts, |&i| {
-        let j = replay(rules.stages, rules.engagement, &gathered.facts_of(i), through);
+        let j = gathered.replay_of(i, rules, through);
         watch.add(1);
         j
     })
@@ -669,11 +656,6 @@ impl Refresh {
     }
 }
 
-/// Renew the store's copy of recent activities from `gathered`.
-fn keep_recent(store: &mut dyn Store, gathered: &Gathered, since: NaiveDate) -> abm_store::Result<()> {
-    store.keep_recent_activities(since, &mut gathered.recent(since))
-}
-
 /// How many days older than the windows reach the store's copy of recent activities starts: an
 /// import of activities up to this much older than the last replay still resumes from the copy.
 const RECENT_SLACK_DAYS: i64 = 14;
@@ -687,7 +669,7 @@ fn renew_copy(rules: &Rules, store: &mut dyn Store, gathered: &Gathered, through
         true => abm_store::all_history(),
         false => through - chrono::Duration::days(lookback + RECENT_SLACK_DAYS),
     };
-    keep_recent(store, gathered, since)
+    store.keep_recent_activities(since, &mut gathered.recent(since))
 }
 
 /// Gather the facts of `only` (every account when `None`), replay them, and hand the journeys
@@ -745,18 +727,8 @@ pub fn update(
 ) -> Result<Refresh> {
     // Stored already, replayed from every activity the store holds: what replaying every
     // account here would store.
-    if let Some(a) = ahead.filter(|a| a.through == through) {
-        return Ok(Refresh {
-            accounts: a.accounts,
-            activities: a.activities,
-            stage_changes: a.stage_changes,
-            through,
-            millis: a.write.as_millis(),
-            read_ms: a.read.as_millis(),
-            replay_ms: a.replay.as_millis(),
-            write_ms: a.write.as_millis(),
-            as_imported: true,
-        });
+    if let Some(Replayed(stored)) = ahead.filter(|a| a.0.through == through) {
+        return Ok(stored);
     }
     // The time a resume takes counts from here: deciding whether to resume is part of it.
     let started = Instant::now();
