@@ -1334,7 +1334,7 @@ impl Store for SqliteStore {
     fn replace_journeys_in_runs(&mut self, next: crate::JourneyRuns<'_>) -> Result<()> {
         self.back_to_log()?;
         let tx = self.conn.transaction()?;
-        write_journeys(&tx, &[])?;
+        clear_journeys(&tx)?;
         loop {
             let run = next().map_err(StoreError::Source)?;
             if run.is_empty() {
@@ -1813,9 +1813,15 @@ fn read_version(r: &rusqlite::Row<'_>) -> rusqlite::Result<IcpVersion> {
 
 /// Store journeys inside `tx` in place of every stored one.
 fn write_journeys(tx: &rusqlite::Transaction, journeys: &[crate::Journey]) -> Result<()> {
+    clear_journeys(tx)?;
+    add_journeys(tx, journeys)
+}
+
+/// Every stored journey and stage change gone, inside `tx`.
+fn clear_journeys(tx: &rusqlite::Transaction) -> Result<()> {
     tx.execute("DELETE FROM journeys", [])?;
     tx.execute("DELETE FROM journey_events", [])?;
-    add_journeys(tx, journeys)
+    Ok(())
 }
 
 /// Add journeys of accounts without one inside `tx`.
