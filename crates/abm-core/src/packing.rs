@@ -71,6 +71,14 @@ pub fn put_activity(b: &mut Vec<u8>, a: &ActivityView<'_>) {
     put_after(b, a, None);
 }
 
+/// A time: seconds since 1970 (zigzag), then nanoseconds. [`Reader::time`] reads it back.
+#[inline]
+pub fn put_time(b: &mut Vec<u8>, at: DateTime<Utc>) {
+    let secs = at.timestamp();
+    put_len(b, ((secs << 1) ^ (secs >> 63)) as u64 as usize);
+    put_len(b, at.timestamp_subsec_nanos() as usize);
+}
+
 /// An activity's source or kind as [`put_head`] writes it.
 #[derive(Debug, Clone, Copy)]
 pub enum Name<'a> {
@@ -85,9 +93,7 @@ pub enum Name<'a> {
 /// packed already (by [`put_details`]) copies them after this.
 #[inline]
 pub fn put_head(b: &mut Vec<u8>, at: DateTime<Utc>, source: Name<'_>, kind: Name<'_>) {
-    let secs = at.timestamp();
-    put_len(b, ((secs << 1) ^ (secs >> 63)) as u64 as usize);
-    put_len(b, at.timestamp_subsec_nanos() as usize);
+    put_time(b, at);
     for name in [source, kind] {
         match name {
             // A zero length: text never has one (`put_text` writes its length plus one).
@@ -172,7 +178,7 @@ impl<'a> Reader<'a> {
 
     /// The next `N` bytes as they are.
     #[inline]
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], Damaged> {
+    pub fn array<const N: usize>(&mut self) -> Result<[u8; N], Damaged> {
         let start = self.at;
         let got = self.bytes.get(start..start.saturating_add(N)).ok_or(Damaged(start))?;
         self.at += N;
@@ -305,7 +311,9 @@ impl<'a> Reader<'a> {
         Ok((source, kind))
     }
 
-    fn time(&mut self) -> Result<DateTime<Utc>, Damaged> {
+    /// What [`put_time`] wrote.
+    #[inline]
+    pub fn time(&mut self) -> Result<DateTime<Utc>, Damaged> {
         let start = self.at;
         let zigzag = self.length()? as u64;
         let secs = ((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64);

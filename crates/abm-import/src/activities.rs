@@ -334,6 +334,13 @@ pub trait KeepMatched: Send {
     /// store is still writing the last of them (then its indexes, the commit), which may yet
     /// fail.
     fn all_kept(&mut self) {}
+    /// Asked once, on the calling thread, before reading starts: a keeper that reads the store
+    /// through a connection of its own meanwhile (a store writes a first load best with no
+    /// other connection open) hands back what tells when that connection is closed. The write
+    /// waits for it (for its sender to be dropped), after the reading and matching started.
+    fn write_after(&mut self) -> Option<std::sync::mpsc::Receiver<()>> {
+        None
+    }
 }
 
 /// Activities read, matched and written a batch at a time.
@@ -371,6 +378,7 @@ fn import_in_batches(
         false => None,
     };
     let kind = reader.kind();
+    let write_after = keep.as_mut().and_then(|k| k.write_after());
     progress.phase("reading", reader.bytes());
     // A worker reads and matches the next batch while this thread writes the last one.
     enum Msg {
@@ -379,8 +387,12 @@ fn import_in_batches(
         End,
         Failed(ImportError),
     }
+    // After the first (big enough to tell a big write from a small one), batches are half the
+    // size: a read activity is a few hundred bytes until it is written, and three or four
+    // batches are in hand at once.
+    let later_rows = (batch_rows / 2).max(1);
     /// Batches read ahead while the resolver loads.
-    const READ_AHEAD: usize = 4;
+    const READ_AHEAD: usize = 7;
     let writing = std::time::Instant::now();
     let (written, failed, counted, load) = std::thread::scope(|scope| -> Result<_, ImportError> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(1);
@@ -402,7 +414,7 @@ fn import_in_batches(
                     Ok(r) => break r,
                     Err(TryRecvError::Empty) if ahead.len() < READ_AHEAD && !ended => {
                         let t = std::time::Instant::now();
-                        ahead.push_back(reader.next_batch(batch_rows));
+                        ahead.push_back(reader.next_batch(later_rows));
                         counted.read += t.elapsed();
                     }
                     // Nothing comes when loading failed: the caller says why.
@@ -420,7 +432,7 @@ fn import_in_batches(
                 given_back.try_iter().for_each(drop);
                 let batch = match ahead.pop_front() {
                     Some(b) => b,
-                    None => reader.next_batch(batch_rows),
+                    None => reader.next_batch(later_rows),
                 };
                 let msg = match batch {
                     Ok(batch) if batch.is_empty() => match reader.finish() {
@@ -478,6 +490,10 @@ fn import_in_batches(
                 worker.join().expect("the activity reader panicked");
                 return Err(e);
             }
+        }
+        if let Some(closed) = write_after {
+            // Nothing is ever sent: the sender dropped is the answer.
+            let _ = closed.recv();
         }
         // Why the write stopped, when it was the file's fault.
         let mut failed: Option<ImportError> = None;
@@ -964,6 +980,62 @@ mod tests {
         );
         let numbers: BTreeSet<(&str, u32)> = kept.rows.iter().map(|(_, crm, n)| (crm.as_str(), *n)).collect();
         assert_eq!(numbers.len(), 2, "one number per account: {numbers:?}");
+    }
+
+    /// A keeper that reads the store through a connection of its own (the replay alongside a
+    /// first load) holds the write back until that connection is closed: the reading and
+    /// matching start, nothing is written, and the reader soon waits for the writer. Once the
+    /// keeper says so, the file lands whole.
+    #[test]
+    fn the_write_waits_for_a_keeper_still_reading_the_store() {
+        struct Gated {
+            closed: Option<std::sync::mpsc::Receiver<()>>,
+            ended: std::sync::Arc<std::sync::atomic::AtomicBool>,
+        }
+        impl KeepMatched for Gated {
+            fn keep(&mut self, _: &Activity, _: &str, _: u32) {}
+            fn all_kept(&mut self) {
+                self.ended.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+            fn write_after(&mut self) -> Option<std::sync::mpsc::Receiver<()>> {
+                self.closed.take()
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = store_with_accounts(dir.path(), "Account ID,Account Name,Website\nA1,Acme,acme.example\n");
+        let mut body = String::from("Activity ID,Activity Date,Activity Type,Email Address\n");
+        for i in 0..40 {
+            body.push_str(&format!("a{i},2026-10-01T10:00:00Z,Email Open,p{i}@acme.example\n"));
+        }
+        let file = dir.path().join("history.csv");
+        std::fs::write(&file, &body).unwrap();
+        let (still_reading, closed) = std::sync::mpsc::channel::<()>();
+        let ended = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut gated = Gated {
+            closed: Some(closed),
+            ended: ended.clone(),
+        };
+        let r = std::thread::scope(|scope| {
+            let import = scope.spawn(|| {
+                import_in_batches(
+                    &mut store,
+                    &file,
+                    None,
+                    &mut crate::accounts::Quiet,
+                    2,
+                    Some(&mut gated),
+                )
+            });
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            assert!(
+                !ended.load(std::sync::atomic::Ordering::SeqCst),
+                "forty rows in batches of one are not all read while nothing is written"
+            );
+            drop(still_reading);
+            import.join().unwrap().unwrap()
+        });
+        assert!(ended.load(std::sync::atomic::Ordering::SeqCst));
+        assert_eq!((r.activities, r.added, r.matched), (40, 40, 40));
     }
 
     /// A file read in several batches lands whole or not at all: a bad row in its last batch

@@ -161,8 +161,7 @@ impl SqliteStore {
 
     /// Back to the log when this connection is on a rollback journal (a first load of
     /// activities switched it, or it opened while one held the file), unless another
-    /// connection is still open (the replay alongside a first load reads through one until it
-    /// has gathered the facts): then later big writes try again. Writes on a rollback journal
+    /// connection is still open: then later big writes try again. Writes on a rollback journal
     /// would wait for that reader.
     fn back_to_log(&mut self) -> Result<()> {
         let mode: String = self.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;

@@ -94,19 +94,34 @@ impl Gathered {
     /// ([`abm_core::packing`]); accounts without any are left out.
     fn recent(&self, since: NaiveDate) -> impl Iterator<Item = (String, Vec<u8>)> + '_ {
         self.facts.iter().zip(&self.of).filter_map(move |(f, of)| {
-            let mut recent: Vec<&PackedActivity> = of.iter().filter(|p| p.at().date_naive() >= since).collect();
+            self.arena.fetch(of);
+            let mut recent: Vec<(chrono::DateTime<chrono::Utc>, &PackedActivity)> = of
+                .iter()
+                .map(|p| (self.arena.at(p), p))
+                .filter(|(at, _)| at.date_naive() >= since)
+                .collect();
             if recent.is_empty() {
                 return None;
             }
-            recent.sort_by_key(|p| p.at());
-            self.arena.fetch(recent.iter().copied());
+            recent.sort_by_key(|x| x.0);
             let (mut packed, mut before) = (Vec::new(), None);
-            for p in recent {
+            for (_, p) in recent {
                 self.arena.repack(p, before, &mut packed);
                 before = Some(p);
             }
             Some((f.crm_id.clone(), packed))
         })
+    }
+
+    /// Every account's activities, as an import collected them (accounts not gathered left out).
+    fn file(&mut self, collected: Collected) {
+        let (arena, by_account) = collected.by_account();
+        for (crm_id, list) in by_account {
+            if let Ok(i) = self.facts.binary_search_by(|f| f.crm_id.as_str().cmp(&crm_id)) {
+                self.of[i] = list;
+            }
+        }
+        self.arena = arena;
     }
 
     /// Account `i`'s journey, replayed with `rules` through `through`.
@@ -194,11 +209,17 @@ impl Collected {
 struct HandOver {
     collected: Collected,
     to: Option<std::sync::mpsc::SyncSender<Collected>>,
+    /// Gone once the replay's own connection to the store is closed.
+    write_after: Option<std::sync::mpsc::Receiver<()>>,
 }
 
 impl abm_import::activities::KeepMatched for HandOver {
     fn keep(&mut self, activity: &abm_core::activity::Activity, crm_id: &str, account: u32) {
         self.collected.keep(activity, crm_id, account);
+    }
+
+    fn write_after(&mut self) -> Option<std::sync::mpsc::Receiver<()>> {
+        self.write_after.take()
     }
 
     fn all_kept(&mut self) {
@@ -260,8 +281,9 @@ impl Claims {
 
 /// Import an activity export (see [`abm_import::activities::import_activities`]). Into a store
 /// without activities (a first load of history) the matched rows are kept as they are read;
-/// once the file is read whole, another thread replays every account from them (by `ahead`)
-/// while the store builds its indexes and commits. When those rows are every activity the store
+/// another thread reads the accounts' other facts meanwhile (through a connection of its own,
+/// closed before the import writes) and, once the file is read whole, replays every account
+/// from them (by `ahead`) while the store builds its indexes and commits. When those rows are every activity the store
 /// now holds (the write found the store empty and skipped nothing), this thread then renews
 /// the store's copy of the activities from them as a replay of every account would (a store
 /// that wants one gets its copy of every activity: [`Store::wants_every_activity_copied`]) and
@@ -283,9 +305,11 @@ pub fn import_activities(
         ));
     }
     let (to, handed) = std::sync::mpsc::sync_channel::<Collected>(1);
+    let (closed, write_after) = std::sync::mpsc::channel::<()>();
     let mut hand_over = HandOver {
         collected: Collected::default(),
         to: Some(to),
+        write_after: Some(write_after),
     };
     let claims = Claims::default();
     std::thread::scope(|scope| {
@@ -297,25 +321,33 @@ pub fn import_activities(
         let (give_run, runs) = std::sync::mpsc::channel::<Replaying>();
         let claims = &claims;
         scope.spawn(move || {
-            // Nothing comes when the import failed before it read the file whole; a replay that
-            // stops here says nothing more, and the update reads the rows back.
-            let Ok(collected) = handed.recv() else { return };
+            // The accounts' other facts first, while the import reads its first rows and loads
+            // what matching needs; the connection closes before the import writes (it waits
+            // for `closed` to go). A replay that stops here says nothing more (nor does one
+            // whose import failed before it read the file whole), and the update reads the
+            // rows back.
             let started = Instant::now();
             let Ok(mut facts_from) = (ahead.open)() else { return };
-            let Ok(gathered) = gather(facts_from.as_mut(), None, Some(collected), &Watch::default()) else {
+            let Ok(mut gathered) = gather_facts(facts_from.as_mut(), None) else {
                 return;
             };
             drop(facts_from);
+            drop(closed);
+            let mut read = started.elapsed();
+            let Ok(collected) = handed.recv() else { return };
+            let started = Instant::now();
+            gathered.file(collected);
             let gathered = std::sync::Arc::new(gathered);
             let _ = share.send(gathered.clone());
-            let read = started.elapsed();
+            read += started.elapsed();
+            let replaying = Instant::now();
             while let Some(run) = claims.next(&gathered, ahead) {
                 // The writer stopped listening: its write failed, or the import did.
                 if give_run.send(Replaying::Run(run)).is_err() {
                     return;
                 }
             }
-            let replay = started.elapsed() - read;
+            let replay = replaying.elapsed();
             let _ = give_run.send(Replaying::Done { read, replay });
         });
         let imported = abm_import::activities::import_activities(store, path, mapping, progress, Some(&mut hand_over));
@@ -423,17 +455,23 @@ fn gather_few(store: &mut dyn Store, ids: &BTreeSet<String>) -> Result<Gathered>
     Ok(g)
 }
 
-/// Facts of the accounts in `only` (every account when `None`), by crm id; every account's
-/// activities taken from `collected` when given (and every account is asked for).
-fn gather(
-    store: &mut dyn Store,
-    only: Option<&BTreeSet<String>>,
-    collected: Option<Collected>,
-    watch: &Watch,
-) -> Result<Gathered> {
+/// Facts of the accounts in `only` (every account when `None`), by crm id.
+fn gather(store: &mut dyn Store, only: Option<&BTreeSet<String>>, watch: &Watch) -> Result<Gathered> {
     if let Some(ids) = only.filter(|ids| ids.len() <= 2_000) {
         return gather_few(store, ids);
     }
+    let mut g = gather_facts(store, only)?;
+    // Fx, not SipHash: every one of ten million activities looks its account up here.
+    let at: HashMap<String, usize, abm_core::paid::FxBuild> =
+        g.facts.iter().enumerate().map(|(i, f)| (f.crm_id.clone(), i)).collect();
+    g.arena = read_every_activity(store, &at, &mut g.of, watch)?;
+    Ok(g)
+}
+
+/// The facts of the accounts in `only` (every account when `None`) but their activities, in crm
+/// id order: types, fits, titles and opportunities. Each account's list of activities is there,
+/// empty.
+fn gather_facts(store: &mut dyn Store, only: Option<&BTreeSet<String>>) -> Result<Gathered> {
     let wanted = |id: &str| only.is_none_or(|o| o.contains(id));
     let mut facts: Vec<AccountFacts> = store
         .account_types()?
@@ -447,42 +485,27 @@ fn gather(
         .collect();
     // In byte order (a server's collation may order them otherwise); already so, as a rule.
     facts.sort_by(|a, b| a.crm_id.cmp(&b.crm_id));
-    // Fx, not SipHash: every one of ten million activities looks its account up here.
-    let at: HashMap<String, usize, abm_core::paid::FxBuild> =
-        facts.iter().enumerate().map(|(i, f)| (f.crm_id.clone(), i)).collect();
+    let place = |facts: &[AccountFacts], id: &str| facts.binary_search_by(|f| f.crm_id.as_str().cmp(id)).ok();
     for f in store.fits()? {
-        if let Some(&i) = at.get(&f.crm_id) {
+        if let Some(i) = place(&facts, &f.crm_id) {
             facts[i].fit = Some(f.score as f64);
         }
     }
     let mut titles: HashMap<String, HashMap<String, String>> = HashMap::new();
     for (crm, email, title) in store.person_titles()? {
-        if at.contains_key(&crm) {
+        if place(&facts, &crm).is_some() {
             titles.entry(crm).or_default().insert(email, title);
         }
     }
-    let mut of: Vec<Vec<PackedActivity>> = vec![Vec::new(); facts.len()];
-    let arena = match collected.filter(|_| only.is_none()) {
-        Some(collected) => {
-            let (arena, by_account) = collected.by_account();
-            for (crm_id, list) in by_account {
-                if let Some(&i) = at.get(&crm_id) {
-                    of[i] = list;
-                }
-            }
-            arena
-        }
-        None => read_every_activity(store, &at, &mut of, watch)?,
-    };
     for o in store.opportunities()? {
-        if let Some(&i) = at.get(&o.crm_id) {
+        if let Some(i) = place(&facts, &o.crm_id) {
             facts[i].opportunities.push(o);
         }
     }
     Ok(Gathered {
+        of: vec![Vec::new(); facts.len()],
         facts,
-        arena,
-        of,
+        arena: ActivityArena::default(),
         titles,
     })
 }
@@ -684,7 +707,7 @@ fn refresh(
     write: impl FnOnce(&mut dyn Store, &[Journey]) -> abm_store::Result<()>,
 ) -> Result<Refresh> {
     let started = Instant::now();
-    let gathered = gather(store, only, None, watch)?;
+    let gathered = gather(store, only, watch)?;
     let read = started.elapsed();
     let journeys = replay_all(rules, &gathered, through, watch);
     let replayed = started.elapsed();
@@ -802,7 +825,7 @@ pub fn update(
 
 /// Every account's journey replayed with `rules`, stored nowhere: what a rules change would give.
 pub fn preview(rules: &Rules, store: &mut dyn Store, through: NaiveDate, watch: &Watch) -> Result<Vec<Journey>> {
-    let gathered = gather(store, None, None, watch)?;
+    let gathered = gather(store, None, watch)?;
     let journeys = replay_all(rules, &gathered, through, watch);
     watch.enter(Phase::Idle, 0);
     Ok(journeys)

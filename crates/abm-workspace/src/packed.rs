@@ -2,28 +2,19 @@
 //! gathers each account's activities before replaying any, and a million accounts' year of
 //! activities as `Activity` values would not fit in memory (about 300 bytes each, ten million of
 //! them). Packed, an activity is its time, two interned names and its text fields one after the
-//! other (about 60 bytes); it is unpacked, whole and unchanged, when its account is replayed.
+//! other (about 60 bytes), found by an 8-byte place; it is unpacked, whole and unchanged, when its
+//! account is replayed.
 
 use abm_core::activity::{Activity, ActivityView};
-use abm_core::packing::{put_details, put_head, put_text, Name, Reader};
+use abm_core::packing::{put_details, put_head, put_text, put_time, Name, Reader};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
-/// Where an activity's fields are in the arena (block, offset), with what is kept outside it.
+/// Where an activity is in the arena (block, offset): all there is of it outside. Ten million
+/// of them are held twice for a moment (as read, then filed by account), so every byte counts:
+/// its time is in the arena too.
 #[derive(Debug, Clone, Copy)]
-pub struct PackedActivity {
-    offset: u64,
-    at: DateTime<Utc>,
-    source: u16,
-    kind: u16,
-}
-
-impl PackedActivity {
-    /// When it happened.
-    pub fn at(&self) -> DateTime<Utc> {
-        self.at
-    }
-}
+pub struct PackedActivity(u64);
 
 /// An interned name's id when there are too many names to intern: the text is in the arena.
 const IN_ARENA: u16 = u16::MAX;
@@ -81,13 +72,16 @@ impl ActivityArena {
             + a.account_id.map_or(0, str::len)
             + a.company_domain.map_or(0, str::len)
             + a.attributes.iter().map(|(k, v)| k.len() + v.len() + 20).sum::<usize>()
-            + 80;
+            + 100;
         if self.blocks.last().is_none_or(|b| b.capacity() - b.len() < most) {
             self.blocks.push(Vec::with_capacity(BLOCK.max(most)));
         }
         let block = self.blocks.len() - 1;
         let b = self.blocks.last_mut().expect("a block");
         let offset = ((block as u64) << 32) | b.len() as u64;
+        put_time(b, a.at);
+        b.extend_from_slice(&source.to_le_bytes());
+        b.extend_from_slice(&kind.to_le_bytes());
         if source == IN_ARENA {
             put_text(b, Some(a.source));
         }
@@ -95,12 +89,7 @@ impl ActivityArena {
             put_text(b, Some(a.kind));
         }
         put_details(b, &a);
-        PackedActivity {
-            offset,
-            at: a.at,
-            source,
-            kind,
-        }
+        PackedActivity(offset)
     }
 
     /// Read a byte of each of `ps` ahead of unpacking them. One account's activities lie all
@@ -109,49 +98,58 @@ impl ActivityArena {
     pub fn fetch<'p>(&self, ps: impl IntoIterator<Item = &'p PackedActivity>) {
         let mut any = 0u8;
         for p in ps {
-            any ^= self.blocks[(p.offset >> 32) as usize][(p.offset & 0xffff_ffff) as usize];
+            any ^= self.blocks[(p.0 >> 32) as usize][(p.0 & 0xffff_ffff) as usize];
         }
         std::hint::black_box(any);
     }
 
-    /// A reader at `p`'s bytes, and its source and kind (read from the bytes when not interned).
-    fn open<'s>(&'s self, p: &PackedActivity) -> (Reader<'s>, &'s str, &'s str) {
-        let mut r = Reader::new(
-            &self.blocks[(p.offset >> 32) as usize],
-            (p.offset & 0xffff_ffff) as usize,
-        );
-        // Packed here from `&str`s: the bytes are whole and UTF-8.
-        let mut name = |names: &'s Names, id: u16| -> &'s str {
-            match id {
+    /// When `p` happened.
+    pub fn at(&self, p: &PackedActivity) -> DateTime<Utc> {
+        self.open(p).1
+    }
+
+    /// A reader past `p`'s time and names, its time, and its source and kind with their ids
+    /// (the text read from the bytes when not interned).
+    fn open<'s>(&'s self, p: &PackedActivity) -> (Reader<'s>, DateTime<Utc>, [(&'s str, u16); 2]) {
+        let mut r = Reader::new(&self.blocks[(p.0 >> 32) as usize], (p.0 & 0xffff_ffff) as usize);
+        // Packed here from `&str`s and a valid time: the bytes are whole and UTF-8.
+        let at = r.time().expect("packed here");
+        let ids = [r.array::<2>(), r.array::<2>()].map(|id| u16::from_le_bytes(id.expect("packed here")));
+        let mut name = |names: &'s Names, id: u16| -> (&'s str, u16) {
+            let text = match id {
                 IN_ARENA => r.text_lent().expect("packed here").unwrap_or_default(),
                 id => names.names[id as usize].as_str(),
-            }
+            };
+            (text, id)
         };
-        let (source, kind) = (name(&self.sources, p.source), name(&self.kinds, p.kind));
-        (r, source, kind)
+        let names = [name(&self.sources, ids[0]), name(&self.kinds, ids[1])];
+        (r, at, names)
     }
 
     /// Add the activity `p` was packed from to `out`, packed by [`abm_core::packing::put_after`]
     /// `before` (the activity added last, if any), without unpacking it.
     pub fn repack(&self, p: &PackedActivity, before: Option<&PackedActivity>, out: &mut Vec<u8>) {
-        let (mut r, source, kind) = self.open(p);
+        let (mut r, at, [source, kind]) = self.open(p);
+        let before = before.map(|b| self.open(b).2);
         // Interned names are the same when their ids are.
-        let name = |text, id: u16, before: Option<u16>| match id != IN_ARENA && before == Some(id) {
-            true => Name::Again,
-            false => Name::New(text),
-        };
-        let source = name(source, p.source, before.map(|b| b.source));
-        let kind = name(kind, p.kind, before.map(|b| b.kind));
-        put_head(out, p.at, source, kind);
+        fn name<'t>((text, id): (&'t str, u16), before: Option<(&str, u16)>) -> Name<'t> {
+            match id != IN_ARENA && before.is_some_and(|b| b.1 == id) {
+                true => Name::Again,
+                false => Name::New(text),
+            }
+        }
+        let source = name(source, before.map(|b| b[0]));
+        let kind = name(kind, before.map(|b| b[1]));
+        put_head(out, at, source, kind);
         let details = r.position();
         r.skip_details().expect("packed here");
-        out.extend_from_slice(&self.blocks[(p.offset >> 32) as usize][details..r.position()]);
+        out.extend_from_slice(&self.blocks[(p.0 >> 32) as usize][details..r.position()]);
     }
 
     /// The activity `p` was packed from.
     pub fn unpack(&self, p: &PackedActivity) -> Activity {
-        let (mut r, source, kind) = self.open(p);
-        r.details().expect("packed here").into_activity(source, kind, p.at)
+        let (mut r, at, [(source, _), (kind, _)]) = self.open(p);
+        r.details().expect("packed here").into_activity(source, kind, at)
     }
 }
 
@@ -213,7 +211,7 @@ mod tests {
             .map(|i| activity(format!("kind {i}"), None, None, BTreeMap::new()))
             .collect();
         let packed: Vec<PackedActivity> = all.iter().map(|a| arena.pack(a.view())).collect();
-        assert_eq!(packed[69_999].kind, IN_ARENA);
+        assert_eq!(arena.open(&packed[69_999]).2[1].1, IN_ARENA);
         for i in [0, 65_534, 65_535, 69_999] {
             assert_eq!(arena.unpack(&packed[i]), all[i]);
             let mut repacked = Vec::new();
