@@ -537,16 +537,11 @@ fn change_days(
     intent_windows.sort_unstable();
     intent_windows.dedup();
     let mut days = vec![first];
+    // A fact enters on the first day it is seen, and leaves a window on the first day it is out
+    // of it; on no other day can what the window holds change.
     let add = |at: DateTime<Utc>, windows: &[i64], days: &mut Vec<NaiveDate>| {
-        days.push(at.date_naive());
-        for w in windows {
-            let leaves = (at + Duration::days(*w)).date_naive();
-            days.extend(
-                [leaves.pred_opt(), Some(leaves), leaves.succ_opt()]
-                    .into_iter()
-                    .flatten(),
-            );
-        }
+        days.push(seen_from(at));
+        days.extend(windows.iter().filter_map(|w| gone_from(at, *w)));
     };
     for s in &p.scored {
         add(s.at, &windows, &mut days);
@@ -555,12 +550,33 @@ fn change_days(
         add(*at, &intent_windows, &mut days);
     }
     for (_, _, h) in &p.opportunities {
-        days.extend(h.iter().map(|x| x.2.date_naive()));
+        days.extend(h.iter().map(|x| seen_from(x.2)));
     }
     days.retain(|d| *d >= first && *d <= through);
     days.sort_unstable();
     days.dedup();
     days
+}
+
+/// The first day whose end (see [`end_of`]) is at or after `at`: the first day a fact dated `at`
+/// counts (the day it happened, but for its last fraction of a second).
+fn seen_from(at: DateTime<Utc>) -> NaiveDate {
+    let day = at.date_naive();
+    match end_of(day) >= at {
+        true => day,
+        false => day.succ_opt().unwrap_or(day),
+    }
+}
+
+/// The first day a fact dated `at` is out of a window of `days` days (a window holds what
+/// happened from `days` days before a day's end through that end), if there is such a day.
+fn gone_from(at: DateTime<Utc>, days: i64) -> Option<NaiveDate> {
+    let out = at.checked_add_signed(Duration::try_days(days)?)?;
+    let day = out.date_naive();
+    match end_of(day) > out {
+        true => Some(day),
+        false => day.succ_opt(),
+    }
 }
 
 /// The first day any of the account's dated facts happened.
@@ -1025,14 +1041,19 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn stored_scores_equal_the_sum_of_explained_contributions(
-            acts in proptest::collection::vec((0u32..200, 0usize..4, 0usize..5), 0..60),
+            acts in proptest::collection::vec((0u32..200, 0usize..4, 0usize..5, 0usize..5), 0..60),
         ) {
             let kinds = ["Form Fill", "Trial Start", "Sales Email", "Intent"];
             let who = ["ann", "bo", "cy", "vp.di", "ed"];
+            // Times at the edges of a day (and of a window, some days later): a replay reads
+            // only the days something enters or leaves a window, and must not miss one.
+            let times = [(0, 0, 0, 0), (15, 0, 0, 0), (23, 59, 58, 0), (23, 59, 59, 0), (23, 59, 59, 500_000_000)];
             let start = d(1, 1);
             let mut facts = AccountFacts { crm_id: "P".into(), ..Default::default() };
-            for (i, (day, k, w)) in acts.iter().enumerate() {
+            for (i, (day, k, w, t)) in acts.iter().enumerate() {
                 let mut a = act(i, start + Duration::days(*day as i64), kinds[*k], who[*w]);
+                let (h, m, sec, nano) = times[*t];
+                a.0.at = (start + Duration::days(*day as i64)).and_hms_nano_opt(h, m, sec, nano).unwrap().and_utc();
                 a.1 = Some(if who[*w].starts_with("vp") { "VP Sales".into() } else { "Engineer".into() });
                 if kinds[*k] == "Intent" {
                     a.0.attributes.insert("strength".into(), ["HIGH", "LOW"][*w % 2].into());
