@@ -36,8 +36,10 @@ const WAL_AUTOCHECKPOINT: i64 = 4096;
 impl Drop for SqliteStore {
     fn drop(&mut self) {
         // The checkpoint's connection closes first; closing this one, the last, then copies
-        // what the log still holds into the database and removes the log.
+        // what the log still holds into the database and removes the log. A connection still
+        // off the log (a first load whose journeys were never stored) goes back to it first.
         self.finish_checkpoint();
+        let _ = self.back_to_log();
     }
 }
 
@@ -82,10 +84,15 @@ impl SqliteStore {
             // `insert_activity_batches`); SQLite refuses to wait for it here, to avoid a
             // deadlock. This connection reads meanwhile, and the store goes back to the log
             // when that load ends or at the next opening.
-            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => {}
-            r => r?,
+            // Off the log, commits sync fully (see `back_to_log`).
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => {
+                conn.pragma_update(None, "synchronous", "FULL")?
+            }
+            r => {
+                r?;
+                conn.pragma_update(None, "synchronous", "NORMAL")?
+            }
         }
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
         // Checkpoint once the log holds 64 MiB (SQLite's default of 1,000 pages assumes 4 KiB
         // pages): a commit of a few thousand pages, such as an update of a thousand journeys,
         // then does not also copy them into the database; the next big commit or closing does.
@@ -162,12 +169,10 @@ impl SqliteStore {
     /// Back to the log when this connection is on a rollback journal (a first load of
     /// activities switched it, or it opened while one held the file), unless another
     /// connection is still open: then later big writes try again. Writes on a rollback journal
-    /// would wait for that reader.
+    /// would wait for that reader. Off the log, commits sync fully: a power cut must not leave
+    /// a half-written page; on it, the log keeps what was committed.
     fn back_to_log(&mut self) -> Result<()> {
-        let mode: String = self.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
-        // An in-memory database has no log to go back to.
-        let off_log = !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory");
-        if off_log && self.set_journal_mode("WAL")? {
+        if !on_log(&self.conn)? && self.set_journal_mode("WAL")? {
             self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         }
         Ok(())
@@ -1076,15 +1081,19 @@ impl Store for SqliteStore {
         // kernel's copying for ten million activities (9-13 s of system time down to 4-5 s). As
         // for a bulk load of accounts, only when no other connection has the file open; while
         // switched, commits sync fully, so a power cut cannot leave a half-written page.
-        let switched = !any_activity(&self.conn)? && self.set_journal_mode("TRUNCATE")?;
+        // The copy of every activity and the journeys that follow a first load go into new
+        // pages too: the store stays off the log until the journeys are stored
+        // (`replace_journeys_in_runs`, `replace_journeys`), or the store is dropped. Any other
+        // load goes back to the log first.
+        let first = !any_activity(&self.conn)?;
+        if !first {
+            self.back_to_log()?;
+        }
+        let switched = first && self.set_journal_mode("TRUNCATE")?;
         if switched {
             self.conn.pragma_update(None, "synchronous", "FULL")?;
         }
-        let written = self.insert_activities(next, !switched);
-        if switched {
-            self.back_to_log()?;
-        }
-        written
+        self.insert_activities(next, !switched)
     }
 
     fn holds_activities(&mut self) -> Result<bool> {
@@ -1280,7 +1289,9 @@ impl Store for SqliteStore {
         since: NaiveDate,
         recent: &mut dyn Iterator<Item = (String, Vec<u8>)>,
     ) -> Result<()> {
-        self.back_to_log()?;
+        // Off the log after a first load, the copy is written as the load was (see
+        // `insert_activity_batches`).
+        let logged = on_log(&self.conn)?;
         let tx = self.conn.transaction()?;
         // A copy of every activity stays: it stands in for the account index.
         if copies_every_activity(&tx)? {
@@ -1318,8 +1329,13 @@ impl Store for SqliteStore {
             }
         }
         // A copy of every activity is most of a gigabyte of log.
-        let committed = commit_leaving_log(tx);
-        self.copy_log_aside(committed)?;
+        match logged {
+            true => {
+                let committed = commit_leaving_log(tx);
+                self.copy_log_aside(committed)?
+            }
+            false => tx.commit()?,
+        }
         Ok(())
     }
 
@@ -1327,11 +1343,12 @@ impl Store for SqliteStore {
         let tx = self.conn.transaction()?;
         write_journeys(&tx, journeys)?;
         tx.commit()?;
-        Ok(())
+        // The end of a first load, when the import's replay could not store them.
+        self.back_to_log()
     }
 
     fn replace_journeys_in_runs(&mut self, next: crate::JourneyRuns<'_>) -> Result<()> {
-        self.back_to_log()?;
+        // Stored off the log after a first load (see `insert_activity_batches`), then back.
         let tx = self.conn.transaction()?;
         clear_journeys(&tx)?;
         loop {
@@ -1342,7 +1359,7 @@ impl Store for SqliteStore {
             add_journeys(&tx, &run)?;
         }
         tx.commit()?;
-        Ok(())
+        self.back_to_log()
     }
 
     fn revise_journeys(&mut self, revised: &[(crate::Journey, Option<NaiveDate>)]) -> Result<()> {
@@ -1917,6 +1934,12 @@ fn put_event(st: &mut rusqlite::CachedStatement<'_>, e: &crate::StageEvent) -> R
 fn commit_leaving_log(tx: rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     tx.pragma_update(None, "wal_autocheckpoint", 0)?;
     tx.commit()
+}
+
+/// Whether `conn` writes through the log (an in-memory database has none to go back to).
+fn on_log(conn: &Connection) -> Result<bool> {
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+    Ok(mode.eq_ignore_ascii_case("wal") || mode.eq_ignore_ascii_case("memory"))
 }
 
 /// Whether the store holds any activity.

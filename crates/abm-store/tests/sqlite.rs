@@ -143,10 +143,11 @@ fn a_damaged_copy_of_recent_activities_is_reported() {
     assert!(err.contains("damaged") && err.contains("001A"), "{err}");
 }
 
-/// A first load of activities is written once, through a rollback journal, not through the log:
-/// the log stays empty; the store is back on the log after it; a second load (the store holds
-/// activities) goes through the log as before; and with another connection open the first load
-/// keeps the log, and both connections read every row.
+/// A first load of activities is written once, through a rollback journal, not through the log,
+/// and so are the copy of every activity and the journeys that follow it: the log stays empty;
+/// the store is back on the log once the journeys are stored (or when it is dropped without
+/// them); a second load (the store holds activities) goes through the log as before; and with
+/// another connection open the first load keeps the log, and both connections read every row.
 #[test]
 fn a_first_load_of_activities_bypasses_the_log_and_the_store_returns_to_it() {
     use abm_store::conformance::email_activity;
@@ -172,11 +173,26 @@ fn a_first_load_of_activities_bypasses_the_log_and_the_store_returns_to_it() {
     let alone = dir.path().join("alone.db");
     let mut s = SqliteStore::open(&alone).unwrap();
     s.insert_activities(&rows(0, 20_000)).unwrap();
+    assert_ne!(mode(&alone), "wal", "off the log until the journeys are stored");
+    let packed = abm_core::packing::by_account(rows(0, 20_000).into_iter().map(|(a, _)| ("001A".to_string(), a)));
+    s.keep_recent_activities(abm_store::all_history(), &mut packed.into_iter())
+        .unwrap();
+    let journey = abm_core::journey::Journey {
+        crm_id: "001A".into(),
+        base_stage: 1,
+        through: chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+        events: vec![],
+        scores: vec![],
+    };
+    let mut runs = vec![vec![journey.clone()], vec![]].into_iter();
+    s.replace_journeys_in_runs(&mut || Ok(runs.next().unwrap())).unwrap();
     assert!(
         log_bytes(&alone) < 100_000,
-        "the first load went past the log: {} bytes",
+        "the first load, its copy and its journeys went past the log: {} bytes",
         log_bytes(&alone)
     );
+    assert_eq!(mode(&alone), "wal", "back on the log once the journeys are stored");
+    assert_eq!(s.activities_of("001A").unwrap().len(), 20_000);
     s.insert_activities(&rows(20_000, 20_000)).unwrap();
     assert!(log_bytes(&alone) > 1_000_000, "a second load goes through the log");
     assert_eq!(mode(&alone), "wal");
@@ -192,6 +208,22 @@ fn a_first_load_of_activities_bypasses_the_log_and_the_store_returns_to_it() {
     );
     assert_eq!(other.activities_of("001A").unwrap().len(), 20_000);
     assert_eq!(mode(&shared), "wal");
+
+    // A first load whose journeys never come: the store goes back to the log when dropped.
+    let dropped = dir.path().join("dropped.db");
+    let mut s = SqliteStore::open(&dropped).unwrap();
+    s.insert_activities(&rows(0, 20_000)).unwrap();
+    assert_ne!(mode(&dropped), "wal");
+    drop(s);
+    assert_eq!(mode(&dropped), "wal");
+    assert_eq!(
+        SqliteStore::open(&dropped)
+            .unwrap()
+            .activities_of("001A")
+            .unwrap()
+            .len(),
+        20_000
+    );
 }
 
 /// Journey scores are stored packed; scores a store wrote as JSON before that read back the
