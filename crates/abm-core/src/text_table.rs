@@ -158,9 +158,11 @@ impl TextTable {
     }
 }
 
-/// Ask for the cache line holding `v` ahead of reading it; a hint, nothing more.
+/// Ask for the cache line holding `v` ahead of reading it; a hint, nothing more (it waits for
+/// nothing). Lookups spread at random over big tables (this one, an arena of packed activities)
+/// ask a few ahead, so that their memory comes in together.
 #[inline]
-fn prefetch<T>(v: &T) {
+pub fn prefetch<T>(v: &T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch reads nothing and cannot fault; `v` is a live reference anyway.
     unsafe {

@@ -93,24 +93,28 @@ impl Gathered {
     /// Each account's activities dated `since` or later, oldest first, packed
     /// ([`abm_core::packing`]); accounts without any are left out.
     fn recent(&self, since: NaiveDate) -> impl Iterator<Item = (String, Vec<u8>)> + '_ {
-        self.facts.iter().zip(&self.of).filter_map(move |(f, of)| {
-            self.arena.fetch(of);
-            let mut recent: Vec<(chrono::DateTime<chrono::Utc>, &PackedActivity)> = of
-                .iter()
-                .map(|p| (self.arena.at(p), p))
-                .filter(|(at, _)| at.date_naive() >= since)
-                .collect();
-            if recent.is_empty() {
-                return None;
-            }
-            recent.sort_by_key(|x| x.0);
-            let (mut packed, mut before) = (Vec::new(), None);
-            for (_, p) in recent {
-                self.arena.repack(p, before, &mut packed);
-                before = Some(p);
-            }
-            Some((f.crm_id.clone(), packed))
-        })
+        self.facts
+            .iter()
+            .zip(&self.of)
+            .enumerate()
+            .filter_map(move |(i, (f, of))| {
+                self.fetch_ahead(i);
+                let mut recent: Vec<(chrono::DateTime<chrono::Utc>, &PackedActivity)> = of
+                    .iter()
+                    .map(|p| (self.arena.at(p), p))
+                    .filter(|(at, _)| at.date_naive() >= since)
+                    .collect();
+                if recent.is_empty() {
+                    return None;
+                }
+                recent.sort_by_key(|x| x.0);
+                let (mut packed, mut before) = (Vec::with_capacity(recent.len() * 64), None);
+                for (_, p) in recent {
+                    self.arena.repack(p, before, &mut packed);
+                    before = Some(p);
+                }
+                Some((f.crm_id.clone(), packed))
+            })
     }
 
     /// Every account's activities, as an import collected them (accounts not gathered left out).
@@ -129,11 +133,20 @@ impl Gathered {
         replay(rules.stages, rules.engagement, &self.facts_of(i), through)
     }
 
+    /// Ask for the memory of the activities of account `i`, about to be read, and of the
+    /// account [`FETCH_AHEAD`] after it (accounts are read in order, as a rule: asked for
+    /// already when it comes).
+    fn fetch_ahead(&self, i: usize) {
+        for j in [i, i + FETCH_AHEAD] {
+            self.arena.fetch(self.of.get(j).into_iter().flatten());
+        }
+    }
+
     /// Account `i`'s facts with its activities.
     fn facts_of(&self, i: usize) -> AccountFacts {
         let f = &self.facts[i];
         let titles = self.titles.get(&f.crm_id);
-        self.arena.fetch(&self.of[i]);
+        self.fetch_ahead(i);
         let activities = self.of[i]
             .iter()
             .map(|packed| {
@@ -148,6 +161,9 @@ impl Gathered {
         }
     }
 }
+
+/// How many accounts ahead of the one read the memory of activities is asked for.
+const FETCH_AHEAD: usize = 2;
 
 /// Matched activities packed as an import reads them. When the import went into a store that
 /// held no activity, and none was skipped as already held, they are every activity the store

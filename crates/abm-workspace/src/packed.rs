@@ -6,7 +6,7 @@
 //! account is replayed.
 
 use abm_core::activity::{Activity, ActivityView};
-use abm_core::packing::{put_details, put_head, put_text, put_time, Name, Reader};
+use abm_core::packing::{put_details, put_head, put_len, put_text, put_time, Name, Reader};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -55,6 +55,8 @@ const BLOCK: usize = 64 << 20;
 #[derive(Default)]
 pub struct ActivityArena {
     blocks: Vec<Vec<u8>>,
+    /// Where an activity's details are put before they are copied in after their length.
+    details: Vec<u8>,
     sources: Names,
     kinds: Names,
 }
@@ -88,33 +90,53 @@ impl ActivityArena {
         if kind == IN_ARENA {
             put_text(b, Some(a.kind));
         }
-        put_details(b, &a);
+        // The details' length first: copying them whole (`repack`) then skips reading them.
+        self.details.clear();
+        put_details(&mut self.details, &a);
+        put_len(b, self.details.len());
+        b.extend_from_slice(&self.details);
         PackedActivity(offset)
     }
 
-    /// Read a byte of each of `ps` ahead of unpacking them. One account's activities lie all
-    /// over the arena (packed in the order they were read), and unpacking them one by one waits
-    /// for memory each time; asked for together, they are fetched together.
+    /// Ask for the memory of each of `ps` ahead of unpacking them, without waiting for it. One
+    /// account's activities lie all over the arena (packed in the order they were read), and
+    /// unpacking them one by one waits for memory each time; asked for together, and an
+    /// account or two ahead, they come in together. An activity packed is about 60 bytes: the
+    /// cache line it starts in and the next.
     pub fn fetch<'p>(&self, ps: impl IntoIterator<Item = &'p PackedActivity>) {
-        let mut any = 0u8;
         for p in ps {
-            any ^= self.blocks[(p.0 >> 32) as usize][(p.0 & 0xffff_ffff) as usize];
+            let (block, at) = (&self.blocks[(p.0 >> 32) as usize], (p.0 & 0xffff_ffff) as usize);
+            abm_core::text_table::prefetch(&block[at]);
+            if let Some(next) = block.get(at + 64) {
+                abm_core::text_table::prefetch(next);
+            }
         }
-        std::hint::black_box(any);
+    }
+
+    /// A reader at `p`'s bytes.
+    fn reader(&self, p: &PackedActivity) -> Reader<'_> {
+        Reader::new(&self.blocks[(p.0 >> 32) as usize], (p.0 & 0xffff_ffff) as usize)
     }
 
     /// When `p` happened.
     pub fn at(&self, p: &PackedActivity) -> DateTime<Utc> {
-        self.open(p).1
+        // Packed here from a valid time.
+        self.reader(p).time().expect("packed here")
     }
 
-    /// A reader past `p`'s time and names, its time, and its source and kind with their ids
-    /// (the text read from the bytes when not interned).
-    fn open<'s>(&'s self, p: &PackedActivity) -> (Reader<'s>, DateTime<Utc>, [(&'s str, u16); 2]) {
-        let mut r = Reader::new(&self.blocks[(p.0 >> 32) as usize], (p.0 & 0xffff_ffff) as usize);
+    /// The ids of `p`'s source and kind, read past its time.
+    fn ids(r: &mut Reader<'_>) -> [u16; 2] {
+        [r.array::<2>(), r.array::<2>()].map(|id| u16::from_le_bytes(id.expect("packed here")))
+    }
+
+    /// A reader at `p`'s details, its time, its source and kind with their ids (the text read
+    /// from the bytes when not interned), and the details' length in bytes.
+    #[allow(clippy::type_complexity)]
+    fn open<'s>(&'s self, p: &PackedActivity) -> (Reader<'s>, DateTime<Utc>, [(&'s str, u16); 2], usize) {
+        let mut r = self.reader(p);
         // Packed here from `&str`s and a valid time: the bytes are whole and UTF-8.
         let at = r.time().expect("packed here");
-        let ids = [r.array::<2>(), r.array::<2>()].map(|id| u16::from_le_bytes(id.expect("packed here")));
+        let ids = Self::ids(&mut r);
         let mut name = |names: &'s Names, id: u16| -> (&'s str, u16) {
             let text = match id {
                 IN_ARENA => r.text_lent().expect("packed here").unwrap_or_default(),
@@ -123,32 +145,36 @@ impl ActivityArena {
             (text, id)
         };
         let names = [name(&self.sources, ids[0]), name(&self.kinds, ids[1])];
-        (r, at, names)
+        let details = r.length().expect("packed here");
+        (r, at, names, details)
     }
 
     /// Add the activity `p` was packed from to `out`, packed by [`abm_core::packing::put_after`]
     /// `before` (the activity added last, if any), without unpacking it.
     pub fn repack(&self, p: &PackedActivity, before: Option<&PackedActivity>, out: &mut Vec<u8>) {
-        let (mut r, at, [source, kind]) = self.open(p);
-        let before = before.map(|b| self.open(b).2);
+        let (r, at, [source, kind], details) = self.open(p);
+        let before = before.map(|b| {
+            let mut r = self.reader(b);
+            r.time().expect("packed here");
+            Self::ids(&mut r)
+        });
         // Interned names are the same when their ids are.
-        fn name<'t>((text, id): (&'t str, u16), before: Option<(&str, u16)>) -> Name<'t> {
-            match id != IN_ARENA && before.is_some_and(|b| b.1 == id) {
+        fn name(text: &str, id: u16, before: Option<u16>) -> Name<'_> {
+            match id != IN_ARENA && before == Some(id) {
                 true => Name::Again,
                 false => Name::New(text),
             }
         }
-        let source = name(source, before.map(|b| b[0]));
-        let kind = name(kind, before.map(|b| b[1]));
+        let source = name(source.0, source.1, before.map(|b| b[0]));
+        let kind = name(kind.0, kind.1, before.map(|b| b[1]));
         put_head(out, at, source, kind);
-        let details = r.position();
-        r.skip_details().expect("packed here");
-        out.extend_from_slice(&self.blocks[(p.0 >> 32) as usize][details..r.position()]);
+        let start = r.position();
+        out.extend_from_slice(&self.blocks[(p.0 >> 32) as usize][start..start + details]);
     }
 
     /// The activity `p` was packed from.
     pub fn unpack(&self, p: &PackedActivity) -> Activity {
-        let (mut r, at, [(source, _), (kind, _)]) = self.open(p);
+        let (mut r, at, [(source, _), (kind, _)], _) = self.open(p);
         r.details().expect("packed here").into_activity(source, kind, at)
     }
 }
