@@ -558,7 +558,7 @@ impl Store for SqliteStore {
     fn domain_claims(&mut self) -> Result<Vec<DomainClaim>> {
         let mut st = self.conn.prepare(sql::DOMAIN_CLAIMS)?;
         let rows = st.query_map([], read_claim)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        collect_counted(&self.conn, "account_domains", rows)
     }
 
     fn domain_claims_for(&mut self, domains: &[String]) -> Result<Vec<DomainClaim>> {
@@ -841,7 +841,7 @@ impl Store for SqliteStore {
             .conn
             .prepare("SELECT crm_id, account_type FROM accounts ORDER BY crm_id")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        collect_counted(&self.conn, "accounts", rows)
     }
 
     fn fits(&mut self) -> Result<Vec<StoredFit>> {
@@ -1934,6 +1934,23 @@ fn put_event(st: &mut rusqlite::CachedStatement<'_>, e: &crate::StageEvent) -> R
 fn commit_leaving_log(tx: rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     tx.pragma_update(None, "wal_autocheckpoint", 0)?;
     tx.commit()
+}
+
+/// The rows of a read of about one row per row of `table`, in a list made that size first: a
+/// list of a million rows grown as read was copied several times over, and each time asked the
+/// system for new memory (a tenth of loading what matching activities needs). Counting is an
+/// index's scan.
+fn collect_counted<T>(
+    conn: &Connection,
+    table: &str,
+    rows: impl Iterator<Item = rusqlite::Result<T>>,
+) -> Result<Vec<T>> {
+    let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
+    let mut out = Vec::with_capacity(n as usize);
+    for row in rows {
+        out.push(row?);
+    }
+    Ok(out)
 }
 
 /// Whether `conn` writes through the log (an in-memory database has none to go back to).
