@@ -216,6 +216,7 @@ impl SqliteStore {
                  method, confidence, why_not, attributes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?;
             let mut batch = Vec::new();
+            let mut stamp_buf = [0u8; 20];
             loop {
                 batch = next(std::mem::take(&mut batch)).map_err(StoreError::Source)?;
                 if batch.is_empty() {
@@ -242,8 +243,20 @@ impl SqliteStore {
                     batch.sort_unstable_by(|x, y| (&x.0.source_id, &x.0.source).cmp(&(&y.0.source_id, &y.0.source)));
                 }
                 for (a, m) in &batch {
-                    let (at, ip) = (stamp(a.at), a.ip.map(|i| i.to_string()));
-                    let attributes = rows::to_json("attributes", &a.attributes)?;
+                    let stamped;
+                    let at = match rows::whole_second(a.at, &mut stamp_buf) {
+                        Some(at) => at,
+                        None => {
+                            stamped = stamp(a.at);
+                            stamped.as_str()
+                        }
+                    };
+                    let ip = a.ip.map(|i| i.to_string());
+                    // Most activities have none (and this is what JSON makes of none).
+                    let attributes = match a.attributes.is_empty() {
+                        true => std::borrow::Cow::Borrowed("{}"),
+                        false => std::borrow::Cow::Owned(rows::to_json("attributes", &a.attributes)?),
+                    };
                     let new = st.execute(params![
                         a.source,
                         a.source_id,
@@ -261,7 +274,7 @@ impl SqliteStore {
                     ])?;
                     added += new as u64;
                     if let (1, Some(crm), Some(since)) = (new, &m.account, &recent_since) {
-                        if at.as_str() >= since.as_str() {
+                        if at >= since.as_str() {
                             let packed = copies.entry(crm.clone()).or_default();
                             abm_core::packing::put_activity(packed, &a.view());
                         }
