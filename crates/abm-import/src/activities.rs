@@ -44,7 +44,7 @@ pub fn resolver(store: &mut dyn Store) -> Result<Resolver, ImportError> {
     Ok(Resolver::new(
         crate::people::domain_owners(store)?.0,
         // Only the crm ids: a million accounts' hierarchy rows were a quarter of the load.
-        store.account_types()?.into_iter().map(|(id, _)| id),
+        store.account_ids()?,
         IpTable::new(store.ip_ranges()?),
     ))
 }

@@ -839,6 +839,8 @@ pub fn scoring_inputs_come_in_families(store: &mut dyn Store) {
     types.sort();
     assert!(types.iter().all(|(_, t)| t.as_deref() == Some("Prospect")), "{types:?}");
     assert_eq!(store.account_types().unwrap(), types);
+    let ids: Vec<String> = types.into_iter().map(|(id, _)| id).collect();
+    assert_eq!(store.account_ids().unwrap(), ids);
 }
 
 fn a_list(by: &str) -> abm_core::lists::ListVersion {

@@ -196,6 +196,11 @@ pub trait Store: Send {
     /// starts (a scoring input holds much more, all of it read).
     fn account_types(&mut self) -> Result<Vec<(String, Option<String>)>>;
 
+    /// Every account's crm id, by crm id: what matching activities to accounts numbers them by.
+    fn account_ids(&mut self) -> Result<Vec<String>> {
+        Ok(self.account_types()?.into_iter().map(|(id, _)| id).collect())
+    }
+
     /// Every stored fit, by crm id.
     fn fits(&mut self) -> Result<Vec<StoredFit>>;
 
