@@ -36,14 +36,16 @@ pub struct Condition {
 
 impl Condition {
     fn holds(&self, a: &Activity) -> bool {
-        let v = a.attributes.get(&self.attribute).map(|s| s.to_lowercase());
-        let want = self.value.to_lowercase();
+        // Lower-cased only when the activity has the attribute: most have none.
+        let v = a.attributes.get(&self.attribute);
+        let lower = |v: &String| v.to_lowercase();
+        let want = || self.value.to_lowercase();
         match (self.op.as_str(), v) {
             ("any", v) => v.is_some_and(|v| !v.is_empty()),
-            ("is", Some(v)) => v == want,
-            ("is_not", v) => v.is_none_or(|v| v != want),
-            ("contains", Some(v)) => v.contains(&want),
-            ("not_contains", v) => v.is_none_or(|v| !v.contains(&want)),
+            ("is", Some(v)) => lower(v) == want(),
+            ("is_not", v) => v.is_none_or(|v| lower(v) != want()),
+            ("contains", Some(v)) => lower(v).contains(&want()),
+            ("not_contains", v) => v.is_none_or(|v| !lower(v).contains(&want())),
             _ => false,
         }
     }
@@ -112,9 +114,14 @@ impl Part<'_> {
 /// `None` when no rule matches or a matching rule worth 0 keeps it out of scores. The one place
 /// points are decided: explanations and journey stages both read them from here.
 pub fn score_activity<'r>(rules: &'r EngagementRules, a: &Activity, title: Option<&str>) -> Option<Vec<Part<'r>>> {
-    let matching: Vec<&Rule> = rules.rules.iter().filter(|r| r.matches(a)).collect();
-    let excluded = matching.iter().any(|r| r.points_from.is_none() && r.points == 0.0);
-    if matching.is_empty() || excluded {
+    // Found without a list of their own: this runs for each of ten million activities.
+    let mut matching = rules.rules.iter().filter(|r| r.matches(a)).peekable();
+    matching.peek()?;
+    if rules
+        .rules
+        .iter()
+        .any(|r| r.points_from.is_none() && r.points == 0.0 && r.matches(a))
+    {
         return None;
     }
     // Without a title (most activities' people are not in the CRM) only an empty phrase matches.
@@ -132,7 +139,6 @@ pub fn score_activity<'r>(rules: &'r EngagementRules, a: &Activity, title: Optio
         .product();
     Some(
         matching
-            .into_iter()
             .map(|r| Part {
                 rule: &r.name,
                 points: match &r.points_from {
