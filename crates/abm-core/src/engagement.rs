@@ -114,19 +114,36 @@ impl Part<'_> {
 /// `None` when no rule matches or a matching rule worth 0 keeps it out of scores. The one place
 /// points are decided: explanations and journey stages both read them from here.
 pub fn score_activity<'r>(rules: &'r EngagementRules, a: &Activity, title: Option<&str>) -> Option<Vec<Part<'r>>> {
-    // Found without a list of their own: this runs for each of ten million activities.
-    let mut matching = rules.rules.iter().filter(|r| r.matches(a)).peekable();
-    matching.peek()?;
-    if rules
-        .rules
-        .iter()
-        .any(|r| r.points_from.is_none() && r.points == 0.0 && r.matches(a))
-    {
-        return None;
+    // One pass over the rules, no list of the matching ones: this runs for each of ten million
+    // activities. The person's weight is worked out once, when a rule first matches.
+    let mut parts = Vec::new();
+    let mut weight = None;
+    for r in rules.rules.iter().filter(|r| r.matches(a)) {
+        if r.points_from.is_none() && r.points == 0.0 {
+            return None;
+        }
+        parts.push(Part {
+            rule: &r.name,
+            points: match &r.points_from {
+                Some(attr) => a
+                    .attributes
+                    .get(attr)
+                    .and_then(|v| v.trim().parse::<f64>().ok())
+                    .unwrap_or(0.0),
+                None => r.points,
+            },
+            weight: *weight.get_or_insert_with(|| title_weight(rules, title)),
+            half_life_days: r.half_life_days,
+        });
     }
+    (!parts.is_empty()).then_some(parts)
+}
+
+/// The product of the weights whose phrases the person's title holds.
+fn title_weight(rules: &EngagementRules, title: Option<&str>) -> f64 {
     // Without a title (most activities' people are not in the CRM) only an empty phrase matches.
     let title = title.filter(|t| !t.is_empty()).map(str::to_lowercase);
-    let weight: f64 = rules
+    rules
         .weights
         .iter()
         .filter(|w| {
@@ -136,24 +153,7 @@ pub fn score_activity<'r>(rules: &'r EngagementRules, a: &Activity, title: Optio
             })
         })
         .map(|w| w.factor)
-        .product();
-    Some(
-        matching
-            .map(|r| Part {
-                rule: &r.name,
-                points: match &r.points_from {
-                    Some(attr) => a
-                        .attributes
-                        .get(attr)
-                        .and_then(|v| v.trim().parse::<f64>().ok())
-                        .unwrap_or(0.0),
-                    None => r.points,
-                },
-                weight,
-                half_life_days: r.half_life_days,
-            })
-            .collect(),
-    )
+        .product()
 }
 
 /// One rule's part in a score.

@@ -83,6 +83,23 @@ impl StageRule {
     fn uses_points(&self) -> bool {
         self.points_at_least.is_some() || self.points_above.is_some()
     }
+
+    /// Whether the account's type and fit (facts no day of a replay changes) let this stage
+    /// hold: a type among those asked for (written in any case, padded or not), a fit at least
+    /// the one asked for.
+    fn takes_account(&self, facts: &AccountFacts) -> bool {
+        let typed = self.account_types.is_empty()
+            || facts
+                .account_type
+                .as_deref()
+                .is_some_and(|t| self.account_types.iter().any(|w| w.eq_ignore_ascii_case(t.trim())));
+        let fit = self.fit_at_least.is_none_or(|min| facts.fit.is_some_and(|f| f >= min));
+        typed && fit
+    }
+
+    fn asks_open_opportunity(&self) -> bool {
+        !self.open_opportunity_in.is_empty() || !self.latest_open_opportunity_in.is_empty()
+    }
 }
 
 impl Stages {
@@ -434,7 +451,7 @@ fn fmt_points(p: f64) -> String {
 /// change). A replay asks on every day something changes and wants the why only when the stage
 /// does: writing it each time was a sixth of a replay.
 fn check(rule: &StageRule, facts: &AccountFacts, day: &Day, explain: bool) -> Option<String> {
-    if !rule.has_conditions() {
+    if !rule.has_conditions() || !rule.takes_account(facts) {
         return None;
     }
     let mut why = Vec::new();
@@ -443,14 +460,10 @@ fn check(rule: &StageRule, facts: &AccountFacts, day: &Day, explain: bool) -> Op
             why.push(text());
         }
     };
-    if !rule.account_types.is_empty() {
-        let t = facts.account_type.as_deref()?;
-        if !rule.account_types.iter().any(|w| w.eq_ignore_ascii_case(t.trim())) {
-            return None;
-        }
+    if let Some(t) = facts.account_type.as_deref().filter(|_| !rule.account_types.is_empty()) {
         say(&|| format!("account type {t}"));
     }
-    if !rule.open_opportunity_in.is_empty() || !rule.latest_open_opportunity_in.is_empty() {
+    if rule.asks_open_opportunity() {
         let open = day.open_opportunities();
         if !rule.open_opportunity_in.is_empty() {
             let (_, id, _, name) = open.iter().find(|o| rule.open_opportunity_in.contains(&o.2))?;
@@ -464,8 +477,7 @@ fn check(rule: &StageRule, facts: &AccountFacts, day: &Day, explain: bool) -> Op
             say(&|| format!("latest open opportunity {id} in {name}"));
         }
     }
-    if let Some(min) = rule.fit_at_least {
-        let fit = facts.fit.filter(|f| *f >= min)?;
+    if let (Some(min), Some(fit)) = (rule.fit_at_least, facts.fit) {
         say(&|| format!("fit {} ≥ {}", fmt_points(fit), fmt_points(min)));
     }
     if !rule.intent.is_empty() {
@@ -519,15 +531,9 @@ fn live_stages<'s>(stages: &'s Stages, facts: &AccountFacts) -> Vec<&'s StageRul
         .iter()
         .rev()
         .filter(|r| {
-            let typed = r.account_types.is_empty()
-                || facts
-                    .account_type
-                    .as_deref()
-                    .is_some_and(|t| r.account_types.iter().any(|w| w.eq_ignore_ascii_case(t.trim())));
-            let fit = r.fit_at_least.is_none_or(|min| facts.fit.is_some_and(|f| f >= min));
-            let opportunity = r.open_opportunity_in.is_empty() && r.latest_open_opportunity_in.is_empty()
-                || !facts.opportunities.is_empty();
-            r.has_conditions() && typed && fit && opportunity
+            r.has_conditions()
+                && r.takes_account(facts)
+                && (!r.asks_open_opportunity() || !facts.opportunities.is_empty())
         })
         .collect()
 }
