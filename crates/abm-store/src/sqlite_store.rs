@@ -151,12 +151,13 @@ impl SqliteStore {
         }));
     }
 
-    /// After [`commit_leaving_log`]: the log is copied aside from here on.
-    fn copy_log_aside(&mut self, committed: rusqlite::Result<()>) -> Result<()> {
+    /// After [`commit_big`]: a log it left behind is copied aside from here on.
+    fn copy_log_aside(&mut self, committed: rusqlite::Result<bool>) -> Result<()> {
         self.conn
             .pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)?;
-        committed?;
-        self.checkpoint_aside();
+        if committed? {
+            self.checkpoint_aside();
+        }
         Ok(())
     }
 
@@ -191,9 +192,9 @@ impl SqliteStore {
         }
     }
 
-    /// [`Store::insert_activity_batches`], its journal the log when `logged` (else a rollback
-    /// journal: see there).
-    fn insert_activities(&mut self, next: crate::ActivityBatches<'_>, logged: bool) -> Result<crate::ActivityWrite> {
+    /// [`Store::insert_activity_batches`], through whichever journal the connection is on (a
+    /// first load switches to a rollback journal: see there).
+    fn insert_activities(&mut self, next: crate::ActivityBatches<'_>) -> Result<crate::ActivityWrite> {
         // Immediate: whether the store held activities is read under the write lock.
         let tx = self
             .conn
@@ -315,9 +316,9 @@ impl SqliteStore {
             tx.pragma_update(None, "threads", 0)?;
             tx.pragma_update(None, "cache_size", CACHE_KIB)?;
         }
-        if appending && logged {
-            // A load of history is gigabytes of log: it is copied aside, not by this commit.
-            let committed = commit_leaving_log(tx);
+        if appending {
+            // A load of history is gigabytes of log, when it goes through the log.
+            let committed = commit_big(tx);
             self.copy_log_aside(committed)?;
         } else {
             tx.commit()?;
@@ -1113,7 +1114,7 @@ impl Store for SqliteStore {
         if switched {
             self.conn.pragma_update(None, "synchronous", "FULL")?;
         }
-        self.insert_activities(next, !switched)
+        self.insert_activities(next)
     }
 
     fn holds_activities(&mut self) -> Result<bool> {
@@ -1309,9 +1310,6 @@ impl Store for SqliteStore {
         since: NaiveDate,
         recent: &mut dyn Iterator<Item = (String, Vec<u8>)>,
     ) -> Result<()> {
-        // Off the log after a first load, the copy is written as the load was (see
-        // `insert_activity_batches`).
-        let logged = on_log(&self.conn)?;
         let tx = self.conn.transaction()?;
         // A copy of every activity stays: it stands in for the account index.
         if copies_every_activity(&tx)? {
@@ -1348,15 +1346,10 @@ impl Store for SqliteStore {
                 }
             }
         }
-        // A copy of every activity is most of a gigabyte of log.
-        match logged {
-            true => {
-                let committed = commit_leaving_log(tx);
-                self.copy_log_aside(committed)?
-            }
-            false => tx.commit()?,
-        }
-        Ok(())
+        // A copy of every activity is most of a gigabyte: off the log after a first load, it is
+        // written as the load was (see `insert_activity_batches`).
+        let committed = commit_big(tx);
+        self.copy_log_aside(committed)
     }
 
     fn replace_journeys(&mut self, journeys: &[crate::Journey]) -> Result<()> {
@@ -1949,11 +1942,17 @@ fn put_event(st: &mut rusqlite::CachedStatement<'_>, e: &crate::StageEvent) -> R
     Ok(())
 }
 
-/// Commit a big write without copying its log into the database on the way, as SQLite would
-/// at this commit; [`SqliteStore::copy_log_aside`] has it copied on another thread.
-fn commit_leaving_log(tx: rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
-    tx.pragma_update(None, "wal_autocheckpoint", 0)?;
-    tx.commit()
+/// Commit a big write. Through the log, without copying the log into the database on the way,
+/// as SQLite would at this commit ([`SqliteStore::copy_log_aside`] has it copied on another
+/// thread); off the log (a first load, and what follows it), plainly. Whether it went through
+/// the log.
+fn commit_big(tx: rusqlite::Transaction<'_>) -> rusqlite::Result<bool> {
+    let logged = on_log(&tx)?;
+    if logged {
+        tx.pragma_update(None, "wal_autocheckpoint", 0)?;
+    }
+    tx.commit()?;
+    Ok(logged)
 }
 
 /// The rows of a read of about one row per row of `table`, in a list made that size first: a
@@ -1974,7 +1973,7 @@ fn collect_counted<T>(
 }
 
 /// Whether `conn` writes through the log (an in-memory database has none to go back to).
-fn on_log(conn: &Connection) -> Result<bool> {
+fn on_log(conn: &Connection) -> rusqlite::Result<bool> {
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
     Ok(mode.eq_ignore_ascii_case("wal") || mode.eq_ignore_ascii_case("memory"))
 }
