@@ -299,11 +299,12 @@ impl Claims {
 /// without activities (a first load of history) the matched rows are kept as they are read;
 /// another thread reads the accounts' other facts meanwhile (through a connection of its own,
 /// closed before the import writes) and, once the file is read whole, replays every account
-/// from them (by `ahead`) while the store builds its indexes and commits. When those rows are every activity the store
-/// now holds (the write found the store empty and skipped nothing), this thread then renews
-/// the store's copy of the activities from them as a replay of every account would (a store
-/// that wants one gets its copy of every activity: [`Store::wants_every_activity_copied`]) and
-/// stores the journeys a run at a time as the replay hands them over, in one transaction:
+/// from them (by `ahead`) while the store builds its indexes and commits. When those rows are
+/// every activity the store now holds (the write found the store empty and skipped nothing),
+/// this thread then renews the store's copy of the activities from them as a replay of every
+/// account would (a store that wants one gets its copy of every activity:
+/// [`Store::wants_every_activity_copied`]) and stores the journeys a run at a time as the
+/// replay hands them over, in one transaction:
 /// writing and replaying share the two cores instead of following one another. The
 /// [`Replayed`] handed back says so to [`update`]; without it (the replay or either write
 /// failed), the update reads the rows back and replays them itself.
@@ -1051,7 +1052,6 @@ mod tests {
         );
     }
 
-    /// A store at `path` holding `n` accounts, `001A00`… with domains `acct0.example`….
     /// The stages and engagement rules `abm init` writes.
     struct Shipped(abm_core::journey::Stages, abm_core::engagement::EngagementRules);
 
@@ -1070,6 +1070,7 @@ mod tests {
         }
     }
 
+    /// A store at `path` holding `n` accounts, `001A00`… with domains `acct0.example`….
     fn with_accounts(path: &std::path::Path, n: usize) -> SqliteStore {
         let mut store = SqliteStore::open(path).unwrap();
         let records = (0..n)

@@ -16,6 +16,25 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, Copy)]
 pub struct PackedActivity(u64);
 
+impl PackedActivity {
+    /// Its block in the arena, and where in the block it starts.
+    fn place(&self) -> (usize, usize) {
+        ((self.0 >> 32) as usize, (self.0 & 0xffff_ffff) as usize)
+    }
+}
+
+/// An activity opened in the arena: read past its time and names to its details.
+struct Opened<'s> {
+    /// At the details.
+    details: Reader<'s>,
+    /// The details' length in bytes.
+    details_len: usize,
+    at: DateTime<Utc>,
+    /// Source and kind, each with its id (the text read from the bytes when not interned).
+    source: (&'s str, u16),
+    kind: (&'s str, u16),
+}
+
 /// An interned name's id when there are too many names to intern: the text is in the arena.
 const IN_ARENA: u16 = u16::MAX;
 
@@ -105,7 +124,8 @@ impl ActivityArena {
     /// cache line it starts in and the next.
     pub fn fetch<'p>(&self, ps: impl IntoIterator<Item = &'p PackedActivity>) {
         for p in ps {
-            let (block, at) = (&self.blocks[(p.0 >> 32) as usize], (p.0 & 0xffff_ffff) as usize);
+            let (block, at) = p.place();
+            let block = &self.blocks[block];
             abm_core::text_table::prefetch(&block[at]);
             if let Some(next) = block.get(at + 64) {
                 abm_core::text_table::prefetch(next);
@@ -115,7 +135,8 @@ impl ActivityArena {
 
     /// A reader at `p`'s bytes.
     fn reader(&self, p: &PackedActivity) -> Reader<'_> {
-        Reader::new(&self.blocks[(p.0 >> 32) as usize], (p.0 & 0xffff_ffff) as usize)
+        let (block, at) = p.place();
+        Reader::new(&self.blocks[block], at)
     }
 
     /// When `p` happened.
@@ -129,10 +150,8 @@ impl ActivityArena {
         [r.array::<2>(), r.array::<2>()].map(|id| u16::from_le_bytes(id.expect("packed here")))
     }
 
-    /// A reader at `p`'s details, its time, its source and kind with their ids (the text read
-    /// from the bytes when not interned), and the details' length in bytes.
-    #[allow(clippy::type_complexity)]
-    fn open<'s>(&'s self, p: &PackedActivity) -> (Reader<'s>, DateTime<Utc>, [(&'s str, u16); 2], usize) {
+    /// `p`, read to its details.
+    fn open<'s>(&'s self, p: &PackedActivity) -> Opened<'s> {
         let mut r = self.reader(p);
         // Packed here from `&str`s and a valid time: the bytes are whole and UTF-8.
         let at = r.time().expect("packed here");
@@ -144,15 +163,21 @@ impl ActivityArena {
             };
             (text, id)
         };
-        let names = [name(&self.sources, ids[0]), name(&self.kinds, ids[1])];
-        let details = r.length().expect("packed here");
-        (r, at, names, details)
+        let (source, kind) = (name(&self.sources, ids[0]), name(&self.kinds, ids[1]));
+        let details_len = r.length().expect("packed here");
+        Opened {
+            details: r,
+            details_len,
+            at,
+            source,
+            kind,
+        }
     }
 
     /// Add the activity `p` was packed from to `out`, packed by [`abm_core::packing::put_after`]
     /// `before` (the activity added last, if any), without unpacking it.
     pub fn repack(&self, p: &PackedActivity, before: Option<&PackedActivity>, out: &mut Vec<u8>) {
-        let (r, at, [source, kind], details) = self.open(p);
+        let o = self.open(p);
         let before = before.map(|b| {
             let mut r = self.reader(b);
             r.time().expect("packed here");
@@ -165,17 +190,18 @@ impl ActivityArena {
                 false => Name::New(text),
             }
         }
-        let source = name(source.0, source.1, before.map(|b| b[0]));
-        let kind = name(kind.0, kind.1, before.map(|b| b[1]));
-        put_head(out, at, source, kind);
-        let start = r.position();
-        out.extend_from_slice(&self.blocks[(p.0 >> 32) as usize][start..start + details]);
+        let source = name(o.source.0, o.source.1, before.map(|b| b[0]));
+        let kind = name(o.kind.0, o.kind.1, before.map(|b| b[1]));
+        put_head(out, o.at, source, kind);
+        let start = o.details.position();
+        out.extend_from_slice(&self.blocks[p.place().0][start..start + o.details_len]);
     }
 
     /// The activity `p` was packed from.
     pub fn unpack(&self, p: &PackedActivity) -> Activity {
-        let (mut r, at, [(source, _), (kind, _)], _) = self.open(p);
-        r.details().expect("packed here").into_activity(source, kind, at)
+        let mut o = self.open(p);
+        let details = o.details.details().expect("packed here");
+        details.into_activity(o.source.0, o.kind.0, o.at)
     }
 }
 
@@ -237,7 +263,7 @@ mod tests {
             .map(|i| activity(format!("kind {i}"), None, None, BTreeMap::new()))
             .collect();
         let packed: Vec<PackedActivity> = all.iter().map(|a| arena.pack(a.view())).collect();
-        assert_eq!(arena.open(&packed[69_999]).2[1].1, IN_ARENA);
+        assert_eq!(arena.open(&packed[69_999]).kind.1, IN_ARENA);
         for i in [0, 65_534, 65_535, 69_999] {
             assert_eq!(arena.unpack(&packed[i]), all[i]);
             let mut repacked = Vec::new();
