@@ -79,10 +79,15 @@ pub const TIMESTAMP: &str = "%Y-%m-%dT%H:%M:%S%.fZ";
 /// digit by digit: parsing the format string each time took a twentieth of a ten-million-row
 /// activity import.
 pub fn format_timestamp(t: DateTime<Utc>) -> String {
-    let mut buf = [0u8; 20];
-    match whole_second(t, &mut buf) {
-        Some(s) => s.to_string(),
-        None => t.format(TIMESTAMP).to_string(),
+    timestamp_text(t, &mut [0u8; 20]).into_owned()
+}
+
+/// [`format_timestamp`] without allocating for a whole second of the years 0 to 9999: written
+/// into `buf` (a writer of ten million rows keeps one).
+pub fn timestamp_text(t: DateTime<Utc>, buf: &mut [u8; 20]) -> std::borrow::Cow<'_, str> {
+    match whole_second(t, buf) {
+        Some(s) => s.into(),
+        None => t.format(TIMESTAMP).to_string().into(),
     }
 }
 
@@ -90,7 +95,7 @@ pub fn format_timestamp(t: DateTime<Utc>) -> String {
 /// (else `None`). The day is worked out from the seconds since 1970 with integers alone (H.
 /// Hinnant's civil-from-days): asking chrono for the year, month, day, hour, minute and second
 /// one by one was a sixteenth of writing ten million activities.
-pub fn whole_second(t: DateTime<Utc>, buf: &mut [u8; 20]) -> Option<&str> {
+fn whole_second(t: DateTime<Utc>, buf: &mut [u8; 20]) -> Option<&str> {
     if t.timestamp_subsec_nanos() != 0 {
         return None;
     }

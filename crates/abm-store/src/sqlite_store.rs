@@ -244,14 +244,7 @@ impl SqliteStore {
                     batch.sort_unstable_by(|x, y| (&x.0.source_id, &x.0.source).cmp(&(&y.0.source_id, &y.0.source)));
                 }
                 for (a, m) in &batch {
-                    let stamped;
-                    let at = match rows::whole_second(a.at, &mut stamp_buf) {
-                        Some(at) => at,
-                        None => {
-                            stamped = stamp(a.at);
-                            stamped.as_str()
-                        }
-                    };
+                    let at = rows::timestamp_text(a.at, &mut stamp_buf);
                     let ip = a.ip.map(|i| i.to_string());
                     // Most activities have none (and this is what JSON makes of none).
                     let attributes = match a.attributes.is_empty() {
@@ -275,7 +268,7 @@ impl SqliteStore {
                     ])?;
                     added += new as u64;
                     if let (1, Some(crm), Some(since)) = (new, &m.account, &recent_since) {
-                        if at >= since.as_str() {
+                        if at.as_ref() >= since.as_str() {
                             let packed = copies.entry(crm.clone()).or_default();
                             abm_core::packing::put_activity(packed, &a.view());
                         }
