@@ -25,7 +25,7 @@ macro_rules! conformance_suite {
             nominations_are_decided_once, ad_exports_replace_their_days,
             budget_imports_replace_the_lines, activities_are_appended_once, opportunities_upsert_by_id,
             journeys_replace_by_account, journeys_replace_in_runs, journeys_are_revised_from_a_day,
-            recent_activities_read_the_same_with_a_copy, firings_are_recorded_once,
+            recent_activities_read_the_same_with_a_copy, activities_keep_their_own_columns, firings_are_recorded_once,
             rules_versions_activate_with_their_journeys, journey_facts_read_account_by_account,
             passwords_and_tokens_belong_to_team_members);
     };
@@ -1031,6 +1031,71 @@ pub fn email_activity(
             why_not: None,
         },
     )
+}
+
+/// Each activity is stored with its own columns, however they differ from the row before: its
+/// source, account id, address, company domain and attributes, how it matched and why not.
+pub fn activities_keep_their_own_columns(store: &mut dyn Store) {
+    use abm_core::activity::{Activity, Match, Method};
+    let row = |i: usize| {
+        let matched = i % 5 != 4;
+        (
+            Activity {
+                source: ["marketing-automation", "web-analytics"][i / 3 % 2].into(),
+                source_id: format!("r{i:02}"),
+                at: moment(1 + i as u32, 9).at,
+                kind: "Email Open".into(),
+                email: Some(format!("p{i}@acme.com")),
+                account_id: (i % 2 == 1).then(|| format!("X{i}")),
+                ip: (i / 2 % 2 == 1).then(|| format!("100.0.{i}.9").parse().unwrap()),
+                company_domain: (i % 3 == 2).then(|| "acme.com".to_string()),
+                attributes: match i % 4 {
+                    0 => Default::default(),
+                    k => [("campaign".to_string(), format!("c{k}"))].into(),
+                },
+            },
+            Match {
+                account: matched.then(|| "001A".to_string()),
+                method: match (matched, i % 3) {
+                    (false, _) => Method::Unmatched,
+                    (true, 0) => Method::AccountId,
+                    (true, _) => Method::EmailDomain,
+                },
+                confidence: match (matched, i % 3) {
+                    (false, _) => 0.0,
+                    (true, 0) => 1.0,
+                    (true, _) => 0.95,
+                },
+                why_not: (!matched).then_some(["no email domain", "email domain belongs to no account"][i / 5 % 2]),
+            },
+        )
+    };
+    let rows: Vec<_> = (0..20).map(row).collect();
+    let mut once = Some(rows.clone());
+    store
+        .insert_activity_batches(&mut |_| Ok(once.take().unwrap_or_default()))
+        .unwrap();
+    let want: Vec<Activity> = rows
+        .iter()
+        .filter(|(_, m)| m.account.is_some())
+        .map(|(a, _)| a.clone())
+        .collect();
+    assert_eq!(store.activities_of("001A").unwrap(), want);
+    // Counted from the rows as given: by method, and the unmatched by why.
+    let mut by_method: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut by_why: std::collections::BTreeMap<String, u64> = Default::default();
+    for (_, m) in &rows {
+        *by_method.entry(m.method.as_str().to_string()).or_default() += 1;
+        if let Some(w) = m.why_not {
+            *by_why.entry(w.to_string()).or_default() += 1;
+        }
+    }
+    assert_eq!((by_method.len(), by_why.len()), (3, 2), "the rows differ in both");
+    let (mut methods, mut why) = store.activity_summary().unwrap();
+    methods.sort();
+    why.sort();
+    assert_eq!(methods, by_method.into_iter().collect::<Vec<_>>());
+    assert_eq!(why, by_why.into_iter().collect::<Vec<_>>());
 }
 
 pub fn activities_are_appended_once(store: &mut dyn Store) {
