@@ -323,9 +323,11 @@ pub struct ActivityImportReport {
     pub into_empty: bool,
 }
 
-/// Given each matched activity as the import reads it, with its account (on the thread that
-/// reads and matches, which has time to spare while the calling thread writes): a caller that
-/// will replay every account keeps them rather than reading them back.
+/// Given each matched activity as the import reads it, with its account: a caller that will
+/// replay every account keeps them rather than reading them back. Called on a thread of its
+/// own, between the thread that reads and matches and the one that writes: keeping ten million
+/// activities took a sixth of the reader's time, and as much of the writer's, either of which
+/// then held the other up.
 pub trait KeepMatched: Send {
     /// `activity`, matched to `crm_id`, which is account number `account` of this import (see
     /// [`Resolver::account`]): the same account has the same number throughout one import.
@@ -382,8 +384,8 @@ fn import_in_batches(
     progress.phase("reading", reader.bytes());
     // A worker reads and matches the next batch while this thread writes the last one.
     enum Msg {
-        /// Activities with their matches; bytes read.
-        Batch(Vec<(Activity, Match)>, u64),
+        /// Activities with their matches, the matched ones' account numbers; bytes read.
+        Batch(Vec<(Activity, Match)>, Vec<Option<u32>>, u64),
         End,
         Failed(ImportError),
     }
@@ -395,7 +397,35 @@ fn import_in_batches(
     const READ_AHEAD: usize = 7;
     let writing = std::time::Instant::now();
     let (written, failed, counted, load) = std::thread::scope(|scope| -> Result<_, ImportError> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(1);
+        let (tx, read) = std::sync::mpsc::sync_channel::<Msg>(1);
+        // Batches go from the reader to the keeper, if any, and on to the writer; each stops
+        // when the next stops listening, or after passing on the end.
+        let rx = match keep {
+            None => read,
+            Some(keep) => {
+                let (pass_on, kept) = std::sync::mpsc::sync_channel::<Msg>(0);
+                scope.spawn(move || {
+                    for msg in read {
+                        match &msg {
+                            Msg::Batch(batch, numbers, _) => {
+                                for ((a, m), n) in batch.iter().zip(numbers) {
+                                    if let (Some(n), Some(id)) = (n, &m.account) {
+                                        keep.keep(a, id, *n);
+                                    }
+                                }
+                            }
+                            Msg::End => keep.all_kept(),
+                            Msg::Failed(_) => {}
+                        }
+                        let last = !matches!(msg, Msg::Batch(..));
+                        if pass_on.send(msg).is_err() || last {
+                            return;
+                        }
+                    }
+                });
+                kept
+            }
+        };
         let (give_resolver, resolver_given) = std::sync::mpsc::channel::<Resolver>();
         // Written batches go back to be freed where they were made: freeing ten million rows'
         // text on the writing thread cost it a tenth of its time, and the reader then reuses
@@ -436,30 +466,22 @@ fn import_in_batches(
                 };
                 let msg = match batch {
                     Ok(batch) if batch.is_empty() => match reader.finish() {
-                        Ok(()) => {
-                            if let Some(keep) = keep.as_mut() {
-                                keep.all_kept();
-                            }
-                            Msg::End
-                        }
+                        Ok(()) => Msg::End,
                         Err(e) => Msg::Failed(e),
                     },
                     Ok(batch) => {
                         let (matches, numbers): (Vec<Match>, Vec<Option<u32>>) =
                             resolver.resolve_all(&batch).into_iter().unzip();
-                        for ((a, n), m) in batch.iter().zip(&numbers).zip(&matches) {
+                        for (a, n) in batch.iter().zip(&numbers) {
                             if let Some(n) = *n {
                                 counted.matched += 1;
                                 touched[n as usize] = true;
                                 let day = a.at.date_naive();
                                 counted.since = Some(counted.since.map_or(day, |s| s.min(day)));
-                                if let (Some(keep), Some(id)) = (keep.as_mut(), &m.account) {
-                                    keep.keep(a, id, n);
-                                }
                             }
                         }
                         counted.activities += batch.len() as u64;
-                        Msg::Batch(batch.into_iter().zip(matches).collect(), reader.bytes_read())
+                        Msg::Batch(batch.into_iter().zip(matches).collect(), numbers, reader.bytes_read())
                     }
                     Err(e) => Msg::Failed(e),
                 };
@@ -498,7 +520,7 @@ fn import_in_batches(
         // Why the write stopped, when it was the file's fault.
         let mut failed: Option<ImportError> = None;
         let mut next_batch = || match rx.recv() {
-            Ok(Msg::Batch(batch, bytes)) => {
+            Ok(Msg::Batch(batch, _, bytes)) => {
                 progress.advance(bytes);
                 Ok(batch)
             }

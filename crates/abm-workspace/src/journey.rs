@@ -175,8 +175,8 @@ struct Collected {
     /// By the import's account number: the account's crm id (empty until it is met).
     ids: Vec<String>,
     /// Account numbers and activities in the order read, in chunks of a fixed size. Filing
-    /// each activity under its account as it comes cost the writing thread (the bound while
-    /// reading) a growing list per account; [`Collected::by_account`] files them all at once.
+    /// each activity under its account as it comes cost the keeping thread a growing list per
+    /// account; [`Collected::by_account`] files them all at once.
     kept: Vec<(Vec<u32>, Vec<PackedActivity>)>,
 }
 
