@@ -405,3 +405,65 @@ fn journeys_read_back_the_same_after_moving_to_a_table_keyed_by_account() {
         .unwrap();
     assert!(sql.contains("WITHOUT ROWID"), "{sql}");
 }
+
+/// Journeys replaced whole (a rebuild, a first load's replay in runs) go into the tables with
+/// their indexes set aside, built again before the commit: afterwards the same indexes stand,
+/// and the reads that use them (stage changes by account, by day; journeys by stage) find the
+/// new rows. A replacement that fails part way leaves the old journeys and indexes.
+#[test]
+fn journeys_replaced_whole_keep_their_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("abm.db");
+    let indexes = || -> Vec<(String, String)> {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let mut st = conn
+            .prepare(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+                 AND tbl_name IN ('journeys', 'journey_events') ORDER BY name",
+            )
+            .unwrap();
+        let found = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        found.collect::<rusqlite::Result<_>>().unwrap()
+    };
+    let mut s = SqliteStore::open(&path).unwrap();
+    let before = indexes();
+    assert!(before.len() >= 3, "{before:?}");
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+    let journey = |crm: &str, to: u32| abm_core::journey::Journey {
+        crm_id: crm.into(),
+        base_stage: 1,
+        through: day(20),
+        events: vec![abm_core::journey::StageEvent {
+            crm_id: crm.into(),
+            day: day(to),
+            from: 1,
+            to,
+            cause: format!("moved to {to}"),
+        }],
+        scores: vec![],
+    };
+    let first = vec![journey("001A", 5), journey("001B", 6)];
+    s.replace_journeys(&first).unwrap();
+    assert_eq!(indexes(), before);
+    let second = vec![journey("001C", 7), journey("001D", 8)];
+    let mut runs = vec![vec![second[1].clone()], vec![second[0].clone()]];
+    s.replace_journeys_in_runs(&mut || Ok(runs.pop().unwrap_or_default()))
+        .unwrap();
+    assert_eq!(indexes(), before);
+    assert_eq!(s.journeys(None).unwrap(), second);
+    let plan = |sql: &str| -> String {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = st.query_map([], |r| r.get::<_, String>(3)).unwrap();
+        rows.collect::<rusqlite::Result<Vec<_>>>().unwrap().join("; ")
+    };
+    assert!(plan("SELECT crm_id FROM journey_events WHERE day = '2026-03-08'").contains("INDEX"));
+    assert!(plan("SELECT crm_id FROM journeys WHERE stage = 8").contains("INDEX"));
+    // A failed replacement (the runs' source gives up) leaves what was there.
+    let mut failing = vec![Err("the replay stopped".to_string()), Ok(vec![first[0].clone()])];
+    assert!(s
+        .replace_journeys_in_runs(&mut || failing.pop().unwrap_or(Ok(Vec::new())))
+        .is_err());
+    assert_eq!(indexes(), before);
+    assert_eq!(s.journeys(None).unwrap(), second);
+}
