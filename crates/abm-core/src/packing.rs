@@ -94,6 +94,13 @@ pub enum Name<'a> {
 #[inline]
 pub fn put_head(b: &mut Vec<u8>, at: DateTime<Utc>, source: Name<'_>, kind: Name<'_>) {
     put_time(b, at);
+    put_names(b, source, kind);
+}
+
+/// What [`put_head`] writes after the time: a caller holding the time packed already (by
+/// [`put_time`]) copies it, then writes this.
+#[inline]
+pub fn put_names(b: &mut Vec<u8>, source: Name<'_>, kind: Name<'_>) {
     for name in [source, kind] {
         match name {
             // A zero length: text never has one (`put_text` writes its length plus one).
@@ -315,10 +322,19 @@ impl<'a> Reader<'a> {
     #[inline]
     pub fn time(&mut self) -> Result<DateTime<Utc>, Damaged> {
         let start = self.at;
+        let (secs, nanos) = self.instant()?;
+        DateTime::from_timestamp(secs, nanos).ok_or(Damaged(start))
+    }
+
+    /// What [`put_time`] wrote, as seconds since 1970 and nanoseconds: ordered as the times
+    /// are, without making a `DateTime` (a calendar calculation) of them.
+    #[inline]
+    pub fn instant(&mut self) -> Result<(i64, u32), Damaged> {
+        let start = self.at;
         let zigzag = self.length()? as u64;
         let secs = ((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64);
         let nanos = u32::try_from(self.length()?).map_err(|_| Damaged(start))?;
-        DateTime::from_timestamp(secs, nanos).ok_or(Damaged(start))
+        Ok((secs, nanos))
     }
 
     fn rest_of(&mut self, at: DateTime<Utc>) -> Result<Activity, Damaged> {

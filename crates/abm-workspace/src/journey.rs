@@ -93,16 +93,18 @@ impl Gathered {
     /// Each account's activities dated `since` or later, oldest first, packed
     /// ([`abm_core::packing`]); accounts without any are left out.
     fn recent(&self, since: NaiveDate) -> impl Iterator<Item = (String, Vec<u8>)> + '_ {
+        // On or after the day began (UTC): at or after its first second.
+        let from = since.and_time(chrono::NaiveTime::MIN).and_utc().timestamp();
         self.facts
             .iter()
             .zip(&self.of)
             .enumerate()
             .filter_map(move |(i, (f, of))| {
                 self.fetch_ahead(i);
-                let mut recent: Vec<(chrono::DateTime<chrono::Utc>, &PackedActivity)> = of
+                let mut recent: Vec<((i64, u32), &PackedActivity)> = of
                     .iter()
-                    .map(|p| (self.arena.at(p), p))
-                    .filter(|(at, _)| at.date_naive() >= since)
+                    .map(|p| (self.arena.instant(p), p))
+                    .filter(|((secs, _), _)| *secs >= from)
                     .collect();
                 if recent.is_empty() {
                     return None;
@@ -954,6 +956,47 @@ mod tests {
     /// An activity of `kind` from `email` on `day` at 10:00, matched to `crm`.
     fn matched(id: &str, day: &str, kind: &str, email: &str, crm: &str) -> (Activity, Match) {
         email_activity(id, format!("{day}T10:00:00Z").parse().unwrap(), kind, email, crm)
+    }
+
+    /// The copy of recent activities starts on the day asked for, at its first instant (an
+    /// activity a nanosecond before midnight is left out, one at midnight kept), and holds each
+    /// account's activities oldest first, however they were gathered; an account with none
+    /// that recent is left out.
+    #[test]
+    fn recent_activities_start_at_the_day_s_first_instant_oldest_first() {
+        let at = |t: &str| -> chrono::DateTime<chrono::Utc> { t.parse().unwrap() };
+        let times = [
+            "2026-03-02T08:00:00Z",
+            "2026-02-28T23:59:59.999999999Z",
+            "2026-03-01T00:00:00Z",
+            "2026-03-01T00:00:00.5Z",
+            "2026-01-01T10:00:00Z",
+            "2026-03-01T00:00:00.25Z",
+        ];
+        let mut g = Gathered::default();
+        for crm in ["001A", "001B"] {
+            g.facts.push(AccountFacts {
+                crm_id: crm.into(),
+                ..Default::default()
+            });
+        }
+        let a = |i: usize, t: &str| email_activity(&format!("a{i}"), at(t), "Email Open", "jo@acme.com", "001A").0;
+        let acts: Vec<Activity> = times.iter().enumerate().map(|(i, t)| a(i, t)).collect();
+        g.of = vec![
+            acts.iter().map(|x| g.arena.pack(x.view())).collect(),
+            vec![g.arena.pack(a(9, "2026-02-01T12:00:00Z").view())],
+        ];
+        let since = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let recent: Vec<(String, Vec<u8>)> = g.recent(since).collect();
+        assert_eq!(recent.len(), 1, "001B has nothing that recent");
+        assert_eq!(recent[0].0, "001A");
+        let mut want: Vec<Activity> = acts.into_iter().filter(|x| x.at.date_naive() >= since).collect();
+        want.sort_by_key(|x| x.at);
+        assert_eq!(
+            want.iter().map(|x| x.source_id.as_str()).collect::<Vec<_>>(),
+            ["a2", "a5", "a3", "a0"]
+        );
+        assert_eq!(abm_core::packing::activities(&recent[0].1).unwrap(), want);
     }
 
     /// A world of twenty accounts, each with its own share of a year of activity.

@@ -6,7 +6,7 @@
 //! account is replayed.
 
 use abm_core::activity::{Activity, ActivityView};
-use abm_core::packing::{put_details, put_head, put_len, put_text, put_time, Name, Reader};
+use abm_core::packing::{put_details, put_len, put_names, put_text, put_time, Name, Reader};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -27,8 +27,6 @@ impl PackedActivity {
 struct Opened<'s> {
     /// At the details.
     details: Reader<'s>,
-    /// The details' length in bytes.
-    details_len: usize,
     at: DateTime<Utc>,
     /// Source and kind, each with its id (the text read from the bytes when not interned).
     source: (&'s str, u16),
@@ -139,10 +137,9 @@ impl ActivityArena {
         Reader::new(&self.blocks[block], at)
     }
 
-    /// When `p` happened.
-    pub fn at(&self, p: &PackedActivity) -> DateTime<Utc> {
-        // Packed here from a valid time.
-        self.reader(p).time().expect("packed here")
+    /// When `p` happened: seconds since 1970 and nanoseconds, ordered as the times are.
+    pub fn instant(&self, p: &PackedActivity) -> (i64, u32) {
+        self.reader(p).instant().expect("packed here")
     }
 
     /// The ids of `p`'s source and kind, read past its time.
@@ -150,24 +147,31 @@ impl ActivityArena {
         [r.array::<2>(), r.array::<2>()].map(|id| u16::from_le_bytes(id.expect("packed here")))
     }
 
-    /// `p`, read to its details.
-    fn open<'s>(&'s self, p: &PackedActivity) -> Opened<'s> {
-        let mut r = self.reader(p);
-        // Packed here from `&str`s and a valid time: the bytes are whole and UTF-8.
-        let at = r.time().expect("packed here");
-        let ids = Self::ids(&mut r);
+    /// The source and kind of the activity `r` is at, read past its time: each with its id
+    /// (the text read from the bytes when not interned).
+    fn names_at<'s>(&'s self, r: &mut Reader<'s>) -> [(&'s str, u16); 2] {
+        let ids = Self::ids(r);
         let mut name = |names: &'s Names, id: u16| -> (&'s str, u16) {
             let text = match id {
+                // Packed here from `&str`s: the bytes are whole and UTF-8.
                 IN_ARENA => r.text_lent().expect("packed here").unwrap_or_default(),
                 id => names.names[id as usize].as_str(),
             };
             (text, id)
         };
-        let (source, kind) = (name(&self.sources, ids[0]), name(&self.kinds, ids[1]));
-        let details_len = r.length().expect("packed here");
+        [name(&self.sources, ids[0]), name(&self.kinds, ids[1])]
+    }
+
+    /// `p`, read to its details.
+    fn open<'s>(&'s self, p: &PackedActivity) -> Opened<'s> {
+        let mut r = self.reader(p);
+        // Packed here from a valid time.
+        let at = r.time().expect("packed here");
+        let [source, kind] = self.names_at(&mut r);
+        // The details' length, not needed to read them.
+        r.length().expect("packed here");
         Opened {
             details: r,
-            details_len,
             at,
             source,
             kind,
@@ -175,12 +179,19 @@ impl ActivityArena {
     }
 
     /// Add the activity `p` was packed from to `out`, packed by [`abm_core::packing::put_after`]
-    /// `before` (the activity added last, if any), without unpacking it.
+    /// `before` (the activity added last, if any), without unpacking it: its time's bytes are
+    /// copied as they are (unpacked and packed again, the times of ten million activities were
+    /// a tenth of a first load's copy of every activity).
     pub fn repack(&self, p: &PackedActivity, before: Option<&PackedActivity>, out: &mut Vec<u8>) {
-        let o = self.open(p);
+        let block = &self.blocks[p.place().0];
+        let mut r = self.reader(p);
+        let time_from = r.position();
+        r.instant().expect("packed here");
+        out.extend_from_slice(&block[time_from..r.position()]);
+        let [source, kind] = self.names_at(&mut r);
         let before = before.map(|b| {
             let mut r = self.reader(b);
-            r.time().expect("packed here");
+            r.instant().expect("packed here");
             Self::ids(&mut r)
         });
         // Interned names are the same when their ids are.
@@ -190,11 +201,12 @@ impl ActivityArena {
                 false => Name::New(text),
             }
         }
-        let source = name(o.source.0, o.source.1, before.map(|b| b[0]));
-        let kind = name(o.kind.0, o.kind.1, before.map(|b| b[1]));
-        put_head(out, o.at, source, kind);
-        let start = o.details.position();
-        out.extend_from_slice(&self.blocks[p.place().0][start..start + o.details_len]);
+        let source = name(source.0, source.1, before.map(|b| b[0]));
+        let kind = name(kind.0, kind.1, before.map(|b| b[1]));
+        put_names(out, source, kind);
+        let details_len = r.length().expect("packed here");
+        let start = r.position();
+        out.extend_from_slice(&block[start..start + details_len]);
     }
 
     /// The activity `p` was packed from.
