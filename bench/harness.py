@@ -72,16 +72,17 @@ def best_of(repeat, setup, cmd_fn):
 def report(name, rows, results, notes):
     """Print a table (median of runs) and save JSON."""
     print(f"\n{name}: {rows:,} rows, median of {len(next(iter(results.values())))} runs")
-    print(f"{'tool':<10} {'seconds':>8} {'rows/s':>12} {'peak MiB':>9}")
+    width = max(10, *(len(t) + 1 for t in results))
+    print(f"{'tool':<{width}} {'seconds':>8} {'rows/s':>12} {'peak MiB':>9}")
     summary = {}
     for tool, runs in results.items():
         secs = statistics.median(r[0] for r in runs)
         peak = max(r[1] for r in runs)
         summary[tool] = {"seconds": secs, "rows_per_s": rows / secs, "peak_mib": peak, "runs": runs}
-        print(f"{tool:<10} {secs:>8.2f} {rows / secs:>12,.0f} {peak:>9.0f}")
-    tools = list(summary)
-    if len(tools) == 2:
-        a, b = tools
+        print(f"{tool:<{width}} {secs:>8.2f} {rows / secs:>12,.0f} {peak:>9.0f}")
+    # The first tool against each of the others.
+    a, *others = list(summary)
+    for b in others:
         ratio = summary[b]["seconds"] / summary[a]["seconds"]
         print(f"ratio: {a} takes {1 / ratio:.2f}x the time of {b} ({'faster' if ratio > 1 else 'slower'})")
         summary["ratio_time_" + a + "_over_" + b] = 1 / ratio
