@@ -361,12 +361,10 @@ fn a_first_load_reads_by_account_from_a_copy_of_every_activity() {
 
 /// Migration 20 turns `journeys` into a table keyed by account without row ids; every journey
 /// and its stage changes read back the same after it.
-#[test]
-fn journeys_read_back_the_same_after_moving_to_a_table_keyed_by_account() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("abm.db");
+/// A journey replayed through 20 March 2026 with one stage change, into stage `to` on day `to`.
+fn journey(crm: &str, to: u32) -> abm_core::journey::Journey {
     let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
-    let journey = |crm: &str, to: u32| abm_core::journey::Journey {
+    abm_core::journey::Journey {
         crm_id: crm.into(),
         base_stage: 1,
         through: day(20),
@@ -378,7 +376,13 @@ fn journeys_read_back_the_same_after_moving_to_a_table_keyed_by_account() {
             cause: format!("moved to {to}"),
         }],
         scores: vec![],
-    };
+    }
+}
+
+#[test]
+fn journeys_read_back_the_same_after_moving_to_a_table_keyed_by_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("abm.db");
     let before = vec![journey("001A", 5), journey("001B", 6)];
     SqliteStore::open(&path).unwrap().replace_journeys(&before).unwrap();
     // Back to the table as migration 19 left it, and the store back at version 19.
@@ -428,20 +432,6 @@ fn journeys_replaced_whole_keep_their_indexes() {
     let mut s = SqliteStore::open(&path).unwrap();
     let before = indexes();
     assert!(before.len() >= 3, "{before:?}");
-    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
-    let journey = |crm: &str, to: u32| abm_core::journey::Journey {
-        crm_id: crm.into(),
-        base_stage: 1,
-        through: day(20),
-        events: vec![abm_core::journey::StageEvent {
-            crm_id: crm.into(),
-            day: day(to),
-            from: 1,
-            to,
-            cause: format!("moved to {to}"),
-        }],
-        scores: vec![],
-    };
     let first = vec![journey("001A", 5), journey("001B", 6)];
     s.replace_journeys(&first).unwrap();
     assert_eq!(indexes(), before);
