@@ -1060,6 +1060,47 @@ mod tests {
         assert_eq!((r.activities, r.added, r.matched), (40, 40, 40));
     }
 
+    /// With a keeper between the reader and the writer, a file with a bad row in its last batch
+    /// still lands not at all: the import stops (nothing waits on another thread), the good
+    /// rows went by the keeper, and the keeper is never told the file was kept whole.
+    #[test]
+    fn a_keeper_is_not_told_the_end_of_a_file_with_a_bad_row() {
+        #[derive(Default)]
+        struct Kept {
+            rows: usize,
+            ends: usize,
+        }
+        impl KeepMatched for Kept {
+            fn keep(&mut self, _: &Activity, _: &str, _: u32) {
+                self.rows += 1;
+            }
+            fn all_kept(&mut self) {
+                self.ends += 1;
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = store_with_accounts(dir.path(), "Account ID,Account Name,Website\nA1,Acme,acme.example\n");
+        let mut body = String::from("Activity ID,Activity Date,Activity Type,Email Address\n");
+        for i in 0..9 {
+            body.push_str(&format!(
+                "a{i},2026-11-0{}T10:00:00Z,Email Open,ann@acme.example\n",
+                i + 1
+            ));
+        }
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(&bad, format!("{body}a9,last tuesday,Email Open,ann@acme.example\n")).unwrap();
+        let mut kept = Kept::default();
+        let err =
+            import_in_batches(&mut store, &bad, None, &mut crate::accounts::Quiet, 2, Some(&mut kept)).unwrap_err();
+        assert!(matches!(err, ImportError::BadRows(_)), "{err}");
+        assert_eq!(held(&mut store), 0);
+        assert_eq!(
+            kept.rows, 9,
+            "the good rows went by the keeper before the bad one was found"
+        );
+        assert_eq!(kept.ends, 0, "the end is told only of a file read whole and good");
+    }
+
     /// A file read in several batches lands whole or not at all: a bad row in its last batch
     /// leaves nothing of the earlier ones; a good file lands whole, and again adds nothing.
     #[test]
