@@ -2154,64 +2154,57 @@ const BULK_ACTIVITIES: usize = 200_000;
 /// matched, no IP, no attributes …), bound again only when they change: a statement keeps its
 /// bindings from one execution to the next. Binding every column anew was a third of the
 /// writing thread's time for ten million rows (a lock, a copy and a check per value); the other
-/// five columns (source id, time, kind, email, account) change nearly every row.
+/// five columns (source id, time, kind, email, account) change nearly every row. Each field
+/// holds what its column was bound to for the row before (`None`: not bound yet).
 #[derive(Default)]
 struct RepeatedColumns {
-    bound: bool,
-    source: String,
-    account_id: Option<String>,
-    ip: Option<std::net::Ipv4Addr>,
-    company_domain: Option<String>,
-    method: &'static str,
-    confidence: f32,
-    why_not: Option<&'static str>,
-    attributes: String,
+    source: Option<String>,
+    account_id: Option<Option<String>>,
+    ip: Option<Option<std::net::Ipv4Addr>>,
+    company_domain: Option<Option<String>>,
+    method: Option<&'static str>,
+    /// The confidence's bits: 0.0 and -0.0 are stored as given.
+    confidence: Option<u32>,
+    why_not: Option<Option<&'static str>>,
+    attributes: Option<std::borrow::Cow<'static, str>>,
 }
 
 impl RepeatedColumns {
     /// Bind columns 1, 6, 7, 8, 10, 11, 12 and 13 of the activity insert where they differ from
     /// the row before (all of them for the first row).
     fn bind(&mut self, st: &mut rusqlite::Statement<'_>, a: &Activity, m: &abm_core::activity::Match) -> Result<()> {
-        let all = !std::mem::replace(&mut self.bound, true);
-        if all || self.source != a.source {
-            st.raw_bind_parameter(1, &a.source)?;
-            self.source.clone_from(&a.source);
-        }
-        if all || self.account_id != a.account_id {
-            st.raw_bind_parameter(6, &a.account_id)?;
-            self.account_id.clone_from(&a.account_id);
-        }
-        if all || self.ip != a.ip {
-            st.raw_bind_parameter(7, a.ip.map(|i| i.to_string()))?;
-            self.ip = a.ip;
-        }
-        if all || self.company_domain != a.company_domain {
-            st.raw_bind_parameter(8, &a.company_domain)?;
-            self.company_domain.clone_from(&a.company_domain);
-        }
-        if all || self.method != m.method.as_str() {
-            st.raw_bind_parameter(10, m.method.as_str())?;
-            self.method = m.method.as_str();
-        }
-        if all || self.confidence.to_bits() != m.confidence.to_bits() {
-            st.raw_bind_parameter(11, m.confidence as f64)?;
-            self.confidence = m.confidence;
-        }
-        if all || self.why_not != m.why_not {
-            st.raw_bind_parameter(12, m.why_not)?;
-            self.why_not = m.why_not;
-        }
+        rebind(st, 1, &mut self.source, &a.source, String::as_str)?;
+        rebind(st, 6, &mut self.account_id, &a.account_id, Option::as_deref)?;
+        rebind(st, 7, &mut self.ip, &a.ip, |ip| ip.map(|i| i.to_string()))?;
+        rebind(st, 8, &mut self.company_domain, &a.company_domain, Option::as_deref)?;
+        rebind(st, 10, &mut self.method, &m.method.as_str(), |m| *m)?;
+        rebind(st, 11, &mut self.confidence, &m.confidence.to_bits(), |b| {
+            f32::from_bits(*b) as f64
+        })?;
+        rebind(st, 12, &mut self.why_not, &m.why_not, |w| *w)?;
         // Most activities have none (and this is what JSON makes of none).
-        let attributes = match a.attributes.is_empty() {
-            true => std::borrow::Cow::Borrowed("{}"),
-            false => std::borrow::Cow::Owned(rows::to_json("attributes", &a.attributes)?),
+        let attributes: std::borrow::Cow<'static, str> = match a.attributes.is_empty() {
+            true => "{}".into(),
+            false => rows::to_json("attributes", &a.attributes)?.into(),
         };
-        if all || self.attributes != attributes {
-            st.raw_bind_parameter(13, attributes.as_ref())?;
-            self.attributes = attributes.into_owned();
-        }
-        Ok(())
+        rebind(st, 13, &mut self.attributes, &attributes, |a| a.as_ref())
     }
+}
+
+/// Bind `now` (as `value` makes it) to parameter `i` of `st` unless it equals `last`, what the
+/// parameter was bound to before; `last` becomes `now`.
+fn rebind<'n, T: PartialEq + Clone, V: ToSql>(
+    st: &mut rusqlite::Statement<'_>,
+    i: usize,
+    last: &mut Option<T>,
+    now: &'n T,
+    value: impl FnOnce(&'n T) -> V,
+) -> Result<()> {
+    if last.as_ref() != Some(now) {
+        st.raw_bind_parameter(i, value(now))?;
+        *last = Some(now.clone());
+    }
+    Ok(())
 }
 
 /// How many ids one `IN (…)` list takes.
