@@ -28,9 +28,8 @@ struct Opened<'s> {
     /// At the details.
     details: Reader<'s>,
     at: DateTime<Utc>,
-    /// Source and kind, each with its id (the text read from the bytes when not interned).
-    source: (&'s str, u16),
-    kind: (&'s str, u16),
+    source: &'s str,
+    kind: &'s str,
 }
 
 /// An interned name's id when there are too many names to intern: the text is in the arena.
@@ -142,9 +141,16 @@ impl ActivityArena {
         self.reader(p).instant().expect("packed here")
     }
 
-    /// The ids of `p`'s source and kind, read past its time.
+    /// The ids of the source and kind of the activity `r` is at, read past its time.
     fn ids(r: &mut Reader<'_>) -> [u16; 2] {
         [r.array::<2>(), r.array::<2>()].map(|id| u16::from_le_bytes(id.expect("packed here")))
+    }
+
+    /// The ids of `p`'s source and kind.
+    fn ids_of(&self, p: &PackedActivity) -> [u16; 2] {
+        let mut r = self.reader(p);
+        r.instant().expect("packed here");
+        Self::ids(&mut r)
     }
 
     /// The source and kind of the activity `r` is at, read past its time: each with its id
@@ -167,7 +173,7 @@ impl ActivityArena {
         let mut r = self.reader(p);
         // Packed here from a valid time.
         let at = r.time().expect("packed here");
-        let [source, kind] = self.names_at(&mut r);
+        let [(source, _), (kind, _)] = self.names_at(&mut r);
         // The details' length, not needed to read them.
         r.length().expect("packed here");
         Opened {
@@ -189,11 +195,7 @@ impl ActivityArena {
         r.instant().expect("packed here");
         out.extend_from_slice(&block[time_from..r.position()]);
         let [source, kind] = self.names_at(&mut r);
-        let before = before.map(|b| {
-            let mut r = self.reader(b);
-            r.instant().expect("packed here");
-            Self::ids(&mut r)
-        });
+        let before = before.map(|b| self.ids_of(b));
         // Interned names are the same when their ids are.
         fn name(text: &str, id: u16, before: Option<u16>) -> Name<'_> {
             match id != IN_ARENA && before == Some(id) {
@@ -213,7 +215,7 @@ impl ActivityArena {
     pub fn unpack(&self, p: &PackedActivity) -> Activity {
         let mut o = self.open(p);
         let details = o.details.details().expect("packed here");
-        details.into_activity(o.source.0, o.kind.0, o.at)
+        details.into_activity(o.source, o.kind, o.at)
     }
 }
 
@@ -275,7 +277,7 @@ mod tests {
             .map(|i| activity(format!("kind {i}"), None, None, BTreeMap::new()))
             .collect();
         let packed: Vec<PackedActivity> = all.iter().map(|a| arena.pack(a.view())).collect();
-        assert_eq!(arena.open(&packed[69_999]).kind.1, IN_ARENA);
+        assert_eq!(arena.ids_of(&packed[69_999])[1], IN_ARENA);
         for i in [0, 65_534, 65_535, 69_999] {
             assert_eq!(arena.unpack(&packed[i]), all[i]);
             let mut repacked = Vec::new();
