@@ -361,6 +361,37 @@ pub fn import_activities(
     import_in_batches(store, path, mapping, progress, ACTIVITY_BATCH, keep)
 }
 
+/// What the thread that reads and matches hands on, batch after batch.
+enum Msg {
+    /// Activities with their matches, the matched ones' account numbers; bytes read.
+    Batch(Vec<(Activity, Match)>, Vec<Option<u32>>, u64),
+    /// The file was read whole and found good.
+    End,
+    Failed(ImportError),
+}
+
+impl Msg {
+    /// Hand what this says to `keep`: a batch's matched activities, or the end.
+    fn hand_to(&self, keep: &mut dyn KeepMatched) {
+        match self {
+            Msg::Batch(batch, numbers, _) => {
+                for ((a, m), n) in batch.iter().zip(numbers) {
+                    if let (Some(n), Some(id)) = (n, &m.account) {
+                        keep.keep(a, id, *n);
+                    }
+                }
+            }
+            Msg::End => keep.all_kept(),
+            Msg::Failed(_) => {}
+        }
+    }
+
+    /// Nothing comes after it.
+    fn is_last(&self) -> bool {
+        !matches!(self, Msg::Batch(..))
+    }
+}
+
 fn import_in_batches(
     store: &mut dyn Store,
     path: &Path,
@@ -383,12 +414,6 @@ fn import_in_batches(
     let write_after = keep.as_mut().and_then(|k| k.write_after());
     progress.phase("reading", reader.bytes());
     // A worker reads and matches the next batch while this thread writes the last one.
-    enum Msg {
-        /// Activities with their matches, the matched ones' account numbers; bytes read.
-        Batch(Vec<(Activity, Match)>, Vec<Option<u32>>, u64),
-        End,
-        Failed(ImportError),
-    }
     // After the first (big enough to tell a big write from a small one), batches are half the
     // size: a read activity is a few hundred bytes until it is written, and three or four
     // batches are in hand at once.
@@ -406,18 +431,8 @@ fn import_in_batches(
                 let (pass_on, kept) = std::sync::mpsc::sync_channel::<Msg>(0);
                 scope.spawn(move || {
                     for msg in read {
-                        match &msg {
-                            Msg::Batch(batch, numbers, _) => {
-                                for ((a, m), n) in batch.iter().zip(numbers) {
-                                    if let (Some(n), Some(id)) = (n, &m.account) {
-                                        keep.keep(a, id, *n);
-                                    }
-                                }
-                            }
-                            Msg::End => keep.all_kept(),
-                            Msg::Failed(_) => {}
-                        }
-                        let last = !matches!(msg, Msg::Batch(..));
+                        msg.hand_to(keep);
+                        let last = msg.is_last();
                         if pass_on.send(msg).is_err() || last {
                             return;
                         }
@@ -486,7 +501,7 @@ fn import_in_batches(
                     Err(e) => Msg::Failed(e),
                 };
                 counted.read += t.elapsed();
-                let last = !matches!(msg, Msg::Batch(..));
+                let last = msg.is_last();
                 // The writer stops listening when it fails; then so does this thread.
                 if tx.send(msg).is_err() || last {
                     counted.touched = (0..touched.len() as u32)
