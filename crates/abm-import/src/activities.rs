@@ -1075,6 +1075,23 @@ mod tests {
         assert_eq!((r.activities, r.added, r.matched), (40, 40, 40));
     }
 
+    /// Two exports in `dir` of `n` email opens by ann@acme.example, one a day from 1 November
+    /// 2026 (`n` up to 9): good.csv, and bad.csv, the same with a row dated "last tuesday" after
+    /// them (line `n + 2`).
+    fn daily_opens(dir: &Path, n: usize) -> (std::path::PathBuf, std::path::PathBuf) {
+        let mut body = String::from("Activity ID,Activity Date,Activity Type,Email Address\n");
+        for i in 0..n {
+            body.push_str(&format!(
+                "a{i},2026-11-0{}T10:00:00Z,Email Open,ann@acme.example\n",
+                i + 1
+            ));
+        }
+        let (good, bad) = (dir.join("good.csv"), dir.join("bad.csv"));
+        std::fs::write(&good, &body).unwrap();
+        std::fs::write(&bad, format!("{body}a{n},last tuesday,Email Open,ann@acme.example\n")).unwrap();
+        (good, bad)
+    }
+
     /// With a keeper between the reader and the writer, a file with a bad row in its last batch
     /// still lands not at all: the import stops (nothing waits on another thread), the good
     /// rows went by the keeper, and the keeper is never told the file was kept whole.
@@ -1095,15 +1112,7 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         let mut store = store_with_accounts(dir.path(), "Account ID,Account Name,Website\nA1,Acme,acme.example\n");
-        let mut body = String::from("Activity ID,Activity Date,Activity Type,Email Address\n");
-        for i in 0..9 {
-            body.push_str(&format!(
-                "a{i},2026-11-0{}T10:00:00Z,Email Open,ann@acme.example\n",
-                i + 1
-            ));
-        }
-        let bad = dir.path().join("bad.csv");
-        std::fs::write(&bad, format!("{body}a9,last tuesday,Email Open,ann@acme.example\n")).unwrap();
+        let (_, bad) = daily_opens(dir.path(), 9);
         let mut kept = Kept::default();
         let err =
             import_in_batches(&mut store, &bad, None, &mut crate::accounts::Quiet, 2, Some(&mut kept)).unwrap_err();
@@ -1122,17 +1131,7 @@ mod tests {
     fn batches_land_together_or_not_at_all() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = SqliteStore::open(&dir.path().join("abm.db")).unwrap();
-        let mut body = String::from("Activity ID,Activity Date,Activity Type,Email Address\n");
-        for i in 0..5 {
-            body.push_str(&format!(
-                "a{i},2026-11-0{}T10:00:00Z,Email Open,ann@acme.example\n",
-                i + 1
-            ));
-        }
-        let good = dir.path().join("good.csv");
-        std::fs::write(&good, &body).unwrap();
-        let bad = dir.path().join("bad.csv");
-        std::fs::write(&bad, format!("{body}a5,last tuesday,Email Open,ann@acme.example\n")).unwrap();
+        let (good, bad) = daily_opens(dir.path(), 5);
         let quiet = &mut crate::accounts::Quiet;
 
         let err = import_in_batches(&mut store, &bad, None, quiet, 2, None).unwrap_err();
