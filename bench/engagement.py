@@ -97,19 +97,23 @@ GROUP BY c.crm_id
 # For scale, not the target's peer: DuckDB keeping what abm keeps of each activity (the row with
 # its match, a key on the source id so that a re-import adds nothing twice, an index by account
 # for reading one account's activities back), then the same sums from the stored rows.
-DUCK_STORE = """
+DUCK_STORE_TABLE = """
 CREATE TABLE activities (
   source TEXT NOT NULL, source_id TEXT NOT NULL, "at" TIMESTAMP NOT NULL, kind TEXT NOT NULL,
   email TEXT, crm_id TEXT, method TEXT NOT NULL, confidence DOUBLE NOT NULL, minutes TEXT,
-  PRIMARY KEY (source_id, source));
+  PRIMARY KEY (source_id, source))
+"""
+
+DUCK_STORE_ROWS = """
 INSERT INTO activities
   SELECT 'marketing-automation', "Activity ID", "Activity Date"::TIMESTAMP, "Activity Type", "Email Address",
          c.crm_id, CASE WHEN c.crm_id IS NULL THEN 'unmatched' ELSE 'email_domain' END,
          CASE WHEN c.crm_id IS NULL THEN 0 ELSE 0.95 END, "Minutes"
   FROM read_csv(?, header = true, all_varchar = true) a
-  LEFT JOIN accounts c ON c.domain = split_part(lower(a."Email Address"), '@', 2);
-CREATE INDEX activities_crm_id ON activities (crm_id, "at");
+  LEFT JOIN accounts c ON c.domain = split_part(lower(a."Email Address"), '@', 2)
 """
+
+DUCK_STORE_INDEX = 'CREATE INDEX activities_crm_id ON activities (crm_id, "at")'
 
 DUCK_STORED_SCORES = """
 CREATE TABLE scores AS
@@ -134,10 +138,9 @@ DUCK_STORING_RUN = f"""
 import duckdb, sys
 con = duckdb.connect(sys.argv[3])
 con.execute({DUCK_ACCOUNTS!r}, [sys.argv[1]])
-store = {DUCK_STORE!r}.strip().split(";")
-con.execute(store[0])
-con.execute(store[1], [sys.argv[2]])
-con.execute(store[2])
+con.execute({DUCK_STORE_TABLE!r})
+con.execute({DUCK_STORE_ROWS!r}, [sys.argv[2]])
+con.execute({DUCK_STORE_INDEX!r})
 con.execute({DUCK_STORED_SCORES!r})
 con.close()
 """
